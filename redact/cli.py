@@ -1,0 +1,243 @@
+"""The command line: click commands, progress bars, messages and exit codes.
+
+Exit codes: 0 every file succeeded; 1 some files failed (or, for verify, problems
+were found); 2 usage, configuration or installation errors; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from redact import __version__
+from redact.config import OPTIONS, resolve
+from redact.errors import ConfigError, ManifestError, ModelError, RedactError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted()
+
+
+def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one click option per config field; every default is None (= not given)."""
+    for f in reversed(OPTIONS):
+        meta = f.metadata
+        flag = "--" + f.name.replace("_", "-")
+        ftype = str(f.type)
+        kwargs: dict[str, Any] = {"default": None, "help": meta["help"]}
+        if ftype.startswith("bool"):
+            decl = [f"{flag}/--no-{f.name.replace('_', '-')}"]
+            kwargs["default"] = None
+        else:
+            decl = [flag]
+            if meta["choices"]:
+                kwargs["type"] = click.Choice(meta["choices"])
+            elif ftype.startswith("int"):
+                kwargs["type"] = click.IntRange(
+                    None if meta["min"] is None else int(meta["min"]),
+                    None if meta["max"] is None else int(meta["max"]),
+                )
+            elif ftype.startswith("float"):
+                kwargs["type"] = click.FloatRange(meta["min"], meta["max"])
+            else:
+                kwargs["type"] = str
+        func = click.option(*decl, f.name, **kwargs)(func)
+    return func
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"redact: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _run_guarded(body: Callable[[], int]) -> None:
+    """Run a command body, mapping errors to messages and exit codes."""
+    debug = os.environ.get("REDACT_DEBUG") == "1"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = body()
+    except KeyboardInterrupt:
+        click.echo("\nredact: interrupted; the manifest records the files finished so far", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except (ConfigError, ModelError) as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_USAGE)
+    except ManifestError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_USAGE)
+    except RedactError as exc:
+        if debug:
+            raise
+        _fail(str(exc), EXIT_FAILED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="redact")
+def main() -> None:
+    """Find faces and licence plates in photos and video and redact them irreversibly.
+
+    \b
+    Examples:
+      redact run photos/ --out redacted/
+      redact run clip.mp4 street.jpg --out out/ --style blur
+      redact run footage/ --out out/ --workers 2 --quality thorough
+    """
+    logging.basicConfig(level=logging.WARNING, format="redact: %(message)s")
+
+
+RUN_EPILOG = """\b
+Examples:
+  redact run photos/ --out redacted/            # folder in, mirrored folder out
+  redact run a.jpg b.mp4 --out out/             # files land as out/a.jpg, out/b.mp4
+  redact run in/ --out out/ --style pixelate --padding 0.25
+  redact run in/ --out out/ --no-plates --face-threshold 0.3
+  redact run in/ --out review/ --style outline  # review copy, NOT redacted
+
+\b
+Outputs mirror the input tree; inputs are never modified. The manifest
+(OUT/manifest.json, schema redact-manifest/1) lists every file, its SHA-256
+before and after, and every redacted region. Rerunning with the same
+settings skips finished files. Exit: 0 all ok, 1 some files failed,
+2 usage/configuration error, 130 interrupted.
+"""
+
+
+@main.command("run", epilog=RUN_EPILOG)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "--manifest", "manifest_path", type=click.Path(path_type=Path), default=None,
+    help="Where to write the manifest. Default: OUT/manifest.json.",
+)
+@click.option(
+    "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="TOML or JSON file of options (command-line options win).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary; errors only.")
+@config_options
+def run_cmd(
+    inputs: tuple[Path, ...],
+    out: Path,
+    manifest_path: Path | None,
+    config_file: Path | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Redact faces and plates in INPUTS (files or folders) into --out."""
+
+    def body() -> int:
+        from redact.pipeline import redact_path
+
+        config = resolve(options, config_file)
+        if not config.redacts:
+            click.secho(
+                "redact: WARNING: --style outline draws boxes on UNREDACTED copies for review; "
+                "never publish them.",
+                fg="yellow", err=True,
+            )
+        bars = _Bars(quiet)
+        try:
+            result = redact_path(
+                list(inputs), out, config, manifest_path=manifest_path,
+                on_start=bars.start, on_file=bars.file, on_frames=bars.frames,
+            )
+        finally:
+            bars.close()
+        if not quiet:
+            _print_summary(result)
+        else:
+            for e in result.files:
+                if e["status"] == "failed":
+                    click.echo(f"FAILED {e['input']}: {e['error']}", err=True)
+        return result.exit_code
+
+    _run_guarded(body)
+
+
+class _Bars:
+    """tqdm bars on stderr: one over files, one per video over frames."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.files_bar: Any = None
+        self.frame_bar: Any = None
+        self.frame_name: str | None = None
+
+    def start(self, total: int) -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        self.files_bar = tqdm(total=total, unit="file", desc="files", file=sys.stderr, dynamic_ncols=True)
+
+    def file(self, done: int, total: int, entry: Mapping[str, Any]) -> None:
+        if self.frame_bar is not None:
+            self.frame_bar.close()
+            self.frame_bar = None
+        if self.files_bar is not None:
+            self.files_bar.update(1)
+            if entry["status"] == "failed":
+                self.files_bar.write(f"FAILED {entry['input']}: {entry['error']}", file=sys.stderr)
+
+    def frames(self, name: str, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        if self.frame_bar is None or self.frame_name != name:
+            if self.frame_bar is not None:
+                self.frame_bar.close()
+            self.frame_name = name
+            self.frame_bar = tqdm(
+                total=total, unit="frame", desc=name[-30:], file=sys.stderr, leave=False,
+                dynamic_ncols=True, position=1,
+            )
+        self.frame_bar.update(done - self.frame_bar.n)
+
+    def close(self) -> None:
+        for bar in (self.frame_bar, self.files_bar):
+            if bar is not None:
+                bar.close()
+
+
+def _print_summary(result: Any) -> None:
+    counts = {"face": 0, "plate": 0}
+    for e in result.files:
+        for k, v in e.get("counts", {}).items():
+            counts[k] = counts.get(k, 0) + int(v)
+    line = (
+        f"{len(result.files)} files: {result.ok} ok, {result.failed} failed, {result.skipped} skipped"
+        + (f" ({result.resumed} already done)" if result.resumed else "")
+    )
+    click.echo(line, err=True)
+    click.echo(f"regions redacted: {counts['face']} face, {counts['plate']} plate", err=True)
+    for e in result.files:
+        if e["status"] == "failed":
+            click.echo(f"  FAILED {e['input']}: {e['error']}", err=True)
+    for w in result.warnings:
+        click.secho(f"WARNING: {w}", fg="yellow", err=True)
+    click.echo(f"manifest: {result.manifest_path}", err=True)
+    click.echo(f"manifest sha256: {result.manifest_sha256}", err=True)
+
+
+if __name__ == "__main__":
+    main()

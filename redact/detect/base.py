@@ -1,0 +1,69 @@
+"""The Detector protocol and shared helpers for ONNX models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.errors import ModelError
+from redact.hashing import sha256_file
+from redact.types import Detections
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Finds objects of one label in a picture.
+
+    ``detect`` takes a BGR uint8 image (H, W, 3) and returns every candidate at or
+    above ``threshold`` in source-image pixels (xyxy).
+    """
+
+    name: str
+    label: str
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections: ...
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A weight file shipped in ``redact/models`` and its expected SHA-256."""
+
+    name: str
+    label: str
+    file: str
+    sha256: str
+    licence: str
+    origin: str
+
+    def path(self) -> Path:
+        return Path(str(resources.files("redact.models").joinpath(self.file)))
+
+    def verified_path(self) -> Path:
+        """The file's path after checking its SHA-256 (cached per process).
+
+        Raises:
+            ModelError: the file is missing or its hash differs from the NOTICE.
+        """
+        return _verify(self.path(), self.sha256, self.name)
+
+
+@lru_cache(maxsize=None)
+def _verify(path: Path, expected: str, name: str) -> Path:
+    if not path.is_file():
+        raise ModelError(
+            f"model file for {name!r} is missing at {path}; reinstall redact (make install) "
+            "so the package's models/ folder is complete"
+        )
+    digest = sha256_file(path)
+    if digest != expected:
+        raise ModelError(
+            f"model file {path.name} for {name!r} has SHA-256 {digest}, expected {expected}; "
+            "the file is corrupt or was replaced: reinstall redact"
+        )
+    return path

@@ -1,0 +1,122 @@
+"""Merging boxes from several passes, tiles and detectors: per-label NMS with box fusion.
+
+Boxes are ``xyxy`` pixels. Merging never drops coverage carelessly: a box is only
+removed when it overlaps a kept box by ``iou`` (then it is fused into it) or lies
+almost wholly inside the fused box (``contain``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.types import Detections, Source
+
+
+def iou_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4); (N, M)."""
+    inter = intersection_matrix(a, b)
+    area_a = _area(a)[:, None]
+    area_b = _area(b)[None, :]
+    union = area_a + area_b - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
+
+
+def intersection_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Intersection area of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return (np.clip(w, 0, None) * np.clip(h, 0, None)).astype(np.float32)
+
+
+def _area(x: NDArray[np.floating]) -> NDArray[np.float32]:
+    x = np.asarray(x, np.float32).reshape(-1, 4)
+    return (np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)).astype(np.float32)
+
+
+def nms(xyxy: NDArray[np.floating], score: NDArray[np.floating], iou: float) -> NDArray[np.int64]:
+    """Greedy non-maximum suppression.
+
+    Returns:
+        Indices of the kept boxes, highest score first.
+    """
+    boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
+    order = np.argsort(-np.asarray(score, np.float32), kind="stable")
+    keep: list[int] = []
+    while len(order):
+        i = int(order[0])
+        keep.append(i)
+        if len(order) == 1:
+            break
+        rest = order[1:]
+        overlap = iou_matrix(boxes[i : i + 1], boxes[rest])[0]
+        order = rest[overlap < iou]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def fuse_boxes(
+    xyxy: NDArray[np.floating], score: NDArray[np.floating], *, iou: float = 0.45, contain: float = 0.85
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Cluster boxes of one label and fuse each cluster into one box.
+
+    The highest-scoring remaining box seeds a cluster; boxes with IoU >= ``iou`` join it and
+    the cluster becomes their score-weighted mean box with the cluster's best score. Then
+    boxes with at least ``contain`` of their own area inside the fused box are dropped too
+    (duplicates from tiles and scales that cut or shrink the object).
+
+    Args:
+        xyxy: (N, 4) boxes in pixels.
+        score: (N,) confidences.
+        iou: IoU at which two boxes are the same object.
+        contain: fraction of a box's area inside a fused box at which it is redundant.
+
+    Returns:
+        (fused xyxy float32 (K, 4), score float32 (K,)), highest score first.
+    """
+    boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
+    scores = np.asarray(score, np.float32).reshape(-1)
+    order = np.argsort(-scores, kind="stable")
+    boxes, scores = boxes[order], scores[order]
+    alive = np.ones(len(boxes), bool)
+    out_boxes: list[NDArray[np.float32]] = []
+    out_scores: list[float] = []
+    areas = _area(boxes)
+    for i in range(len(boxes)):
+        if not alive[i]:
+            continue
+        idx = np.nonzero(alive)[0]
+        overlap = iou_matrix(boxes[i : i + 1], boxes[idx])[0]
+        members = idx[overlap >= iou]
+        w = scores[members][:, None]
+        fused = (boxes[members] * w).sum(0) / max(float(w.sum()), 1e-9)
+        alive[members] = False
+        idx = np.nonzero(alive)[0]
+        if len(idx):
+            inside = intersection_matrix(fused[None, :], boxes[idx])[0] / np.maximum(areas[idx], 1e-9)
+            alive[idx[inside >= contain]] = False
+        out_boxes.append(fused.astype(np.float32))
+        out_scores.append(float(scores[i]))
+    if not out_boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+    return np.stack(out_boxes).astype(np.float32), np.asarray(out_scores, np.float32)
+
+
+def merge_detections(dets: Detections, *, iou: float = 0.45, contain: float = 0.85) -> Detections:
+    """Per-label fusion of candidate boxes from any number of passes and detectors.
+
+    Args:
+        dets: candidates, any labels, xyxy source pixels.
+        iou: IoU at which two boxes of the same label are one object.
+        contain: area fraction inside a fused box at which a box is redundant.
+
+    Returns:
+        New detections, ``source="detector"``, grouped by label, highest score first.
+    """
+    parts = []
+    for label in dict.fromkeys(dets.label.tolist()):
+        sub = dets.with_label(label)
+        xyxy, score = fuse_boxes(sub.xyxy, sub.score, iou=iou, contain=contain)
+        parts.append(Detections.from_arrays(xyxy, score, label, Source.DETECTOR.value))
+    return Detections.concat(parts)

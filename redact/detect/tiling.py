@@ -1,0 +1,188 @@
+"""Multi-scale, tiled inference: resize a picture, cut it into overlapping tiles, map boxes back.
+
+Coordinates are pixels, ``xyxy`` with exclusive right/bottom bounds. A *pass* resizes
+the source by a factor, cuts the result into tiles no larger than ``tile`` pixels a side
+(overlapping by at least ``overlap`` pixels so an object cut by one tile edge is whole
+in a neighbour), runs the model on each tile and maps the boxes back to source pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+# Runs a model on one BGR uint8 picture (h, w, 3) and returns (xyxy float32 (N, 4) in that
+# picture's pixels, score float32 (N,)).
+InferFn = Callable[[NDArray[np.uint8]], tuple[NDArray[np.float32], NDArray[np.float32]]]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A window of a picture, ``[x0, x1) x [y0, y1)`` in pixels."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+def _starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of windows of size ``tile`` covering ``[0, length)``, evenly spread."""
+    if length <= tile:
+        return [0]
+    step = tile - overlap
+    if step <= 0:
+        raise ValueError(f"overlap {overlap} must be smaller than the tile size {tile}")
+    n = math.ceil((length - tile) / step) + 1
+    span = length - tile
+    # Spread the n windows evenly between 0 and length - tile: overlap only grows.
+    return [round(i * span / (n - 1)) for i in range(n)]
+
+
+def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Tile]:
+    """Overlapping tiles that cover every pixel of a ``width`` x ``height`` picture.
+
+    Args:
+        width: picture width in pixels (> 0).
+        height: picture height in pixels (> 0).
+        tile: largest tile side in pixels; a dimension no larger than this is one tile.
+        overlap: least overlap between neighbouring tiles in pixels (< tile).
+
+    Returns:
+        Tiles in row-major order; each is ``min(tile, width)`` x ``min(tile, height)``.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"picture size must be positive, got {width}x{height}")
+    if tile <= 0:
+        raise ValueError(f"tile size must be positive, got {tile}")
+    if overlap < 0:
+        raise ValueError(f"overlap must be >= 0, got {overlap}")
+    tw, th = min(tile, width), min(tile, height)
+    return [
+        Tile(x, y, x + tw, y + th)
+        for y in _starts(height, tile, overlap)
+        for x in _starts(width, tile, overlap)
+    ]
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One inference pass over a picture.
+
+    Attributes:
+        scale: resize factor applied to the source before inference (2.0 doubles it).
+        fit: if set, resize so the longer side is ``fit`` pixels instead of using ``scale``;
+            the pass is skipped when the source's longer side is already ``<= fit``.
+        tile: largest tile side in resized pixels; ``None`` runs on the whole resized picture.
+        overlap: least overlap between tiles in resized pixels.
+        max_side: skip the pass when the source's longer side exceeds this (for upscaling
+            passes meant for small pictures); ``None`` means never skip.
+    """
+
+    scale: float = 1.0
+    fit: int | None = None
+    tile: int | None = None
+    overlap: int = 128
+    max_side: int | None = None
+
+    def factor(self, width: int, height: int) -> float | None:
+        """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
+        side = max(width, height)
+        if self.max_side is not None and side > self.max_side:
+            return None
+        if self.fit is not None:
+            if side <= self.fit:
+                return None
+            return self.fit / side
+        return self.scale
+
+
+def resize(image: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
+    """Resize a BGR uint8 picture by ``factor`` (area filter down, linear up)."""
+    if factor == 1.0:
+        return image
+    h, w = image.shape[:2]
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    interp = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interp)
+
+
+def run_pass(
+    infer: InferFn, image: NDArray[np.uint8], spec: Pass
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Run one pass and return boxes in source pixels.
+
+    Returns:
+        (xyxy float32 (N, 4) in source pixels clipped to the picture, score float32 (N,)).
+    """
+    h, w = image.shape[:2]
+    factor = spec.factor(w, h)
+    if factor is None:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+    scaled = resize(image, factor)
+    sh, sw = scaled.shape[:2]
+    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap)
+    boxes: list[NDArray[np.float32]] = []
+    scores: list[NDArray[np.float32]] = []
+    for t in tiles:
+        xyxy, score = infer(scaled[t.y0 : t.y1, t.x0 : t.x1])
+        if len(xyxy):
+            boxes.append(to_source(xyxy, t, sw / w, sh / h))
+            scores.append(score)
+    if not boxes:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+    out = np.concatenate(boxes)
+    out[:, 0::2] = np.clip(out[:, 0::2], 0, w)
+    out[:, 1::2] = np.clip(out[:, 1::2], 0, h)
+    return out.astype(np.float32), np.concatenate(scores).astype(np.float32)
+
+
+def to_source(xyxy: NDArray[np.floating], tile: Tile, fx: float, fy: float) -> NDArray[np.float32]:
+    """Map boxes from tile pixels to source pixels.
+
+    Args:
+        xyxy: (N, 4) boxes in the tile's pixels.
+        tile: the tile's window in the resized picture.
+        fx: resized width / source width.
+        fy: resized height / source height.
+    """
+    out = np.asarray(xyxy, np.float64).copy()
+    out[:, 0::2] = (out[:, 0::2] + tile.x0) / fx
+    out[:, 1::2] = (out[:, 1::2] + tile.y0) / fy
+    return out.astype(np.float32)
+
+
+def run_passes(
+    infer: InferFn, image: NDArray[np.uint8], passes: Sequence[Pass]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Run several passes and concatenate their boxes (source pixels, unmerged)."""
+    parts = [run_pass(infer, image, p) for p in passes]
+    xyxy = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 4), np.float32)
+    score = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float32)
+    return xyxy.astype(np.float32).reshape(-1, 4), score.astype(np.float32)
+
+
+def pad_to_multiple(image: NDArray[np.uint8], multiple: int, value: int = 0) -> NDArray[np.uint8]:
+    """Pad a picture on the right and bottom so both sides are multiples of ``multiple``.
+
+    Boxes found in the padded picture are in the same pixels as the original (the origin
+    does not move); clip them to the original size afterwards.
+    """
+    h, w = image.shape[:2]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return image
+    return cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(value, value, value))

@@ -1,0 +1,1 @@
+"""Reading and writing media. Images live in :mod:`redact.io.image`."""

@@ -1,0 +1,415 @@
+"""Orchestration only: plan jobs, run them (in parallel), keep the manifest current.
+
+Each file is redacted to a temp file and renamed into place; the manifest is
+rewritten atomically after every file, so an interrupted run loses at most the
+files in progress, and a rerun with the same settings skips what is done.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import io
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact import regions as region_mod
+from redact.config import RedactConfig
+from redact.discover import Job, plan
+from redact.errors import ConfigError, MediaError, ModelError, RedactError
+from redact.hashing import sha256_bytes, sha256_file
+from redact.io.atomic import remove_stale_temps, write_bytes_atomic
+from redact.io.image import encode_image, read_image
+from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
+from redact.manifest import load as load_manifest
+from redact.render import Style, get_style
+from redact.types import Detections
+
+log = logging.getLogger("redact")
+
+FileCallback = Callable[[int, int, Mapping[str, Any]], None]
+"""Called after each file with (files done, files total, the file's manifest entry)."""
+FrameCallback = Callable[[str, int, int | None], None]
+"""Called during a video with (input path relative to its root, frames done, frames total or None)."""
+
+
+@dataclass
+class RunResult:
+    """What a run did. ``exit_code``: 0 all good, 1 some files failed."""
+
+    manifest_path: Path
+    manifest_sha256: str
+    files: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    resumed: int = 0
+    """Files skipped because a previous run with the same settings already did them."""
+
+    @property
+    def ok(self) -> int:
+        return sum(e["status"] == "ok" for e in self.files)
+
+    @property
+    def failed(self) -> int:
+        return sum(e["status"] == "failed" for e in self.files)
+
+    @property
+    def skipped(self) -> int:
+        return sum(e["status"] == "skipped" for e in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class Worker:
+    """Per-process state: detectors and the style, built once and reused for every file."""
+
+    def __init__(self, config: RedactConfig, threads: int | None, detectors: DetectorLike | None = None) -> None:
+        self.config = config
+        self.detectors = detectors if detectors is not None else make_detectors(config, threads)
+        self.style: Style = get_style(config)
+
+    def process(self, job: Job, on_frames: FrameCallback | None = None) -> dict[str, Any]:
+        """Redact one file; never raises for a bad file (the entry says failed)."""
+        started = time.monotonic()
+        entry = base_entry(job)
+        try:
+            if job.problem:
+                raise MediaError(job.problem)
+            if job.kind == "image":
+                entry.update(self._image(job))
+            elif job.kind == "video":
+                from redact.videojob import redact_video
+
+                entry.update(redact_video(job, self, on_frames))
+            else:
+                raise AssertionError(f"unexpected job kind {job.kind!r}")
+            entry["status"] = "ok"
+        except (RedactError, OSError) as exc:
+            entry.update(status="failed", error=_one_line(exc), output=None, output_sha256=None)
+            log.warning("%s: %s", job.rel, entry["error"])
+        entry["seconds"] = round(time.monotonic() - started, 3)
+        return entry
+
+    def _image(self, job: Job) -> dict[str, Any]:
+        cfg = self.config
+        data = job.src.read_bytes()
+        input_sha = sha256_bytes(data)
+        image = read_image(io.BytesIO(data), cfg.max_pixels)  # type: ignore[arg-type]
+        dets = self.detectors.detect(image.bgr)
+        regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)
+        redacted = self.style.apply(image.bgr, regs)
+        blob = encode_image(image, redacted, quality=cfg.jpeg_quality, keep_metadata=cfg.keep_metadata)
+        _check_destination(job)
+        write_bytes_atomic(job.dst, blob)
+        records = regs.to_records()
+        return {
+            "format": image.format,
+            "input_sha256": input_sha,
+            "output_sha256": sha256_bytes(blob),
+            "width": image.width,
+            "height": image.height,
+            "regions": records,
+            "counts": count_regions(records),
+            "warnings": list(image.warnings),
+            "redacted": self.style.redacts,
+        }
+
+
+class DetectorLike(Protocol):
+    """What the pipeline needs of a detector set (see redact.detect.DetectorSet)."""
+
+    models: list[Any]
+    thresholds: dict[str, float]
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections: ...
+
+
+def make_detectors(config: RedactConfig, threads: int | None = None) -> DetectorLike:
+    """The detector set the config asks for."""
+    from redact.detect import build_detector_set
+
+    return build_detector_set(
+        faces=config.faces,
+        plates=config.plates,
+        thresholds=_thresholds(config),
+        quality=config.quality,
+        threads=threads,
+    )
+
+
+def _thresholds(config: RedactConfig) -> dict[str, float]:
+    values = {"face": config.face_threshold, "plate": config.plate_threshold}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    return text
+
+
+def _check_destination(job: Job) -> None:
+    """Refuse to write through a symlink planted in the output tree."""
+    parent = job.dst.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if job.dst.is_symlink():
+        raise MediaError(f"output {job.dst} is a symlink; remove it so nothing is written outside --out")
+
+
+def base_entry(job: Job) -> dict[str, Any]:
+    """A file entry with every required field, before processing."""
+    return {
+        "input": job.rel,
+        "root": job.root,
+        "output": job.rel if job.kind else None,
+        "kind": job.kind or "image",
+        "format": None,
+        "status": "skipped",
+        "error": None,
+        "warnings": [],
+        "redacted": True,
+        "input_sha256": None,
+        "output_sha256": None,
+        "width": None,
+        "height": None,
+        "regions": [],
+        "counts": empty_counts(),
+    }
+
+
+# --- process pool plumbing -------------------------------------------------------------
+
+_WORKER: Worker | None = None
+
+
+def _init_pool_worker(config: RedactConfig, threads: int) -> None:
+    # The parent owns Ctrl-C; workers are terminated by it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER
+    _WORKER = Worker(config, threads)
+
+
+def _pool_process(job: Job) -> dict[str, Any]:
+    assert _WORKER is not None, "pool worker was not initialised"
+    return _WORKER.process(job)
+
+
+def cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def model_records(dset: DetectorLike) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Manifest records for the models a run uses (hashes verified) and the resolved thresholds."""
+    records = []
+    for m in dset.models:
+        m.verified_path()
+        records.append(
+            {"name": m.name, "label": m.label, "file": m.file, "sha256": m.sha256, "licence": m.licence,
+             "origin": m.origin}
+        )
+    return records, dict(dset.thresholds)
+
+
+def redact_path(
+    inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    config: RedactConfig | None = None,
+    *,
+    manifest_path: str | os.PathLike[str] | None = None,
+    on_file: FileCallback | None = None,
+    on_frames: FrameCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
+    detectors: DetectorLike | None = None,
+) -> RunResult:
+    """Redact files and folders into ``out`` and write the manifest.
+
+    Args:
+        inputs: files and/or folders (folders are walked recursively).
+        out: output folder; must not be, or be inside, an input folder.
+        config: options; defaults to ``RedactConfig()``.
+        manifest_path: where to write the manifest (default ``out/manifest.json``).
+        on_file: progress callback after each file.
+        on_frames: progress callback during videos.
+        on_start: called once with the number of files to process.
+        detectors: a ready detector set to use instead of the configured models (tests,
+            embedding); forces in-process work (no worker pool).
+
+    Returns:
+        A RunResult; ``exit_code`` is 1 when any file failed.
+
+    Raises:
+        ConfigError: bad options or paths (nothing was written).
+        ModelError: a model file is missing or corrupt.
+        KeyboardInterrupt: the run was interrupted; the manifest on disk is consistent
+            and says ``complete: false``.
+    """
+    config = config or RedactConfig()
+    paths = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
+    out_dir = Path(out)
+    mpath = Path(manifest_path) if manifest_path else out_dir / MANIFEST_NAME
+    jobs = plan(paths, out_dir, follow_symlinks=config.follow_symlinks, extra_outputs=[mpath])
+    main_detectors = detectors if detectors is not None else make_detectors(config, config.threads)
+    models, thresholds = model_records(main_detectors)
+    settings = config.as_dict() | {"resolved_thresholds": thresholds}
+    settings_sha = config.settings_hash({"models": [m["sha256"] for m in models], "thresholds": thresholds})
+
+    previous = _previous_run(mpath, settings_sha, config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in remove_stale_temps(out_dir):
+        log.info("removed a temp file left by an interrupted run: %s", stale)
+    manifest = Manifest(
+        mpath, settings=settings, settings_sha256=settings_sha, inputs=[str(p) for p in paths], models=models
+    )
+    warnings: list[str] = []
+    if not config.redacts:
+        warnings.append(
+            f"style {config.style!r} is for review only: outputs show every face and plate UNREDACTED"
+        )
+
+    todo: list[Job] = []
+    resumed = 0
+    for job in jobs:
+        if job.kind is None:
+            entry = base_entry(job)
+            entry["error"] = "not an image or video; left out"
+            manifest.add(entry)
+            continue
+        reused = _reusable(job, previous, mpath.parent)
+        if reused is not None:
+            manifest.add(reused)
+            resumed += 1
+            continue
+        if previous is None and job.dst.exists() and not config.overwrite:
+            entry = base_entry(job)
+            entry.update(
+                status="failed",
+                output=None,
+                error=f"output {job.rel} already exists in --out and is not from this run; "
+                "pass --overwrite or choose an empty --out",
+            )
+            manifest.add(entry)
+            continue
+        todo.append(job)
+
+    manifest.save()
+    total = len(todo)
+    if on_start:
+        on_start(total)
+    done = 0
+
+    def finish(entry: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        manifest.add(entry)
+        manifest.save()
+        if on_file:
+            on_file(done, total, entry)
+
+    images = [j for j in todo if j.kind == "image" or j.problem]
+    videos = [j for j in todo if j.kind == "video" and not j.problem]
+    workers = 1 if detectors is not None else min(config.workers or cpu_count(), max(1, len(images)))
+    try:
+        if workers > 1:
+            _run_pool(images, config, workers, finish)
+        else:
+            videos = images + videos
+        if videos:
+            worker = Worker(config, config.threads, main_detectors)
+            for job in videos:
+                finish(worker.process(job, on_frames))
+    except BaseException:
+        manifest.save(complete=False)
+        remove_stale_temps(out_dir)
+        raise
+    digest = manifest.save(complete=True)
+    return RunResult(mpath, digest, manifest.files, warnings, resumed)
+
+
+def _run_pool(jobs: list[Job], config: RedactConfig, workers: int, finish: Callable[[dict[str, Any]], None]) -> None:
+    threads = config.threads or max(1, cpu_count() // workers)
+    ctx = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(config, threads)
+    )
+    futures = {pool.submit(_pool_process, job): job for job in jobs}
+    try:
+        for fut in cf.as_completed(futures):
+            job = futures[fut]
+            try:
+                entry = fut.result()
+            except cf.process.BrokenProcessPool as exc:
+                raise ModelError(f"a worker process died ({exc}); rerun with --workers 1 to see why") from exc
+            except (RedactError, OSError) as exc:
+                entry = base_entry(job)
+                entry.update(status="failed", output=None, error=_one_line(exc))
+            finish(entry)
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _previous_run(mpath: Path, settings_sha: str, config: RedactConfig) -> dict[tuple[int, str], dict[str, Any]] | None:
+    """Entries of an earlier run into the same manifest, when its settings match."""
+    if not mpath.exists():
+        return None
+    try:
+        data = load_manifest(mpath, check=False)
+    except RedactError as exc:
+        if config.overwrite:
+            return {}
+        raise ConfigError(f"{exc}; remove it or pass --overwrite") from None
+    if data.get("settings_sha256") != settings_sha:
+        if config.overwrite:
+            return {}
+        raise ConfigError(
+            f"{mpath} records a run with other settings or models; use another --out, "
+            "or pass --overwrite to replace its outputs"
+        )
+    return {(int(e.get("root", 0)), str(e["input"])): e for e in data.get("files", [])}
+
+
+def _reusable(
+    job: Job, previous: dict[tuple[int, str], dict[str, Any]] | None, manifest_dir: Path
+) -> dict[str, Any] | None:
+    """The previous entry when input, settings and output all still match, else None."""
+    if not previous:
+        return None
+    entry = previous.get((job.root, job.rel))
+    if not entry or entry.get("status") != "ok" or not entry.get("output_sha256"):
+        return None
+    try:
+        if not job.dst.is_file() or sha256_file(job.dst) != entry["output_sha256"]:
+            return None
+        if sha256_file(job.src) != entry.get("input_sha256"):
+            return None
+    except OSError:
+        return None
+    frames = entry.get("frames") or {}
+    if frames:
+        sidecar = manifest_dir / str(frames.get("file", ""))
+        try:
+            if not sidecar.is_file() or sha256_file(sidecar) != frames.get("sha256"):
+                return None
+        except OSError:
+            return None
+    return dict(entry)

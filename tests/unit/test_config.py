@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from redact.config import RedactConfig, resolve
+from redact.errors import ConfigError
+
+
+def test_defaults() -> None:
+    c = RedactConfig()
+    assert c.style == "fill" and c.faces and c.plates and not c.keep_metadata
+    assert c.fill_bgr == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"style": "smudge"}, "choose one of"),
+        ({"padding": -1.0}, "below the minimum"),
+        ({"face_threshold": 1.5}, "above the maximum"),
+        ({"fill_color": "red"}, "#RRGGBB"),
+        ({"faces": False, "plates": False}, "nothing to redact"),
+    ],
+)
+def test_invalid_values(kwargs, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        RedactConfig(**kwargs)
+
+
+def test_unknown_option_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="valid options"):
+        RedactConfig.from_mapping({"stlye": "fill"})
+
+
+def test_resolution_order(tmp_path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('style = "blur"\npadding = 0.3\njpeg-quality = 80\n')
+    c = resolve({"style": "pixelate", "padding": None}, f)
+    assert c.style == "pixelate"  # CLI wins
+    assert c.padding == 0.3  # file over default
+    assert c.jpeg_quality == 80
+    assert c.crf == 18  # default
+
+
+def test_json_config_and_type_errors(tmp_path) -> None:
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"workers": "two"}))
+    with pytest.raises(ConfigError, match="--workers"):
+        resolve({}, f)
+
+
+def test_settings_hash_ignores_non_output_options() -> None:
+    assert RedactConfig(workers=1).settings_hash() == RedactConfig(workers=4).settings_hash()
+    assert RedactConfig(style="blur").settings_hash() != RedactConfig().settings_hash()

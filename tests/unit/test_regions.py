@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redact import regions
+from redact.types import Detections
+
+
+def dets(boxes, label="face"):
+    return Detections.from_arrays(boxes, [0.9] * len(boxes), label)
+
+
+def test_padding_grows_each_side_by_fraction() -> None:
+    r = regions.build(dets([[100, 100, 200, 150]]), 1000, 1000, padding=0.1)
+    assert r.boxes.tolist() == [[90, 95, 210, 155]]
+
+
+def test_minimum_padding_in_pixels_for_tiny_boxes() -> None:
+    r = regions.build(dets([[10, 10, 14, 14]]), 100, 100, padding=0.1)
+    assert r.boxes.tolist() == [[8, 8, 16, 16]]
+
+
+def test_fractional_edges_round_outwards() -> None:
+    r = regions.build(dets([[10.4, 10.6, 20.2, 20.9]]), 100, 100, padding=0.0)
+    assert r.boxes.tolist() == [[10, 10, 21, 21]]
+
+
+@pytest.mark.parametrize(
+    "box, expected",
+    [
+        ([-20, -20, 30, 30], [0, 0, 35, 35]),  # top-left corner
+        ([90, 40, 130, 60], [86, 38, 100, 62]),  # right edge: exclusive bound = width
+        ([50, 90, 60, 140], [48, 85, 62, 100]),  # bottom edge
+        ([0, 0, 100, 100], [0, 0, 100, 100]),  # whole frame
+    ],
+)
+def test_clipping_with_exclusive_bounds(box, expected) -> None:
+    r = regions.build(dets([box]), 100, 100, padding=0.1)
+    assert r.boxes.tolist() == [expected]
+    assert (r.boxes[:, 2] <= 100).all() and (r.boxes[:, 3] <= 100).all()
+
+
+def test_boxes_outside_frame_are_dropped() -> None:
+    r = regions.build(dets([[200, 200, 300, 300], [10, 10, 20, 20]]), 100, 100, padding=0.0)
+    assert r.boxes.tolist() == [[10, 10, 20, 20]]
+
+
+def test_shapes_faces_ellipse_plates_rect() -> None:
+    d = Detections.concat([dets([[0, 0, 10, 10]]), dets([[20, 20, 40, 30]], "plate")])
+    r = regions.build(d, 100, 100, padding=0.0, face_shape="ellipse")
+    assert r.shape.tolist() == ["ellipse", "rect"]
+
+
+def test_ellipse_mask_inscribed() -> None:
+    m = regions.region_mask(np.array([0, 0, 41, 21], np.int32), "ellipse")
+    assert m.shape == (21, 41)
+    assert m[10, 20] and m[10, 0] and m[10, 40] and m[0, 20] and m[20, 20]
+    assert not m[0, 0] and not m[20, 40]
+    assert 0.7 < m.mean() < 0.85  # close to pi/4 of the box
+
+
+def test_records_are_xywh_top_left() -> None:
+    r = regions.build(dets([[10, 20, 30, 60]]), 100, 100, padding=0.0)
+    rec = r.to_records()[0]
+    assert rec["box"] == [10, 20, 20, 40]
+    assert rec["label"] == "face" and rec["source"] == "detector" and rec["score"] == pytest.approx(0.9)
+
+
+def test_frame_mask_union() -> None:
+    r = regions.build(dets([[0, 0, 10, 10], [5, 5, 15, 15]]), 20, 20, padding=0.0)
+    m = regions.frame_mask(r, 20, 20)
+    assert m.sum() == 100 + 100 - 25

