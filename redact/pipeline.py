@@ -73,8 +73,16 @@ class RunResult:
 class Worker:
     """Per-process state: detectors and the style, built once and reused for every file."""
 
-    def __init__(self, config: RedactConfig, threads: int | None, detectors: DetectorLike | None = None) -> None:
+    def __init__(
+        self,
+        config: RedactConfig,
+        threads: int | None,
+        detectors: DetectorLike | None = None,
+        frames_dir: Path | None = None,
+    ) -> None:
         self.config = config
+        # Where video frame sidecars (JSON Lines) are written, beside the manifest.
+        self.frames_dir = frames_dir
         self.detectors = detectors if detectors is not None else make_detectors(config, threads)
         self.style: Style = get_style(config)
 
@@ -205,6 +213,11 @@ def _pool_process(job: Job) -> dict[str, Any]:
     return _WORKER.process(job)
 
 
+def frames_dir(manifest_path: Path) -> Path:
+    """Folder for video frame sidecars: ``<manifest folder>/<manifest stem>.frames/``."""
+    return manifest_path.with_name(manifest_path.stem + ".frames")
+
+
 def cpu_count() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -331,7 +344,7 @@ def redact_path(
         else:
             videos = images + videos
         if videos:
-            worker = Worker(config, config.threads, main_detectors)
+            worker = Worker(config, config.threads, main_detectors, frames_dir=frames_dir(mpath))
             for job in videos:
                 finish(worker.process(job, on_frames))
     except BaseException:
