@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from redact.errors import ConfigError
+from redact.errors import ConfigError, MediaError
 from redact.io.atomic import TMP_MARKER
 from redact.io.image import IMAGE_EXTENSIONS
 
@@ -47,6 +47,7 @@ class Job:
         dst: the output file (inside the output folder).
         kind: ``"image"``, ``"video"``, or None for files that are not media.
         problem: a reason this file cannot be processed (it becomes a failed entry), or None.
+        out: the output folder ``dst`` must stay inside.
     """
 
     root: int
@@ -55,6 +56,21 @@ class Job:
     dst: Path
     kind: str | None
     problem: str | None = None
+    out: Path = Path(".")
+
+    def checked_dst(self) -> Path:
+        """``dst`` after making its folder, refusing any path that resolves outside ``out``.
+
+        Raises:
+            MediaError: a symlink in the output tree would lead the write elsewhere.
+        """
+        self.dst.parent.mkdir(parents=True, exist_ok=True)
+        out_real = self.out.resolve()
+        if self.dst.is_symlink() or not _inside(self.dst.parent.resolve(), out_real):
+            raise MediaError(
+                f"output {self.dst} leads outside {self.out} through a symlink; remove the link"
+            )
+        return self.dst
 
 
 def sniff_kind(path: Path) -> str | None:
@@ -156,11 +172,9 @@ def _job(index: int, src: Path, rel: str, out: Path, real_root: Path, *, follow_
     dst = out / rel
     if src.is_symlink():
         if not src.exists():
-            return Job(index, src, rel, dst, "image", "broken symlink: its target does not exist")
+            return Job(index, src, rel, dst, "image", "broken symlink: its target does not exist", out)
         if not follow_symlinks and not _inside(src.resolve(), real_root):
-            return Job(
-                index, src, rel, dst, classify(src)[0] or "image",
-                "symlink leads outside the input folder; pass --follow-symlinks to redact it",
-            )
+            problem = "symlink leads outside the input folder; pass --follow-symlinks to redact it"
+            return Job(index, src, rel, dst, classify(src)[0] or "image", problem, out)
     kind, problem = classify(src)
-    return Job(index, src, rel, dst, kind, problem)
+    return Job(index, src, rel, dst, kind, problem, out)

@@ -105,6 +105,12 @@ class Worker:
         except (RedactError, OSError) as exc:
             entry.update(status="failed", error=_one_line(exc), output=None, output_sha256=None)
             log.warning("%s: %s", job.rel, entry["error"])
+        except Exception as exc:  # a bug must fail this file, not the whole batch
+            log.exception("internal error while redacting %s", job.rel)
+            entry.update(
+                status="failed", output=None, output_sha256=None,
+                error=f"internal error ({type(exc).__name__}: {_one_line(exc)}); please report it",
+            )
         entry["seconds"] = round(time.monotonic() - started, 3)
         return entry
 
@@ -117,8 +123,7 @@ class Worker:
         regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)
         redacted = self.style.apply(image.bgr, regs)
         blob = encode_image(image, redacted, quality=cfg.jpeg_quality, keep_metadata=cfg.keep_metadata)
-        _check_destination(job)
-        write_bytes_atomic(job.dst, blob)
+        write_bytes_atomic(job.checked_dst(), blob)
         records = regs.to_records()
         return {
             "format": image.format,
@@ -165,14 +170,6 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
     return text
-
-
-def _check_destination(job: Job) -> None:
-    """Refuse to write through a symlink planted in the output tree."""
-    parent = job.dst.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if job.dst.is_symlink():
-        raise MediaError(f"output {job.dst} is a symlink; remove it so nothing is written outside --out")
 
 
 def base_entry(job: Job) -> dict[str, Any]:
@@ -369,9 +366,9 @@ def _run_pool(jobs: list[Job], config: RedactConfig, workers: int, finish: Calla
                 entry = fut.result()
             except cf.process.BrokenProcessPool as exc:
                 raise ModelError(f"a worker process died ({exc}); rerun with --workers 1 to see why") from exc
-            except (RedactError, OSError) as exc:
+            except Exception as exc:  # e.g. a result that could not be sent back: this file fails
                 entry = base_entry(job)
-                entry.update(status="failed", output=None, error=_one_line(exc))
+                entry.update(status="failed", output=None, error=f"worker error: {_one_line(exc)}")
             finish(entry)
     except BaseException:
         for proc in list(getattr(pool, "_processes", {}).values()):

@@ -75,7 +75,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         except UnidentifiedImageError:
             raise MediaError("not a readable image (unknown or corrupt format)") from None
         except OSError as exc:
-            raise MediaError(f"cannot open image: {exc.strerror or exc}") from None
+            raise MediaError(f"cannot open image (truncated or corrupt?): {exc.strerror or exc}") from None
         except (ValueError, SyntaxError) as exc:  # Pillow raises these for malformed headers
             raise MediaError(f"corrupt image header: {exc}") from None
         finally:

@@ -1,0 +1,93 @@
+"""The CLI in-process (CliRunner) with the real models on small generated pictures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from redact import __version__
+from redact.cli import main
+from redact.hashing import sha256_file
+from redact.manifest import validate
+
+REPO_SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "samples"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_version_and_help() -> None:
+    r = invoke("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+    r = invoke("run", "--help")
+    assert r.exit_code == 0 and "Examples" in r.output and "--style" in r.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--style", "smudge"], "Invalid value"),
+        (["--no-faces", "--no-plates"], "nothing to redact"),
+        (["--padding", "-1"], "Invalid value"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path, args, message) -> None:
+    (tmp_path / "in").mkdir()
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "o"), *args])
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+
+
+def test_out_equal_to_input_exit_2(tmp_path) -> None:
+    (tmp_path / "in").mkdir()
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "in")])
+    assert r.exit_code == 2 and "inside the input folder" in r.output
+
+
+@pytest.mark.slow
+def test_samples_redacted_with_real_models(tmp_path) -> None:
+    """Smoke test: the shipped models find the face and the plate in samples/."""
+    out = tmp_path / "out"
+    r = invoke("run", str(REPO_SAMPLES), "--out", str(out), "--workers", "1")
+    assert r.exit_code == 0, r.output
+    data = json.loads((out / "manifest.json").read_text())
+    validate(data)
+    files = {e["input"]: e for e in data["files"]}
+    assert files["astronaut.jpg"]["counts"]["face"] >= 1
+    street = files["street/parked-car.png"]
+    assert street["counts"]["face"] >= 1 and street["counts"]["plate"] >= 1
+    # The plate on the generated car is covered.
+    plate = [r["box"] for r in street["regions"] if r["label"] == "plate"]
+    assert any(x <= 565 and y <= 525 and x + w >= 755 and y + h >= 570 for x, y, w, h in plate)
+    # GPS and camera tags are gone.
+    exif = Image.open(out / "astronaut.jpg").getexif()
+    assert 0x8825 not in exif and 0x010F not in exif
+    for e in data["files"]:
+        assert e["output_sha256"] == sha256_file(out / e["output"])
+    assert {m["label"] for m in data["models"]} == {"face", "plate"}
+    assert "manifest sha256" in r.output
+
+
+@pytest.mark.slow
+def test_workers_give_identical_results(tmp_path) -> None:
+    outs = []
+    for n in ("1", "2"):
+        out = tmp_path / f"out{n}"
+        r = invoke("run", str(REPO_SAMPLES), "--out", str(out), "--workers", n, "--quiet")
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads((out / "manifest.json").read_text()))
+    strip = [[{k: v for k, v in e.items() if k != "seconds"} for e in o["files"]] for o in outs]
+    assert strip[0] == strip[1]
+
+
+def test_quiet_prints_nothing_on_success(tmp_path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(src / "grey.png")
+    r = invoke("run", str(src), "--out", str(tmp_path / "o"), "--quiet", "--workers", "1")
+    assert r.exit_code == 0 and r.output == ""

@@ -1,0 +1,220 @@
+"""The image pipeline end to end with the fake marker detectors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from redact import redact_path
+from redact.config import RedactConfig
+from redact.errors import ConfigError
+from redact.hashing import sha256_file
+from redact.manifest import load, validate
+from tests.conftest import MarkerDetectors, scene
+
+
+def write(path, arr, **params):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr[:, :, ::-1]).save(path, **params)
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path):
+    src = tmp_path / "in"
+    write(src / "a.png", scene())
+    write(src / "sub" / "b.jpg", scene(faces=((10, 10, 30, 30), (100, 100, 30, 30)), plates=()), quality=95)
+    write(src / "sub" / "deeper" / "c.bmp", scene(faces=(), plates=((50, 50, 80, 20),)))
+    (src / "notes.txt").write_text("not media")
+    return src
+
+
+def run(tree, out, **cfg):
+    return redact_path([tree], out, RedactConfig(**cfg), detectors=MarkerDetectors())
+
+
+def test_outputs_mirror_tree_and_manifest(tree, tmp_path) -> None:
+    before = {p: sha256_file(p) for p in tree.rglob("*") if p.is_file()}
+    out = tmp_path / "out"
+    result = run(tree, out)
+    assert result.exit_code == 0
+    assert (out / "a.png").is_file() and (out / "sub" / "b.jpg").is_file() and (out / "sub/deeper/c.bmp").is_file()
+    assert not (out / "notes.txt").exists()
+    assert {p: sha256_file(p) for p in tree.rglob("*") if p.is_file()} == before, "an input was modified"
+
+    data = load(out / "manifest.json")
+    validate(data)
+    files = {e["input"]: e for e in data["files"]}
+    assert set(files) == {"a.png", "sub/b.jpg", "sub/deeper/c.bmp", "notes.txt"}
+    assert files["notes.txt"]["status"] == "skipped"
+    for rel in ("a.png", "sub/b.jpg", "sub/deeper/c.bmp"):
+        e = files[rel]
+        assert e["status"] == "ok" and e["output"] == rel
+        assert e["input_sha256"] == sha256_file(tree / rel)
+        assert e["output_sha256"] == sha256_file(out / rel)
+    assert files["a.png"]["counts"] == {"face": 1, "plate": 1}
+    assert files["sub/b.jpg"]["counts"] == {"face": 2, "plate": 0}
+    assert data["summary"]["regions"] == {"face": 3, "plate": 2}
+    assert data["complete"] is True
+    digest = (out / "manifest.json.sha256").read_text().split()[0]
+    assert digest == sha256_file(out / "manifest.json") == result.manifest_sha256
+
+
+def test_regions_are_redacted_in_output(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    run(tree, out)
+    data = load(out / "manifest.json")
+    for e in data["files"]:
+        if e["status"] != "ok":
+            continue
+        src = np.asarray(Image.open(tree / e["input"]).convert("RGB")).astype(int)
+        dst = np.asarray(Image.open(out / e["output"]).convert("RGB")).astype(int)
+        assert src.shape == dst.shape
+        for r in e["regions"]:
+            x, y, w, h = r["box"]
+            diff = np.abs(src[y : y + h, x : x + w] - dst[y : y + h, x : x + w]).max(axis=-1)
+            assert (diff > 8).mean() >= 0.9, f"{e['input']} region {r} not redacted"
+
+
+def test_single_file_input_lands_by_name(tmp_path) -> None:
+    f = write(tmp_path / "deep" / "x.png", scene())
+    out = tmp_path / "out"
+    redact_path([f], out, detectors=MarkerDetectors())
+    assert (out / "x.png").is_file()
+    assert load(out / "manifest.json")["files"][0]["input"] == "x.png"
+
+
+@pytest.mark.parametrize("where", ["same", "inside"])
+def test_out_inside_input_refused(tree, where) -> None:
+    out = tree if where == "same" else tree / "sub" / "out"
+    with pytest.raises(ConfigError, match="inside the input folder"):
+        run(tree, out)
+    assert not (tree / "manifest.json").exists() and not (tree / "sub" / "out").exists()
+
+
+def test_manifest_inside_input_refused(tree, tmp_path) -> None:
+    with pytest.raises(ConfigError, match="inside the input folder"):
+        redact_path([tree], tmp_path / "o", manifest_path=tree / "m.json", detectors=MarkerDetectors())
+
+
+def test_colliding_outputs_refused(tmp_path) -> None:
+    a = write(tmp_path / "a" / "x.png", scene())
+    b = write(tmp_path / "b" / "x.png", scene())
+    with pytest.raises(ConfigError, match="both be written"):
+        redact_path([a, b], tmp_path / "out", detectors=MarkerDetectors())
+
+
+def test_missing_input_is_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        redact_path([tmp_path / "nope"], tmp_path / "out", detectors=MarkerDetectors())
+
+
+def test_outline_marks_files_not_redacted(tree, tmp_path) -> None:
+    result = run(tree, tmp_path / "out", style="outline")
+    assert any("UNREDACTED" in w for w in result.warnings)
+    data = load(tmp_path / "out" / "manifest.json")
+    assert all(e["redacted"] is False for e in data["files"] if e["status"] == "ok")
+
+
+def test_wrong_extension_is_handled_by_content(tmp_path) -> None:
+    src = tmp_path / "in"
+    write(src / "shot.jpg", scene(), format="PNG")  # a PNG named .jpg
+    write(src / "noext", scene(), format="PNG")
+    out = tmp_path / "out"
+    result = redact_path([src], out, detectors=MarkerDetectors())
+    assert result.exit_code == 0
+    files = {e["input"]: e for e in load(out / "manifest.json")["files"]}
+    assert files["shot.jpg"]["format"] == "PNG" and files["noext"]["status"] == "ok"
+    assert Image.open(out / "shot.jpg").format == "PNG"
+
+
+def test_rerun_skips_finished_files(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    run(tree, out)
+    first = json.loads((out / "manifest.json").read_text())
+    dets = MarkerDetectors()
+    result = redact_path([tree], out, detectors=dets)
+    assert result.resumed == 3 and dets.calls == 0
+    second = json.loads((out / "manifest.json").read_text())
+    assert [e["output_sha256"] for e in first["files"]] == [e["output_sha256"] for e in second["files"]]
+
+
+def test_rerun_redoes_changed_or_missing_outputs(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    run(tree, out)
+    (out / "a.png").unlink()
+    write(tree / "sub" / "b.jpg", scene(seed=5))
+    dets = MarkerDetectors()
+    result = redact_path([tree], out, detectors=dets)
+    assert dets.calls == 2 and result.resumed == 1
+    assert (out / "a.png").is_file()
+
+
+def test_rerun_with_other_settings_refused_then_overwrite(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    run(tree, out)
+    with pytest.raises(ConfigError, match="other settings"):
+        run(tree, out, style="blur")
+    result = run(tree, out, style="blur", overwrite=True)
+    assert result.exit_code == 0 and load(out / "manifest.json")["settings"]["style"] == "blur"
+
+
+def test_existing_foreign_output_not_overwritten(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"someone else's file")
+    result = run(tree, out)
+    assert result.exit_code == 1
+    assert (out / "a.png").read_bytes() == b"someone else's file"
+    e = {e["input"]: e for e in load(out / "manifest.json")["files"]}["a.png"]
+    assert e["status"] == "failed" and "--overwrite" in e["error"]
+
+
+def test_stale_temp_files_cleaned(tree, tmp_path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".a.redact-tmp-123-abcd.png"
+    stale.write_bytes(b"partial")
+    run(tree, out)
+    assert not stale.exists()
+    assert not [p for p in out.rglob("*") if ".redact-tmp-" in p.name]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_symlinks(tmp_path) -> None:
+    outside = write(tmp_path / "elsewhere" / "secret.png", scene())
+    src = tmp_path / "in"
+    write(src / "ok.png", scene())
+    (src / "link.png").symlink_to(outside)
+    (src / "broken.png").symlink_to(tmp_path / "missing.png")
+    (src / "linkdir").symlink_to(outside.parent, target_is_directory=True)
+    out = tmp_path / "out"
+    result = redact_path([src], out, detectors=MarkerDetectors())
+    files = {e["input"]: e for e in load(out / "manifest.json")["files"]}
+    assert result.exit_code == 1
+    assert files["ok.png"]["status"] == "ok"
+    assert files["link.png"]["status"] == "failed" and "--follow-symlinks" in files["link.png"]["error"]
+    assert files["broken.png"]["status"] == "failed" and "broken symlink" in files["broken.png"]["error"]
+    assert not any(k.startswith("linkdir") for k in files)
+    assert not (out / "link.png").exists()
+    result = redact_path([src], tmp_path / "out2", RedactConfig(follow_symlinks=True), detectors=MarkerDetectors())
+    files = {e["input"]: e for e in load(tmp_path / "out2" / "manifest.json")["files"]}
+    assert files["link.png"]["status"] == "ok" and files["linkdir/secret.png"]["status"] == "ok"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_symlink_planted_in_output_is_not_followed(tmp_path) -> None:
+    src = tmp_path / "in"
+    write(src / "sub" / "x.png", scene())
+    target = tmp_path / "victim"
+    target.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").symlink_to(target, target_is_directory=True)
+    result = redact_path([src], out, detectors=MarkerDetectors())
+    assert result.exit_code == 1
+    assert not list(target.iterdir()), "wrote outside --out through a symlink"

@@ -1,0 +1,194 @@
+"""Bad inputs, interruption and resume: nothing lost, nothing leaked."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from redact import redact_path
+from redact.errors import MediaError
+from redact.hashing import sha256_file
+from redact.io.image import read_image
+from redact.manifest import load
+from tests.conftest import MarkerDetectors, scene
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def jpeg_bytes(seed: int = 0, size: int = 120) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(scene(size, size, faces=((10, 10, 30, 30),), plates=(), seed=seed)[:, :, ::-1]).save(
+        buf, "JPEG", quality=90
+    )
+    return buf.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+BAD_IMAGES = {
+    "zero.jpg": (b"", "not a readable image"),
+    "truncated.jpg": (jpeg_bytes()[:300], "truncated or corrupt"),
+    "bomb.png": (png_header(60000, 60000), "max-pixels"),
+    "garbage.png": (b"\x89PNG\r\n\x1a\nthis is not a png", "corrupt|not a readable"),
+    "photo.heic": (b"\x00\x00\x00\x18ftypheic", "unsupported format"),
+    "odd name é ü.jpg": (jpeg_bytes(1), None),
+    "with space.jpg": (jpeg_bytes(2), None),
+}
+
+
+def test_bad_image_table(tmp_path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, (data, _) in BAD_IMAGES.items():
+        (src / name).write_bytes(data)
+    before = {p.name: sha256_file(p) for p in src.iterdir()}
+    out = tmp_path / "out"
+    result = redact_path([src], out, detectors=MarkerDetectors())
+    assert result.exit_code == 1
+    files = {e["input"]: e for e in load(out / "manifest.json")["files"]}
+    for name, (_, message) in BAD_IMAGES.items():
+        e = files[name]
+        if message is None:
+            assert e["status"] == "ok", e
+            assert (out / name).is_file()
+        else:
+            assert e["status"] == "failed", e
+            assert __import__("re").search(message, e["error"]), e["error"]
+            assert "\n" not in e["error"] and "Traceback" not in e["error"]
+            assert e["output"] is None and not (out / name).exists()
+    assert {p.name: sha256_file(p) for p in src.iterdir()} == before
+    assert not [p for p in out.rglob("*") if ".redact-tmp-" in p.name]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read everything")
+def test_unreadable_file(tmp_path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    p = src / "locked.jpg"
+    p.write_bytes(jpeg_bytes())
+    p.chmod(0)
+    result = redact_path([src], tmp_path / "out", detectors=MarkerDetectors())
+    assert result.exit_code == 1 and "Permission denied" in result.files[0]["error"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2048))
+def test_image_reader_random_bytes(tmp_path, data) -> None:
+    path = tmp_path / "r.jpg"
+    path.write_bytes(data)
+    try:
+        img = read_image(path, 10_000_000)
+    except MediaError:
+        return
+    assert img.bgr.ndim == 3 and img.bgr.dtype == np.uint8
+
+
+_REAL_JPEG = jpeg_bytes(3, 64)
+_REAL_PNG = png_header(64, 64)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    base=st.sampled_from([_REAL_JPEG, _REAL_PNG]),
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=8),
+    cut=st.integers(0, 4000),
+)
+def test_image_reader_mutated_headers(tmp_path, base, edits, cut) -> None:
+    data = bytearray(base[: max(1, cut)])
+    for pos, val in edits:
+        if pos < len(data):
+            data[pos] = val
+    path = tmp_path / "m.png"
+    path.write_bytes(bytes(data))
+    try:
+        img = read_image(path, 10_000_000)
+    except MediaError:
+        return
+    assert img.bgr.shape[0] * img.bgr.shape[1] <= 10_000_000
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "redact", *args]
+
+
+def _wait_for_done(manifest: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "run ended before it could be interrupted"
+        try:
+            files = json.loads(manifest.read_text())["files"]
+        except (OSError, ValueError):
+            files = []
+        if sum(e["status"] == "ok" for e in files) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("run made no progress")
+
+
+def _batch(tmp_path: Path, n: int) -> Path:
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(n):
+        (src / f"img{i:02d}.jpg").write_bytes(jpeg_bytes(i, 480))
+    return src
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_interrupt_and_resume(tmp_path, sig) -> None:
+    src = _batch(tmp_path, 12)
+    out = tmp_path / "out"
+    manifest = out / "manifest.json"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        _cli("run", str(src), "--out", str(out), "--workers", "1", "--quiet"), env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    _wait_for_done(manifest, 2, proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130, err
+        assert b"Traceback" not in err
+        assert json.loads(manifest.read_text())["complete"] is False
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    data = json.loads(manifest.read_text())  # still valid JSON after a kill
+    done = [e for e in data["files"] if e["status"] == "ok"]
+    assert 2 <= len(done) < 12
+    for e in done:  # whatever the manifest says is finished really is
+        assert sha256_file(out / e["output"]) == e["output_sha256"]
+
+    rerun = subprocess.run(
+        _cli("run", str(src), "--out", str(out), "--workers", "1"), env=env, capture_output=True, timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"({len(done)} already done)".encode() in rerun.stderr
+    data = json.loads(manifest.read_text())
+    assert data["complete"] is True and data["summary"]["ok"] == 12
+    assert not [p for p in out.rglob("*") if ".redact-tmp-" in p.name]
