@@ -107,7 +107,9 @@ def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def plan(inputs: list[Path], out: Path, *, follow_symlinks: bool = False, extra_outputs: list[Path] | None = None) -> list[Job]:
+def plan(
+    inputs: list[Path], out: Path, *, follow_symlinks: bool = False, extra_outputs: list[Path] | None = None
+) -> list[Job]:
     """List every job for a run, in a stable order.
 
     Raises:
@@ -174,7 +176,7 @@ def _job(index: int, src: Path, rel: str, out: Path, real_root: Path, *, follow_
         if not src.exists():
             return Job(index, src, rel, dst, "image", "broken symlink: its target does not exist", out)
         if not follow_symlinks and not _inside(src.resolve(), real_root):
-            problem = "symlink leads outside the input folder; pass --follow-symlinks to redact it"
-            return Job(index, src, rel, dst, classify(src)[0] or "image", problem, out)
+            reason = "symlink leads outside the input folder; pass --follow-symlinks to redact it"
+            return Job(index, src, rel, dst, classify(src)[0] or "image", reason, out)
     kind, problem = classify(src)
     return Job(index, src, rel, dst, kind, problem, out)

@@ -135,7 +135,8 @@ class Manifest:
         blob = (json.dumps(self.data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         digest = sha256_bytes(blob)
         write_bytes_atomic(self.path, blob)
-        write_bytes_atomic(self.path.with_name(self.path.name + DIGEST_SUFFIX), f"{digest}  {self.path.name}\n".encode())
+        digest_path = self.path.with_name(self.path.name + DIGEST_SUFFIX)
+        write_bytes_atomic(digest_path, f"{digest}  {self.path.name}\n".encode())
         return digest
 
     def _refresh_summary(self) -> None:

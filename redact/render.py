@@ -94,7 +94,8 @@ class BlurStyle:
             sigma = max(BLUR_MIN_SIGMA, 0.2 * min(w, h))
             blurred = cv2.GaussianBlur(up, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
             rng = np.random.default_rng(_seed(image, box))
-            noisy = blurred.astype(np.float32) + rng.normal(0.0, NOISE_STD, blurred.shape).astype(np.float32)
+            noise = np.asarray(rng.normal(0.0, NOISE_STD, blurred.shape), dtype=np.float32)
+            noisy = blurred.astype(np.float32) + noise
             result = np.clip(noisy, 0, 255).astype(np.uint8)
             m = region_mask(box, str(shape))
             roi = out[y1:y2, x1:x2]

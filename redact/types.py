@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
 
 
-class Label(str, Enum):
+class Label(StrEnum):
     """What a detection is."""
 
     FACE = "face"
     PLATE = "plate"
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     """Where a detection or region came from."""
 
     DETECTOR = "detector"
@@ -152,7 +152,7 @@ class Detections:
 
     def replace(self, **changes: object) -> Detections:
         """A copy with some arrays replaced."""
-        values = {
+        values: dict[str, object] = {
             "xyxy": self.xyxy,
             "score": self.score,
             "label": self.label,

@@ -52,7 +52,13 @@ class MarkerDetectors:
         return Detections.concat(parts)
 
 
-def scene(width: int = 320, height: int = 240, faces=((40, 40, 40, 40),), plates=((200, 150, 60, 20),), seed: int = 0) -> np.ndarray:
+def scene(
+    width: int = 320,
+    height: int = 240,
+    faces=((40, 40, 40, 40),),
+    plates=((200, 150, 60, 20),),
+    seed: int = 0,
+) -> np.ndarray:
     """A textured BGR image with marker faces/plates at ``(x, y, w, h)`` boxes."""
     rng = np.random.default_rng(seed)
     img = rng.integers(30, 200, (height, width, 3), dtype=np.uint8)

@@ -93,8 +93,8 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     if im.format not in IMAGE_FORMATS:
         im.close()
         raise MediaError(f"unsupported image format {im.format}; supported: {', '.join(IMAGE_FORMATS)}")
-    if getattr(im, "n_frames", 1) > 1:
-        n = im.n_frames
+    n = int(getattr(im, "n_frames", 1))
+    if n > 1:
         im.close()
         raise MediaError(
             f"{im.format} holds {n} frames/pages; multi-frame images are not supported "
@@ -172,7 +172,7 @@ def _to_bgr(im: Image.Image, notes: list[str]) -> tuple[NDArray[np.uint8], NDArr
         arr = np.asarray(im, dtype=np.float64)
         hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         gray8 = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.repeat(gray8[:, :, None], 3, axis=2), None, True
+        return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2)), None, True
     if mode in ("1", "L"):
         g = np.asarray(im.convert("L"), dtype=np.uint8)
         return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2)), None, True
@@ -182,9 +182,9 @@ def _to_bgr(im: Image.Image, notes: list[str]) -> tuple[NDArray[np.uint8], NDArr
     if mode not in ("RGB", "RGBA"):
         notes.append(f"{mode} colour converted to RGB")
         im = im.convert("RGBA" if "A" in mode else "RGB")
-    arr = np.asarray(im, dtype=np.uint8)
-    bgr = np.ascontiguousarray(arr[:, :, 2::-1])
-    alpha = arr[:, :, 3].copy() if arr.shape[2] == 4 else None
+    pixels: NDArray[np.uint8] = np.asarray(im).astype(np.uint8, copy=False)
+    bgr: NDArray[np.uint8] = np.ascontiguousarray(pixels[:, :, 2::-1])
+    alpha: NDArray[np.uint8] | None = pixels[:, :, 3].copy() if pixels.shape[2] == 4 else None
     return bgr, alpha, False
 
 

@@ -29,7 +29,10 @@ def rgb() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("fmt, ext", [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("TIFF", "tif"), ("BMP", "bmp")])
+ALL_FORMATS = [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("TIFF", "tif"), ("BMP", "bmp")]
+
+
+@pytest.mark.parametrize("fmt, ext", ALL_FORMATS)
 def test_roundtrip_keeps_format_and_size(tmp_path, rgb, fmt, ext) -> None:
     path = save(tmp_path, f"a.{ext}", rgb, fmt)
     img = read_image(path, 10**8)
