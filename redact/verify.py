@@ -13,7 +13,7 @@ each recorded region (boxes ``[x, y, w, h]`` in output pixels; ellipses inscribe
   for lossless formats, above :data:`LOSSY_TOL` grey levels for JPEG/WebP/video), or
 * the region is near-uniform (a solid fill whose colour happens to be close to a dark
   original after lossy compression), or
-* lossy outputs only: the fine detail (Laplacian) of output and input no longer
+* lossy outputs only: the detail (Laplacian of Gaussian) of output and input no longer
   correlate (blur and pixelate over low-contrast originals, where compression blurs
   the per-pixel difference).
 
@@ -48,6 +48,7 @@ LOSSY_FORMATS = frozenset({"JPEG", "WEBP"})
 LOSSY_TOL = 8  # grey levels a lossy re-encode may move a pixel without it counting as changed
 CHANGED_MIN = 0.9  # fraction of region pixels that must change clearly
 UNIFORM_STD = 6.0  # grey levels; per-channel std below which a region counts as a solid fill
+DETAIL_SIGMA = 1.5  # pixels; smoothing before the Laplacian in the detail test
 DETAIL_CORR_MAX = 0.5  # Laplacian correlation at or above which detail survived
 LEAK_INSIDE_MIN = 0.5  # a detection with less of its box inside redacted regions is a leak
 LEAK_TOUCH = 0.1  # ...a strong one this much inside only borders a region: likely the fill's edge, a warning
@@ -163,10 +164,17 @@ def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask:
     return False, f"only {changed:.0%} of pixels changed, detail correlation {corr:.2f}"
 
 
+def _band(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
+    # Laplacian of a slightly smoothed grey picture: the mid-frequency detail that makes a
+    # face or plate readable, above the pixel-level noise JPEG compression throws away.
+    grey = cv2.GaussianBlur(bgr.mean(axis=2, dtype=np.float32), (0, 0), DETAIL_SIGMA)
+    return np.asarray(cv2.Laplacian(grey, cv2.CV_32F), dtype=np.float32)
+
+
 def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
-    """Pearson correlation of the Laplacians of two BGR patches over ``mask`` (0 when either is flat)."""
-    la = cv2.Laplacian(a.mean(axis=2, dtype=np.float32), cv2.CV_32F)[mask]
-    lb = cv2.Laplacian(b.mean(axis=2, dtype=np.float32), cv2.CV_32F)[mask]
+    """Pearson correlation of the band-passed detail of two BGR patches over ``mask`` (0 when either is flat)."""
+    la = _band(a)[mask]
+    lb = _band(b)[mask]
     sa, sb = float(la.std()), float(lb.std())
     if sa < 1e-3 or sb < 1e-3 or la.size < 4:
         return 0.0
