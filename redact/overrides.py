@@ -118,15 +118,12 @@ class Overrides:
         Raises:
             ConfigError: naming the first offending edit.
         """
-        import jsonschema
+        from redact.manifest import first_schema_error
 
-        validator = jsonschema.Draft202012Validator(schema())
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        if errors:
-            err = errors[0]
-            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        problem = first_schema_error(schema(), data)
+        if problem:
             raise ConfigError(
-                f"overrides {path or '(data)'} do not match {SCHEMA_ID} at {where}: {err.message}; "
+                f"overrides {path or '(data)'} do not match {SCHEMA_ID} at {problem}; "
                 "see redact/overrides.py for the format"
             )
         for i, e in enumerate(data["edits"]):

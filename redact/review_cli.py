@@ -9,6 +9,11 @@ import click
 
 from redact.cli import _Bars, _print_summary, _run_guarded
 
+INPUTS_BASE = click.option(
+    "--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Folder the manifest's relative inputs are relative to. Default: the current folder.",
+)
+
 VERIFY_EPILOG = """\b
 Examples:
   redact verify out/manifest.json
@@ -28,8 +33,7 @@ half the run's thresholds on the outputs. Exit: 0 clean, 1 problems found,
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The run's output folder. Default: the manifest's folder.")
-@click.option("--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder the manifest's relative inputs are relative to. Default: the current folder.")
+@INPUTS_BASE
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--leak-check/--no-leak-check", default=True, help="Re-run the detectors on the outputs (slow).")
 @click.option("--frames-step", type=click.IntRange(1, None), default=30, show_default=True,
@@ -66,8 +70,7 @@ def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, a
               help="Where to write the HTML report.")
 @click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The run's output folder. Default: the manifest's folder.")
-@click.option("--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder the manifest's relative inputs are relative to. Default: the current folder.")
+@INPUTS_BASE
 @click.option("--include-originals", is_flag=True,
               help="Also embed the UNREDACTED originals (internal review only; the report says so in red).")
 @click.option("--verify/--no-verify", "run_verify", default=False,
@@ -96,8 +99,7 @@ def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: 
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--overrides", "overrides_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Reviewer edits (JSON, schema redact-overrides/1) to apply.")
-@click.option("--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder the manifest's relative inputs are relative to. Default: the current folder.")
+@INPUTS_BASE
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary; errors only.")
 def render_cmd(manifest: Path, overrides_file: Path | None, inputs_base: Path | None, quiet: bool) -> None:
     """Redact a manifest's inputs again with its settings (and --overrides) into its folder."""
