@@ -341,7 +341,7 @@ def _video_pictures(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path
                 states.setdefault(int(r["track"]), {})[int(line["frame"])] = (
                     "detector" if r["source"] == "detector" else "tracker")
     parts = []
-    step = max(1, count // SHEET_FRAMES)
+    step = max(1, -(-count // SHEET_FRAMES))  # ceil: the sheet spans the whole clip
     sources = [] if withheld else [(out_path, "redacted", "")]
     if withheld:
         parts.append(f"<div class='note bad'>{_e(withheld)}</div>")
