@@ -29,7 +29,8 @@ def rerender(
 ) -> Any:
     """Redact a manifest's recorded inputs again with its settings, into its output folder.
 
-    Every file is redone (``overwrite``), so outputs match the manifest that comes out.
+    Runs with ``overwrite``: when the settings identity changed (other overrides) every file is
+    redone; when it did not, files whose input and output still match are kept as they are.
 
     Args:
         manifest_path: the earlier run's ``manifest.json``; it is replaced.
