@@ -133,6 +133,10 @@ settings skips finished files. Exit: 0 all ok, 1 some files failed,
     help="TOML or JSON file of options (command-line options win).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary; errors only.")
+@click.option(
+    "--overrides", "overrides_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Reviewer edits (JSON, schema redact-overrides/1) to apply: add or remove regions.",
+)
 @config_options
 def run_cmd(
     inputs: tuple[Path, ...],
@@ -140,14 +144,17 @@ def run_cmd(
     manifest_path: Path | None,
     config_file: Path | None,
     quiet: bool,
+    overrides_file: Path | None,
     **options: Any,
 ) -> None:
     """Redact faces and plates in INPUTS (files or folders) into --out."""
 
     def body() -> int:
+        from redact.overrides import load as load_overrides
         from redact.pipeline import redact_path
 
         config = resolve(options, config_file)
+        overrides = load_overrides(overrides_file) if overrides_file else None
         if not config.redacts:
             click.secho(
                 "redact: WARNING: --style outline draws boxes on UNREDACTED copies for review; "
@@ -158,7 +165,7 @@ def run_cmd(
         try:
             result = redact_path(
                 list(inputs), out, config, manifest_path=manifest_path,
-                on_start=bars.start, on_file=bars.file, on_frames=bars.frames,
+                on_start=bars.start, on_file=bars.file, on_frames=bars.frames, overrides=overrides,
             )
         finally:
             bars.close()
@@ -238,6 +245,12 @@ def _print_summary(result: Any) -> None:
     click.echo(f"manifest: {result.manifest_path}", err=True)
     click.echo(f"manifest sha256: {result.manifest_sha256}", err=True)
 
+
+from redact.review_cli import render_cmd, review_cmd, verify_cmd  # noqa: E402
+
+main.add_command(verify_cmd)
+main.add_command(review_cmd)
+main.add_command(render_cmd)
 
 if __name__ == "__main__":
     main()

@@ -44,14 +44,21 @@ def validate(data: Mapping[str, Any]) -> None:
     Raises:
         ManifestError: naming the first offending field.
     """
+    problem = first_schema_error(schema(), data)
+    if problem:
+        raise ManifestError(f"manifest does not match {SCHEMA_ID} at {problem}")
+
+
+def first_schema_error(schema_doc: Mapping[str, Any], data: Any) -> str | None:
+    """``"<path>: <message>"`` of the first place ``data`` breaks a JSON Schema, or None."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(schema_doc)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ManifestError(f"manifest does not match {SCHEMA_ID} at {where}: {err.message}")
+    if not errors:
+        return None
+    where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+    return f"{where}: {errors[0].message}"
 
 
 def validate_frame_line(line: Mapping[str, Any]) -> None:

@@ -31,6 +31,7 @@ from redact.io.atomic import remove_stale_temps, write_bytes_atomic
 from redact.io.image import encode_image, read_image
 from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
 from redact.manifest import load as load_manifest
+from redact.overrides import Overrides
 from redact.render import Style, get_style
 from redact.types import Detections
 
@@ -79,8 +80,12 @@ class Worker:
         threads: int | None,
         detectors: DetectorLike | None = None,
         frames_dir: Path | None = None,
+        overrides: Overrides | None = None,
     ) -> None:
         self.config = config
+        # Reviewer edits, applied to every picture between detection and region building;
+        # the video job calls ``self.overrides.apply`` per frame after tracking.
+        self.overrides = overrides or Overrides(reviewer="")
         # Where video frame sidecars (JSON Lines) are written, beside the manifest.
         self.frames_dir = frames_dir
         self.detectors = detectors if detectors is not None else make_detectors(config, threads)
@@ -119,12 +124,14 @@ class Worker:
         data = job.src.read_bytes()
         input_sha = sha256_bytes(data)
         image = read_image(io.BytesIO(data), cfg.max_pixels)  # type: ignore[arg-type]
-        dets = self.detectors.detect(image.bgr)
+        edits = self.overrides.apply(job.rel, 0, self.detectors.detect(image.bgr), image.width, image.height,
+                                     root=job.root)
+        dets = edits.dets
         regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)
         redacted = self.style.apply(image.bgr, regs)
         blob = encode_image(image, redacted, quality=cfg.jpeg_quality, keep_metadata=cfg.keep_metadata)
         write_bytes_atomic(job.checked_dst(), blob)
-        records = regs.to_records()
+        records = edits.annotate(regs.to_records())
         return {
             "format": image.format,
             "input_sha256": input_sha,
@@ -133,8 +140,9 @@ class Worker:
             "height": image.height,
             "regions": records,
             "counts": count_regions(records),
-            "warnings": list(image.warnings),
+            "warnings": list(image.warnings) + list(edits.warnings),
             "redacted": self.style.redacts,
+            "removed": list(edits.removed),
         }
 
 
@@ -198,11 +206,11 @@ def base_entry(job: Job) -> dict[str, Any]:
 _WORKER: Worker | None = None
 
 
-def _init_pool_worker(config: RedactConfig, threads: int) -> None:
+def _init_pool_worker(config: RedactConfig, threads: int, overrides: Overrides | None = None) -> None:
     # The parent owns Ctrl-C; workers are terminated by it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER
-    _WORKER = Worker(config, threads)
+    _WORKER = Worker(config, threads, overrides=overrides)
 
 
 def _pool_process(job: Job) -> dict[str, Any]:
@@ -247,6 +255,7 @@ def redact_path(
     on_frames: FrameCallback | None = None,
     on_start: Callable[[int], None] | None = None,
     detectors: DetectorLike | None = None,
+    overrides: Overrides | None = None,
 ) -> RunResult:
     """Redact files and folders into ``out`` and write the manifest.
 
@@ -260,6 +269,8 @@ def redact_path(
         on_start: called once with the number of files to process.
         detectors: a ready detector set to use instead of the configured models (tests,
             embedding); forces in-process work (no worker pool).
+        overrides: reviewer edits to apply (see :mod:`redact.overrides`); their hash is
+            part of the run's settings identity.
 
     Returns:
         A RunResult; ``exit_code`` is 1 when any file failed.
@@ -278,14 +289,19 @@ def redact_path(
     main_detectors = detectors if detectors is not None else make_detectors(config, config.threads)
     models, thresholds = model_records(main_detectors)
     settings = config.as_dict() | {"resolved_thresholds": thresholds}
-    settings_sha = config.settings_hash({"models": [m["sha256"] for m in models], "thresholds": thresholds})
+    identity: dict[str, Any] = {"models": [m["sha256"] for m in models], "thresholds": thresholds}
+    if overrides is not None:
+        overrides.check_files((j.root, j.rel) for j in jobs)
+        identity["overrides"] = overrides.sha256
+    settings_sha = config.settings_hash(identity)
 
     previous = _previous_run(mpath, settings_sha, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_temps(out_dir):
         log.info("removed a temp file left by an interrupted run: %s", stale)
     manifest = Manifest(
-        mpath, settings=settings, settings_sha256=settings_sha, inputs=[str(p) for p in paths], models=models
+        mpath, settings=settings, settings_sha256=settings_sha, inputs=[str(p) for p in paths], models=models,
+        overrides=overrides.record() if overrides is not None else None,
     )
     warnings: list[str] = []
     if not config.redacts:
@@ -337,11 +353,11 @@ def redact_path(
     workers = 1 if detectors is not None else min(config.workers or cpu_count(), max(1, len(images)))
     try:
         if workers > 1:
-            _run_pool(images, config, workers, finish)
+            _run_pool(images, config, workers, finish, overrides)
         else:
             videos = images + videos
         if videos:
-            worker = Worker(config, config.threads, main_detectors, frames_dir=frames_dir(mpath))
+            worker = Worker(config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides)
             for job in videos:
                 finish(worker.process(job, on_frames))
     except BaseException:
@@ -352,11 +368,14 @@ def redact_path(
     return RunResult(mpath, digest, manifest.files, warnings, resumed)
 
 
-def _run_pool(jobs: list[Job], config: RedactConfig, workers: int, finish: Callable[[dict[str, Any]], None]) -> None:
+def _run_pool(
+    jobs: list[Job], config: RedactConfig, workers: int, finish: Callable[[dict[str, Any]], None],
+    overrides: Overrides | None = None,
+) -> None:
     threads = config.threads or max(1, cpu_count() // workers)
     ctx = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(config, threads)
+        max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(config, threads, overrides)
     )
     futures = {pool.submit(_pool_process, job): job for job in jobs}
     try:

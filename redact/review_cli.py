@@ -1,0 +1,125 @@
+"""The review-loop commands: ``verify``, ``review`` and ``render`` (registered on ``redact.cli.main``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from redact.cli import _Bars, _print_summary, _run_guarded
+
+INPUTS_BASE = click.option(
+    "--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
+    help="Folder the manifest's relative inputs are relative to. Default: the current folder.",
+)
+
+VERIFY_EPILOG = """\b
+Examples:
+  redact verify out/manifest.json
+  redact verify out/manifest.json --json > verify.json
+  redact verify out/manifest.json --no-leak-check --frames-step 10
+
+\b
+Checks: manifest schema and manifest.json.sha256; every output's SHA-256; every
+input still present against its recorded hash; every recorded region really
+redacted (output vs input pixels); a leak check re-running the detectors at
+half the run's thresholds on the outputs. Exit: 0 clean, 1 problems found,
+2 manifest unusable.
+"""
+
+
+@click.command("verify", epilog=VERIFY_EPILOG)
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The run's output folder. Default: the manifest's folder.")
+@INPUTS_BASE
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.option("--leak-check/--no-leak-check", default=True, help="Re-run the detectors on the outputs (slow).")
+@click.option("--frames-step", type=click.IntRange(1, None), default=30, show_default=True,
+              help="Check every N-th video frame.")
+@click.option("--strict", is_flag=True, help="Warnings (weak detections outside regions) fail too.")
+def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, as_json: bool, leak_check: bool,
+               frames_step: int, strict: bool) -> None:
+    """Check that a run's outputs are the ones recorded and really redacted."""
+
+    def body() -> int:
+        from redact.verify import verify
+
+        result = verify(manifest, out_dir=out_dir, inputs_base=inputs_base, leak_check=leak_check,
+                        frames_step=frames_step, strict=strict)
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), indent=2))
+        else:
+            for f in result.findings:
+                click.echo(f.line())
+            click.echo(
+                f"{result.files} files, {result.regions_checked} regions, {result.frames_checked} pictures checked"
+                + ("" if leak_check else " (leak check skipped)"), err=True,
+            )
+            verdict = "verify: OK" if result.ok else f"verify: FAILED ({len(result.problems)} problem(s))"
+            click.secho(verdict, fg="green" if result.ok else "red", err=True)
+        return result.exit_code
+
+    _run_guarded(body)
+
+
+@click.command("review")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "-o", "report", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the HTML report.")
+@click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The run's output folder. Default: the manifest's folder.")
+@INPUTS_BASE
+@click.option("--include-originals", is_flag=True,
+              help="Also embed the UNREDACTED originals (internal review only; the report says so in red).")
+@click.option("--verify/--no-verify", "run_verify", default=False,
+              help="Run verify (with its leak check) and list its findings in the report.")
+def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: Path | None,
+               include_originals: bool, run_verify: bool) -> None:
+    """Write a self-contained HTML report of a run for reviewers."""
+
+    def body() -> int:
+        from redact.report import build_report, write_report
+        from redact.verify import verify
+
+        vr = verify(manifest, out_dir=out_dir, inputs_base=inputs_base) if run_verify else None
+        write_report(report, build_report(manifest, out_dir=out_dir, inputs_base=inputs_base,
+                                          include_originals=include_originals, verify_result=vr))
+        if include_originals:
+            click.secho("redact: WARNING: the report contains UNREDACTED originals; keep it internal.",
+                        fg="yellow", err=True)
+        click.echo(f"report: {report}", err=True)
+        return 0
+
+    _run_guarded(body)
+
+
+@click.command("render")
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--overrides", "overrides_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Reviewer edits (JSON, schema redact-overrides/1) to apply.")
+@INPUTS_BASE
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary; errors only.")
+def render_cmd(manifest: Path, overrides_file: Path | None, inputs_base: Path | None, quiet: bool) -> None:
+    """Redact a manifest's inputs again with its settings (and --overrides) into its folder."""
+
+    def body() -> int:
+        from redact.overrides import load as load_overrides
+        from redact.rerender import rerender
+
+        overrides = load_overrides(overrides_file) if overrides_file else None
+        bars = _Bars(quiet)
+        try:
+            result = rerender(manifest, overrides, inputs_base=inputs_base,
+                              on_start=bars.start, on_file=bars.file, on_frames=bars.frames)
+        finally:
+            bars.close()
+        if not quiet:
+            _print_summary(result)
+        return int(result.exit_code)
+
+    _run_guarded(body)
+
+
+__all__ = ["render_cmd", "review_cmd", "verify_cmd"]

@@ -1,0 +1,514 @@
+"""Check a finished run: manifest integrity, output and input hashes, redaction, leaks.
+
+``verify(manifest_path)`` returns a :class:`VerifyResult` listing :class:`Finding` s. A
+finding of severity ``"problem"`` makes the result fail (CLI exit 1); ``"warning"``
+findings (e.g. a low-score detection outside every region) are listed for the reviewer
+and fail only with ``strict=True``. A manifest that cannot be read or does not match
+its schema raises :class:`~redact.errors.ManifestError` (CLI exit 2).
+
+The per-region test (:func:`region_redacted`) compares output and input pixels inside
+each recorded region (boxes ``[x, y, w, h]`` in output pixels; ellipses inscribed):
+
+* at least 90% of the region's pixels differ clearly (max channel difference above 0
+  for lossless formats, above :data:`LOSSY_TOL` grey levels for JPEG/WebP/video), or
+* the region is near-uniform (a solid fill whose colour happens to be close to a dark
+  original after lossy compression), or
+* lossy outputs only: the detail (Laplacian of Gaussian) of output and input no longer
+  correlate (blur and pixelate over low-contrast originals, where compression blurs
+  the per-pixel difference).
+
+An output replaced by its unredacted original fails all three (no change, real texture,
+detail correlation near 1); so do review-only ``outline`` files, which are also flagged
+on their own because the manifest says ``redacted: false``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.errors import ManifestError, MediaError, RedactError
+from redact.hashing import sha256_file
+from redact.manifest import DIGEST_SUFFIX, validate_frame_line
+from redact.manifest import load as load_manifest
+from redact.regions import frame_mask, region_mask
+from redact.types import Detections
+
+log = logging.getLogger("redact")
+
+LOSSY_FORMATS = frozenset({"JPEG", "WEBP"})
+LOSSY_TOL = 8  # grey levels a lossy re-encode may move a pixel without it counting as changed
+CHANGED_MIN = 0.9  # fraction of region pixels that must change clearly
+UNIFORM_STD = 6.0  # grey levels; per-channel std below which a region counts as a solid fill
+DETAIL_SIGMA = 1.5  # pixels; smoothing before the Laplacian in the detail test
+DETAIL_CORR_MAX = 0.5  # Laplacian correlation at or above which detail survived
+LEAK_INSIDE_MIN = 0.5  # a detection with less of its box inside redacted regions is a leak
+LEAK_TOUCH = 0.1  # ...a strong one this much inside only borders a region: likely the fill's edge, a warning
+LEAK_THRESHOLD_FACTOR = 0.5  # the leak check runs the detectors at this fraction of the run's thresholds
+DEFAULT_FRAMES_STEP = 30
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (files checked, files total)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing verify found.
+
+    Attributes:
+        kind: ``manifest``, ``digest``, ``failed``, ``unredacted``, ``output``, ``input``,
+            ``frames``, ``region`` or ``leak``.
+        message: one line saying what is wrong and what to do.
+        severity: ``problem`` (fails verify) or ``warning`` (listed; fails only with strict).
+        file: the file entry's ``input`` path, or None for the whole manifest.
+        frame: video frame index (0 for a still), or None.
+        box: ``[x, y, w, h]`` output pixels, or None.
+        label: ``face``/``plate`` for region and leak findings.
+        score: detector score for leak findings.
+    """
+
+    kind: str
+    message: str
+    severity: str = "problem"
+    file: str | None = None
+    frame: int | None = None
+    box: list[int] | None = None
+    label: str | None = None
+    score: float | None = None
+
+    def line(self) -> str:
+        """A human-readable one-liner."""
+        where = self.file or "(manifest)"
+        if self.frame is not None and self.frame > 0:
+            where += f" frame {self.frame}"
+        if self.box is not None:
+            where += f" box {self.box}"
+        return f"{self.severity.upper()} {self.kind}: {where}: {self.message}"
+
+
+@dataclass
+class VerifyResult:
+    """Everything verify checked and found."""
+
+    manifest: str
+    manifest_sha256: str | None
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    regions_checked: int = 0
+    frames_checked: int = 0
+    leak_checked: bool = False
+    strict: bool = False
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "problem" or (self.strict and f.severity == "warning")]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 problems found."""
+        return 0 if self.ok else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "manifest": self.manifest,
+            "manifest_sha256": self.manifest_sha256,
+            "ok": self.ok,
+            "files": self.files,
+            "regions_checked": self.regions_checked,
+            "frames_checked": self.frames_checked,
+            "leak_checked": self.leak_checked,
+            "findings": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.findings],
+        }
+
+
+# --- pixel tests ---------------------------------------------------------------------
+
+
+def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask: NDArray[np.bool_],
+                    *, lossy: bool) -> tuple[bool, str]:
+    """Whether one region of an output is redacted relative to the input.
+
+    Args:
+        out_roi: output pixels of the region's box, BGR uint8 (h, w, 3).
+        in_roi: input pixels of the same box, BGR uint8 (h, w, 3).
+        mask: bool (h, w), the pixels of the box that belong to the region (ellipse or rect).
+        lossy: the output went through lossy compression (JPEG, WebP, video).
+
+    Returns:
+        (redacted, a short description of the measurements).
+    """
+    if not mask.any():
+        return True, "empty region"
+    diff = np.abs(out_roi.astype(np.int16) - in_roi.astype(np.int16)).max(axis=2)[mask]
+    changed = float(np.mean(diff > (LOSSY_TOL if lossy else 0)))
+    if changed >= CHANGED_MIN:
+        return True, f"{changed:.0%} changed"
+    spread = float(out_roi[mask].astype(np.float32).std(axis=0).max())
+    if spread <= UNIFORM_STD:
+        return True, f"uniform (std {spread:.1f})"
+    corr = detail_correlation(out_roi, in_roi, mask)
+    if lossy and corr < DETAIL_CORR_MAX:
+        return True, f"detail gone (corr {corr:.2f})"
+    return False, f"only {changed:.0%} of pixels changed, detail correlation {corr:.2f}"
+
+
+def _band(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
+    # Laplacian of a slightly smoothed grey picture: the mid-frequency detail that makes a
+    # face or plate readable, above the pixel-level noise JPEG compression throws away.
+    grey = cv2.GaussianBlur(bgr.mean(axis=2, dtype=np.float32), (0, 0), DETAIL_SIGMA)
+    return np.asarray(cv2.Laplacian(grey, cv2.CV_32F), dtype=np.float32)
+
+
+def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
+    """Pearson correlation of the band-passed detail of two BGR patches over ``mask`` (0 when either is flat)."""
+    la = _band(a)[mask]
+    lb = _band(b)[mask]
+    sa, sb = float(la.std()), float(lb.std())
+    if sa < 1e-3 or sb < 1e-3 or la.size < 4:
+        return 0.0
+    return float(np.mean((la - la.mean()) * (lb - lb.mean())) / (sa * sb))
+
+
+def regions_to_xyxy(records: Sequence[Mapping[str, Any]]) -> NDArray[np.int32]:
+    """Manifest region records (box ``[x, y, w, h]``) as int32 xyxy (N, 4)."""
+    boxes = np.array([r["box"] for r in records], dtype=np.int64).reshape(-1, 4)
+    boxes[:, 2] += boxes[:, 0]
+    boxes[:, 3] += boxes[:, 1]
+    return boxes.astype(np.int32)
+
+
+def _records_mask(records: Sequence[Mapping[str, Any]], width: int, height: int) -> NDArray[np.bool_]:
+    from redact.types import Regions
+
+    n = len(records)
+    regs = Regions(
+        boxes=regions_to_xyxy(records),
+        label=np.array([r["label"] for r in records], dtype=object).reshape(n),
+        score=np.zeros(n, np.float32),
+        source=np.array([r["source"] for r in records], dtype=object).reshape(n),
+        track_id=np.full(n, -1, np.int64),
+        shape=np.array([r.get("shape", "rect") for r in records], dtype=object).reshape(n),
+    )
+    return frame_mask(regs, width, height)
+
+
+def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], *,
+                  lossy: bool, file: str, frame: int) -> list[Finding]:
+    """Region findings for one picture (output and input BGR of the same size)."""
+    findings = []
+    h, w = out.shape[:2]
+    for rec in records:
+        x, y, bw, bh = (int(v) for v in rec["box"])
+        x2, y2 = min(w, x + bw), min(h, y + bh)
+        if x2 <= x or y2 <= y:
+            findings.append(Finding("region", f"region lies outside the {w}x{h} output", file=file,
+                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
+            continue
+        box = np.array([x, y, x2, y2], np.int32)
+        ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], region_mask(box, str(rec.get("shape", "rect"))),
+                                  lossy=lossy)
+        if not ok:
+            findings.append(Finding("region", f"{rec['label']} region is not redacted: {how}", file=file,
+                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
+    return findings
+
+
+def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mapping[str, Any]],
+               removed: Sequence[Mapping[str, Any]], run_thresholds: Mapping[str, float], *,
+               file: str, frame: int) -> list[Finding]:
+    """Detections in an output that lie mostly outside its redacted regions.
+
+    A detection at or above the run's threshold for its label, lying (nearly) clear of
+    every region, is a problem. A weaker one (the leak check runs at lowered thresholds),
+    or one that straddles a region's edge (detectors fire on the border of a solid fill),
+    is a warning for the reviewer.
+    Detections a reviewer removed on purpose (overlapping a ``removed`` record) are skipped.
+    """
+    h, w = image.shape[:2]
+    dets: Detections = detector.detect(image)
+    if not len(dets):
+        return []
+    mask = _records_mask(list(records), w, h)
+    gone = regions_to_xyxy(list(removed)) if removed else np.zeros((0, 4), np.int32)
+    findings = []
+    for i in range(len(dets)):
+        x1, y1, x2, y2 = (int(v) for v in np.round(dets.xyxy[i]))
+        x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
+        if x2 <= x1 or y2 <= y1:
+            continue
+        inside = float(mask[y1:y2, x1:x2].mean())
+        if inside >= LEAK_INSIDE_MIN or _overlaps_any((x1, y1, x2, y2), gone):
+            continue
+        label, score = str(dets.label[i]), float(dets.score[i])
+        strong = score >= float(run_thresholds.get(label, 0.0))
+        edge = inside >= LEAK_TOUCH
+        note = "; below the run's threshold: check it" if not strong else (
+            "; on a region's edge: check it" if edge else "")
+        strong = strong and not edge
+        findings.append(Finding(
+            "leak",
+            f"{label} (score {score:.2f}) found outside the redacted regions ({inside:.0%} covered){note}",
+            severity="problem" if strong else "warning",
+            file=file, frame=frame, box=[x1, y1, x2 - x1, y2 - y1], label=label, score=round(score, 4),
+        ))
+    return findings
+
+
+def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou: float = 0.3) -> bool:
+    if not len(others):
+        return False
+    x1, y1, x2, y2 = box
+    iw = np.clip(np.minimum(others[:, 2], x2) - np.maximum(others[:, 0], x1), 0, None)
+    ih = np.clip(np.minimum(others[:, 3], y2) - np.maximum(others[:, 1], y1), 0, None)
+    inter = iw * ih
+    union = (x2 - x1) * (y2 - y1) + (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1]) - inter
+    return bool(np.any(inter / np.maximum(union, 1) >= iou))
+
+
+# --- paths and media -----------------------------------------------------------------
+
+
+def input_path(data: Mapping[str, Any], entry: Mapping[str, Any], base: Path | None = None) -> Path:
+    """Where a file entry's input is: its root (a file, or a folder plus ``input``).
+
+    Relative roots are taken relative to ``base`` (default: the current folder), as the
+    run recorded them as given on its command line.
+    """
+    root = Path(data["inputs"][int(entry.get("root", 0))])
+    if base is not None and not root.is_absolute():
+        root = base / root
+    if root.is_dir():
+        return root / str(entry["input"])
+    return root
+
+
+def video_frames(path: Path, step: int) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """Every ``step``-th decoded frame of a video as (index, BGR uint8 (H, W, 3)), upright as stored.
+
+    Raises:
+        MediaError: the file cannot be opened or decoded.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index % step == 0:
+                    yield index, np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    except (av.error.FFmpegError, OSError) as exc:  # type: ignore[attr-defined]
+        raise MediaError(f"cannot decode video {path}: {exc}") from None
+
+
+def read_sidecar(path: Path) -> list[dict[str, Any]]:
+    """The lines of a video frames sidecar (JSON Lines), indexed by position.
+
+    Raises:
+        ManifestError: unreadable or malformed.
+    """
+    try:
+        lines = path.read_text("utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"cannot read frames sidecar {path}: {exc}") from None
+
+
+def sampled_video(entry: Mapping[str, Any], out_path: Path, in_path: Path | None, sidecar: list[dict[str, Any]],
+                  step: int) -> Iterator[tuple[int, NDArray[np.uint8], NDArray[np.uint8] | None, list[dict[str, Any]]]]:
+    """(frame index, output BGR, input BGR or None, region records) for every ``step``-th frame.
+
+    The input is decoded alongside only when its rotation is 0 (frames then line up pixel
+    for pixel); otherwise only the output and its regions are given.
+    """
+    by_frame = {int(line["frame"]): line for line in sidecar}
+    compare = in_path is not None and not entry.get("rotation")
+    ins = video_frames(in_path, step) if compare and in_path is not None else None
+    for index, out in video_frames(out_path, step):
+        inp = None
+        if ins is not None:
+            nxt = next(ins, None)
+            inp = nxt[1] if nxt is not None and nxt[0] == index and nxt[1].shape == out.shape else None
+        yield index, out, inp, list(by_frame.get(index, {}).get("regions", []))
+
+
+def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
+    """The run's detectors at :data:`LEAK_THRESHOLD_FACTOR` times its resolved thresholds."""
+    from redact.detect import build_detector_set
+
+    settings = data.get("settings", {})
+    resolved = settings.get("resolved_thresholds") or {}
+    return build_detector_set(
+        faces=bool(settings.get("faces", True)),
+        plates=bool(settings.get("plates", True)),
+        thresholds={k: float(v) * LEAK_THRESHOLD_FACTOR for k, v in resolved.items()},
+        quality=str(settings.get("quality", "balanced")),
+        threads=threads,
+    )
+
+
+# --- the check -----------------------------------------------------------------------
+
+
+def verify(
+    manifest_path: Path,
+    *,
+    out_dir: Path | None = None,
+    inputs_base: Path | None = None,
+    leak_check: bool = True,
+    frames_step: int = DEFAULT_FRAMES_STEP,
+    detectors: Any = None,
+    strict: bool = False,
+    progress: ProgressCallback | None = None,
+) -> VerifyResult:
+    """Re-check everything a manifest claims.
+
+    Args:
+        manifest_path: the run's ``manifest.json``.
+        out_dir: the run's output folder (default: the manifest's folder).
+        inputs_base: folder the manifest's relative ``inputs`` are relative to (default: cwd).
+        leak_check: re-run the detectors on the outputs (the slow part).
+        frames_step: check every N-th video frame (>= 1).
+        detectors: detector set for the leak check (default: the run's models at lowered
+            thresholds, see :func:`leak_detector`).
+        strict: warnings fail too.
+        progress: called after each file.
+
+    Raises:
+        ManifestError: the manifest is missing, unreadable or does not match its schema.
+    """
+    if frames_step < 1:
+        raise ValueError("frames_step must be >= 1")
+    data = load_manifest(manifest_path, check=True)
+    digest = sha256_file(manifest_path)
+    result = VerifyResult(str(manifest_path), digest, strict=strict, leak_checked=leak_check)
+    add = result.findings.append
+    _check_digest(manifest_path, digest, add)
+    if not data.get("complete", False):
+        add(Finding("manifest", "the run did not finish (complete: false); rerun it before publishing"))
+    out_dir = out_dir or manifest_path.parent
+    run_thresholds = (data.get("settings") or {}).get("resolved_thresholds") or {}
+    if leak_check and detectors is None:
+        detectors = leak_detector(data)
+    files = data["files"]
+    for n, entry in enumerate(files, 1):
+        result.files += 1
+        try:
+            _check_file(data, entry, manifest_path.parent, out_dir, inputs_base, detectors if leak_check else None,
+                        run_thresholds, frames_step, result)
+        except (RedactError, OSError) as exc:
+            add(Finding("output", f"cannot check: {exc}", file=str(entry["input"])))
+        if progress:
+            progress(n, len(files))
+    return result
+
+
+def _check_digest(manifest_path: Path, digest: str, add: Callable[[Finding], None]) -> None:
+    side = manifest_path.with_name(manifest_path.name + DIGEST_SUFFIX)
+    try:
+        recorded = side.read_text("utf-8").split()[0].lower() if side.is_file() else None
+    except (OSError, UnicodeDecodeError, IndexError):
+        recorded = ""
+    if recorded is None:
+        add(Finding("digest", f"{side.name} is missing; the manifest cannot be checked for edits"))
+    elif recorded != digest:
+        add(Finding("digest", f"manifest SHA-256 {digest} differs from {side.name} ({recorded or 'unreadable'}); "
+                              "the manifest was edited after the run"))
+
+
+def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir: Path, out_dir: Path,
+                inputs_base: Path | None, detector: Any, run_thresholds: Mapping[str, float], step: int,
+                result: VerifyResult) -> None:
+    add = result.findings.append
+    name = str(entry["input"])
+    if entry["status"] == "skipped":
+        return
+    if entry["status"] == "failed":
+        add(Finding("failed", f"the run failed this file ({entry.get('error')}); it has no redacted output",
+                    file=name))
+        return
+    if entry.get("redacted") is False:
+        add(Finding("unredacted", "written with a review-only style (outline): the output is NOT redacted",
+                    file=name))
+    out_path = out_dir / str(entry["output"])
+    if not out_path.is_file():
+        add(Finding("output", f"output {out_path} is missing", file=name))
+        return
+    if sha256_file(out_path) != entry["output_sha256"]:
+        add(Finding("output", f"output {out_path} does not match its recorded SHA-256 (changed or replaced)",
+                    file=name))
+    in_path: Path | None = input_path(data, entry, inputs_base)
+    if in_path is not None and in_path.is_file():
+        if sha256_file(in_path) != entry["input_sha256"]:
+            add(Finding("input", f"input {in_path} differs from the one redacted (changed since the run); "
+                                 "pixel checks against it skipped", severity="warning", file=name))
+            in_path = None
+    else:
+        in_path = None
+    if entry["kind"] == "video":
+        _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result)
+        return
+    from redact.io.image import read_image
+
+    max_px = int((data.get("settings") or {}).get("max_pixels") or 200_000_000)
+    out = read_image(out_path, max_px).bgr
+    records = list(entry.get("regions", []))
+    result.frames_checked += 1
+    if in_path is not None:
+        inp = read_image(in_path, max_px).bgr
+        if inp.shape != out.shape:
+            add(Finding("output", f"output is {out.shape[1]}x{out.shape[0]} but input is "
+                                  f"{inp.shape[1]}x{inp.shape[0]}", file=name))
+        else:
+            result.findings.extend(check_regions(out, inp, records, lossy=entry.get("format") in LOSSY_FORMATS,
+                                                 file=name, frame=0))
+            result.regions_checked += len(records)
+    if detector is not None:
+        result.findings.extend(find_leaks(detector, out, records, list(entry.get("removed", [])), run_thresholds,
+                                          file=name, frame=0))
+
+
+def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,
+                 run_thresholds: Mapping[str, float], step: int, result: VerifyResult) -> None:
+    add = result.findings.append
+    name = str(entry["input"])
+    frames = entry.get("frames")
+    if not frames:
+        add(Finding("frames", "video entry has no frames sidecar; its regions cannot be checked", file=name))
+        return
+    side = manifest_dir / str(frames["file"])
+    if not side.is_file():
+        add(Finding("frames", f"frames sidecar {side} is missing", file=name))
+        return
+    if sha256_file(side) != frames["sha256"]:
+        add(Finding("frames", f"frames sidecar {side} does not match its recorded SHA-256", file=name))
+    lines = read_sidecar(side)
+    if len(lines) != int(frames["count"]):
+        add(Finding("frames", f"frames sidecar has {len(lines)} lines, the manifest says {frames['count']}",
+                    file=name))
+    removed_by_frame: dict[int, list[Mapping[str, Any]]] = {}
+    for rec in entry.get("removed", []):
+        removed_by_frame.setdefault(int(rec["frame"]), []).append(rec)
+    for index, out, inp, records in sampled_video(entry, out_path, in_path, lines, step):
+        if index < len(lines):
+            try:
+                validate_frame_line(lines[index])
+            except ManifestError as exc:
+                add(Finding("frames", str(exc), file=name, frame=index))
+        result.frames_checked += 1
+        if inp is not None:
+            result.findings.extend(check_regions(out, inp, records, lossy=True, file=name, frame=index))
+            result.regions_checked += len(records)
+        if detector is not None:
+            result.findings.extend(find_leaks(detector, out, records, removed_by_frame.get(index, []),
+                                              run_thresholds, file=name, frame=index))
