@@ -6,7 +6,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from conftest import REPO, MarkerDetectors, scene
+from tests.conftest import REPO, MarkerDetectors, scene
 
 from redact.config import RedactConfig
 from redact.overrides import Overrides

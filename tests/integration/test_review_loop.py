@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import MarkerDetectors, scene
+from tests.conftest import MarkerDetectors, scene
 
 from redact.cli import main
 from redact.config import RedactConfig

@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import MarkerDetectors, scene
+from tests.conftest import MarkerDetectors, scene
 
 from redact.hashing import sha256_file
 from redact.manifest import Manifest, empty_counts
