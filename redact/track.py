@@ -28,14 +28,26 @@ VELOCITY_HISTORY = 6  # observations the velocity is fitted on
 
 
 class Tracker(Protocol):
-    """Turns per-frame detections into per-frame boxes with track ids (a superset)."""
+    """Turns per-frame detections into per-frame boxes with track ids (a superset).
+
+    Attributes:
+        lookahead: frames the caller must hold back before rendering so that
+            :meth:`backfill` can still add boxes to them.
+    """
+
+    lookahead: int
 
     def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
         """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run."""
         ...
 
     def backfill(self, index: int, pts: float) -> Detections:
-        """Extra boxes for frame ``index`` covering tracks first seen in the next frames."""
+        """Extra boxes for frame ``index``, known only from later frames.
+
+        Covers tracks first seen within the next ``lookahead`` frames (temporal padding) and
+        gaps between two observations of a track (interpolated). Call it once per frame,
+        in order, just before the frame is rendered.
+        """
         ...
 
 
@@ -58,6 +70,28 @@ def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
     return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
+
+
+@dataclass
+class _Gap:
+    """Frames between two observations of a track, filled by linear interpolation."""
+
+    track: int
+    label: str
+    score: float
+    start_index: int
+    start_pts: float
+    start_box: NDArray[np.float64]
+    end_index: int
+    end_pts: float
+    end_box: NDArray[np.float64]
+
+    def at(self, index: int, pts: float) -> NDArray[np.float64]:
+        span = self.end_pts - self.start_pts
+        a = (pts - self.start_pts) / span if span > 0 else 0.5
+        box = (1 - a) * self.start_box + a * self.end_box
+        unseen = min(index - self.start_index, self.end_index - index)
+        return _grow(box, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
 
 
 @dataclass
@@ -111,8 +145,10 @@ class IouTracker:
         self.gap = gap
         self.pad = pad
         self.min_carry = max(min_carry, pad)
+        self.lookahead = max(pad, min_carry)
         self._tracks: list[_Track] = []
         self._born: list[_Track] = []  # tracks whose first frame may still need backfill
+        self._gaps: list[_Gap] = []  # unobserved stretches between two observations
         self._next_id = 0
 
     def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
@@ -138,6 +174,11 @@ class IouTracker:
         while score.size and score.max() >= 0:
             ti, di = np.unravel_index(int(np.argmax(score)), score.shape)
             track = self._tracks[int(ti)]
+            if index - track.last_index > 1:
+                self._gaps.append(
+                    _Gap(track.id, track.label, track.score, track.last_index, track.last_pts, track.box,
+                         index, pts, boxes[di])
+                )
             track.observe(boxes[di], float(dets.score[di]), index, pts)
             track_of[di] = track.id
             matched.add(int(ti))
@@ -160,7 +201,14 @@ class IouTracker:
 
     def backfill(self, index: int, pts: float) -> Detections:
         self._born = [t for t in self._born if t.first_index > index]
+        self._gaps = [g for g in self._gaps if g.end_index > index]
         boxes, scores, labels, ids = [], [], [], []
+        for g in self._gaps:
+            if g.start_index < index:
+                boxes.append(g.at(index, pts))
+                scores.append(g.score)
+                labels.append(g.label)
+                ids.append(g.track)
         for t in self._born:
             ahead = t.first_index - index
             if ahead > self.pad:

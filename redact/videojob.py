@@ -174,7 +174,7 @@ class _Run:
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
         self.on_frames = on_frames
         self.tracker = make_tracker(gap=cfg.track_gap, pad=cfg.track_pad, detect_every=cfg.detect_every)
-        self.pad = cfg.track_pad
+        self.pad = self.tracker.lookahead
         self.every = cfg.detect_every
         self.frames = 0
         self.first_pts = 0.0

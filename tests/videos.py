@@ -64,14 +64,19 @@ def make_clip(
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
+    path.parent.mkdir(parents=True, exist_ok=True)
     options = {"movflags": "+faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as out:
         out.metadata.update(tags or {})
+        if path.suffix == ".webm":
+            codec = "libvpx-vp9"
+        # AVI counts time in frames: give it a 1/fps time base.
+        tb = Fraction(1, fps) if path.suffix == ".avi" else TIME_BASE
         vs = out.add_stream(codec, rate=fps)
         vs.width, vs.height = w, h
         vs.pix_fmt = "yuv420p"
-        vs.time_base = TIME_BASE
-        vs.codec_context.time_base = TIME_BASE
+        vs.time_base = tb
+        vs.codec_context.time_base = tb
         vs.metadata.update(stream_tags or {})
         if rotation:
             vs.set_display_rotation(rotation)
@@ -86,8 +91,8 @@ def make_clip(
             img = moving_scene(i, uw, uh, faces, plates)
             img = np.ascontiguousarray(np.rot90(img, k=k))  # store it coded (undo the player's turn)
             vf = av.VideoFrame.from_ndarray(img, format="bgr24")
-            vf.pts = round(t / TIME_BASE)
-            vf.time_base = TIME_BASE
+            vf.pts = round(t / tb)
+            vf.time_base = tb
             for p in vs.encode(vf):
                 out.mux(p)
         for p in vs.encode(None):

@@ -184,7 +184,8 @@ class VideoReader:
                     index += 1
         except av.FFmpegError as exc:
             raise DecodeError(f"decoding {self.path.name} failed after frame {index}: {exc}", index) from None
-        declared = self.declared_frames
+        # Only MP4/MOV count samples in their index; AVI and MKV headers are not reliable.
+        declared = self.declared_frames if self.container.format.name.startswith("mov") else None
         if declared is not None and index < declared:
             raise DecodeError(
                 f"{self.path.name} ends after {index} of its {declared} frames (the file is cut short or damaged)",
