@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -116,7 +117,7 @@ def make_clip(
     return times
 
 
-def probe(path: Path) -> dict[str, object]:
+def probe(path: Path, images: bool = True) -> dict[str, Any]:
     """Facts a checker compares: frame timestamps (s), size, rotation, tags, streams, audio duration."""
     with av.open(str(path)) as c:
         v = c.streams.video[0]
@@ -124,7 +125,7 @@ def probe(path: Path) -> dict[str, object]:
         frames = list(c.decode(v))
         times = [float(f.pts * tb) for f in frames]
         rotation = frames[0].rotation if frames else 0
-        images = [f.to_ndarray(format="bgr24") for f in frames]
+        pictures = [f.to_ndarray(format="bgr24") for f in frames] if images else []
     with av.open(str(path)) as c:
         audio = [s for s in c.streams.audio]
         adur = None
@@ -136,7 +137,7 @@ def probe(path: Path) -> dict[str, object]:
             adur = last
         return {
             "times": times,
-            "images": images,
+            "images": pictures,
             "size": (v.codec_context.width, v.codec_context.height),
             "rotation": rotation,
             "tags": dict(c.metadata),

@@ -207,3 +207,25 @@ def test_cli_reports_video_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     res = CliRunner().invoke(cli.main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--audio", "drop"])
     assert res.exit_code == 0, res.output
     assert probe(tmp_path / "out" / "p.mp4")["streams"] == ["video"]
+
+
+REAL_CLIP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev" / "videos" / "car-detection.mp4"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_CLIP.is_file(), reason="dev data ../shared/data/dev is absent")
+@pytest.mark.parametrize("audio", ["keep", "drop"])
+def test_real_12_5_fps_clip_with_aac(tmp_path: Path, audio: str) -> None:
+    result = run(REAL_CLIP, tmp_path / "out", audio=audio, preset="ultrafast")
+    entry = result.files[0]
+    assert entry["status"] == "ok", entry["error"]
+    src, dst = probe(REAL_CLIP, images=False), probe(tmp_path / "out" / REAL_CLIP.name, images=False)
+    assert len(dst["times"]) == len(src["times"]) == entry["frame_count"]
+    assert np.max(np.abs(np.array(dst["times"]) - np.array(src["times"]))) < 0.001
+    assert dst["size"] == src["size"] and entry["fps"] == "25/2"
+    assert "creation_time" not in dst["tags"]
+    if audio == "keep":
+        assert dst["streams"] == ["video", "audio"]
+        assert abs(dst["audio_duration"] - src["audio_duration"]) < 0.1
+    else:
+        assert dst["streams"] == ["video"]
