@@ -1,0 +1,201 @@
+"""Speed benchmark: `redact run` (default settings) against a plain transcode, alternating.
+
+Makes its own clips by upscaling ``../shared/data/dev/videos/car-detection.mp4`` (relative to
+the repository root) to 1080p and 4K, then times, per clip and repeat, a ``redact run`` and
+a transcode-only PyAV pass (decode -> encode with the same encoder settings, audio copied)
+in separate processes, reporting frames per second, the wall-time ratio and each process's
+peak RSS. Also images per second on a folder of dev JPEGs against plain decode + encode.
+
+    .venv/bin/python bench/speed.py                 # 10-s clips, 1080p and 4K
+    .venv/bin/python bench/speed.py --seconds 2 --sizes 1080p --json bench/speed.json
+
+Nothing is written into the repository except the JSON report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEV = REPO.parent / "shared" / "data" / "dev"
+SOURCE_CLIP = DEV / "videos" / "car-detection.mp4"
+JPEG_DIR = DEV / "plates-openalpr-us-eu" / "images"
+SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
+ENCODER = {"codec": "libx264", "crf": 18, "preset": "medium"}
+
+
+def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
+    """Upscale the first ``seconds`` of the dev clip to ``size``; returns the frame count."""
+    import av
+
+    w, h = size
+    n = 0
+    with av.open(str(SOURCE_CLIP)) as src, av.open(str(dst), "w") as out:
+        vin = src.streams.video[0]
+        ain = src.streams.audio[0] if src.streams.audio else None
+        vs = out.add_stream("libx264", rate=vin.average_rate, options={"crf": "18", "preset": "veryfast"})
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.time_base = vin.time_base
+        vs.codec_context.time_base = vin.time_base
+        aout = out.add_stream_from_template(ain) if ain is not None else None
+        limit = seconds
+        for packet in src.demux([s for s in (vin, ain) if s is not None]):
+            if packet.pts is not None and float(packet.pts * packet.time_base) >= limit:
+                continue
+            if packet.stream.type == "audio":
+                if packet.size and aout is not None:
+                    packet.stream = aout
+                    out.mux(packet)
+                continue
+            for frame in packet.decode():
+                if float(frame.pts * vin.time_base) >= limit:
+                    continue
+                big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
+                big.pts, big.time_base = frame.pts, vin.time_base
+                out.mux(vs.encode(big))
+                n += 1
+        out.mux(vs.encode(None))
+    return n
+
+
+def transcode(src: Path, dst: Path) -> None:
+    """The floor: decode -> encode with the same settings, audio stream-copied, no detection."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        vs = out.add_stream(ENCODER["codec"], rate=vin.average_rate,
+                            options={"crf": str(ENCODER["crf"]), "preset": ENCODER["preset"]})
+        vs.width, vs.height = vin.codec_context.width, vin.codec_context.height
+        vs.pix_fmt = "yuv420p"
+        vs.time_base = vin.time_base
+        vs.codec_context.time_base = vin.time_base
+        aout = out.add_stream_from_template(ain) if ain is not None else None
+        for packet in inp.demux([s for s in (vin, ain) if s is not None]):
+            if packet.stream.type == "audio":
+                if packet.size and aout is not None:
+                    packet.stream = aout
+                    out.mux(packet)
+                continue
+            for frame in packet.decode():
+                frame.pict_type = 0  # let the encoder choose frame types
+                out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+
+
+def images_plain(src: Path, dst: Path) -> None:
+    """The image floor: decode and re-encode every JPEG (quality 95), no detection."""
+    from PIL import Image
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for p in sorted(src.iterdir()):
+        with Image.open(p) as im:
+            im.convert("RGB").save(dst / p.name, quality=95)
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Run a command; returns (wall seconds, peak RSS of the process tree in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0,):
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+
+
+def redact_cmd(src: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "redact", "run", str(src), "--out", str(out), "--quiet", "--overwrite"]
+
+
+def self_cmd(mode: str, src: Path, dst: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds (default 10)")
+    ap.add_argument("--sizes", default="1080p,4k", help="comma-separated: 1080p, 4k")
+    ap.add_argument("--repeats", type=int, default=1, help="alternating repeats per clip")
+    ap.add_argument("--images", type=int, default=30, help="JPEGs for the image benchmark (0 skips it)")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "speed.json", help="where to write the results")
+    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--transcode", nargs=2, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.transcode:
+        transcode(*args.transcode)
+        return 0
+    if args.images_plain:
+        images_plain(*args.images_plain)
+        return 0
+    if not SOURCE_CLIP.is_file():
+        print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
+        return 2
+
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
+        work = Path(tmp)
+        for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+            clip = work / f"clip-{name}.mp4"
+            frames = make_clip(clip, SIZES[name], args.seconds)
+            for rep in range(args.repeats):
+                tw, trss = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
+                rw, rrss = timed(redact_cmd(clip, work / f"r-{name}"))
+                rows.append({
+                    "what": f"video {name}", "repeat": rep, "frames": frames,
+                    "redact_s": round(rw, 2), "redact_fps": round(frames / rw, 2), "redact_rss_mib": round(rrss),
+                    "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
+                    "ratio": round(rw / tw, 2),
+                })
+                print(_row(rows[-1]), flush=True)
+        if args.images and JPEG_DIR.is_dir():
+            folder = work / "jpegs"
+            folder.mkdir()
+            for p in sorted(JPEG_DIR.glob("*.jpg"))[: args.images]:
+                shutil.copyfile(p, folder / p.name)  # a temp copy, never into the repository
+            n = len(list(folder.iterdir()))
+            for rep in range(args.repeats):
+                tw, trss = timed(self_cmd("images-plain", folder, work / "plain"))
+                rw, rrss = timed(redact_cmd(folder, work / "r-images"))
+                rows.append({
+                    "what": "images", "repeat": rep, "frames": n,
+                    "redact_s": round(rw, 2), "redact_fps": round(n / rw, 2), "redact_rss_mib": round(rrss),
+                    "floor_s": round(tw, 2), "floor_fps": round(n / tw, 2), "floor_rss_mib": round(trss),
+                    "ratio": round(rw / tw, 2),
+                })
+                print(_row(rows[-1]), flush=True)
+    report = {
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "encoder": ENCODER, "seconds": args.seconds, "rows": rows,
+    }
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'what':<12} {'frames':>6} {'redact s':>9} {'fps':>6} {'RSS MiB':>8} "
+          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6}")
+    for r in rows:
+        print(_row(r))
+    print(f"written {args.json}")
+    return 0
+
+
+def _row(r: dict[str, object]) -> str:
+    return (f"{r['what']:<12} {r['frames']:>6} {r['redact_s']:>9} {r['redact_fps']:>6} {r['redact_rss_mib']:>8} "
+            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

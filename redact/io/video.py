@@ -1,0 +1,346 @@
+"""Video reading and writing with PyAV: exact timestamps, rotation, audio stream copy.
+
+Choices (documented in the README too):
+
+* **Containers**: the output keeps the input's container and file name (outputs mirror the
+  input tree). MP4/MOV/M4V/MKV/AVI carry H.264 (``--codec`` to change); WebM can only carry
+  VP8/VP9/AV1, so WebM outputs are always VP9 (``libvpx-vp9``) and the manifest says so.
+* **Timestamps**: every output frame keeps its input PTS in the input stream's time base,
+  so variable frame rate survives exactly (within the container's own rounding).
+* **Rotation**: detection and rendering run on the upright picture; frames are turned back
+  to the coded orientation before encoding and the output keeps the input's display
+  rotation, so width, height and rotation match the input.
+* **Metadata**: nothing is copied: no container tags (title, comment, location/GPS,
+  creation time, device tags), no stream tags, no subtitle, data or attachment streams.
+  Audio packets are copied untouched (``audio="keep"``) or left out (``"drop"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.errors import MediaError
+from redact.types import Frame, MediaInfo
+
+log = logging.getLogger("redact")
+
+PIX_FMT = "yuv420p"
+# Containers whose output codec is forced, and to what.
+FORCED_CODEC = {".webm": "libvpx-vp9"}
+# Time base used when a stream does not declare one (fine enough for 1 ms VFR).
+FALLBACK_TIME_BASE = Fraction(1, 90000)
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    """A decoded frame with its exact timestamp.
+
+    Attributes:
+        frame: index, PTS in seconds and the upright BGR picture (H, W, 3).
+        ticks: PTS in the input stream's time base (integer ticks).
+    """
+
+    frame: Frame
+    ticks: int
+
+
+class DecodeError(MediaError):
+    """Decoding stopped before the end of the video; ``frames`` whole frames came before it."""
+
+    def __init__(self, message: str, frames: int) -> None:
+        super().__init__(message)
+        self.frames = frames
+
+
+def _clockwise(rotation_ccw: float) -> int:
+    """Clockwise display rotation (0/90/180/270) from FFmpeg's counter-clockwise angle."""
+    return int(round(-rotation_ccw / 90.0)) % 4 * 90
+
+
+def upright(image: NDArray[np.uint8], rotation_cw: int) -> NDArray[np.uint8]:
+    """Turn a coded picture (H, W, 3) into the upright one a player shows."""
+    k = (rotation_cw // 90) % 4
+    return image if k == 0 else np.ascontiguousarray(np.rot90(image, k=-k))
+
+
+def coded(image: NDArray[np.uint8], rotation_cw: int) -> NDArray[np.uint8]:
+    """Inverse of :func:`upright`: back to the stored orientation."""
+    k = (rotation_cw // 90) % 4
+    return image if k == 0 else np.ascontiguousarray(np.rot90(image, k=k))
+
+
+class VideoReader:
+    """Decode the first video stream of a file, in presentation order.
+
+    Use as a context manager. :meth:`items` yields :class:`DecodedFrame` objects and, when
+    ``keep_audio``, the audio :class:`av.Packet` objects in demux order (to be muxed by a
+    :class:`VideoWriter` made with :attr:`audio_streams` as templates).
+
+    Raises:
+        MediaError: the file cannot be opened or has no video stream.
+    """
+
+    def __init__(self, path: Path, *, keep_audio: bool) -> None:
+        self.path = path
+        try:
+            self.container: Any = av.open(str(path), "r")
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise MediaError(f"cannot open video {path.name}: {exc}; check that the file is a complete video") from None
+        try:
+            if not self.container.streams.video:
+                raise MediaError(f"{path.name} has no video stream; nothing to redact")
+            self.stream: Any = self.container.streams.video[0]
+            self.stream.thread_type = "AUTO"
+            self.all_audio = list(self.container.streams.audio)
+            self.audio_streams = self.all_audio if keep_audio else []
+            self.time_base = Fraction(self.stream.time_base or FALLBACK_TIME_BASE)
+            self.rate: Fraction | None = Fraction(self.stream.average_rate) if self.stream.average_rate else None
+            cc = self.stream.codec_context
+            self.coded_size = (int(cc.width), int(cc.height))
+            self.rotation = 0  # clockwise degrees; known after the first frame is decoded
+        except BaseException:
+            self.container.close()
+            raise
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.container.close()
+
+    @property
+    def declared_frames(self) -> int | None:
+        """Frame count from the container index, when it has one (None otherwise)."""
+        n = int(self.stream.frames or 0)
+        return n or None
+
+    @property
+    def duration(self) -> float | None:
+        """Stream duration in seconds, or the container's, or None."""
+        if self.stream.duration is not None:
+            return float(self.stream.duration * self.time_base)
+        if self.container.duration is not None:
+            return float(self.container.duration) / 1e6
+        return None
+
+    def info(self) -> MediaInfo:
+        """What is known before decoding (rotation is filled in after the first frame)."""
+        w, h = self.coded_size
+        if self.rotation in (90, 270):
+            w, h = h, w
+        return MediaInfo(
+            kind="video",
+            width=w,
+            height=h,
+            format=self.container.format.name.split(",")[0],
+            fps=self.rate,
+            frame_count=self.declared_frames,
+            duration=self.duration,
+            rotation=self.rotation,
+        )
+
+    def items(self) -> Iterator[DecodedFrame | Any]:
+        """Decoded frames (upright BGR) and audio packets, in demux order.
+
+        Raises:
+            DecodeError: the stream is damaged or cut short; ``frames`` says how many whole
+                frames were yielded before the damage.
+        """
+        index = 0
+        last_ticks: int | None = None
+        step = self._tick_step()
+        wanted = [self.stream, *self.audio_streams]
+        try:
+            for packet in self.container.demux(wanted):
+                if packet.stream.type == "audio":
+                    if packet.size and packet.dts is not None:
+                        yield packet
+                    continue
+                for vf in packet.decode():
+                    if vf.is_corrupt:
+                        raise DecodeError(f"frame {index} of {self.path.name} is corrupt", index)
+                    if index == 0:
+                        self.rotation = _clockwise(getattr(vf, "rotation", 0) or 0)
+                    ticks = vf.pts if vf.pts is not None else (0 if last_ticks is None else last_ticks + step)
+                    if last_ticks is not None and ticks <= last_ticks:
+                        # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
+                        ticks = last_ticks + 1
+                    last_ticks = ticks
+                    image = upright(vf.to_ndarray(format="bgr24"), self.rotation)
+                    yield DecodedFrame(Frame(index, float(ticks * self.time_base), image), ticks)
+                    index += 1
+        except av.FFmpegError as exc:
+            raise DecodeError(f"decoding {self.path.name} failed after frame {index}: {exc}", index) from None
+        # Only MP4/MOV count samples in their index; AVI and MKV headers are not reliable.
+        declared = self.declared_frames if self.container.format.name.startswith("mov") else None
+        if declared is not None and index < declared:
+            raise DecodeError(
+                f"{self.path.name} ends after {index} of its {declared} frames (the file is cut short or damaged)",
+                index,
+            )
+        if index == 0:
+            raise DecodeError(f"{self.path.name} has no decodable video frames", 0)
+
+    def _tick_step(self) -> int:
+        if self.rate:
+            return max(1, round(1 / (self.rate * self.time_base)))
+        return 1
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """How video is encoded.
+
+    Attributes:
+        codec: FFmpeg encoder name (``libx264``, ``libx265``, ``libvpx-vp9``, ``mpeg4``).
+        crf: constant rate factor (0..51; lower is better).
+        preset: x264/x265 speed preset.
+    """
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "medium"
+
+    def for_container(self, suffix: str) -> tuple[EncoderSettings, str | None]:
+        """Settings that the container can hold, and a warning when they had to change."""
+        forced = FORCED_CODEC.get(suffix.lower())
+        if forced and forced != self.codec:
+            return (
+                EncoderSettings(forced, self.crf, self.preset),
+                f"{suffix} can only hold VP8/VP9/AV1 video; encoded with {forced} instead of {self.codec}",
+            )
+        return self, None
+
+    def options(self) -> dict[str, str]:
+        """Encoder private options."""
+        if self.codec in ("libx264", "libx265"):
+            return {"crf": str(self.crf), "preset": self.preset}
+        if self.codec == "libvpx-vp9":
+            return {"crf": str(self.crf), "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"}
+        # mpeg4: fixed quantiser; qscale 2..31 mapped from the CRF scale.
+        return {"flags": "+qscale", "global_quality": str(118 * max(2, min(31, round(self.crf / 6))))}
+
+
+class VideoWriter:
+    """Encode frames into a new file, copying audio packets; nothing else is written.
+
+    Args:
+        path: output path; its suffix picks the container.
+        reader: the open input (time base, rate, rotation, sizes and audio templates).
+        settings: encoder settings already adapted with :meth:`EncoderSettings.for_container`.
+
+    Raises:
+        MediaError: the output or an audio stream cannot be set up.
+    """
+
+    def __init__(self, path: Path, reader: VideoReader, settings: EncoderSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self.rotation = reader.rotation
+        self.time_base = reader.time_base
+        self.frames = 0
+        try:
+            self.container: Any = av.open(str(path), "w")
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise MediaError(f"cannot create {path.name}: {exc}") from None
+        try:
+            self._setup(reader)
+        except BaseException:
+            self.container.close()
+            raise
+
+    def _setup(self, reader: VideoReader) -> None:
+        s = self.settings
+        try:
+            vs = self.container.add_stream(s.codec, rate=reader.rate or None, options=s.options())
+        except (av.FFmpegError, ValueError) as exc:
+            raise MediaError(f"encoder {s.codec} is not available: {exc}; choose another --codec") from None
+        w, h = reader.coded_size
+        vs.width, vs.height = w, h
+        vs.pix_fmt = PIX_FMT
+        vs.time_base = self.time_base
+        vs.codec_context.time_base = self.time_base
+        if self.rotation:
+            vs.set_display_rotation(-self.rotation)  # FFmpeg angles are counter-clockwise
+        if self.container.format.name == "avi":
+            vs.codec_context.max_b_frames = 0  # AVI stores no reordering information
+        self.video = vs
+        self.audio: dict[int, Any] = {}
+        for tmpl in reader.audio_streams:
+            try:
+                out = self.container.add_stream_from_template(tmpl)
+            except (av.FFmpegError, ValueError) as exc:
+                raise MediaError(f"cannot copy audio stream {tmpl.index}: {exc}; pass --audio drop") from None
+            out.metadata.clear()
+            self.audio[tmpl.index] = out
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        if et is None:
+            self.finish()
+        else:
+            self.container.close()
+
+    def write(self, upright_bgr: NDArray[np.uint8], ticks: int) -> None:
+        """Encode one redacted upright BGR picture (H, W, 3) at ``ticks`` (input time base)."""
+        vf = av.VideoFrame.from_ndarray(coded(upright_bgr, self.rotation), format="bgr24")
+        vf.pts = ticks
+        vf.time_base = self.time_base
+        self._mux(self.video.encode(vf.reformat(format=PIX_FMT)))
+        self.frames += 1
+
+    def mux_audio(self, packet: Any) -> None:
+        """Copy one input audio packet unchanged."""
+        out = self.audio.get(packet.stream.index)
+        if out is None:
+            return
+        packet.stream = out
+        self._mux([packet])
+
+    def finish(self) -> None:
+        """Flush the encoder and close the file.
+
+        Raises:
+            MediaError: the encoder or muxer failed.
+        """
+        try:
+            self._mux(self.video.encode(None))
+        finally:
+            self.container.close()
+
+    def _mux(self, packets: list[Any]) -> None:
+        try:
+            for p in packets:
+                self.container.mux(p)
+        except (av.FFmpegError, ValueError) as exc:
+            hint = "; pass --audio drop" if packets and packets[0].stream.type == "audio" else ""
+            raise MediaError(f"writing {self.path.name} failed: {exc}{hint}") from None
+
+
+def count_video_packets(path: Path) -> int:
+    """Number of video packets (= frames) in a file, by demuxing only (no decoding).
+
+    Raises:
+        MediaError: the file cannot be read back.
+    """
+    try:
+        with av.open(str(path), "r") as c:
+            stream = c.streams.video[0]
+            return sum(1 for p in c.demux(stream) if p.size)
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise MediaError(f"cannot read back {path.name}: {exc}") from None

@@ -1,0 +1,249 @@
+"""Temporal coverage for video: link detections into tracks, carry them through gaps, pad in time.
+
+A tracker only ever adds boxes: its output for a frame holds every raw detection of that
+frame (with a track id) plus predicted boxes (``source="tracker"``) for tracks that were
+not seen. Boxes are xyxy float pixels of the upright frame.
+
+Temporal padding *before* a track's first detection needs the future, so the caller holds
+frames back (a look-ahead of ``pad`` frames) and asks :meth:`Tracker.backfill` for the
+boxes of tracks born within the next ``pad`` frames just before it renders a frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.types import Detections, Source
+
+# Predicted boxes grow by this fraction of their size per unobserved frame, up to MAX_GROWTH,
+# because the object may speed up, turn or change size while nobody looks.
+GROWTH_PER_FRAME = 0.04
+MAX_GROWTH = 2.0
+MATCH_IOU = 0.1
+VELOCITY_HISTORY = 6  # observations the velocity is fitted on
+
+
+class Tracker(Protocol):
+    """Turns per-frame detections into per-frame boxes with track ids (a superset).
+
+    Attributes:
+        lookahead: frames the caller must hold back before rendering so that
+            :meth:`backfill` can still add boxes to them.
+    """
+
+    lookahead: int
+
+    def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
+        """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run."""
+        ...
+
+    def backfill(self, index: int, pts: float) -> Detections:
+        """Extra boxes for frame ``index``, known only from later frames.
+
+        Covers tracks first seen within the next ``lookahead`` frames (temporal padding) and
+        gaps between two observations of a track (interpolated). Call it once per frame,
+        in order, just before the frame is rendered.
+        """
+        ...
+
+
+def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), xyxy; shape (N, M)."""
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)))
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
+    return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
+
+
+@dataclass
+class _Gap:
+    """Frames between two observations of a track, filled by linear interpolation."""
+
+    track: int
+    label: str
+    score: float
+    start_index: int
+    start_pts: float
+    start_box: NDArray[np.float64]
+    end_index: int
+    end_pts: float
+    end_box: NDArray[np.float64]
+
+    def at(self, index: int, pts: float) -> NDArray[np.float64]:
+        span = self.end_pts - self.start_pts
+        a = (pts - self.start_pts) / span if span > 0 else 0.5
+        box = (1 - a) * self.start_box + a * self.end_box
+        unseen = min(index - self.start_index, self.end_index - index)
+        return _grow(box, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
+
+
+@dataclass
+class _Track:
+    id: int
+    label: str
+    box: NDArray[np.float64]  # last observed xyxy
+    score: float
+    first_index: int
+    first_pts: float
+    first_box: NDArray[np.float64]
+    last_index: int
+    last_pts: float
+    velocity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))  # px/s of the centre
+    history: list[tuple[float, float, float]] = field(default_factory=list)  # (pts, cx, cy) observed
+
+    def predict(self, index: int, pts: float) -> NDArray[np.float64]:
+        """Where the box probably is at ``pts``, grown for the frames it was not seen."""
+        shift = self.velocity * (pts - self.last_pts)
+        moved = self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        unseen = max(0, index - self.last_index)
+        return _grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
+
+    def observe(self, box: NDArray[np.float64], score: float, index: int, pts: float) -> None:
+        self.history.append((pts, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+        del self.history[:-VELOCITY_HISTORY]
+        times = np.array([h[0] for h in self.history])
+        if len(times) >= 2 and times[-1] - times[0] > 0:
+            # Least-squares slope over recent observations: robust to pixel jitter between
+            # frames that are only milliseconds apart (variable frame rate).
+            t = times - times.mean()
+            centres = np.array([h[1:] for h in self.history])
+            self.velocity = (t[:, None] * (centres - centres.mean(axis=0))).sum(axis=0) / max((t * t).sum(), 1e-12)
+        self.box, self.score, self.last_index, self.last_pts = box, score, index, pts
+
+
+class IouTracker:
+    """IoU association with constant-velocity prediction and time-based expiry.
+
+    Args:
+        gap: seconds a track is carried (predicted) after its last detection.
+        pad: frames redacted before a track's first detection (via :meth:`backfill`) and, at
+            least, after its last one.
+        min_carry: frames a track is carried at least, whatever ``gap`` is (use the detection
+            interval when detecting every K-th frame).
+    """
+
+    def __init__(self, *, gap: float, pad: int, min_carry: int = 1) -> None:
+        if gap < 0 or pad < 0 or min_carry < 0:
+            raise ValueError("gap, pad and min_carry must be >= 0")
+        self.gap = gap
+        self.pad = pad
+        self.min_carry = max(min_carry, pad)
+        self.lookahead = max(pad, min_carry)
+        self._tracks: list[_Track] = []
+        self._born: list[_Track] = []  # tracks whose first frame may still need backfill
+        self._gaps: list[_Gap] = []  # unobserved stretches between two observations
+        self._next_id = 0
+
+    def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
+        self._expire(index, pts)
+        if detections is None:
+            return self._predicted(self._tracks, index, pts)
+        dets = detections
+        boxes = dets.xyxy.astype(np.float64)
+        track_of = np.full(len(dets), -1, np.int64)
+        matched: set[int] = set()
+        preds = np.array([t.predict(index, pts) for t in self._tracks]).reshape(-1, 4)
+        # A wrong velocity must not split a track: the last observed box counts as well.
+        stay = np.array([_grow(t.box, 1.0) for t in self._tracks]).reshape(-1, 4)
+        iou = np.maximum(iou_matrix(preds, boxes), iou_matrix(stay, boxes))
+        same = np.array([[t.label == lbl for lbl in dets.label] for t in self._tracks], dtype=bool).reshape(iou.shape)
+        # Greedy by IoU, then by "detection centre inside the prediction" for small fast objects.
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        inside = (
+            (centres[None, :, 0] >= preds[:, None, 0]) & (centres[None, :, 0] <= preds[:, None, 2])
+            & (centres[None, :, 1] >= preds[:, None, 1]) & (centres[None, :, 1] <= preds[:, None, 3])
+        )
+        score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01, -1.0)
+        while score.size and score.max() >= 0:
+            ti, di = np.unravel_index(int(np.argmax(score)), score.shape)
+            track = self._tracks[int(ti)]
+            if index - track.last_index > 1:
+                self._gaps.append(
+                    _Gap(track.id, track.label, track.score, track.last_index, track.last_pts, track.box,
+                         index, pts, boxes[di])
+                )
+            track.observe(boxes[di], float(dets.score[di]), index, pts)
+            track_of[di] = track.id
+            matched.add(int(ti))
+            score[ti, :] = -1.0
+            score[:, di] = -1.0
+        for di in np.flatnonzero(track_of < 0):
+            t = _Track(
+                id=self._next_id, label=str(dets.label[di]), box=boxes[di], score=float(dets.score[di]),
+                first_index=index, first_pts=pts, first_box=boxes[di], last_index=index, last_pts=pts,
+            )
+            t.observe(boxes[di], t.score, index, pts)
+            self._next_id += 1
+            self._tracks.append(t)
+            if self.pad:
+                self._born.append(t)
+            track_of[di] = t.id
+        unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
+        observed = dets.replace(track_id=track_of)
+        return Detections.concat([observed, self._predicted(unseen, index, pts)])
+
+    def backfill(self, index: int, pts: float) -> Detections:
+        self._born = [t for t in self._born if t.first_index > index]
+        self._gaps = [g for g in self._gaps if g.end_index > index]
+        boxes, scores, labels, ids = [], [], [], []
+        for g in self._gaps:
+            if g.start_index < index:
+                boxes.append(g.at(index, pts))
+                scores.append(g.score)
+                labels.append(g.label)
+                ids.append(g.track)
+        for t in self._born:
+            ahead = t.first_index - index
+            if ahead > self.pad:
+                continue
+            grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
+            still = _grow(t.first_box, grow)
+            shift = t.velocity * (pts - t.first_pts)
+            moved = _grow(t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]]), grow)
+            # Cover both where it was first seen and where its motion says it came from.
+            boxes.append(np.concatenate([np.minimum(still[:2], moved[:2]), np.maximum(still[2:], moved[2:])]))
+            scores.append(t.score)
+            labels.append(t.label)
+            ids.append(t.id)
+        if not boxes:
+            return Detections.empty()
+        return Detections.from_arrays(np.array(boxes), scores, labels, Source.TRACKER.value, ids)
+
+    def _expire(self, index: int, pts: float) -> None:
+        self._tracks = [
+            t for t in self._tracks
+            if pts - t.last_pts <= self.gap + 1e-9 or index - t.last_index <= self.min_carry
+        ]
+
+    def _predicted(self, tracks: list[_Track], index: int, pts: float) -> Detections:
+        if not tracks:
+            return Detections.empty()
+        return Detections.from_arrays(
+            np.array([t.predict(index, pts) for t in tracks]),
+            [t.score for t in tracks],
+            [t.label for t in tracks],
+            Source.TRACKER.value,
+            [t.id for t in tracks],
+        )
+
+
+def make_tracker(*, gap: float, pad: int, detect_every: int = 1) -> Tracker:
+    """The default tracker for a run's settings."""
+    return IouTracker(gap=gap, pad=pad, min_carry=detect_every)

@@ -1,0 +1,231 @@
+"""Video end to end with synthetic clips and fake detectors: fidelity, audio, tags, coverage, failures."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import MarkerDetectors
+from videos import default_objects, make_clip, probe
+
+from redact import RedactConfig, redact_path
+from redact.errors import MediaError
+from redact.hashing import sha256_file
+from redact.io import video
+from redact.manifest import load, validate_frame_line
+
+VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1]
+TAGS = {"title": "secret title", "comment": "leaked", "location": "+48.8577+002.2950/", "make": "Apple"}
+
+
+def run(src: Path, out: Path, detectors: MarkerDetectors | None = None, **cfg: object):
+    return redact_path(src, out, RedactConfig(**cfg), detectors=detectors or MarkerDetectors())  # type: ignore[arg-type]
+
+
+def covered(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """True when a fill-redacted box is dark everywhere (H.264 keeps black near 0)."""
+    x, y, w, h = box
+    return bool(image[y : y + h, x : x + w].max() < 60)
+
+
+def sidecar(out: Path, entry: dict) -> list[dict]:
+    return [json.loads(line) for line in (out / entry["frames"]["file"]).read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def vfr_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("vfr")
+    make_clip(folder / "clip.mp4", pts_s=VFR, audio=True, tags=TAGS, stream_tags={"handler_name": "iPhone 15"})
+    return folder / "clip.mp4"
+
+
+def test_vfr_clip_keeps_frames_timestamps_size_audio_and_loses_tags(vfr_clip: Path, tmp_path: Path) -> None:
+    result = run(vfr_clip, tmp_path / "out")
+    assert result.exit_code == 0, result.files
+    src, dst = probe(vfr_clip), probe(tmp_path / "out" / "clip.mp4")
+    assert len(dst["times"]) == len(src["times"]) == len(VFR)
+    assert np.max(np.abs(np.array(dst["times"]) - np.array(VFR))) < 0.001
+    assert dst["size"] == src["size"]
+    assert dst["streams"] == ["video", "audio"]
+    assert abs(dst["audio_duration"] - src["audio_duration"]) < 0.1
+    for key in ("title", "comment", "location", "make"):
+        assert key not in dst["tags"]
+    assert "iPhone" not in json.dumps([dst["video_tags"], dst["audio_tags"]])
+    for i, img in enumerate(dst["images"]):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+
+    manifest = load(tmp_path / "out" / "manifest.json")  # schema-checked
+    entry = manifest["files"][0]
+    assert entry["kind"] == "video" and entry["status"] == "ok"
+    assert entry["frame_count"] == len(VFR) and entry["audio"] == "keep" and entry["rotation"] == 0
+    assert entry["encoder"]["codec"] == "libx264" and entry["encoder"]["crf"] == 18
+    assert entry["frames"]["sha256"] == sha256_file(tmp_path / "out" / entry["frames"]["file"])
+    lines = sidecar(tmp_path / "out", entry)
+    assert [ln["frame"] for ln in lines] == list(range(len(VFR)))
+    assert [ln["pts"] for ln in lines] == pytest.approx(VFR, abs=1e-6)
+    for ln in lines:
+        validate_frame_line(ln)
+    assert entry["counts"] == {"face": len(VFR), "plate": len(VFR)}
+    assert [(t["label"], t["observed"]) for t in entry["tracks"]] == [("face", len(VFR)), ("plate", len(VFR))]
+
+
+def test_audio_drop_removes_audio(vfr_clip: Path, tmp_path: Path) -> None:
+    result = run(vfr_clip, tmp_path / "out", audio="drop")
+    assert result.exit_code == 0
+    assert probe(tmp_path / "out" / "clip.mp4")["streams"] == ["video"]
+    assert result.files[0]["audio"] == "drop"
+
+
+def test_rotation_is_kept_and_detection_runs_upright(tmp_path: Path) -> None:
+    make_clip(tmp_path / "in" / "rot.mov", frames=8, rotation=90)
+    dets = MarkerDetectors()
+    result = run(tmp_path / "in", tmp_path / "out", dets)
+    entry = result.files[0]
+    assert entry["status"] == "ok" and entry["rotation"] == 270
+    assert (entry["width"], entry["height"]) == (120, 160)  # upright
+    out = probe(tmp_path / "out" / "rot.mov")
+    assert out["rotation"] == 90 and out["size"] == (160, 120)
+    for i, img in enumerate(out["images"]):
+        upright = video.upright(img, 270)
+        faces, plates = default_objects(i)
+        assert all(covered(upright, b) for b in faces + plates)
+
+
+@pytest.mark.parametrize(
+    ("skip", "note"),
+    [({4, 5, 6, 7, 8, 9}, "gap mid-track"), ({0, 1, 2, 3}, "first detections missed: padded before"),
+     ({13, 14, 15}, "last detections missed: carried after")],
+)
+def test_missed_frames_are_covered_by_the_tracker(tmp_path: Path, skip: set[int], note: str) -> None:
+    make_clip(tmp_path / "in" / "gap.mp4", frames=16)
+    result = run(tmp_path / "in", tmp_path / "out", MarkerDetectors(skip=skip))
+    entry = result.files[0]
+    images = probe(tmp_path / "out" / "gap.mp4")["images"]
+    for i, img in enumerate(images):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"{note}: frame {i} not covered"
+    lines = sidecar(tmp_path / "out", entry)
+    sources = {ln["frame"]: {r["source"] for r in ln["regions"]} for ln in lines}
+    assert all(sources[i] == {"tracker"} for i in skip)
+    assert sum(t["predicted"] for t in entry["tracks"]) >= 2 * len(skip)
+
+
+def test_detect_every_predicts_in_between(tmp_path: Path) -> None:
+    make_clip(tmp_path / "in" / "k.mp4", frames=12)
+    dets = MarkerDetectors()
+    result = run(tmp_path / "in", tmp_path / "out", dets, detect_every=3)
+    assert result.exit_code == 0 and dets.calls == 4
+    for i, img in enumerate(probe(tmp_path / "out" / "k.mp4")["images"]):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i}"
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mkv", "h264"), (".avi", "h264"), (".webm", "vp9"), (".mov", "h264")])
+def test_other_containers_keep_their_container(tmp_path: Path, suffix: str, codec: str) -> None:
+    make_clip(tmp_path / "in" / f"c{suffix}", frames=6, audio=suffix in (".mkv", ".webm"))
+    result = run(tmp_path / "in", tmp_path / "out")
+    entry = result.files[0]
+    assert entry["status"] == "ok", entry["error"]
+    import av
+
+    with av.open(str(tmp_path / "out" / f"c{suffix}")) as c:
+        assert c.streams.video[0].codec_context.name == codec
+        assert sum(1 for _ in c.decode(video=0)) == 6
+    assert bool(entry["warnings"]) == (suffix == ".webm")
+
+
+def _truncated(tmp_path: Path) -> Path:
+    src = tmp_path / "in" / "cut.mp4"
+    make_clip(src, frames=30, faststart=True)
+    data = src.read_bytes()
+    src.write_bytes(data[: int(len(data) * 0.6)])
+    return src
+
+
+def test_truncated_video_fails_and_leaves_nothing(tmp_path: Path) -> None:
+    _truncated(tmp_path)
+    result = run(tmp_path / "in", tmp_path / "out")
+    entry = result.files[0]
+    assert entry["status"] == "failed" and "cut short" in entry["error"]
+    left = sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert left == ["manifest.json", "manifest.json.sha256"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
+
+
+def test_truncated_video_cut_keeps_whole_frames_with_a_warning(tmp_path: Path) -> None:
+    _truncated(tmp_path)
+    result = run(tmp_path / "in", tmp_path / "out", truncated_video="cut")
+    entry = result.files[0]
+    assert entry["status"] == "ok" and entry["warnings"]
+    n = entry["frame_count"]
+    assert 0 < n < 30
+    assert len(probe(tmp_path / "out" / "cut.mp4")["times"]) == n
+
+
+def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_clip(tmp_path / "in" / "e.mp4", frames=20)
+    real = video.VideoWriter.write
+
+    def broken(self, image, ticks):  # type: ignore[no-untyped-def]
+        if self.frames == 3:
+            raise MediaError("encoder exploded")
+        real(self, image, ticks)
+
+    monkeypatch.setattr(video.VideoWriter, "write", broken)
+    result = run(tmp_path / "in", tmp_path / "out")
+    assert result.files[0]["status"] == "failed" and "exploded" in result.files[0]["error"]
+    assert not (tmp_path / "out" / "e.mp4").exists()
+    assert not list((tmp_path / "out").rglob("*.jsonl"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
+
+
+def test_detector_crash_stops_threads_and_removes_partial_output(tmp_path: Path) -> None:
+    make_clip(tmp_path / "in" / "d.mp4", frames=20)
+
+    class Crashing(MarkerDetectors):
+        def detect(self, image):  # type: ignore[no-untyped-def]
+            if self.calls == 5:
+                raise RuntimeError("model blew up")
+            return super().detect(image)
+
+    with pytest.raises(RuntimeError):
+        run(tmp_path / "in", tmp_path / "out", Crashing())
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix in (".mp4", ".jsonl")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
+
+
+def test_cli_reports_video_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redact import cli, pipeline
+
+    make_clip(tmp_path / "in" / "p.mp4", frames=6, audio=True)
+    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None: MarkerDetectors())
+    res = CliRunner().invoke(cli.main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--audio", "drop"])
+    assert res.exit_code == 0, res.output
+    assert probe(tmp_path / "out" / "p.mp4")["streams"] == ["video"]
+
+
+REAL_CLIP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev" / "videos" / "car-detection.mp4"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_CLIP.is_file(), reason="dev data ../shared/data/dev is absent")
+@pytest.mark.parametrize("audio", ["keep", "drop"])
+def test_real_12_5_fps_clip_with_aac(tmp_path: Path, audio: str) -> None:
+    result = run(REAL_CLIP, tmp_path / "out", audio=audio, preset="ultrafast")
+    entry = result.files[0]
+    assert entry["status"] == "ok", entry["error"]
+    src, dst = probe(REAL_CLIP, images=False), probe(tmp_path / "out" / REAL_CLIP.name, images=False)
+    assert len(dst["times"]) == len(src["times"]) == entry["frame_count"]
+    assert np.max(np.abs(np.array(dst["times"]) - np.array(src["times"]))) < 0.001
+    assert dst["size"] == src["size"] and entry["fps"] == "25/2"
+    assert "creation_time" not in dst["tags"]
+    if audio == "keep":
+        assert dst["streams"] == ["video", "audio"]
+        assert abs(dst["audio_duration"] - src["audio_duration"]) < 0.1
+    else:
+        assert dst["streams"] == ["video"]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redact.track import IouTracker, iou_matrix
+from redact.types import Detections
+
+
+def dets(*boxes: list[float], label: str = "face") -> Detections:
+    return Detections.from_arrays(list(boxes), [0.9] * len(boxes), label) if boxes else Detections.empty()
+
+
+def contains(outer: np.ndarray, inner: list[float]) -> bool:
+    return bool(outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3])
+
+
+box_st = st.tuples(st.floats(0, 300), st.floats(0, 300), st.floats(1, 60), st.floats(1, 60)).map(
+    lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.tuples(box_st, st.sampled_from(["face", "plate"])), max_size=4), min_size=1, max_size=12))
+def test_output_is_a_superset_of_the_detections(frames: list[list[tuple[list[float], str]]]) -> None:
+    tracker = IouTracker(gap=0.5, pad=3)
+    for i, items in enumerate(frames):
+        d = Detections.concat(dets(b, label=lbl) for b, lbl in items)
+        out = tracker.update(i, i / 25, d)
+        for b, lbl in items:
+            hits = [j for j in range(len(out)) if out.label[j] == lbl and np.allclose(out.xyxy[j], b, atol=1e-3)]
+            assert hits and all(out.source[j] == "detector" and out.track_id[j] >= 0 for j in hits)
+
+
+def test_a_track_is_carried_for_the_gap_then_dropped() -> None:
+    tracker = IouTracker(gap=0.2, pad=0)
+    tracker.update(0, 0.0, dets([10, 10, 30, 30]))
+    tracker.update(1, 0.04, dets([13, 10, 33, 30]))
+    alive = [len(tracker.update(i, i * 0.04, None)) for i in range(2, 10)]
+    # last seen at 0.04 s: carried while pts - 0.04 <= 0.2, i.e. up to frame 6
+    assert alive == [1, 1, 1, 1, 1, 0, 0, 0]
+
+
+def test_predicted_boxes_follow_motion_and_grow() -> None:
+    tracker = IouTracker(gap=1.0, pad=0)
+    for i in range(4):
+        tracker.update(i, i * 0.1, dets([10 + 10 * i, 10, 30 + 10 * i, 30]))
+    out = tracker.update(5, 0.5, None)
+    assert out.source.tolist() == ["tracker"]
+    x1, _, x2, _ = out.xyxy[0]
+    assert (x1 + x2) / 2 == pytest.approx(70, abs=1)  # centre moved on at 100 px/s
+    assert x2 - x1 > 20  # grew while unobserved
+    assert out.track_id[0] == 0
+
+
+def test_backfill_pads_before_the_first_detection_and_interpolates_gaps() -> None:
+    tracker = IouTracker(gap=1.0, pad=3)
+    assert tracker.lookahead == 3
+    for i in range(3):
+        tracker.update(i, i * 0.1, None)
+    tracker.update(3, 0.3, dets([50, 10, 70, 30]))
+    assert len(tracker.backfill(0, 0.0)) == 1 and contains(tracker.backfill(1, 0.1).xyxy[0], [50, 10, 70, 30])
+    tracker.update(4, 0.4, None)
+    tracker.update(5, 0.5, dets([60, 10, 80, 30]))
+    tracker.backfill(2, 0.2)
+    tracker.backfill(3, 0.3)
+    mid = tracker.backfill(4, 0.4)
+    assert len(mid) == 1 and contains(mid.xyxy[0], [55, 10, 75, 30]) and mid.track_id[0] == 0
+
+
+def test_labels_never_match_each_other() -> None:
+    tracker = IouTracker(gap=0.5, pad=0)
+    tracker.update(0, 0.0, dets([10, 10, 30, 30]))
+    out = tracker.update(1, 0.04, dets([10, 10, 30, 30], label="plate"))
+    assert sorted(out.label.tolist()) == ["face", "plate"] and len(set(out.track_id.tolist())) == 2
+
+
+def test_iou_matrix() -> None:
+    a = np.array([[0, 0, 10, 10.0]])
+    b = np.array([[0, 0, 10, 10.0], [5, 0, 15, 10], [20, 20, 30, 30]])
+    assert iou_matrix(a, b).tolist() == [[1.0, pytest.approx(1 / 3), 0.0]]

@@ -1,0 +1,148 @@
+"""Synthetic video clips for tests, made with PyAV (no downloads, no system ffmpeg)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from conftest import FACE_BGR, PLATE_BGR
+
+TIME_BASE = Fraction(1, 90000)
+# A marker moving right: (x, y, w, h) at frame i.
+Box = tuple[int, int, int, int]
+
+
+def moving_scene(i: int, width: int, height: int, faces: Sequence[Box] = (), plates: Sequence[Box] = ()) -> np.ndarray:
+    """A textured BGR frame (H, W, 3) with marker faces (magenta) and plates (cyan) at xywh boxes."""
+    rng = np.random.default_rng(i)
+    img = rng.integers(40, 200, (height, width, 3), dtype=np.uint8)
+    for x, y, w, h in faces:
+        img[y : y + h, x : x + w] = FACE_BGR
+    for x, y, w, h in plates:
+        img[y : y + h, x : x + w] = PLATE_BGR
+    return img
+
+
+def default_objects(i: int) -> tuple[list[Box], list[Box]]:
+    """One face and one plate moving 3 px per frame to the right."""
+    return [(10 + 3 * i, 20, 20, 20)], [(20 + 3 * i, 80, 30, 12)]
+
+
+def make_clip(
+    path: Path,
+    *,
+    frames: int = 20,
+    size: tuple[int, int] = (160, 120),
+    pts_s: Sequence[float] | None = None,
+    fps: int = 25,
+    audio: bool = False,
+    tags: dict[str, str] | None = None,
+    stream_tags: dict[str, str] | None = None,
+    rotation: int = 0,
+    codec: str = "libx264",
+    objects: Callable[[int], tuple[list[Box], list[Box]]] = default_objects,
+    faststart: bool = False,
+) -> list[float]:
+    """Write a clip and return its frame timestamps in seconds.
+
+    Args:
+        path: output file; its suffix picks the container.
+        frames: number of video frames.
+        size: coded (width, height) in pixels.
+        pts_s: frame timestamps in seconds (variable frame rate); default ``i / fps``.
+        fps: nominal frame rate.
+        audio: add a mono AAC (Opus for WebM) tone as long as the video.
+        tags: container metadata (e.g. title, comment, location).
+        stream_tags: video stream metadata.
+        rotation: FFmpeg display rotation in degrees (counter-clockwise, as stored).
+        codec: video encoder.
+        objects: frame index -> (face boxes, plate boxes), xywh in the *upright* picture.
+        faststart: put the index at the front (so a cut file still opens).
+    """
+    w, h = size
+    times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"movflags": "+faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as out:
+        out.metadata.update(tags or {})
+        if path.suffix == ".webm":
+            codec = "libvpx-vp9"
+        # AVI counts time in frames: give it a 1/fps time base.
+        tb = Fraction(1, fps) if path.suffix == ".avi" else TIME_BASE
+        vs = out.add_stream(codec, rate=fps)
+        vs.width, vs.height = w, h
+        vs.pix_fmt = "yuv420p"
+        vs.time_base = tb
+        vs.codec_context.time_base = tb
+        vs.metadata.update(stream_tags or {})
+        if rotation:
+            vs.set_display_rotation(rotation)
+        a = None
+        if audio:
+            a = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000)
+            a.layout = "mono"
+        k = (-rotation // 90) % 4  # clockwise quarter turns a player applies
+        uw, uh = (h, w) if k % 2 else (w, h)
+        for i, t in enumerate(times):
+            faces, plates = objects(i)
+            img = moving_scene(i, uw, uh, faces, plates)
+            img = np.ascontiguousarray(np.rot90(img, k=k))  # store it coded (undo the player's turn)
+            vf = av.VideoFrame.from_ndarray(img, format="bgr24")
+            vf.pts = round(t / tb)
+            vf.time_base = tb
+            for p in vs.encode(vf):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+        if a is not None:
+            total = times[-1] + (times[-1] - times[-2] if len(times) > 1 else 1 / fps)
+            n = int(total * 48000)
+            tone = (0.2 * np.sin(np.arange(n) * 2 * np.pi * 440 / 48000)).astype(np.float32)
+            step = 960
+            for s in range(0, n, step):
+                chunk = tone[s : s + step]
+                if len(chunk) < step:
+                    chunk = np.pad(chunk, (0, step - len(chunk)))
+                af = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+                af.sample_rate = 48000
+                af.pts = s
+                for p in a.encode(af):
+                    out.mux(p)
+            for p in a.encode(None):
+                out.mux(p)
+    return times
+
+
+def probe(path: Path, images: bool = True) -> dict[str, Any]:
+    """Facts a checker compares: frame timestamps (s), size, rotation, tags, streams, audio duration."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        tb = v.time_base
+        frames = list(c.decode(v))
+        times = [float(f.pts * tb) for f in frames]
+        rotation = frames[0].rotation if frames else 0
+        pictures = [f.to_ndarray(format="bgr24") for f in frames] if images else []
+    with av.open(str(path)) as c:
+        audio = [s for s in c.streams.audio]
+        adur = None
+        if audio:
+            last = 0.0
+            for p in c.demux(audio[0]):
+                if p.pts is not None and p.duration:
+                    last = max(last, float((p.pts + p.duration) * p.time_base))
+            adur = last
+        return {
+            "times": times,
+            "images": pictures,
+            "size": (v.codec_context.width, v.codec_context.height),
+            "rotation": rotation,
+            "tags": dict(c.metadata),
+            "video_tags": dict(c.streams.video[0].metadata),
+            "audio_tags": [dict(s.metadata) for s in c.streams.audio],
+            "streams": [s.type for s in c.streams],
+            "audio_duration": adur,
+        }
