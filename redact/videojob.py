@@ -120,11 +120,9 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     sidecar = worker.frames_dir / f"{job.rel}.jsonl"
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
 
-    job.dst.parent.mkdir(parents=True, exist_ok=True)
-    if job.dst.is_symlink():
-        raise MediaError(f"output {job.dst} is a symlink; remove it so nothing is written outside --out")
+    dst = job.checked_dst()
     with VideoReader(job.src, keep_audio=cfg.audio == "keep") as reader:
-        with atomic_path(job.dst) as tmp_out, atomic_path(sidecar) as tmp_side:
+        with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)
             warnings.extend(run.warnings)
@@ -159,6 +157,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
             "container": job.dst.suffix.lower().lstrip("."),
         },
         "tracks": run.track_summary(),
+        "removed": run.removed,
         "frames": {"file": sidecar_rel, "sha256": sha256_file(sidecar), "count": frame_count},
     }
 
@@ -181,6 +180,7 @@ class _Run:
         self.last_pts = 0.0
         self.cut = False
         self.warnings: list[str] = []
+        self.removed: list[dict[str, Any]] = []
         self.counts = empty_counts()
         self.tracks: dict[int, dict[str, Any]] = {}
         self.stop = threading.Event()
@@ -285,8 +285,11 @@ class _Run:
         dets = Detections.concat([dets, self.tracker.backfill(f.index, f.pts)])
         h, w = f.image.shape[:2]
         cfg = self.worker.config
-        regs: Regions = region_mod.build(dets, w, h, padding=cfg.padding, face_shape=cfg.shape)
-        records = regs.to_records()
+        edits = self.worker.overrides.apply(self.job.rel, f.index, dets, w, h, root=self.job.root)
+        self.removed.extend(edits.removed)
+        self.warnings.extend(edits.warnings)
+        regs: Regions = region_mod.build(edits.dets, w, h, padding=cfg.padding, face_shape=cfg.shape)
+        records = edits.annotate(regs.to_records())
         side.write(json.dumps({"frame": f.index, "pts": round(f.pts, 6), "regions": records}) + "\n")
         for rec in records:
             self.counts[str(rec["label"])] += 1

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import MarkerDetectors
-from videos import default_objects, make_clip, probe
+from tests.conftest import MarkerDetectors
+from tests.videos import default_objects, make_clip, probe
 
 from redact import RedactConfig, redact_path
 from redact.errors import MediaError
@@ -184,7 +184,9 @@ def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, mon
     assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
 
 
-def test_detector_crash_stops_threads_and_removes_partial_output(tmp_path: Path) -> None:
+def test_detector_crash_stops_threads_and_removes_partial_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     make_clip(tmp_path / "in" / "d.mp4", frames=20)
 
     class Crashing(MarkerDetectors):
@@ -193,8 +195,11 @@ def test_detector_crash_stops_threads_and_removes_partial_output(tmp_path: Path)
                 raise RuntimeError("model blew up")
             return super().detect(image)
 
-    with pytest.raises(RuntimeError):
-        run(tmp_path / "in", tmp_path / "out", Crashing())
+    caplog._expect_errors = True  # type: ignore[attr-defined]  # the crash is logged with its traceback
+    result = run(tmp_path / "in", tmp_path / "out", Crashing())
+    assert result.exit_code == 1
+    (entry,) = result.files
+    assert entry["status"] == "failed" and "model blew up" in entry["error"] and entry["output"] is None
     assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix in (".mp4", ".jsonl")]
     assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
 
@@ -229,3 +234,40 @@ def test_real_12_5_fps_clip_with_aac(tmp_path: Path, audio: str) -> None:
         assert abs(dst["audio_duration"] - src["audio_duration"]) < 0.1
     else:
         assert dst["streams"] == ["video"]
+
+
+def test_overrides_apply_per_frame(tmp_path: Path) -> None:
+    """A reviewer's add covers exactly its frame range; remove_track drops a whole track."""
+    from redact.overrides import Overrides
+
+    make_clip(tmp_path / "in" / "o.mp4", frames=10)
+    first = run(tmp_path / "in", tmp_path / "out1")
+    tracks = first.files[0]["tracks"]
+    plate_track = next(t["id"] for t in tracks if t["label"] == "plate")
+    edits = Overrides.from_data(
+        {
+            "schema": "redact-overrides/1",
+            "reviewer": "R. Eviewer",
+            "edits": [
+                {"op": "add", "file": "o.mp4", "frames": [2, 4], "box": [100, 5, 30, 20], "label": "face",
+                 "reason": "missed face"},
+                {"op": "remove_track", "file": "o.mp4", "track": plate_track, "reason": "not a plate"},
+            ],
+        }
+    )
+    result = redact_path(
+        tmp_path / "in", tmp_path / "out2", RedactConfig(), detectors=MarkerDetectors(), overrides=edits
+    )
+    entry = result.files[0]
+    assert entry["status"] == "ok"
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "out2" / entry["frames"]["file"]).read_text().splitlines()
+    ]
+    for line in lines:
+        manual = [r for r in line["regions"] if r["source"] == "manual"]
+        assert len(manual) == (1 if 2 <= line["frame"] <= 4 else 0)
+        assert all(r["reviewer"] == "R. Eviewer" and r["reason"] == "missed face" for r in manual)
+        assert not [r for r in line["regions"] if r.get("track") == plate_track]
+    assert entry["removed"] and all(r["reason"] == "not a plate" for r in entry["removed"])
+    assert {r["frame"] for r in entry["removed"]} == set(range(10))
