@@ -121,7 +121,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
 
     dst = job.checked_dst()
-    with VideoReader(job.src, keep_audio=cfg.audio == "keep") as reader:
+    with VideoReader(job.src, keep_audio=cfg.audio == "keep", max_pixels=cfg.max_pixels) as reader:
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)

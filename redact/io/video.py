@@ -87,15 +87,19 @@ class VideoReader:
     :class:`VideoWriter` made with :attr:`audio_streams` as templates).
 
     Raises:
-        MediaError: the file cannot be opened or has no video stream.
+        MediaError: the file cannot be opened, has no video stream, or its frames declare more
+            than ``max_pixels`` pixels.
     """
 
-    def __init__(self, path: Path, *, keep_audio: bool) -> None:
+    def __init__(self, path: Path, *, keep_audio: bool, max_pixels: int | None = None) -> None:
         self.path = path
         try:
             self.container: Any = av.open(str(path), "r")
         except (av.FFmpegError, OSError, ValueError) as exc:
-            raise MediaError(f"cannot open video {path.name}: {exc}; check that the file is a complete video") from None
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise MediaError(
+                f"cannot open video ({reason}): not a video, or incomplete (truncated, missing index)"
+            ) from None
         try:
             if not self.container.streams.video:
                 raise MediaError(f"{path.name} has no video stream; nothing to redact")
@@ -107,6 +111,12 @@ class VideoReader:
             self.rate: Fraction | None = Fraction(self.stream.average_rate) if self.stream.average_rate else None
             cc = self.stream.codec_context
             self.coded_size = (int(cc.width), int(cc.height))
+            w, h = self.coded_size
+            if max_pixels is not None and w * h > max_pixels:
+                raise MediaError(
+                    f"video frames declare {w}x{h} = {w * h:,} pixels, over the --max-pixels limit of "
+                    f"{max_pixels:,}; raise --max-pixels if the file is trusted"
+                )
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
         except BaseException:
             self.container.close()

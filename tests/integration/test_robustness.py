@@ -61,17 +61,45 @@ BAD_IMAGES = {
 }
 
 
-def test_bad_image_table(tmp_path) -> None:
+def _video_bytes(tmp_path: Path, **kwargs) -> bytes:
+    from tests.videos import make_clip
+
+    path = tmp_path / "clips" / f"v{len(kwargs)}.mp4"
+    make_clip(path, frames=12, **kwargs)
+    return path.read_bytes()
+
+
+def bad_inputs(tmp_path: Path) -> dict[str, tuple[bytes, str | None]]:
+    """Every bad input (name -> bytes, expected error pattern or None for files that must succeed)."""
+    clip = _video_bytes(tmp_path)
+    table = dict(BAD_IMAGES)
+    table.update(
+        {
+            "text.mp4": (b"this is a text file, not a video\n" * 4, "cannot open video"),
+            "zero.mov": (b"", "cannot open video"),
+            "truncated.mp4": (clip[: len(clip) // 2], "cannot open video|truncated|cut short|ends|decode"),
+            "truncated-faststart.mp4": (
+                (lambda b: b[: len(b) * 2 // 3])(_video_bytes(tmp_path, faststart=True)),
+                "frames|truncated|cut|decode",
+            ),
+            "clip.mkv.mp4": (clip, None),
+        }
+    )
+    return table
+
+
+def test_bad_input_table(tmp_path) -> None:
     src = tmp_path / "in"
     src.mkdir()
-    for name, (data, _) in BAD_IMAGES.items():
+    table = bad_inputs(tmp_path)
+    for name, (data, _) in table.items():
         (src / name).write_bytes(data)
     before = {p.name: sha256_file(p) for p in src.iterdir()}
     out = tmp_path / "out"
     result = redact_path([src], out, detectors=MarkerDetectors())
     assert result.exit_code == 1
     files = {e["input"]: e for e in load(out / "manifest.json")["files"]}
-    for name, (_, message) in BAD_IMAGES.items():
+    for name, (_, message) in table.items():
         e = files[name]
         if message is None:
             assert e["status"] == "ok", e
@@ -192,3 +220,51 @@ def test_interrupt_and_resume(tmp_path, sig) -> None:
     data = json.loads(manifest.read_text())
     assert data["complete"] is True and data["summary"]["ok"] == 12
     assert not [p for p in out.rglob("*") if ".redact-tmp-" in p.name]
+
+
+def _read_all_video(path: Path) -> int:
+    from redact.io.video import VideoReader
+
+    frames = 0
+    with VideoReader(path, keep_audio=True, max_pixels=10_000_000) as reader:
+        for item in reader.items():
+            frames += hasattr(item, "frame")
+    return frames
+
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory) -> bytes:
+    from tests.videos import make_clip
+
+    path = tmp_path_factory.mktemp("clip") / "c.mp4"
+    make_clip(path, frames=6, size=(64, 48), faststart=True)
+    return path.read_bytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=4096))
+def test_video_reader_random_bytes(tmp_path, data) -> None:
+    path = tmp_path / "r.mp4"
+    path.write_bytes(data)
+    try:
+        _read_all_video(path)
+    except MediaError:
+        pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=10),
+    cut=st.integers(16, 20000),
+)
+def test_video_reader_mutated_headers(tmp_path, small_clip, edits, cut) -> None:
+    data = bytearray(small_clip[:cut])
+    for pos, val in edits:
+        if pos < len(data):
+            data[pos] = val
+    path = tmp_path / "m.mp4"
+    path.write_bytes(bytes(data))
+    try:
+        _read_all_video(path)
+    except MediaError:
+        pass
