@@ -29,7 +29,7 @@ from redact.errors import ConfigError, MediaError, ModelError, RedactError
 from redact.hashing import sha256_bytes, sha256_file
 from redact.io.atomic import remove_stale_temps, write_bytes_atomic
 from redact.io.image import encode_image, read_image
-from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
+from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts, read_journal
 from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
 from redact.render import Style, get_style
@@ -343,8 +343,7 @@ def redact_path(
     def finish(entry: dict[str, Any]) -> None:
         nonlocal done
         done += 1
-        manifest.add(entry)
-        manifest.save()
+        manifest.record(entry)
         if on_file:
             on_file(done, total, entry)
 
@@ -414,7 +413,8 @@ def _previous_run(mpath: Path, settings_sha: str, config: RedactConfig) -> dict[
             f"{mpath} records a run with other settings or models; use another --out, "
             "or pass --overwrite to replace its outputs"
         )
-    return {(int(e.get("root", 0)), str(e["input"])): e for e in data.get("files", [])}
+    entries = list(data.get("files", [])) + read_journal(mpath)  # journal lines are newer
+    return {(int(e.get("root", 0)), str(e["input"])): e for e in entries}
 
 
 def _reusable(

@@ -110,6 +110,10 @@ class VideoReader:
             self.time_base = Fraction(self.stream.time_base or FALLBACK_TIME_BASE)
             self.rate: Fraction | None = Fraction(self.stream.average_rate) if self.stream.average_rate else None
             cc = self.stream.codec_context
+            if cc is None or not cc.width or not cc.height:
+                raise MediaError(
+                    f"{path.name}: the video stream has no decodable picture size (damaged or truncated header)"
+                )
             self.coded_size = (int(cc.width), int(cc.height))
             w, h = self.coded_size
             if max_pixels is not None and w * h > max_pixels:
