@@ -71,7 +71,7 @@ def make_clip(path: Path) -> list[dict[str, tuple[int, int, int, int]]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--json", type=Path, default=REPO / "bench" / "coverage.json")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "coverage.json")
     ap.add_argument("--detect-every", type=int, default=1)
     args = ap.parse_args()
     from redact import RedactConfig, redact_path
@@ -105,6 +105,7 @@ def main() -> int:
         "max_redacted_fraction": round(float(np.max(fractions)), 4),
         "tracks": entry["tracks"], "seconds": round(wall, 1), "detect_every": args.detect_every,
     }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"covered {report['covered']}/{2 * N} object-frames; missed {missed}")
     print(f"redacted area per frame: mean {report['mean_redacted_fraction']:.2%}, "
