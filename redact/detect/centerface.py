@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, pad_to_multiple, run_passes
+from redact.detect.tiling import Pass, expand_boxes, pad_to_multiple, run_passes
 from redact.types import Detections, Label, Source
 
 STRIDE = 4
@@ -69,6 +69,9 @@ class CenterFace:
         label: ``"face"``.
         threshold: heatmap score a box needs to be returned.
         passes: the resize/tile passes run by :meth:`detect`.
+        expand: growth per side, fraction of the box size, applied to every box. The
+            network's boxes run from the brows to the chin; a little more reaches the
+            hairline and ears, which identify a person too.
     """
 
     name = "centerface"
@@ -82,9 +85,11 @@ class CenterFace:
         passes: Sequence[Pass] = (Pass(),),
         threads: int | None = None,
         nms_iou: float = 0.3,
+        expand: float = 0.0,
     ) -> None:
         self.model = model
         self.threshold = threshold
+        self.expand = expand
         self.passes = tuple(passes)
         self.nms_iou = nms_iou
         self._runner = OnnxRunner(model, threads=threads)
@@ -107,4 +112,5 @@ class CenterFace:
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         """Faces in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
         xyxy, score = run_passes(self.infer, image, self.passes)
+        xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
         return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

@@ -62,9 +62,11 @@ def fuse_boxes(
     """Cluster boxes of one label and fuse each cluster into one box.
 
     The highest-scoring remaining box seeds a cluster; boxes with IoU >= ``iou`` join it and
-    the cluster becomes their score-weighted mean box with the cluster's best score. Then
-    boxes with at least ``contain`` of their own area inside the fused box are dropped too
-    (duplicates from tiles and scales that cut or shrink the object).
+    the cluster becomes the box enclosing them all, with the cluster's best score (the
+    enclosing box rather than a mean: for redaction, coverage beats tightness, and passes
+    at different scales disagree most about the edges). Then boxes with at least
+    ``contain`` of their own area inside the fused box are dropped too (duplicates from
+    tiles and scales that cut or shrink the object).
 
     Args:
         xyxy: (N, 4) boxes in pixels.
@@ -88,9 +90,9 @@ def fuse_boxes(
             continue
         idx = np.nonzero(alive)[0]
         overlap = iou_matrix(boxes[i : i + 1], boxes[idx])[0]
-        members = idx[overlap >= iou]
-        w = scores[members][:, None]
-        fused = (boxes[members] * w).sum(0) / max(float(w.sum()), 1e-9)
+        members = np.union1d([i], idx[overlap >= iou])  # a zero-area seed has IoU 0 with itself
+        m = boxes[members]
+        fused = np.array([m[:, 0].min(), m[:, 1].min(), m[:, 2].max(), m[:, 3].max()], np.float32)
         alive[members] = False
         idx = np.nonzero(alive)[0]
         if len(idx):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +18,7 @@ CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
 
-def _ort():  # type: ignore[no-untyped-def]
+def _ort() -> Any:
     try:
         import onnxruntime
     except ImportError as exc:  # pragma: no cover - onnxruntime is a hard dependency
@@ -35,7 +36,7 @@ def providers() -> list[str]:
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
-def create_session(path: Path, *, threads: int | None = None):  # type: ignore[no-untyped-def]
+def create_session(path: Path, *, threads: int | None = None) -> Any:
     """Open an ONNX model for inference.
 
     Args:
@@ -84,7 +85,7 @@ class OnnxRunner:
         self.model = model
         self.threads = threads
         self._path = model.verified_path()  # a bad hash fails at build time, not mid-run
-        self._session = None
+        self._session: Any = None  # onnxruntime.InferenceSession once opened
         self._input = ""
 
     def run(self, blob: NDArray[np.float32]) -> list[NDArray[np.float32]]:

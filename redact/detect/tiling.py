@@ -71,11 +71,7 @@ def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Tile]:
     if overlap < 0:
         raise ValueError(f"overlap must be >= 0, got {overlap}")
     tw, th = min(tile, width), min(tile, height)
-    return [
-        Tile(x, y, x + tw, y + th)
-        for y in _starts(height, tile, overlap)
-        for x in _starts(width, tile, overlap)
-    ]
+    return [Tile(x, y, x + tw, y + th) for y in _starts(height, tile, overlap) for x in _starts(width, tile, overlap)]
 
 
 @dataclass(frozen=True)
@@ -90,6 +86,10 @@ class Pass:
         overlap: least overlap between tiles in resized pixels.
         max_side: skip the pass when the source's longer side exceeds this (for upscaling
             passes meant for small pictures); ``None`` means never skip.
+        max_box: keep only boxes whose shorter side is below this many source pixels (an
+            upscaled pass is there for small objects; larger ones come from other passes).
+        min_box: keep only boxes whose shorter side is at least this many source pixels (a
+            downscaled pass is there for objects filling the frame).
     """
 
     scale: float = 1.0
@@ -97,6 +97,8 @@ class Pass:
     tile: int | None = None
     overlap: int = 128
     max_side: int | None = None
+    max_box: float | None = None
+    min_box: float | None = None
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -120,9 +122,7 @@ def resize(image: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
     return cv2.resize(image, size, interpolation=interp)
 
 
-def run_pass(
-    infer: InferFn, image: NDArray[np.uint8], spec: Pass
-) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+def run_pass(infer: InferFn, image: NDArray[np.uint8], spec: Pass) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Run one pass and return boxes in source pixels.
 
     Returns:
@@ -147,7 +147,29 @@ def run_pass(
     out = np.concatenate(boxes)
     out[:, 0::2] = np.clip(out[:, 0::2], 0, w)
     out[:, 1::2] = np.clip(out[:, 1::2], 0, h)
-    return out.astype(np.float32), np.concatenate(scores).astype(np.float32)
+    score = np.concatenate(scores).astype(np.float32)
+    side = np.minimum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
+    keep = np.ones(len(out), bool)
+    if spec.max_box is not None:
+        keep &= side < spec.max_box
+    if spec.min_box is not None:
+        keep &= side >= spec.min_box
+    out, score = out[keep], score[keep]
+    return out.astype(np.float32), score
+
+
+def expand_boxes(xyxy: NDArray[np.floating], frac: float, width: int, height: int) -> NDArray[np.float32]:
+    """Grow boxes by ``frac`` of their width/height on each side, clipped to the picture."""
+    out = np.asarray(xyxy, np.float32).reshape(-1, 4).copy()
+    if frac == 0.0 or not len(out):
+        return out
+    dw = (out[:, 2] - out[:, 0]) * frac
+    dh = (out[:, 3] - out[:, 1]) * frac
+    out[:, 0] = np.clip(out[:, 0] - dw, 0, width)
+    out[:, 2] = np.clip(out[:, 2] + dw, 0, width)
+    out[:, 1] = np.clip(out[:, 1] - dh, 0, height)
+    out[:, 3] = np.clip(out[:, 3] + dh, 0, height)
+    return out
 
 
 def to_source(xyxy: NDArray[np.floating], tile: Tile, fx: float, fy: float) -> NDArray[np.float32]:

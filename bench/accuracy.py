@@ -1,0 +1,362 @@
+"""Detection accuracy on annotated image sets: coverage recall, stray rate, seconds per image.
+
+Usage::
+
+    python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.1] [--json PATH]
+                             [--sweep 0.1,0.2,0.3] [--limit N] [--threads N]
+
+Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
+``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
+detector set runs once; its boxes are padded like the tool pads them (``--pad`` of the box's
+width/height per side, at least 2 px, rounded outwards, clipped to the picture) and scored:
+
+- coverage recall: a ground-truth box counts as redacted when at least 80% of its area lies
+  inside the union of all redacted boxes; reported per label and per bucket of the box's
+  shorter side (<16, 16-32, 32-64, >=64 px).
+- stray rate: redacted regions of a label that overlap no ground-truth box of that label,
+  over all regions of that label, counted only on sets that annotate that label.
+- seconds per image: wall time of ``DetectorSet.candidates`` + merge, per set and over the
+  1280x720 images.
+
+``--sweep`` scores several thresholds from one detection run (candidates are kept at the
+lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from redact.detect import DEFAULT_THRESHOLDS, MERGE_CONTAIN, MERGE_IOU, build_detector_set  # noqa: E402
+from redact.detect.merge import merge_detections  # noqa: E402
+from redact.types import Detections  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "data" / "dev"
+DEFAULT_SETS = ("faces-mask-street", "faces-dlib-voc", "plates-openalpr-us-eu")
+BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("<16", 0, 16),
+    ("16-32", 16, 32),
+    ("32-64", 32, 64),
+    (">=64", 64, float("inf")),
+)
+COVER = 0.8
+MIN_PAD_PX = 2
+
+
+@dataclass
+class Item:
+    """One annotated image: path and ground-truth boxes (xyxy int pixels) with labels."""
+
+    set_name: str
+    path: Path
+    width: int
+    height: int
+    gt: NDArray[np.int64]
+    gt_label: list[str]
+
+
+@dataclass
+class Tally:
+    """Counts for one label at one threshold."""
+
+    covered: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
+    total: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
+    regions: int = 0
+    stray: int = 0
+
+    def recall(self, buckets: Sequence[str] | None = None) -> float | None:
+        keys = list(buckets) if buckets else list(self.total)
+        n = sum(self.total[k] for k in keys)
+        return None if n == 0 else sum(self.covered[k] for k in keys) / n
+
+    def stray_rate(self) -> float | None:
+        return None if self.regions == 0 else self.stray / self.regions
+
+
+def load_set(folder: Path) -> list[Item]:
+    """Items of one annotated set (dev-README format)."""
+    data = json.loads((folder / "annotations.json").read_text())
+    items = []
+    for im in data["images"]:
+        boxes = [(b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]) for b in im["boxes"]]
+        items.append(
+            Item(
+                set_name=folder.name,
+                path=folder / im["file"],
+                width=int(im["width"]),
+                height=int(im["height"]),
+                gt=np.asarray(boxes, np.int64).reshape(-1, 4),
+                gt_label=[b["label"] for b in im["boxes"]],
+            )
+        )
+    return items
+
+
+def pad_boxes(xyxy: NDArray[np.floating], width: int, height: int, pad: float) -> NDArray[np.int64]:
+    """Pad, round outwards and clip boxes the way the tool builds regions (xyxy int, exclusive)."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    px = np.maximum(w * pad, MIN_PAD_PX if pad > 0 else 0)
+    py = np.maximum(h * pad, MIN_PAD_PX if pad > 0 else 0)
+    out = np.stack(
+        [
+            np.clip(np.floor(b[:, 0] - px), 0, width),
+            np.clip(np.floor(b[:, 1] - py), 0, height),
+            np.clip(np.ceil(b[:, 2] + px), 0, width),
+            np.clip(np.ceil(b[:, 3] + py), 0, height),
+        ],
+        axis=1,
+    ).astype(np.int64)
+    return out[(out[:, 2] > out[:, 0]) & (out[:, 3] > out[:, 1])]
+
+
+def covered_fraction(gt: NDArray[np.int64], regions: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Fraction of each ground-truth box's area inside the union of the regions."""
+    out = np.zeros(len(gt))
+    for i, (x1, y1, x2, y2) in enumerate(gt):
+        area = (x2 - x1) * (y2 - y1)
+        if area <= 0:
+            out[i] = 1.0
+            continue
+        mask = np.zeros((y2 - y1, x2 - x1), bool)
+        for rx1, ry1, rx2, ry2 in regions:
+            ax1, ay1, ax2, ay2 = max(rx1, x1), max(ry1, y1), min(rx2, x2), min(ry2, y2)
+            if ax2 > ax1 and ay2 > ay1:
+                mask[ay1 - y1 : ay2 - y1, ax1 - x1 : ax2 - x1] = True
+        out[i] = mask.sum() / area
+    return out
+
+
+def bucket_of(side: float) -> str:
+    for name, lo, hi in BUCKETS:
+        if lo <= side < hi:
+            return name
+    return BUCKETS[-1][0]
+
+
+def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tally], set_labels: set[str]) -> None:
+    """Add one image's coverage and stray counts to ``tallies`` (per label)."""
+    regions = pad_boxes(dets.xyxy, item.width, item.height, pad)
+    # pad_boxes drops empty boxes; keep labels aligned by recomputing the mask.
+    labels = dets.label[_nonempty(dets.xyxy, item.width, item.height, pad)]
+    frac = covered_fraction(item.gt, regions)
+    for (x1, y1, x2, y2), lbl, f in zip(item.gt, item.gt_label, frac, strict=True):
+        t = tallies.setdefault(lbl, Tally())
+        b = bucket_of(min(x2 - x1, y2 - y1))
+        t.total[b] += 1
+        t.covered[b] += int(f >= COVER)
+    for lbl in set_labels:
+        mine = regions[labels == lbl]
+        if not len(mine):
+            continue
+        t = tallies.setdefault(lbl, Tally())
+        gt = item.gt[np.asarray(item.gt_label, object) == lbl] if len(item.gt) else item.gt
+        t.regions += len(mine)
+        if not len(gt):
+            t.stray += len(mine)
+            continue
+        ix = np.minimum(mine[:, None, 2], gt[None, :, 2]) - np.maximum(mine[:, None, 0], gt[None, :, 0])
+        iy = np.minimum(mine[:, None, 3], gt[None, :, 3]) - np.maximum(mine[:, None, 1], gt[None, :, 1])
+        touches = ((ix > 0) & (iy > 0)).any(axis=1)
+        t.stray += int((~touches).sum())
+
+
+def _nonempty(xyxy: NDArray[np.floating], width: int, height: int, pad: float) -> NDArray[np.bool_]:
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    px = np.maximum(w * pad, MIN_PAD_PX if pad > 0 else 0)
+    py = np.maximum(h * pad, MIN_PAD_PX if pad > 0 else 0)
+    x1 = np.clip(np.floor(b[:, 0] - px), 0, width)
+    x2 = np.clip(np.ceil(b[:, 2] + px), 0, width)
+    y1 = np.clip(np.floor(b[:, 1] - py), 0, height)
+    y2 = np.clip(np.ceil(b[:, 3] + py), 0, height)
+    return (x2 > x1) & (y2 > y1)
+
+
+def filter_merge(cands: Detections, thresholds: dict[str, float]) -> Detections:
+    """Candidates at or above per-label thresholds, merged as DetectorSet.detect does."""
+    keep = np.array([s >= thresholds[lbl] for s, lbl in zip(cands.score, cands.label, strict=True)], bool)
+    return merge_detections(cands[keep], iou=MERGE_IOU, contain=MERGE_CONTAIN)
+
+
+def run(
+    sets: Sequence[Path],
+    *,
+    quality: str,
+    pad: float,
+    thresholds: dict[str, float],
+    sweep: Sequence[float],
+    limit: int | None,
+    threads: int | None,
+    own_labels: bool,
+    progress: bool = True,
+) -> dict:
+    """Run the benchmark; returns the JSON-able results."""
+    floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
+    loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
+    all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
+    sets_for: dict[frozenset[str], object] = {}
+
+    def detector_set(labels: set[str]):  # type: ignore[no-untyped-def]
+        want = frozenset(labels if own_labels else all_labels | {"face", "plate"})
+        if want not in sets_for:
+            sets_for[want] = build_detector_set(
+                faces="face" in want, plates="plate" in want, thresholds=floor, quality=quality, threads=threads
+            )
+        return sets_for[want]
+
+    levels = sorted(set(sweep)) if sweep else []
+    tallies: dict[str, dict[str, Tally]] = {"default": {}}
+    for t in levels:
+        tallies[f"{t:g}"] = {}
+    times: dict[str, list[float]] = {}
+    times_720p: list[float] = []
+    for folder, items in loaded:
+        set_labels = {lbl for it in items for lbl in it.gt_label}
+        ds = detector_set(set_labels)
+        ds.candidates(np.zeros((64, 64, 3), np.uint8))  # open sessions before timing
+        for n, item in enumerate(items):
+            image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SystemExit(f"cannot read {item.path}")
+            t0 = time.perf_counter()
+            cands = ds.candidates(image)
+            dets = filter_merge(cands, thresholds)
+            dt = time.perf_counter() - t0
+            times.setdefault(folder.name, []).append(dt)
+            if image.shape[:2] == (720, 1280):
+                times_720p.append(dt)
+            score_image(item, dets, pad, tallies["default"], set_labels)
+            for t in levels:
+                level = {lbl: t for lbl in thresholds}
+                score_image(item, filter_merge(cands, level), pad, tallies[f"{t:g}"], set_labels)
+            if progress and (n + 1) % 50 == 0:
+                print(f"  {folder.name}: {n + 1}/{len(items)}", file=sys.stderr)
+
+    def summary(tal: dict[str, Tally]) -> dict:
+        out = {}
+        for lbl, t in sorted(tal.items()):
+            out[lbl] = {
+                "recall": t.recall(),
+                "recall_ge16": t.recall(["16-32", "32-64", ">=64"]),
+                "buckets": {
+                    b: {"recall": (t.covered[b] / t.total[b]) if t.total[b] else None, "n": t.total[b]} for b in t.total
+                },
+                "n": sum(t.total.values()),
+                "regions": t.regions,
+                "stray": t.stray,
+                "stray_rate": t.stray_rate(),
+            }
+        return out
+
+    return {
+        "quality": quality,
+        "pad": pad,
+        "thresholds": thresholds,
+        "own_labels_only": own_labels,
+        "threads": threads,
+        "cpu_count": os.cpu_count(),
+        "sets": [str(s) for s in sets],
+        "images": sum(len(i) for _, i in loaded),
+        "results": summary(tallies["default"]),
+        "sweep": {k: summary(v) for k, v in tallies.items() if k != "default"},
+        "seconds_per_image": {k: float(np.mean(v)) for k, v in times.items()},
+        "seconds_per_1280x720": float(np.mean(times_720p)) if times_720p else None,
+        "n_1280x720": len(times_720p),
+    }
+
+
+def _fmt(x: float | None) -> str:
+    return "  -  " if x is None else f"{x:.3f}"
+
+
+def print_table(res: dict) -> None:
+    print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
+    head = f"{'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
+    print(head + f" {'stray':>6} {'regions':>7}")
+    for lbl, r in res["results"].items():
+        cells = " ".join(f"{_fmt(r['buckets'][b[0]]['recall']):>6}" for b in BUCKETS)
+        print(
+            f"{lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
+            f" {_fmt(r['stray_rate']):>6} {r['regions']:>7}"
+        )
+    print(
+        "bucket n: "
+        + "; ".join(
+            f"{lbl}: " + ",".join(f"{b}={v['n']}" for b, v in r["buckets"].items()) for lbl, r in res["results"].items()
+        )
+    )
+    for k, v in res["seconds_per_image"].items():
+        print(f"s/img {k}: {v:.3f}")
+    if res["seconds_per_1280x720"] is not None:
+        print(f"s/img 1280x720 ({res['n_1280x720']} images): {res['seconds_per_1280x720']:.3f}")
+    if res["sweep"]:
+        print("sweep (threshold: label all / >=16 / stray)")
+        for t, s in res["sweep"].items():
+            cells = "  ".join(
+                f"{lbl} {_fmt(r['recall'])}/{_fmt(r['recall_ge16'])}/{_fmt(r['stray_rate'])}" for lbl, r in s.items()
+            )
+            print(f"  {t:>5}: {cells}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="redact detection accuracy benchmark")
+    ap.add_argument("sets", nargs="*", type=Path, help="annotated set folders (default: the dev image sets)")
+    ap.add_argument("--quality", default="balanced")
+    ap.add_argument("--pad", type=float, default=0.1, help="padding per side, fraction of box size (default 0.1)")
+    ap.add_argument("--face-threshold", type=float, default=None)
+    ap.add_argument("--plate-threshold", type=float, default=None)
+    ap.add_argument("--sweep", default="", help="comma-separated thresholds to score as well")
+    ap.add_argument("--limit", type=int, default=None, help="first N images per set")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument(
+        "--own-labels",
+        action="store_true",
+        help="run only the detectors for each set's labels (faster; timing then understates the tool's)",
+    )
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
+    args = ap.parse_args(argv)
+
+    sets = args.sets or [DEV / s for s in DEFAULT_SETS]
+    missing = [s for s in sets if not (s / "annotations.json").is_file()]
+    if missing:
+        raise SystemExit(f"no annotations.json in {', '.join(map(str, missing))}")
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    if args.face_threshold is not None:
+        thresholds["face"] = args.face_threshold
+    if args.plate_threshold is not None:
+        thresholds["plate"] = args.plate_threshold
+    sweep = [float(x) for x in args.sweep.split(",") if x.strip()]
+    res = run(
+        sets,
+        quality=args.quality,
+        pad=args.pad,
+        thresholds=thresholds,
+        sweep=sweep,
+        limit=args.limit,
+        threads=args.threads,
+        own_labels=args.own_labels,
+    )
+    print_table(res)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

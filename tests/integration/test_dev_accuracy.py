@@ -1,0 +1,72 @@
+"""Real-data regression: detection recall and stray rate on a small subset of the dev sets.
+
+Reads ``../shared/data/dev`` (next to the repo) and skips when it is absent. Scoring is
+``bench/accuracy.py``'s (coverage recall after 10% padding, stray regions per label).
+Floors sit a little under what the balanced preset measures on the same subset, so a
+regression in decoding, tiling, merging or thresholds fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEV = REPO.parent / "shared" / "data" / "dev"
+
+pytestmark = pytest.mark.slow
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_accuracy", REPO / "bench" / "accuracy.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    sets = [DEV / "faces-mask-street", DEV / "plates-openalpr-us-eu"]
+    missing = [s for s in sets if not (s / "annotations.json").is_file()]
+    if missing:
+        pytest.skip(f"dev data not found ({', '.join(map(str, missing))}); it lives in ../shared/data/dev")
+    bench = _bench()
+    from redact.detect import DEFAULT_THRESHOLDS
+
+    return bench.run(
+        sets,
+        quality="balanced",
+        pad=0.1,
+        thresholds=dict(DEFAULT_THRESHOLDS),
+        sweep=[],
+        limit=40,
+        threads=None,
+        own_labels=True,
+        progress=False,
+    )["results"]
+
+
+def test_face_recall(results: dict) -> None:
+    face = results["face"]
+    assert face["recall_ge16"] >= FLOORS["face_ge16"], face
+    assert face["recall"] >= FLOORS["face_all"], face
+
+
+def test_plate_recall(results: dict) -> None:
+    plate = results["plate"]
+    assert plate["recall"] >= FLOORS["plate_all"], plate
+
+
+def test_stray_rates(results: dict) -> None:
+    for label in ("face", "plate"):
+        assert results[label]["stray_rate"] <= FLOORS["stray"], (label, results[label])
+
+
+# Measured on this subset (balanced, default thresholds): face >=16 0.967, face all 0.947,
+# plate 0.950 (38/40), stray face 0.168 / plate 0.133. One or two more misses still pass.
+FLOORS = {"face_ge16": 0.93, "face_all": 0.90, "plate_all": 0.92, "stray": 0.25}

@@ -1,0 +1,112 @@
+"""DetectorSet building, validation and a real-model smoke test."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from redact.detect import (
+    DEFAULT_THRESHOLDS,
+    DETECTORS,
+    MODELS,
+    QUALITY_PRESETS,
+    build_detector_set,
+    get_factory,
+)
+from redact.detect.base import sha256_file
+from redact.detect.centerface import CenterFace
+from redact.detect.yolo_plate import YoloPlate
+from redact.errors import ConfigError, ModelError
+from redact.types import Detections
+
+DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
+
+
+def test_presets_and_defaults_shape() -> None:
+    assert QUALITY_PRESETS == ("fast", "balanced", "thorough")
+    assert set(DEFAULT_THRESHOLDS) == {"face", "plate"}
+    assert all(0 < v < 1 for v in DEFAULT_THRESHOLDS.values())
+
+
+def test_model_hashes_match_files() -> None:
+    for model in MODELS.values():
+        assert sha256_file(model.path()) == model.sha256, model.file
+
+
+def test_unknown_quality_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="fast, balanced, thorough"):
+        build_detector_set(quality="best")
+
+
+def test_unknown_detector_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="centerface"):
+        get_factory("nope")
+
+
+@pytest.mark.parametrize("bad", [{"face": 0.0}, {"plate": 1.5}, {"person": 0.5}])
+def test_bad_thresholds(bad: dict[str, float]) -> None:
+    with pytest.raises(ConfigError):
+        build_detector_set(thresholds=bad)
+
+
+def test_thresholds_resolve_with_defaults() -> None:
+    ds = build_detector_set(thresholds={"face": 0.5}, plates=False)
+    assert ds.thresholds == {"face": 0.5, "plate": DEFAULT_THRESHOLDS["plate"]}
+    assert [m.name for m in ds.models] == ["centerface", "retinaface"]
+    assert ds.quality == "balanced"
+
+
+def test_hash_mismatch_is_model_error() -> None:
+    bad = dataclasses.replace(MODELS["centerface"], sha256="0" * 64)
+    with pytest.raises(ModelError, match="SHA-256"):
+        DETECTORS["centerface"](bad, 0.5, (), None)
+
+
+def test_missing_file_is_model_error() -> None:
+    bad = dataclasses.replace(MODELS["centerface"], file="nope.onnx")
+    with pytest.raises(ModelError, match="missing"):
+        CenterFace(bad)
+
+
+def test_detect_rejects_non_images() -> None:
+    ds = build_detector_set(quality="fast")
+    with pytest.raises(ValueError, match="BGR uint8"):
+        ds.detect(np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.parametrize("quality", QUALITY_PRESETS)
+@pytest.mark.parametrize("shape", [(1, 1, 3), (37, 53, 3), (720, 1280, 3)])
+def test_real_models_run_on_blank_and_odd_sizes(quality: str, shape: tuple[int, int, int]) -> None:
+    ds = build_detector_set(quality=quality, threads=1)
+    dets = ds.detect(np.full(shape, 127, np.uint8))
+    assert isinstance(dets, Detections)
+    assert len(dets) == 0  # a flat grey picture has no faces or plates
+    names = {m.name for m in ds.models}
+    assert names == ({"centerface", "yolo_plate"} if quality == "fast" else {"centerface", "retinaface", "yolo_plate"})
+
+
+def _first_dev_image(set_name: str) -> tuple[np.ndarray, list[dict]]:
+    ann = DEV / set_name / "annotations.json"
+    if not ann.is_file():
+        pytest.skip(f"dev data not found at {DEV} (../shared/data/dev next to the repo)")
+    im = json.loads(ann.read_text())["images"][0]
+    image = cv2.imread(str(ann.parent / im["file"]))
+    return image, im["boxes"]
+
+
+@pytest.mark.parametrize(("set_name", "cls"), [("faces-mask-street", CenterFace), ("plates-openalpr-us-eu", YoloPlate)])
+def test_single_detector_finds_annotated_object(set_name: str, cls: type) -> None:
+    image, boxes = _first_dev_image(set_name)
+    name = "centerface" if cls is CenterFace else "yolo_plate"
+    det = cls(MODELS[name])
+    dets = det.detect(image)
+    assert (dets.label == det.label).all() and (dets.source == "detector").all()
+    b = boxes[0]
+    cx, cy = b["x"] + b["w"] / 2, b["y"] + b["h"] / 2
+    hits = (dets.xyxy[:, 0] <= cx) & (cx <= dets.xyxy[:, 2]) & (dets.xyxy[:, 1] <= cy) & (cy <= dets.xyxy[:, 3])
+    assert hits.any(), f"no {det.label} box over the first annotated one in {set_name}"

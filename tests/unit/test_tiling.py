@@ -1,0 +1,133 @@
+"""Tiling geometry: full coverage, exact mapping back to source pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redact.detect.tiling import Pass, Tile, expand_boxes, pad_to_multiple, resize, run_pass, tile_grid, to_source
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 3000),
+    height=st.integers(1, 3000),
+    tile=st.integers(32, 1400),
+    overlap_frac=st.floats(0.0, 0.5),
+)
+def test_tiles_cover_every_pixel_with_overlap(width: int, height: int, tile: int, overlap_frac: float) -> None:
+    overlap = int(tile * overlap_frac)
+    tiles = tile_grid(width, height, tile, overlap)
+    cover = np.zeros((height, width), np.int32)
+    for t in tiles:
+        assert 0 <= t.x0 < t.x1 <= width and 0 <= t.y0 < t.y1 <= height
+        assert t.width == min(tile, width) and t.height == min(tile, height)
+        cover[t.y0 : t.y1, t.x0 : t.x1] += 1
+    assert cover.min() >= 1
+    xs = sorted({t.x0 for t in tiles})
+    for a, b in zip(xs, xs[1:], strict=False):
+        assert a + min(tile, width) - b >= overlap  # neighbours overlap by at least `overlap`
+
+
+@pytest.mark.parametrize(
+    ("width", "tile", "overlap", "starts"),
+    [
+        (100, 128, 16, [0]),
+        (128, 128, 16, [0]),
+        (129, 128, 16, [0, 1]),
+        (240, 128, 16, [0, 112]),
+        (241, 128, 16, [0, 56, 113]),
+    ],
+)
+def test_tile_starts_table(width: int, tile: int, overlap: int, starts: list[int]) -> None:
+    assert [t.x0 for t in tile_grid(width, 10, tile, overlap)] == starts
+
+
+@pytest.mark.parametrize(("tile", "overlap"), [(0, 0), (64, 64), (64, -1)])
+def test_bad_tile_arguments(tile: int, overlap: int) -> None:
+    with pytest.raises(ValueError):
+        tile_grid(500, 500, tile, overlap)
+
+
+def test_to_source_maps_exactly() -> None:
+    boxes = np.array([[10, 20, 30, 40], [0, 0, 1, 1]], np.float32)
+    out = to_source(boxes, Tile(100, 50, 300, 250), 2.0, 4.0)
+    np.testing.assert_allclose(out, [[55, 17.5, 65, 22.5], [50, 12.5, 50.5, 12.75]])
+
+
+def _marker_infer(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fake model: the bounding box of all white pixels in the picture it is given."""
+    ys, xs = np.nonzero(image[:, :, 0] == 255)
+    if len(xs) == 0:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+    return np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32), np.ones(1, np.float32)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [Pass(), Pass(tile=256, overlap=64), Pass(scale=2.0, tile=300, overlap=100), Pass(scale=0.5), Pass(fit=400)],
+)
+def test_run_pass_maps_boxes_back_to_source(spec: Pass) -> None:
+    image = np.zeros((600, 800, 3), np.uint8)
+    image[200:240, 320:400] = 255  # a 80x40 object
+    xyxy, score = run_pass(_marker_infer, image, spec)
+    assert len(xyxy) >= 1
+    # The tile holding the whole object reports it exactly (resizing moves edges by < 1 source px).
+    best = xyxy[np.argmax((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]))]
+    np.testing.assert_allclose(best, [320, 200, 400, 240], atol=2.0)
+    assert (xyxy[:, 0::2] <= 800).all() and (xyxy[:, 1::2] <= 600).all() and (xyxy >= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("spec", "size", "factor"),
+    [
+        (Pass(fit=640), (1280, 720), 0.5),
+        (Pass(fit=640), (640, 480), None),
+        (Pass(scale=2.0, max_side=960), (600, 400), 2.0),
+        (Pass(scale=2.0, max_side=960), (1280, 720), None),
+        (Pass(), (1, 1), 1.0),
+    ],
+)
+def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) -> None:
+    assert spec.factor(*size) == factor
+
+
+def test_skipped_pass_returns_nothing() -> None:
+    xyxy, score = run_pass(_marker_infer, np.full((100, 100, 3), 255, np.uint8), Pass(fit=640))
+    assert xyxy.shape == (0, 4) and score.shape == (0,)
+
+
+def test_pad_to_multiple_keeps_origin() -> None:
+    image = np.random.default_rng(0).integers(0, 255, (33, 70, 3), dtype=np.uint8)
+    padded = pad_to_multiple(image, 32, 114)
+    assert padded.shape == (64, 96, 3)
+    np.testing.assert_array_equal(padded[:33, :70], image)
+    assert (padded[33:] == 114).all() and (padded[:, 70:] == 114).all()
+    assert pad_to_multiple(padded, 32) is padded
+
+
+def test_resize_identity_and_size() -> None:
+    image = np.zeros((10, 20, 3), np.uint8)
+    assert resize(image, 1.0) is image
+    assert resize(image, 2.0).shape == (20, 40, 3)
+    assert resize(image, 0.01).shape == (1, 1, 3)
+
+
+def test_box_size_filters_in_source_pixels() -> None:
+    image = np.zeros((400, 400, 3), np.uint8)
+    image[100:120, 100:140] = 255  # shorter side 20 px in the source
+
+    small_only = run_pass(_marker_infer, image, Pass(scale=2.0, max_box=32))[0]
+    large_only = run_pass(_marker_infer, image, Pass(scale=2.0, min_box=32))[0]
+    assert len(small_only) == 1 and len(large_only) == 0
+
+
+@pytest.mark.parametrize(
+    ("frac", "expected"),
+    [(0.0, [10, 10, 30, 50]), (0.1, [8, 6, 32, 54]), (1.0, [0, 0, 50, 60])],
+)
+def test_expand_boxes_grows_and_clips(frac: float, expected: list[float]) -> None:
+    out = expand_boxes(np.array([[10, 10, 30, 50]], np.float32), frac, 50, 60)
+    np.testing.assert_allclose(out[0], expected, atol=1e-5)
