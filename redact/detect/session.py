@@ -54,6 +54,9 @@ def create_session(path: Path, *, threads: int | None = None):  # type: ignore[n
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3  # warnings about unused initializers etc. are noise here
+    # Idle intra-op threads sleep instead of spinning: in video the encoder and decoder run
+    # beside inference and need those cores.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads is not None:
         if threads < 1:
             raise ModelError(f"threads must be >= 1, got {threads}")
