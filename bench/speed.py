@@ -119,8 +119,11 @@ def images_plain(src: Path, dst: Path) -> None:
             im.convert("RGB").save(dst / p.name, quality=95)
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command; returns (wall seconds, peak RSS of the process tree in MiB)."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a command; returns (wall seconds, peak RSS in MiB, CPU seconds user + system).
+
+    CPU seconds do not depend on what else the machine runs; on a shared machine compare
+    those too (on N cores the wall time is at least CPU / N)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -129,7 +132,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0,):
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss is KiB on Linux
 
 
 def redact_cmd(src: Path, out: Path, extra: list[str]) -> list[str]:
@@ -172,14 +175,15 @@ def main() -> int:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             frames = make_clip(clip, SIZES[name], seconds)
             for rep in range(args.repeats):
-                tw, trss = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
-                rw, rrss = timed(redact_cmd(clip, work / f"r-{name}", extra))
+                tw, trss, tcpu = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
+                rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra))
                 shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
                     "what": f"{name} {seconds:g}s", "repeat": rep, "frames": frames,
                     "redact_s": round(rw, 2), "redact_fps": round(frames / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
+                    "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
                 })
                 print(_row(rows[-1]), flush=True)
         if args.images and JPEG_DIR.is_dir():
@@ -189,13 +193,14 @@ def main() -> int:
                 shutil.copyfile(p, folder / p.name)  # a temp copy, never into the repository
             n = len(list(folder.iterdir()))
             for rep in range(args.repeats):
-                tw, trss = timed(self_cmd("images-plain", folder, work / "plain"))
-                rw, rrss = timed(redact_cmd(folder, work / "r-images", extra))
+                tw, trss, tcpu = timed(self_cmd("images-plain", folder, work / "plain"))
+                rw, rrss, rcpu = timed(redact_cmd(folder, work / "r-images", extra))
                 rows.append({
                     "what": "images", "repeat": rep, "frames": n,
                     "redact_s": round(rw, 2), "redact_fps": round(n / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(n / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
+                    "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
                 })
                 print(_row(rows[-1]), flush=True)
     report = {
@@ -207,7 +212,7 @@ def main() -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'what':<12} {'frames':>6} {'redact s':>9} {'fps':>6} {'RSS MiB':>8} "
-          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6}")
+          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ratio':>9}")
     for r in rows:
         print(_row(r))
     print(f"written {args.json}")
@@ -216,7 +221,7 @@ def main() -> int:
 
 def _row(r: dict[str, object]) -> str:
     return (f"{r['what']:<12} {r['frames']:>6} {r['redact_s']:>9} {r['redact_fps']:>6} {r['redact_rss_mib']:>8} "
-            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6}")
+            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6} {r['cpu_ratio']:>9}")
 
 
 if __name__ == "__main__":

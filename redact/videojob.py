@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redact")
 
-QUEUE_FRAMES = 8  # decoded/rendered frames in flight per queue at most
+QUEUE_FRAMES = 4  # decoded/rendered frames in flight per queue at most
 QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of BGR pictures per queue (4K: 2 frames)
 LOOKAHEAD_BYTES = 320 * 2**20  # BGR frames held back for backfill, at most (4K: 12 frames)
 FALLBACK_FPS = 25  # for the keyframe interval when a stream declares no rate
