@@ -24,6 +24,12 @@ from redact.types import Detections, Source
 GROWTH_PER_FRAME = 0.04
 MAX_GROWTH = 2.0
 MATCH_IOU = 0.1
+# A detection whose centre falls in a track's predicted box grown by this per unseen frame (up
+# to MAX_SEARCH) may continue the track: with detections far apart in time (video keyframes)
+# a moving object's boxes no longer overlap. A wrong match only adds coverage (the gap is
+# interpolated between both boxes and the other object starts its own, backfilled track).
+SEARCH_PER_FRAME = 0.5
+MAX_SEARCH = 6.0
 VELOCITY_HISTORY = 6  # observations the velocity is fitted on
 
 
@@ -180,9 +186,13 @@ class IouTracker:
         same = np.array([[t.label == lbl for lbl in dets.label] for t in self._tracks], dtype=bool).reshape(iou.shape)
         # Greedy by IoU, then by "detection centre inside the prediction" for small fast objects.
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        search = np.array([
+            _grow(p, min(MAX_SEARCH, 1.0 + SEARCH_PER_FRAME * max(0, index - t.last_index - 1)))
+            for p, t in zip(preds, self._tracks, strict=True)
+        ]).reshape(-1, 4)
         inside = (
-            (centres[None, :, 0] >= preds[:, None, 0]) & (centres[None, :, 0] <= preds[:, None, 2])
-            & (centres[None, :, 1] >= preds[:, None, 1]) & (centres[None, :, 1] <= preds[:, None, 3])
+            (centres[None, :, 0] >= search[:, None, 0]) & (centres[None, :, 0] <= search[:, None, 2])
+            & (centres[None, :, 1] >= search[:, None, 1]) & (centres[None, :, 1] <= search[:, None, 3])
         )
         score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01, -1.0)
         while score.size and score.max() >= 0:

@@ -74,3 +74,21 @@ def test_new_track_is_backfilled_to_the_previous_keyframe(tmp_path: Path, start:
     for i in range(start, 20):
         faces, plates = default_objects(i)
         assert all(covered(images[i], b) for b in faces + plates), f"frame {i} not covered"
+
+
+def test_fast_object_seen_only_on_keyframes_is_covered_between(tmp_path: Path) -> None:
+    """Boxes 30 px apart on consecutive keyframes (no overlap) still form one track, interpolated between."""
+
+    def fast(i: int) -> tuple[list[Box], list[Box]]:
+        return [(5 + 6 * i, 20, 20, 20)], [(5 + 6 * i, 80, 30, 12)]
+
+    make_clip(tmp_path / "in" / "fast.mp4", frames=16, size=(200, 120), fps=25, objects=fast)
+    full, glance = Recording(), Recording(blind=True)
+    cfg = RedactConfig(keyframe_seconds=0.2, track_pad=0)
+    result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
+    assert result.exit_code == 0, result.files
+    images = probe(tmp_path / "out" / "fast.mp4")["images"]
+    for i, img in enumerate(images):
+        faces, plates = fast(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+    assert [t["label"] for t in result.files[0]["tracks"]] == ["face", "plate"]
