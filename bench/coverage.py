@@ -7,7 +7,8 @@ blur and frames 60-69 are dimmed to 30 %. Runs ``redact_path`` with ``--style fi
 checks from the frames sidecar that every one of the 180 object-frames is inside the
 redacted regions, and how much of each frame is redacted on average.
 
-    .venv/bin/python bench/coverage.py [--json bench/coverage.json] [--detect-every K]
+    .venv/bin/python bench/coverage.py [--json bench/results/coverage.json] [--detect-every K]
+        [--keyframe-seconds S] [--no-glance]
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "coverage.json")
     ap.add_argument("--detect-every", type=int, default=1)
+    ap.add_argument("--keyframe-seconds", type=float, default=None, help="default: the config default")
+    ap.add_argument("--no-glance", action="store_true", help="only keyframes and the tracker")
     args = ap.parse_args()
     from redact import RedactConfig, redact_path
 
@@ -81,7 +84,9 @@ def main() -> int:
         (work / "in").mkdir()
         truth = make_clip(work / "in" / "road.mp4")
         start = time.perf_counter()
-        result = redact_path(work / "in", work / "out", RedactConfig(style="fill", detect_every=args.detect_every))
+        schedule = {} if args.keyframe_seconds is None else {"keyframe_seconds": args.keyframe_seconds}
+        cfg = RedactConfig(style="fill", detect_every=args.detect_every, glance=not args.no_glance, **schedule)
+        result = redact_path(work / "in", work / "out", cfg)
         wall = time.perf_counter() - start
         entry = result.files[0]
         if entry["status"] != "ok":
@@ -104,6 +109,7 @@ def main() -> int:
         "mean_redacted_fraction": round(float(np.mean(fractions)), 4),
         "max_redacted_fraction": round(float(np.max(fractions)), 4),
         "tracks": entry["tracks"], "seconds": round(wall, 1), "detect_every": args.detect_every,
+        "keyframe_seconds": cfg.keyframe_seconds, "glance": cfg.glance,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,15 +1,17 @@
 """Speed benchmark: `redact run` (default settings) against a plain transcode, alternating.
 
 Makes its own clips by upscaling ``../shared/data/dev/videos/car-detection.mp4`` (relative to
-the repository root) to 1080p and 4K, then times, per clip and repeat, a ``redact run`` and
-a transcode-only PyAV pass (decode -> encode with the same encoder settings, audio copied)
-in separate processes, reporting frames per second, the wall-time ratio and each process's
-peak RSS. Also images per second on a folder of dev JPEGs against plain decode + encode.
+the repository root; 768x432, 12.5 fps, 30 s, looped for longer clips) to 1080p and 4K, then
+times, per clip and repeat, a ``redact run`` and a transcode-only PyAV pass (decode -> encode
+with the same encoder settings, audio copied) in separate processes, reporting frames per
+second, the wall-time ratio and each process's peak RSS (``ru_maxrss``, MiB). Also images per
+second on a folder of dev JPEGs against plain decode + encode.
 
-    .venv/bin/python bench/speed.py                 # 10-s clips, 1080p and 4K
-    .venv/bin/python bench/speed.py --seconds 2 --sizes 1080p --json bench/speed.json
+    .venv/bin/python bench/speed.py                        # 10-s clips, 1080p and 4K
+    .venv/bin/python bench/speed.py --seconds 10,60 --sizes 1080p --images 0   # RSS flat with length?
+    .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
 
-Nothing is written into the repository except the JSON report.
+Nothing is written into the repository except the JSON report (bench/results/, gitignored).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,35 +37,47 @@ ENCODER = {"codec": "libx264", "crf": 18, "preset": "medium"}
 
 
 def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
-    """Upscale the first ``seconds`` of the dev clip to ``size``; returns the frame count."""
+    """Upscale the first ``seconds`` of the dev clip to ``size``, looping it when it is shorter
+    (audio from its first pass only); returns the frame count."""
     import av
 
     w, h = size
     n = 0
-    with av.open(str(SOURCE_CLIP)) as src, av.open(str(dst), "w") as out:
-        vin = src.streams.video[0]
-        ain = src.streams.audio[0] if src.streams.audio else None
-        vs = out.add_stream("libx264", rate=vin.average_rate, options={"crf": "18", "preset": "veryfast"})
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        vs.time_base = vin.time_base
-        vs.codec_context.time_base = vin.time_base
-        aout = out.add_stream_from_template(ain) if ain is not None else None
-        limit = seconds
-        for packet in src.demux([s for s in (vin, ain) if s is not None]):
-            if packet.pts is not None and float(packet.pts * packet.time_base) >= limit:
-                continue
-            if packet.stream.type == "audio":
-                if packet.size and aout is not None:
-                    packet.stream = aout
-                    out.mux(packet)
-                continue
-            for frame in packet.decode():
-                if float(frame.pts * vin.time_base) >= limit:
-                    continue
-                big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
-                big.pts, big.time_base = frame.pts, vin.time_base
-                out.mux(vs.encode(big))
-                n += 1
+    with av.open(str(dst), "w") as out:
+        offset = 0  # ticks added to every timestamp of the current pass
+        first = True
+        while True:
+            with av.open(str(SOURCE_CLIP)) as src:
+                vin = src.streams.video[0]
+                ain = src.streams.audio[0] if src.streams.audio else None
+                if first:
+                    vs = out.add_stream("libx264", rate=vin.average_rate, options={"crf": "18", "preset": "veryfast"})
+                    vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+                    vs.time_base = vin.time_base
+                    vs.codec_context.time_base = vin.time_base
+                    aout = out.add_stream_from_template(ain) if ain is not None else None
+                    step = round(1 / (vin.average_rate * vin.time_base))
+                last = offset
+                for packet in src.demux([s for s in (vin, ain) if s is not None]):
+                    if packet.stream.type == "audio":
+                        if first and packet.size and aout is not None and packet.pts is not None \
+                                and float(packet.pts * packet.time_base) < seconds:
+                            packet.stream = aout
+                            out.mux(packet)
+                        continue
+                    for frame in packet.decode():
+                        ticks = frame.pts + offset
+                        if float(ticks * vin.time_base) >= seconds:
+                            continue
+                        big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
+                        big.pts, big.time_base = ticks, vin.time_base
+                        out.mux(vs.encode(big))
+                        last = max(last, ticks)
+                        n += 1
+            first = False
+            if float((last + step) * vin.time_base) >= seconds:
+                break
+            offset = last + step
         out.mux(vs.encode(None))
     return n
 
@@ -104,8 +119,11 @@ def images_plain(src: Path, dst: Path) -> None:
             im.convert("RGB").save(dst / p.name, quality=95)
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run a command; returns (wall seconds, peak RSS of the process tree in MiB)."""
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Run a command; returns (wall seconds, peak RSS in MiB, CPU seconds user + system).
+
+    CPU seconds do not depend on what else the machine runs; on a shared machine compare
+    those too (on N cores the wall time is at least CPU / N)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -114,11 +132,11 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0,):
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+    return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss is KiB on Linux
 
 
-def redact_cmd(src: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "redact", "run", str(src), "--out", str(out), "--quiet", "--overwrite"]
+def redact_cmd(src: Path, out: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "redact", "run", str(src), "--out", str(out), "--quiet", "--overwrite", *extra]
 
 
 def self_cmd(mode: str, src: Path, dst: Path) -> list[str]:
@@ -127,11 +145,13 @@ def self_cmd(mode: str, src: Path, dst: Path) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=float, default=10.0, help="clip length in seconds (default 10)")
+    ap.add_argument("--seconds", default="10", help="comma-separated clip lengths in seconds (default 10)")
     ap.add_argument("--sizes", default="1080p,4k", help="comma-separated: 1080p, 4k")
     ap.add_argument("--repeats", type=int, default=1, help="alternating repeats per clip")
     ap.add_argument("--images", type=int, default=30, help="JPEGs for the image benchmark (0 skips it)")
-    ap.add_argument("--json", type=Path, default=REPO / "bench" / "speed.json", help="where to write the results")
+    ap.add_argument("--redact-args", default="", help="extra `redact run` options, e.g. \"--threads 1\"")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "speed.json",
+                    help="where to write the results")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder)")
     ap.add_argument("--transcode", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -149,17 +169,21 @@ def main() -> int:
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
-        for name in [s.strip() for s in args.sizes.split(",") if s.strip()]:
-            clip = work / f"clip-{name}.mp4"
-            frames = make_clip(clip, SIZES[name], args.seconds)
+        extra = shlex.split(args.redact_args)
+        lengths = [float(x) for x in args.seconds.split(",") if x.strip()]
+        for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
+            clip = work / f"clip-{name}-{seconds:g}s.mp4"
+            frames = make_clip(clip, SIZES[name], seconds)
             for rep in range(args.repeats):
-                tw, trss = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
-                rw, rrss = timed(redact_cmd(clip, work / f"r-{name}"))
+                tw, trss, tcpu = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
+                rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra))
+                shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
-                    "what": f"video {name}", "repeat": rep, "frames": frames,
+                    "what": f"{name} {seconds:g}s", "repeat": rep, "frames": frames,
                     "redact_s": round(rw, 2), "redact_fps": round(frames / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
+                    "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
                 })
                 print(_row(rows[-1]), flush=True)
         if args.images and JPEG_DIR.is_dir():
@@ -169,23 +193,26 @@ def main() -> int:
                 shutil.copyfile(p, folder / p.name)  # a temp copy, never into the repository
             n = len(list(folder.iterdir()))
             for rep in range(args.repeats):
-                tw, trss = timed(self_cmd("images-plain", folder, work / "plain"))
-                rw, rrss = timed(redact_cmd(folder, work / "r-images"))
+                tw, trss, tcpu = timed(self_cmd("images-plain", folder, work / "plain"))
+                rw, rrss, rcpu = timed(redact_cmd(folder, work / "r-images", extra))
                 rows.append({
                     "what": "images", "repeat": rep, "frames": n,
                     "redact_s": round(rw, 2), "redact_fps": round(n / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(n / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
+                    "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
                 })
                 print(_row(rows[-1]), flush=True)
     report = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
         "encoder": ENCODER, "seconds": args.seconds, "rows": rows,
     }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'what':<12} {'frames':>6} {'redact s':>9} {'fps':>6} {'RSS MiB':>8} "
-          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6}")
+          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ratio':>9}")
     for r in rows:
         print(_row(r))
     print(f"written {args.json}")
@@ -194,7 +221,7 @@ def main() -> int:
 
 def _row(r: dict[str, object]) -> str:
     return (f"{r['what']:<12} {r['frames']:>6} {r['redact_s']:>9} {r['redact_fps']:>6} {r['redact_rss_mib']:>8} "
-            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6}")
+            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6} {r['cpu_ratio']:>9}")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,18 @@ class RedactConfig:
     preset: str = _opt("medium", "Video encoder speed preset.", choices=VIDEO_PRESETS)
     audio: str = _opt("keep", "Copy audio streams untouched ('keep') or remove them ('drop').", choices=AUDIO_POLICIES)
     detect_every: int = _opt(
-        1, "Run the detectors on every K-th video frame; the tracker predicts in between.", min=1, max=30
+        1, "Run any detection on every K-th video frame only; the tracker predicts in between.", min=1, max=30
+    )
+    keyframe_seconds: float = _opt(
+        0.5,
+        "Video: seconds between keyframes, where the --quality detectors run in full; frames between "
+        "get a fast single-scale pass and new tracks are redacted back to the previous keyframe. "
+        "Shortened at high resolution to bound memory. 0: full detectors on every frame.",
+        min=0.0,
+        max=10.0,
+    )
+    glance: bool = _opt(
+        True, "Video: run the fast single-scale pass on frames between keyframes (off: only the tracker)."
     )
     track_gap: float = _opt(
         0.5, "Seconds a video track is carried through frames where it is not detected.", min=0.0, max=10.0

@@ -81,15 +81,25 @@ class Worker:
         detectors: DetectorLike | None = None,
         frames_dir: Path | None = None,
         overrides: Overrides | None = None,
+        glance: DetectorLike | None = None,
     ) -> None:
         self.config = config
+        self.threads = threads
         # Reviewer edits, applied to every picture between detection and region building;
         # the video job calls ``self.overrides.apply`` per frame after tracking.
         self.overrides = overrides or Overrides(reviewer="")
         # Where video frame sidecars (JSON Lines) are written, beside the manifest.
         self.frames_dir = frames_dir
         self.detectors = detectors if detectors is not None else make_detectors(config, threads)
+        self._glance = glance
         self.style: Style = get_style(config)
+
+    @property
+    def glance(self) -> DetectorLike:
+        """The fast single-scale detector set for video frames between keyframes (built on first use)."""
+        if self._glance is None:
+            self._glance = make_detectors(self.config, self.threads, glance=True)
+        return self._glance
 
     def process(self, job: Job, on_frames: FrameCallback | None = None) -> dict[str, Any]:
         """Redact one file; never raises for a bad file (the entry says failed)."""
@@ -155,15 +165,15 @@ class DetectorLike(Protocol):
     def detect(self, image: NDArray[np.uint8]) -> Detections: ...
 
 
-def make_detectors(config: RedactConfig, threads: int | None = None) -> DetectorLike:
-    """The detector set the config asks for."""
-    from redact.detect import build_detector_set
+def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: bool = False) -> DetectorLike:
+    """The detector set the config asks for, or its video glance (see :mod:`redact.videojob`)."""
+    from redact.detect import GLANCE, build_detector_set
 
     return build_detector_set(
         faces=config.faces,
         plates=config.plates,
         thresholds=_thresholds(config),
-        quality=config.quality,
+        quality=GLANCE if glance else config.quality,
         threads=threads,
     )
 
@@ -256,6 +266,7 @@ def redact_path(
     on_start: Callable[[int], None] | None = None,
     detectors: DetectorLike | None = None,
     overrides: Overrides | None = None,
+    glance: DetectorLike | None = None,
 ) -> RunResult:
     """Redact files and folders into ``out`` and write the manifest.
 
@@ -271,6 +282,8 @@ def redact_path(
             embedding); forces in-process work (no worker pool).
         overrides: reviewer edits to apply (see :mod:`redact.overrides`); their hash is
             part of the run's settings identity.
+        glance: a ready detector set for video frames between keyframes; defaults to
+            ``detectors`` when that is given, else the configured models' glance.
 
     Returns:
         A RunResult; ``exit_code`` is 1 when any file failed.
@@ -356,7 +369,10 @@ def redact_path(
         else:
             videos = images + videos
         if videos:
-            worker = Worker(config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides)
+            worker = Worker(
+                config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
+                glance=glance if glance is not None else detectors,
+            )
             for job in videos:
                 finish(worker.process(job, on_frames))
     except BaseException:

@@ -24,6 +24,12 @@ from redact.types import Detections, Source
 GROWTH_PER_FRAME = 0.04
 MAX_GROWTH = 2.0
 MATCH_IOU = 0.1
+# A detection whose centre falls in a track's predicted box grown by this per unseen frame (up
+# to MAX_SEARCH) may continue the track: with detections far apart in time (video keyframes)
+# a moving object's boxes no longer overlap. A wrong match only adds coverage (the gap is
+# interpolated between both boxes and the other object starts its own, backfilled track).
+SEARCH_PER_FRAME = 0.5
+MAX_SEARCH = 6.0
 VELOCITY_HISTORY = 6  # observations the velocity is fitted on
 
 
@@ -37,8 +43,15 @@ class Tracker(Protocol):
 
     lookahead: int
 
-    def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
-        """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run."""
+    def update(
+        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None
+    ) -> Detections:
+        """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run.
+
+        ``reach``: frames before ``index`` that tracks born here are redacted back to (at least
+        the tracker's own pad, at most its look-ahead); a caller that only looked closely some
+        frames ago (video keyframes) passes the distance to that look.
+        """
         ...
 
     def backfill(self, index: int, pts: float) -> Detections:
@@ -105,6 +118,7 @@ class _Track:
     first_box: NDArray[np.float64]
     last_index: int
     last_pts: float
+    reach: int = 0  # frames before first_index that backfill covers
     velocity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))  # px/s of the centre
     history: list[tuple[float, float, float]] = field(default_factory=list)  # (pts, cx, cy) observed
 
@@ -137,21 +151,27 @@ class IouTracker:
             least, after its last one.
         min_carry: frames a track is carried at least, whatever ``gap`` is (use the detection
             interval when detecting every K-th frame).
+        lookahead: frames the caller holds back (at least ``pad`` and ``min_carry``); the
+            most a new track can be backfilled, and the more of it, the more of a new track's
+            motion is known when its first frames are backfilled.
     """
 
-    def __init__(self, *, gap: float, pad: int, min_carry: int = 1) -> None:
-        if gap < 0 or pad < 0 or min_carry < 0:
-            raise ValueError("gap, pad and min_carry must be >= 0")
+    def __init__(self, *, gap: float, pad: int, min_carry: int = 1, lookahead: int = 0) -> None:
+        if gap < 0 or pad < 0 or min_carry < 0 or lookahead < 0:
+            raise ValueError("gap, pad, min_carry and lookahead must be >= 0")
         self.gap = gap
         self.pad = pad
         self.min_carry = max(min_carry, pad)
-        self.lookahead = max(pad, min_carry)
+        self.lookahead = max(pad, min_carry, lookahead)
         self._tracks: list[_Track] = []
         self._born: list[_Track] = []  # tracks whose first frame may still need backfill
         self._gaps: list[_Gap] = []  # unobserved stretches between two observations
         self._next_id = 0
 
-    def update(self, index: int, pts: float, detections: Detections | None) -> Detections:
+    def update(
+        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None
+    ) -> Detections:
+        back = min(self.lookahead, max(self.pad, reach or 0))
         self._expire(index, pts)
         if detections is None:
             return self._predicted(self._tracks, index, pts)
@@ -166,9 +186,13 @@ class IouTracker:
         same = np.array([[t.label == lbl for lbl in dets.label] for t in self._tracks], dtype=bool).reshape(iou.shape)
         # Greedy by IoU, then by "detection centre inside the prediction" for small fast objects.
         centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        search = np.array([
+            _grow(p, min(MAX_SEARCH, 1.0 + SEARCH_PER_FRAME * max(0, index - t.last_index - 1)))
+            for p, t in zip(preds, self._tracks, strict=True)
+        ]).reshape(-1, 4)
         inside = (
-            (centres[None, :, 0] >= preds[:, None, 0]) & (centres[None, :, 0] <= preds[:, None, 2])
-            & (centres[None, :, 1] >= preds[:, None, 1]) & (centres[None, :, 1] <= preds[:, None, 3])
+            (centres[None, :, 0] >= search[:, None, 0]) & (centres[None, :, 0] <= search[:, None, 2])
+            & (centres[None, :, 1] >= search[:, None, 1]) & (centres[None, :, 1] <= search[:, None, 3])
         )
         score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01, -1.0)
         while score.size and score.max() >= 0:
@@ -188,11 +212,12 @@ class IouTracker:
             t = _Track(
                 id=self._next_id, label=str(dets.label[di]), box=boxes[di], score=float(dets.score[di]),
                 first_index=index, first_pts=pts, first_box=boxes[di], last_index=index, last_pts=pts,
+                reach=back,
             )
             t.observe(boxes[di], t.score, index, pts)
             self._next_id += 1
             self._tracks.append(t)
-            if self.pad:
+            if back:
                 self._born.append(t)
             track_of[di] = t.id
         unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
@@ -211,7 +236,7 @@ class IouTracker:
                 ids.append(g.track)
         for t in self._born:
             ahead = t.first_index - index
-            if ahead > self.pad:
+            if ahead > t.reach:
                 continue
             grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             still = _grow(t.first_box, grow)
@@ -244,6 +269,13 @@ class IouTracker:
         )
 
 
-def make_tracker(*, gap: float, pad: int, detect_every: int = 1) -> Tracker:
-    """The default tracker for a run's settings."""
-    return IouTracker(gap=gap, pad=pad, min_carry=detect_every)
+def make_tracker(*, gap: float, pad: int, detect_every: int = 1, lookahead: int = 0) -> Tracker:
+    """The default tracker for a run's settings.
+
+    Args:
+        gap: seconds a track is carried after its last detection.
+        pad: frames redacted before a track's first detection at least.
+        detect_every: frames between two looks (tracks are carried at least this long).
+        lookahead: frames the caller holds back (see :class:`IouTracker`).
+    """
+    return IouTracker(gap=gap, pad=pad, min_carry=detect_every, lookahead=lookahead)

@@ -6,9 +6,22 @@ the video's length::
     reader thread ──► q_in ──► this thread: detect, track, look-ahead ──► q_out ──► writer thread
     (decode, rotate)            (regions, sidecar line, progress)              (render, encode, mux)
 
-The look-ahead holds ``track_pad`` frames back so tracks can be padded before their first
-detection. The output is written to a temp file that only replaces the final path once
-every frame was encoded and the result was checked (frame count); on any error it is removed.
+Detection follows a :class:`Schedule`: the configured detector set (``--quality``) runs in
+full on *keyframes* (every ``keyframe_seconds``, and on the last frame), a cheap single-scale
+*glance* on the frames between, and the tracker carries boxes through both. A track born at
+frame ``t`` is redacted back to the previous keyframe (the last time the full detectors looked
+and did not see it), so the look-ahead holds at least a keyframe interval of frames back,
+two when memory allows (then the track's motion is known when its first frames are
+backfilled). Held frames dominate memory at 4K, so the look-ahead is capped in bytes
+(:data:`LOOKAHEAD_BYTES`) and the keyframe interval shrinks to fit.
+
+An object small enough to be missed by the glance (under about 10-15 px at 640 px, i.e. faces
+under ~40 px and plates under ~60 px wide in 1080p) that is visible only between two keyframes
+is not found: that is the recall this schedule trades for speed (``--keyframe-seconds 0``
+turns it off).
+
+The output is written to a temp file that only replaces the final path once every frame was
+encoded and the result was checked (frame count); on any error it is removed.
 """
 
 from __future__ import annotations
@@ -17,9 +30,12 @@ import collections
 import contextlib
 import json
 import logging
+import math
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +54,7 @@ from redact.io.video import (
 )
 from redact.manifest import empty_counts
 from redact.track import make_tracker
-from redact.types import Detections, Regions
+from redact.types import Detections, Frame, Regions
 
 if TYPE_CHECKING:
     from redact.discover import Job
@@ -46,7 +62,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redact")
 
-QUEUE_FRAMES = 8  # decoded/rendered frames in flight per queue (bounds memory)
+QUEUE_FRAMES = 4  # decoded/rendered frames in flight per queue at most
+QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of BGR pictures per queue (4K: 2 frames)
+LOOKAHEAD_BYTES = 320 * 2**20  # BGR frames held back for backfill, at most (4K: 12 frames)
+FALLBACK_FPS = 25  # for the keyframe interval when a stream declares no rate
+FULL = "full"
+GLANCE = "glance"
 _POLL = 0.1  # seconds between checks of the stop flag while blocked on a queue
 _END = object()
 
@@ -72,7 +93,7 @@ class _Stage(threading.Thread):
             self.error = exc
 
 
-def _put(q: queue.Queue[Any], item: object, stop: threading.Event) -> None:
+def _put(q: queue.Queue[Any], item: object, stop: threading.Event, other: _Stage | None = None) -> None:
     while True:
         if stop.is_set():
             raise _Stopped
@@ -80,7 +101,9 @@ def _put(q: queue.Queue[Any], item: object, stop: threading.Event) -> None:
             q.put(item, timeout=_POLL)
             return
         except queue.Full:
-            continue
+            if other is not None and not other.is_alive():
+                # The consumer died (its error says why); nobody will make room.
+                raise other.error or MediaError("a video stage stopped unexpectedly") from None
 
 
 def _get(q: queue.Queue[Any], stop: threading.Event, other: _Stage | None = None) -> Any:
@@ -99,6 +122,57 @@ def _drain(q: queue.Queue[Any]) -> None:
     with contextlib.suppress(queue.Empty):
         while True:
             q.get_nowait()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which detection each video frame gets.
+
+    Attributes:
+        keyframe: frames between full passes (>= 1); frame ``i`` is a keyframe when
+            ``i % keyframe == 0``. A multiple of ``every``.
+        every: only frames with ``i % every == 0`` get any detection (``--detect-every``).
+        glance: whether frames between keyframes get the glance.
+        lookahead: frames held back before rendering (the tracker's look-ahead).
+    """
+
+    keyframe: int
+    every: int
+    glance: bool
+    lookahead: int
+
+    def kind(self, index: int, last: bool = False) -> str | None:
+        """``FULL``, ``GLANCE`` or ``None`` (tracker only) for frame ``index``.
+
+        The last frame is always a keyframe, so nothing after the final keyframe goes unseen
+        by the full detectors.
+        """
+        if index % self.keyframe == 0 or last:
+            return FULL
+        if self.glance and index % self.every == 0:
+            return GLANCE
+        return None
+
+
+def plan_schedule(
+    *, keyframe_seconds: float, every: int, glance: bool, pad: int, fps: Fraction | None, width: int, height: int
+) -> Schedule:
+    """The schedule for a video of ``width`` x ``height`` pixels at ``fps`` frames per second.
+
+    The keyframe interval is ``keyframe_seconds`` of frames rounded up to a multiple of
+    ``every``, shortened so that one interval of BGR frames fits :data:`LOOKAHEAD_BYTES`; the
+    look-ahead is two intervals when they fit, one otherwise, and never less than ``pad``.
+    """
+    rate = float(fps) if fps else FALLBACK_FPS
+    k = max(1, round(keyframe_seconds * rate)) if keyframe_seconds > 0 else 1
+    k = math.ceil(k / every) * every
+    cap = max(1, LOOKAHEAD_BYTES // max(1, width * height * 3))
+    if k > cap:
+        k = max(every, cap // every * every)
+        log.debug("keyframe interval shortened to %d frames to hold %dx%d frames within %d MiB",
+                  k, width, height, LOOKAHEAD_BYTES >> 20)
+    lookahead = max(pad, min(2 * k, max(k, cap)))
+    return Schedule(keyframe=k, every=every, glance=glance and k > every, lookahead=lookahead)
 
 
 def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = None) -> dict[str, Any]:
@@ -172,9 +246,18 @@ class _Run:
         cfg = worker.config
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
         self.on_frames = on_frames
-        self.tracker = make_tracker(gap=cfg.track_gap, pad=cfg.track_pad, detect_every=cfg.detect_every)
+        w, h = reader.coded_size
+        self.schedule = plan_schedule(
+            keyframe_seconds=cfg.keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
+            fps=reader.rate, width=w, height=h,
+        )
+        # Tracks are carried to the next keyframe at least, where the full detectors look again.
+        self.tracker = make_tracker(
+            gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.keyframe,
+            lookahead=self.schedule.lookahead,
+        )
         self.pad = self.tracker.lookahead
-        self.every = cfg.detect_every
+        self.last_full = 0  # index of the latest frame the full detectors ran on
         self.frames = 0
         self.first_pts = 0.0
         self.last_pts = 0.0
@@ -184,8 +267,10 @@ class _Run:
         self.counts = empty_counts()
         self.tracks: dict[int, dict[str, Any]] = {}
         self.stop = threading.Event()
-        self.q_in: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
-        self.q_out: queue.Queue[Any] = queue.Queue(QUEUE_FRAMES)
+        self.writer_stage: _Stage | None = None
+        in_flight = max(2, min(QUEUE_FRAMES, QUEUE_BYTES // max(1, w * h * 3)))
+        self.q_in: queue.Queue[Any] = queue.Queue(in_flight)
+        self.q_out: queue.Queue[Any] = queue.Queue(in_flight)
 
     def go(self, out_path: Path, sidecar_path: Path) -> None:
         """Run every stage to the end; raises the first error of any stage."""
@@ -201,12 +286,13 @@ class _Run:
                 first = _get(self.q_in, self.stop, reader_stage)
             writer = VideoWriter(out_path, self.reader, self.settings)
             writer_stage = _Stage("redact-encode", lambda: self._write(writer))
+            self.writer_stage = writer_stage
             writer_stage.start()
             for packet in early:
-                _put(self.q_out, packet, self.stop)
+                _put(self.q_out, packet, self.stop, writer_stage)
             with open(sidecar_path, "w", encoding="utf-8") as side:
                 self._detect_loop(first, reader_stage, writer_stage, side)
-            _put(self.q_out, _END, self.stop)
+            _put(self.q_out, _END, self.stop, writer_stage)
             writer_stage.join()
             if writer_stage.error is not None:
                 raise writer_stage.error
@@ -248,29 +334,46 @@ class _Run:
             raise
         writer.finish()
 
+    def _next_frame(self, item: Any, reader: _Stage) -> Any:
+        """The next decoded frame, ``_END`` or a ``DecodeError``, forwarding audio packets on the way."""
+        while not isinstance(item, DecodedFrame) and item is not _END and not isinstance(item, DecodeError):
+            _put(self.q_out, item, self.stop, self.writer_stage)  # an audio packet
+            item = _get(self.q_in, self.stop, reader)
+        return item
+
     def _detect_loop(self, item: Any, reader: _Stage, writer: _Stage, side: Any) -> None:
         held: collections.deque[tuple[DecodedFrame, Detections]] = collections.deque()
-        detectors = self.worker.detectors
         total = self.reader.declared_frames
-        while item is not _END:
+        current = self._next_frame(item, reader)
+        while isinstance(current, DecodedFrame):
             if writer.error is not None:
                 raise writer.error
-            if isinstance(item, DecodeError):
-                self._on_decode_error(item)
-                break
-            if not isinstance(item, DecodedFrame):
-                _put(self.q_out, item, self.stop)  # an audio packet
-            else:
-                f = item.frame
-                dets = detectors.detect(f.image) if f.index % self.every == 0 else None
-                held.append((item, self.tracker.update(f.index, f.pts, dets)))
-                if len(held) > self.pad:
-                    self._emit(*held.popleft(), side)
-                if self.on_frames:
-                    self.on_frames(self.job.rel, f.index + 1, total)
-            item = _get(self.q_in, self.stop, reader)
+            # One frame of peeking tells whether this is the last frame (a keyframe, always).
+            upcoming = self._next_frame(_get(self.q_in, self.stop, reader), reader)
+            f = current.frame
+            held.append((current, self._track(f, last=not isinstance(upcoming, DecodedFrame))))
+            if len(held) > self.pad:
+                self._emit(*held.popleft(), side)
+            if self.on_frames:
+                self.on_frames(self.job.rel, f.index + 1, total)
+            current = upcoming
+        if isinstance(current, DecodeError):
+            self._on_decode_error(current)
         while held:
             self._emit(*held.popleft(), side)
+
+    def _track(self, f: Frame, *, last: bool) -> Detections:
+        """Detect on frame ``f`` as the schedule says and update the tracker."""
+        kind = self.schedule.kind(f.index, last)
+        if kind is None:
+            return self.tracker.update(f.index, f.pts, None)
+        detectors = self.worker.detectors if kind == FULL else self.worker.glance
+        dets = detectors.detect(f.image)
+        # New tracks are covered back to the last frame the full detectors saw without them.
+        out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full)
+        if kind == FULL:
+            self.last_full = f.index
+        return out
 
     def _on_decode_error(self, exc: DecodeError) -> None:
         if self.worker.config.truncated_video != "cut" or exc.frames == 0:
@@ -294,7 +397,7 @@ class _Run:
         for rec in records:
             self.counts[str(rec["label"])] += 1
             self._count_track(rec, f.index)
-        _put(self.q_out, (decoded, regs), self.stop)
+        _put(self.q_out, (decoded, regs), self.stop, self.writer_stage)
         if self.frames == 0:
             self.first_pts = f.pts
         self.frames += 1

@@ -113,6 +113,17 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
     },
 }
 
+# The video "glance": one single-scale run per model on the frame shrunk to 640 px (long side),
+# used on frames between keyframes (see redact.videojob). Not a user-facing quality: it only
+# finds faces and plates large enough to matter at that scale, while the tracker and the
+# keyframes' full passes cover the rest.
+GLANCE = "glance"
+GLANCE_SIDE = 640
+PRESETS[GLANCE] = {
+    "centerface": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
+    "yolo_plate": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
+}
+
 LABEL_DETECTORS: dict[str, tuple[str, ...]] = {"face": ("centerface", "retinaface"), "plate": ("yolo_plate",)}
 
 MERGE_IOU = 0.45
@@ -208,7 +219,7 @@ def build_detector_set(
         faces: detect faces.
         plates: detect licence plates.
         thresholds: per-label score thresholds; a missing label or ``None`` uses the default.
-        quality: one of :data:`QUALITY_PRESETS`.
+        quality: one of :data:`QUALITY_PRESETS`, or :data:`GLANCE` (internal, for video).
         threads: intra-op threads per model; ``None`` lets onnxruntime decide.
 
     Raises:
@@ -237,6 +248,7 @@ def build_detector_set(
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "DETECTORS",
+    "GLANCE",
     "MODELS",
     "QUALITY_PRESETS",
     "DetectorSet",

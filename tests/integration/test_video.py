@@ -119,7 +119,7 @@ def test_detect_every_predicts_in_between(tmp_path: Path) -> None:
     make_clip(tmp_path / "in" / "k.mp4", frames=12)
     dets = MarkerDetectors()
     result = run(tmp_path / "in", tmp_path / "out", dets, detect_every=3)
-    assert result.exit_code == 0 and dets.calls == 4
+    assert result.exit_code == 0 and dets.calls == 5  # frames 0, 3, 6, 9 and the last one, 11
     for i, img in enumerate(probe(tmp_path / "out" / "k.mp4")["images"]):
         faces, plates = default_objects(i)
         assert all(covered(img, b) for b in faces + plates), f"frame {i}"
@@ -208,7 +208,7 @@ def test_cli_reports_video_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     from redact import cli, pipeline
 
     make_clip(tmp_path / "in" / "p.mp4", frames=6, audio=True)
-    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None: MarkerDetectors())
+    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None, **kw: MarkerDetectors())
     res = CliRunner().invoke(cli.main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--audio", "drop"])
     assert res.exit_code == 0, res.output
     assert probe(tmp_path / "out" / "p.mp4")["streams"] == ["video"]
