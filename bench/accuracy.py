@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.1] [--json PATH]
+    python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
@@ -43,6 +43,8 @@ if str(ROOT) not in sys.path:
 
 from redact.detect import DEFAULT_THRESHOLDS, MERGE_CONTAIN, MERGE_IOU, build_detector_set  # noqa: E402
 from redact.detect.merge import merge_detections  # noqa: E402
+from redact.config import RedactConfig  # noqa: E402
+from redact.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"
@@ -54,7 +56,6 @@ BUCKETS: tuple[tuple[str, float, float], ...] = (
     (">=64", 64, float("inf")),
 )
 COVER = 0.8
-MIN_PAD_PX = 2
 
 
 @dataclass
@@ -106,24 +107,6 @@ def load_set(folder: Path) -> list[Item]:
     return items
 
 
-def pad_boxes(xyxy: NDArray[np.floating], width: int, height: int, pad: float) -> NDArray[np.int64]:
-    """Pad, round outwards and clip boxes the way the tool builds regions (xyxy int, exclusive)."""
-    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    px = np.maximum(w * pad, MIN_PAD_PX if pad > 0 else 0)
-    py = np.maximum(h * pad, MIN_PAD_PX if pad > 0 else 0)
-    out = np.stack(
-        [
-            np.clip(np.floor(b[:, 0] - px), 0, width),
-            np.clip(np.floor(b[:, 1] - py), 0, height),
-            np.clip(np.ceil(b[:, 2] + px), 0, width),
-            np.clip(np.ceil(b[:, 3] + py), 0, height),
-        ],
-        axis=1,
-    ).astype(np.int64)
-    return out[(out[:, 2] > out[:, 0]) & (out[:, 3] > out[:, 1])]
-
-
 def covered_fraction(gt: NDArray[np.int64], regions: NDArray[np.int64]) -> NDArray[np.float64]:
     """Fraction of each ground-truth box's area inside the union of the regions."""
     out = np.zeros(len(gt))
@@ -150,9 +133,10 @@ def bucket_of(side: float) -> str:
 
 def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tally], set_labels: set[str]) -> None:
     """Add one image's coverage and stray counts to ``tallies`` (per label)."""
-    regions = pad_boxes(dets.xyxy, item.width, item.height, pad)
-    # pad_boxes drops empty boxes; keep labels aligned by recomputing the mask.
-    labels = dets.label[_nonempty(dets.xyxy, item.width, item.height, pad)]
+    # Exactly the regions `redact run` would redact (padding, rounding, clipping).
+    built = build_regions(dets, item.width, item.height, padding=pad)
+    regions = built.boxes.astype(np.int64)
+    labels = built.label
     frac = covered_fraction(item.gt, regions)
     for (x1, y1, x2, y2), lbl, f in zip(item.gt, item.gt_label, frac, strict=True):
         t = tallies.setdefault(lbl, Tally())
@@ -173,18 +157,6 @@ def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tal
         iy = np.minimum(mine[:, None, 3], gt[None, :, 3]) - np.maximum(mine[:, None, 1], gt[None, :, 1])
         touches = ((ix > 0) & (iy > 0)).any(axis=1)
         t.stray += int((~touches).sum())
-
-
-def _nonempty(xyxy: NDArray[np.floating], width: int, height: int, pad: float) -> NDArray[np.bool_]:
-    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    px = np.maximum(w * pad, MIN_PAD_PX if pad > 0 else 0)
-    py = np.maximum(h * pad, MIN_PAD_PX if pad > 0 else 0)
-    x1 = np.clip(np.floor(b[:, 0] - px), 0, width)
-    x2 = np.clip(np.ceil(b[:, 2] + px), 0, width)
-    y1 = np.clip(np.floor(b[:, 1] - py), 0, height)
-    y2 = np.clip(np.ceil(b[:, 3] + py), 0, height)
-    return (x2 > x1) & (y2 > y1)
 
 
 def filter_merge(cands: Detections, thresholds: dict[str, float]) -> Detections:
@@ -317,7 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="redact detection accuracy benchmark")
     ap.add_argument("sets", nargs="*", type=Path, help="annotated set folders (default: the dev image sets)")
     ap.add_argument("--quality", default="balanced")
-    ap.add_argument("--pad", type=float, default=0.1, help="padding per side, fraction of box size (default 0.1)")
+    ap.add_argument(
+        "--pad", type=float, default=RedactConfig().padding,
+        help=f"padding per side, fraction of box size (default: the tool's, {RedactConfig().padding})",
+    )
     ap.add_argument("--face-threshold", type=float, default=None)
     ap.add_argument("--plate-threshold", type=float, default=None)
     ap.add_argument("--sweep", default="", help="comma-separated thresholds to score as well")

@@ -1,7 +1,7 @@
 """Real-data regression: detection recall and stray rate on a small subset of the dev sets.
 
 Reads ``../shared/data/dev`` (next to the repo) and skips when it is absent. Scoring is
-``bench/accuracy.py``'s (coverage recall after 10% padding, stray regions per label).
+``bench/accuracy.py``'s (coverage recall after the tool's default padding, stray regions per label).
 Floors sit a little under what the balanced preset measures on the same subset, so a
 regression in decoding, tiling, merging or thresholds fails here.
 """
@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from redact.config import RedactConfig
 
 REPO = Path(__file__).resolve().parents[2]
 DEV = REPO.parent / "shared" / "data" / "dev"
@@ -41,7 +43,7 @@ def results() -> dict:
     return bench.run(
         sets,
         quality="balanced",
-        pad=0.1,
+        pad=RedactConfig().padding,
         thresholds=dict(DEFAULT_THRESHOLDS),
         sweep=[],
         limit=40,
