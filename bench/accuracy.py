@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, MERGE_CONTAIN, MERGE_IOU, build_detector_set  # noqa: E402
 from redact.detect.merge import merge_detections  # noqa: E402
-from redact.config import RedactConfig  # noqa: E402
 from redact.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
 

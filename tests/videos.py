@@ -9,6 +9,7 @@ from typing import Any
 
 import av
 import numpy as np
+
 from tests.conftest import FACE_BGR, PLATE_BGR
 
 TIME_BASE = Fraction(1, 90000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -53,7 +53,7 @@ class ModelFile:
         return _verify(self.path(), self.sha256, self.name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _verify(path: Path, expected: str, name: str) -> Path:
     if not path.is_file():
         raise ModelError(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import cv2
 import pytest
-from tests.conftest import REPO, MarkerDetectors, scene
 
 from redact.config import RedactConfig
 from redact.overrides import Overrides
 from redact.pipeline import redact_path
+from tests.conftest import REPO, MarkerDetectors, scene
 
 EDITS = Overrides.from_data({
     "schema": "redact-overrides/1",

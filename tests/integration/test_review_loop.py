@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from tests.conftest import MarkerDetectors, scene
 
 from redact.cli import main
 from redact.config import RedactConfig
@@ -21,6 +20,7 @@ from redact.pipeline import redact_path
 from redact.report import build_report
 from redact.rerender import rerender
 from redact.verify import region_redacted, verify
+from tests.conftest import MarkerDetectors, scene
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -252,10 +253,8 @@ def small_clip(tmp_path_factory) -> bytes:
 def test_video_reader_random_bytes(tmp_path, data) -> None:
     path = tmp_path / "r.mp4"
     path.write_bytes(data)
-    try:
+    with contextlib.suppress(MediaError):
         _read_all_video(path)
-    except MediaError:
-        pass
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -270,7 +269,5 @@ def test_video_reader_mutated_headers(tmp_path, small_clip, edits, cut) -> None:
             data[pos] = val
     path = tmp_path / "m.mp4"
     path.write_bytes(bytes(data))
-    try:
+    with contextlib.suppress(MediaError):
         _read_all_video(path)
-    except MediaError:
-        pass

@@ -13,12 +13,12 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from tests.conftest import MarkerDetectors, scene
 
 from redact.hashing import sha256_file
 from redact.manifest import Manifest, empty_counts
 from redact.report import build_report
 from redact.verify import verify
+from tests.conftest import MarkerDetectors, scene
 
 N = 12
 FACE = (40, 40, 40, 40)

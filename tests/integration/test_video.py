@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from tests.conftest import MarkerDetectors
-from tests.videos import default_objects, make_clip, probe
 
 from redact import RedactConfig, redact_path
 from redact.errors import MediaError
 from redact.hashing import sha256_file
 from redact.io import video
 from redact.manifest import load, validate_frame_line
+from tests.conftest import MarkerDetectors
+from tests.videos import default_objects, make_clip, probe
 
 VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1]
 TAGS = {"title": "secret title", "comment": "leaked", "location": "+48.8577+002.2950/", "make": "Apple"}

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import MarkerDetectors
-from tests.videos import Box, default_objects, make_clip, probe
 
 from redact import RedactConfig, redact_path
 from redact.types import Detections
+from tests.conftest import MarkerDetectors
+from tests.videos import Box, default_objects, make_clip, probe
 
 
 class Recording(MarkerDetectors):
