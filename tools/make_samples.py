@@ -59,9 +59,12 @@ def street_scene(face_rgb: np.ndarray) -> np.ndarray:
         cv2.rectangle(img, (x + 20, 550), (x + 100, 560), (230, 230, 230), -1)  # lane marks
     for x, bh, col in ((40, 240, (70, 90, 140)), (300, 300, (120, 120, 160)), (900, 260, (90, 110, 90))):
         cv2.rectangle(img, (x, 360 - bh), (x + 220, 360), col, -1)  # buildings
-        for wy in range(360 - bh + 20, 340, 50):
-            for wx in range(x + 20, x + 200, 50):
-                cv2.rectangle(img, (wx, wy), (wx + 30, wy + 30), (60, 50, 40), -1)
+        for wy in range(360 - bh + 30, 330, 90):  # a few tall windows
+            for wx in range(x + 30, x + 190, 80):
+                cv2.rectangle(img, (wx, wy), (wx + 40, wy + 60), (150, 140, 120), -1)
+    for cx in (250, 1180):  # trees
+        cv2.rectangle(img, (cx - 8, 280), (cx + 8, 370), (40, 60, 90), -1)
+        cv2.circle(img, (cx, 250), 55, (60, 130, 70), -1)
     # Car body, cabin and wheels.
     cv2.rectangle(img, (420, 420), (900, 600), (40, 40, 170), -1)
     cv2.rectangle(img, (500, 330), (820, 430), (40, 40, 150), -1)
