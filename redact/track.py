@@ -23,6 +23,12 @@ from redact.types import Detections, Source
 # because the object may speed up, turn or change size while nobody looks.
 GROWTH_PER_FRAME = 0.04
 MAX_GROWTH = 2.0
+# While a track's direction is unknown (before its first detection, or after a single one), a
+# small object — a distant plate, a face in a passing car — can move about its own size per
+# frame: its box grows by its size on every side per frame, up to MAX_SMALL_GROWTH.
+SMALL_SIDE = 48.0  # px; boxes whose shorter side is below this count as small
+SMALL_GROWTH_PER_FRAME = 2.0
+MAX_SMALL_GROWTH = 11.0
 MATCH_IOU = 0.1
 # A detection whose centre falls in a track's predicted box grown by this per unseen frame (up
 # to MAX_SEARCH) may continue the track: with detections far apart in time (video keyframes)
@@ -79,6 +85,13 @@ def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.flo
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
+def _blind_growth(box: NDArray[np.float64], frames: int) -> float:
+    """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
+    if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
+        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
+    return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
+
+
 def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
@@ -127,6 +140,8 @@ class _Track:
         shift = self.velocity * (pts - self.last_pts)
         moved = self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
         unseen = max(0, index - self.last_index)
+        if len(self.history) < 2:  # seen once: no idea where it is heading
+            return _grow(moved, _blind_growth(self.box, unseen))
         return _grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
 
     def observe(self, box: NDArray[np.float64], score: float, index: int, pts: float) -> None:
@@ -238,7 +253,7 @@ class IouTracker:
             ahead = t.first_index - index
             if ahead > t.reach:
                 continue
-            grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
+            grow = _blind_growth(t.first_box, ahead)
             still = _grow(t.first_box, grow)
             shift = t.velocity * (pts - t.first_pts)
             moved = _grow(t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]]), grow)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, expand_boxes, pad_to_multiple, run_passes
+from redact.detect.tiling import Pass, decode_threshold, expand_boxes, pad_to_multiple, run_passes
 from redact.types import Detections, Label, Source
 
 STRIDE = 4
@@ -91,6 +91,8 @@ class CenterFace:
         self.threshold = threshold
         self.expand = expand
         self.passes = tuple(passes)
+        # Boosted passes must see boxes below the threshold before their boost.
+        self._decode_threshold = decode_threshold(threshold, self.passes)
         self.nms_iou = nms_iou
         self._runner = OnnxRunner(model, threads=threads)
 
@@ -105,12 +107,12 @@ class CenterFace:
         rgb = cv2.cvtColor(padded, cv2.COLOR_BGR2RGB)
         blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
         heatmap, scale, offset, _landmarks = self._runner.run(blob)[:4]
-        xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self.threshold)
+        xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]
 
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         """Faces in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes)
+        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
         xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
         return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, expand_boxes, pad_to_multiple, run_passes
+from redact.detect.tiling import Pass, decode_threshold, expand_boxes, pad_to_multiple, run_passes
 from redact.types import Detections, Label, Source
 
 MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)
@@ -96,6 +96,8 @@ class RetinaFace:
         self.score_offset = score_offset
         self.expand = expand
         self.passes = tuple(passes)
+        # Boosted passes must see boxes below the threshold before their boost.
+        self._decode_threshold = decode_threshold(threshold, self.passes)
         self.nms_iou = nms_iou
         self._runner = OnnxRunner(model, threads=threads)
 
@@ -110,7 +112,7 @@ class RetinaFace:
         blob = padded.astype(np.float32) - MEAN_BGR
         blob = np.ascontiguousarray(blob.transpose(2, 0, 1)[None])
         loc, conf = self._runner.run(blob)[:2]
-        raw_threshold = min(max(self.threshold - self.score_offset, 0.0), 1.0)
+        raw_threshold = min(max(self._decode_threshold - self.score_offset, 0.0), 1.0)
         xyxy, score = decode(loc[0], conf[0], padded.shape[:2], raw_threshold)
         score = np.clip(score + self.score_offset, 0.0, 1.0).astype(np.float32)
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, w)
@@ -120,6 +122,6 @@ class RetinaFace:
 
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         """Faces in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes)
+        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
         xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
         return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

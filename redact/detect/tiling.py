@@ -90,6 +90,9 @@ class Pass:
             upscaled pass is there for small objects; larger ones come from other passes).
         min_box: keep only boxes whose shorter side is at least this many source pixels (a
             downscaled pass is there for objects filling the frame).
+        score_boost: added to this pass's scores (capped at 1): networks score an object
+            seen through heavy upscaling lower than the same object seen large, so a
+            small-object pass may count its (few, size-filtered) boxes as more certain.
     """
 
     scale: float = 1.0
@@ -99,6 +102,7 @@ class Pass:
     max_side: int | None = None
     max_box: float | None = None
     min_box: float | None = None
+    score_boost: float = 0.0
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -154,8 +158,8 @@ def run_pass(infer: InferFn, image: NDArray[np.uint8], spec: Pass) -> tuple[NDAr
         keep &= side < spec.max_box
     if spec.min_box is not None:
         keep &= side >= spec.min_box
-    out, score = out[keep], score[keep]
-    return out.astype(np.float32), score
+    out, score = out[keep], np.minimum(score[keep] + spec.score_boost, 1.0)
+    return out.astype(np.float32), score.astype(np.float32)
 
 
 def expand_boxes(xyxy: NDArray[np.floating], frac: float, width: int, height: int) -> NDArray[np.float32]:
@@ -187,14 +191,21 @@ def to_source(xyxy: NDArray[np.floating], tile: Tile, fx: float, fy: float) -> N
     return out.astype(np.float32)
 
 
+def decode_threshold(threshold: float, passes: Sequence[Pass]) -> float:
+    """The score an ``infer`` call must keep so boosted passes can still reach ``threshold``."""
+    return max(0.0, threshold - max((p.score_boost for p in passes), default=0.0))
+
+
 def run_passes(
-    infer: InferFn, image: NDArray[np.uint8], passes: Sequence[Pass]
+    infer: InferFn, image: NDArray[np.uint8], passes: Sequence[Pass], threshold: float = 0.0
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Run several passes and concatenate their boxes (source pixels, unmerged)."""
+    """Run several passes and concatenate their boxes scoring at least ``threshold``
+    (after each pass's boost; source pixels, unmerged)."""
     parts = [run_pass(infer, image, p) for p in passes]
     xyxy = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 4), np.float32)
     score = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float32)
-    return xyxy.astype(np.float32).reshape(-1, 4), score.astype(np.float32)
+    keep = score >= threshold
+    return xyxy[keep].astype(np.float32).reshape(-1, 4), score[keep].astype(np.float32)
 
 
 def pad_to_multiple(image: NDArray[np.uint8], multiple: int, value: int = 0) -> NDArray[np.uint8]:

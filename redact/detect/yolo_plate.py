@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, pad_to_multiple, run_passes
+from redact.detect.tiling import Pass, decode_threshold, pad_to_multiple, run_passes
 from redact.types import Detections, Label, Source
 
 PAD_VALUE = 114  # the grey ultralytics letterboxes with
@@ -78,6 +78,8 @@ class YoloPlate:
         self.model = model
         self.threshold = threshold
         self.passes = tuple(passes)
+        # Boosted passes must see boxes below the threshold before their boost.
+        self._decode_threshold = decode_threshold(threshold, self.passes)
         self.nms_iou = nms_iou
         self._runner = OnnxRunner(model, threads=threads)
 
@@ -93,11 +95,11 @@ class YoloPlate:
         blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
         blob *= 1.0 / 255.0
         output = self._runner.run(blob)[0]
-        xyxy, score = decode(output[0], (h, w), self.threshold)
+        xyxy, score = decode(output[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]
 
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         """Plates in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes)
+        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
         return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

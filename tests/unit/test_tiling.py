@@ -7,7 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redact.detect.tiling import Pass, Tile, expand_boxes, pad_to_multiple, resize, run_pass, tile_grid, to_source
+from redact.detect.tiling import (
+    Pass,
+    Tile,
+    decode_threshold,
+    expand_boxes,
+    pad_to_multiple,
+    resize,
+    run_pass,
+    run_passes,
+    tile_grid,
+    to_source,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -131,3 +142,23 @@ def test_box_size_filters_in_source_pixels() -> None:
 def test_expand_boxes_grows_and_clips(frac: float, expected: list[float]) -> None:
     out = expand_boxes(np.array([[10, 10, 30, 50]], np.float32), frac, 50, 60)
     np.testing.assert_allclose(out[0], expected, atol=1e-5)
+
+
+def test_score_boost_lifts_a_pass_over_the_threshold() -> None:
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[40:46, 40:60] = 255
+
+    def weak(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xyxy, score = _marker_infer(img)
+        return xyxy, score * 0.33
+
+    plain = Pass(scale=2.0)
+    boosted = Pass(scale=2.0, score_boost=0.1)
+    assert len(run_passes(weak, image, [plain], threshold=0.4)[0]) == 0
+    xyxy, score = run_passes(weak, image, [boosted], threshold=0.4)
+    assert len(xyxy) == 1 and score[0] == pytest.approx(0.43)
+    # the boost never lifts a score past 1
+    assert run_pass(_marker_infer, image, Pass(score_boost=0.5))[1].max() == 1.0
+    # the model must be asked for boxes down to threshold - largest boost
+    assert decode_threshold(0.4, [plain, boosted]) == pytest.approx(0.3)
+    assert decode_threshold(0.05, [Pass(score_boost=0.1)]) == 0.0

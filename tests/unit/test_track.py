@@ -81,3 +81,27 @@ def test_iou_matrix() -> None:
     a = np.array([[0, 0, 10, 10.0]])
     b = np.array([[0, 0, 10, 10.0], [5, 0, 15, 10], [20, 20, 30, 30]])
     assert iou_matrix(a, b).tolist() == [[1.0, pytest.approx(1 / 3), 0.0]]
+
+
+def test_small_fast_object_is_covered_before_its_first_detection() -> None:
+    """A distant plate (30x16 px) moving 15 px per frame upwards, first detected at frame 5:
+    the frames before it (direction unknown) are covered wherever it could have been."""
+    tracker = IouTracker(gap=0.5, pad=4)
+    truth = {i: [330.0, 250.0 - 15 * i, 360.0, 266.0 - 15 * i] for i in range(8)}
+    for i in range(5):
+        tracker.update(i, i / 12.5, None)
+    tracker.update(5, 5 / 12.5, dets(truth[5], label="plate"))
+    for i in range(1, 5):
+        out = tracker.backfill(i, i / 12.5)
+        assert len(out) == 1 and contains(out.xyxy[0], truth[i]), f"frame {i} not covered"
+
+
+def test_object_seen_once_is_predicted_widely_for_small_boxes_only() -> None:
+    tracker = IouTracker(gap=0.5, pad=0)
+    tracker.update(0, 0.0, dets([100, 100, 130, 116], label="plate"))
+    small = tracker.update(1, 0.04, None).xyxy[0]
+    assert contains(small, [100, 84, 130, 132])  # a box-height away, either way
+    tracker = IouTracker(gap=0.5, pad=0)
+    tracker.update(0, 0.0, dets([100, 100, 300, 300]))
+    large = tracker.update(1, 0.04, None).xyxy[0]
+    assert large[2] - large[0] < 220  # large objects keep the gentle growth
