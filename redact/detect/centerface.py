@@ -15,9 +15,9 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
-from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, decode_threshold, expand_boxes, pad_to_multiple, run_passes
-from redact.types import Detections, Label, Source
+from redact.detect.passes import PassDetector
+from redact.detect.tiling import Pass, pad_to_multiple
+from redact.types import Label
 
 STRIDE = 4
 
@@ -61,7 +61,7 @@ def decode(
     return xyxy, heatmap[ys, xs].astype(np.float32)
 
 
-class CenterFace:
+class CenterFace(PassDetector):
     """Face detector: CenterFace at one or more scales.
 
     Attributes:
@@ -87,14 +87,7 @@ class CenterFace:
         nms_iou: float = 0.3,
         expand: float = 0.0,
     ) -> None:
-        self.model = model
-        self.threshold = threshold
-        self.expand = expand
-        self.passes = tuple(passes)
-        # Boosted passes must see boxes below the threshold before their boost.
-        self._decode_threshold = decode_threshold(threshold, self.passes)
-        self.nms_iou = nms_iou
-        self._runner = OnnxRunner(model, threads=threads)
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand)
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
@@ -110,9 +103,3 @@ class CenterFace:
         xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]
-
-    def detect(self, image: NDArray[np.uint8]) -> Detections:
-        """Faces in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
-        xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
-        return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

@@ -15,9 +15,9 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
-from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, decode_threshold, pad_to_multiple, run_passes
-from redact.types import Detections, Label, Source
+from redact.detect.passes import PassDetector
+from redact.detect.tiling import Pass, pad_to_multiple
+from redact.types import Label
 
 PAD_VALUE = 114  # the grey ultralytics letterboxes with
 
@@ -53,7 +53,7 @@ def decode(
     return xyxy, score[keep].astype(np.float32)
 
 
-class YoloPlate:
+class YoloPlate(PassDetector):
     """Plate detector: YOLOv8n at one or more scales.
 
     Attributes:
@@ -75,13 +75,7 @@ class YoloPlate:
         threads: int | None = None,
         nms_iou: float = 0.5,
     ) -> None:
-        self.model = model
-        self.threshold = threshold
-        self.passes = tuple(passes)
-        # Boosted passes must see boxes below the threshold before their boost.
-        self._decode_threshold = decode_threshold(threshold, self.passes)
-        self.nms_iou = nms_iou
-        self._runner = OnnxRunner(model, threads=threads)
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou)
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
@@ -98,8 +92,3 @@ class YoloPlate:
         xyxy, score = decode(output[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]
-
-    def detect(self, image: NDArray[np.uint8]) -> Detections:
-        """Plates in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
-        return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

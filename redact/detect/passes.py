@@ -1,0 +1,60 @@
+"""Shared plumbing of the ONNX detectors: a session, resize/tile passes, threshold, growth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.detect.base import ModelFile
+from redact.detect.session import OnnxRunner
+from redact.detect.tiling import Pass, decode_threshold, expand_boxes, run_passes
+from redact.types import Detections, Source
+
+
+class PassDetector:
+    """A detector that runs its network's :meth:`infer` over a list of :class:`Pass` es.
+
+    Subclasses set ``name`` and ``label`` and implement :meth:`infer` (one forward pass on
+    a picture at its own size, keeping scores from ``self._decode_threshold`` up).
+
+    Args:
+        model: the weight file (its SHA-256 is checked when the session opens).
+        threshold: score a box needs to be returned (after any pass's boost).
+        passes: the resize/tile passes run by :meth:`detect`.
+        threads: intra-op threads; None lets onnxruntime decide.
+        nms_iou: IoU above which the weaker of two boxes is suppressed within one pass.
+        expand: growth per side, fraction of the box size, applied to every returned box.
+    """
+
+    name: str
+    label: str
+
+    def __init__(
+        self,
+        model: ModelFile,
+        *,
+        threshold: float,
+        passes: Sequence[Pass],
+        threads: int | None,
+        nms_iou: float,
+        expand: float = 0.0,
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.expand = expand
+        self.passes = tuple(passes)
+        # Boosted passes must see boxes below the threshold before their boost.
+        self._decode_threshold = decode_threshold(threshold, self.passes)
+        self.nms_iou = nms_iou
+        self._runner = OnnxRunner(model, threads=threads)
+
+    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        raise NotImplementedError
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections:
+        """Boxes in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
+        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
+        xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
+        return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)
