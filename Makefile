@@ -24,9 +24,11 @@ lint: install
 	$(BIN)/ruff check redact tests bench tools cli.py
 	$(BIN)/mypy redact
 
+# Accuracy, video coverage and a short speed run (~15 min on 2 cores); see README for more.
 bench: install
 	$(BIN)/python bench/accuracy.py
-	$(BIN)/python bench/speed.py
+	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/speed.py --sizes 1080p --seconds 2 --images 10
 
 clean:
 	rm -rf out .pytest_cache build *.egg-info
