@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -133,7 +133,7 @@ class Worker:
         cfg = self.config
         data = job.src.read_bytes()
         input_sha = sha256_bytes(data)
-        image = read_image(io.BytesIO(data), cfg.max_pixels)  # type: ignore[arg-type]
+        image = read_image(io.BytesIO(data), cfg.max_pixels)  # hashed and decoded from one read
         edits = self.overrides.apply(job.rel, 0, self.detectors.detect(image.bgr), image.width, image.height,
                                      root=job.root)
         dets = edits.dets
@@ -256,7 +256,7 @@ def model_records(dset: DetectorLike) -> tuple[list[dict[str, Any]], dict[str, f
 
 
 def redact_path(
-    inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
     config: RedactConfig | None = None,
     *,

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from redact.errors import RedactError
 from redact.hashing import sha256_file
 from redact.manifest import load as load_manifest
-from redact.verify import VerifyResult, input_path, read_sidecar, video_frames
+from redact.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels, video_frames
 
 THUMB_WIDTH = 640  # pixels; thumbnails are at most this wide
 SHEET_FRAMES = 8  # frames on a video contact sheet
@@ -313,7 +313,7 @@ def _pictures(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir: P
         return _video_pictures(entry, manifest_dir, out_path, in_path, withheld, originals)
     from redact.io.image import read_image
 
-    max_px = int((data.get("settings") or {}).get("max_pixels") or 200_000_000)
+    max_px = recorded_max_pixels(data)
     figs = []
     regions = entry.get("regions", [])
     if withheld:

@@ -10,6 +10,7 @@ from redact.config import RedactConfig
 from redact.errors import ConfigError
 from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
+from redact.verify import input_root
 
 
 def config_from_manifest(data: dict[str, Any]) -> RedactConfig:
@@ -51,7 +52,7 @@ def rerender(
     data = load_manifest(manifest_path, check=True)
     config = config_from_manifest(data)
     config = RedactConfig.from_mapping({**config.as_dict(), "overwrite": True})
-    inputs = [Path(p) if inputs_base is None or Path(p).is_absolute() else inputs_base / p for p in data["inputs"]]
+    inputs = [input_root(p, inputs_base) for p in data["inputs"]]
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise ConfigError(

@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.config import RedactConfig
 from redact.errors import ManifestError, MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.manifest import DIGEST_SUFFIX, validate_frame_line
@@ -280,15 +281,21 @@ def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou
 # --- paths and media -----------------------------------------------------------------
 
 
-def input_path(data: Mapping[str, Any], entry: Mapping[str, Any], base: Path | None = None) -> Path:
-    """Where a file entry's input is: its root (a file, or a folder plus ``input``).
+def input_root(given: str, base: Path | None = None) -> Path:
+    """A recorded input path (as given on the run's command line), relative to ``base``
+    (default: the current folder) unless absolute."""
+    root = Path(given)
+    return base / root if base is not None and not root.is_absolute() else root
 
-    Relative roots are taken relative to ``base`` (default: the current folder), as the
-    run recorded them as given on its command line.
-    """
-    root = Path(data["inputs"][int(entry.get("root", 0))])
-    if base is not None and not root.is_absolute():
-        root = base / root
+
+def recorded_max_pixels(data: Mapping[str, Any]) -> int:
+    """The run's --max-pixels, used again when re-reading its pictures."""
+    return int((data.get("settings") or {}).get("max_pixels") or RedactConfig().max_pixels)
+
+
+def input_path(data: Mapping[str, Any], entry: Mapping[str, Any], base: Path | None = None) -> Path:
+    """Where a file entry's input is: its root (a file, or a folder plus ``input``)."""
+    root = input_root(data["inputs"][int(entry.get("root", 0))], base)
     if root.is_dir():
         return root / str(entry["input"])
     return root
@@ -460,7 +467,7 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
         return
     from redact.io.image import read_image
 
-    max_px = int((data.get("settings") or {}).get("max_pixels") or 200_000_000)
+    max_px = recorded_max_pixels(data)
     out = read_image(out_path, max_px).bgr
     records = list(entry.get("regions", []))
     result.frames_checked += 1

@@ -11,7 +11,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,7 +63,7 @@ class LoadedImage:
         return int(self.bgr.shape[0])
 
 
-def _open(path: Path, max_pixels: int) -> Image.Image:
+def _open(path: Path | BinaryIO, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse oversized or multi-frame pictures before decoding."""
     with warnings.catch_warnings():
         # Our own --max-pixels limit replaces Pillow's bomb check.
@@ -110,8 +110,8 @@ def probe_image(path: Path, max_pixels: int) -> tuple[str, int, int]:
         return str(im.format), int(im.width), int(im.height)
 
 
-def read_image(path: Path, max_pixels: int) -> LoadedImage:
-    """Decode a still upright into BGR uint8.
+def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
+    """Decode a still (a file, or its bytes already read) upright into BGR uint8.
 
     Raises:
         MediaError: unreadable, truncated, oversized, multi-frame or unsupported.
