@@ -57,6 +57,7 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
                     vs.codec_context.time_base = vin.time_base
                     aout = out.add_stream_from_template(ain) if ain is not None else None
                     step = round(1 / (vin.average_rate * vin.time_base))
+                    tb = vin.time_base  # PyAV 19 refuses stream attributes once the file is closed
                 last = offset
                 for packet in src.demux([s for s in (vin, ain) if s is not None]):
                     if packet.stream.type == "audio":
@@ -75,7 +76,7 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
                         last = max(last, ticks)
                         n += 1
             first = False
-            if float((last + step) * vin.time_base) >= seconds:
+            if float((last + step) * tb) >= seconds:
                 break
             offset = last + step
         out.mux(vs.encode(None))

@@ -78,16 +78,19 @@ class RedactConfig:
         1, "Run any detection on every K-th video frame only; the tracker predicts in between.", min=1, max=30
     )
     keyframe_seconds: float = _opt(
-        0.0,
-        "Video: 0 (default) runs the --quality detectors in full on every frame. A positive value "
-        "runs them only on keyframes that far apart, with a fast single-scale pass between and new "
-        "tracks redacted back to the previous keyframe: about 4x faster, but small objects seen only "
-        "between keyframes can be missed. Shortened at high resolution to bound memory.",
+        1.0,
+        "Video: run the --quality detectors on the whole frame every S seconds (keyframes) and, "
+        "between, at full resolution only around tracked objects and near-threshold candidates, "
+        "with a fast whole-frame pass every other frame; new tracks are redacted back to the previous "
+        "keyframe. 0 runs the full detectors on every frame (slowest). Shortened at high resolution "
+        "to bound memory.",
         min=0.0,
         max=10.0,
     )
     glance: bool = _opt(
-        True, "Video: run the fast single-scale pass on frames between keyframes (off: only the tracker)."
+        True,
+        "Video: the fast whole-frame pass between keyframes, for objects that come and go between "
+        "two of them (off: only the close looks around tracks and candidates).",
     )
     track_gap: float = _opt(
         0.5, "Seconds a video track is carried through frames where it is not detected.", min=0.0, max=10.0

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,9 @@ from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
 from redact.render import Style, get_style
 from redact.types import Detections
+
+if TYPE_CHECKING:
+    from redact.detect.tiling import Tile
 
 log = logging.getLogger("redact")
 
@@ -162,7 +165,11 @@ class DetectorLike(Protocol):
     models: list[Any]
     thresholds: dict[str, float]
 
-    def detect(self, image: NDArray[np.uint8]) -> Detections: ...
+    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections: ...
+
+    def look(
+        self, image: NDArray[np.uint8], *, ratio: float, rois: Sequence[Tile] | None = None
+    ) -> tuple[Detections, Detections]: ...
 
 
 def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: bool = False) -> DetectorLike:

@@ -50,14 +50,23 @@ class Tracker(Protocol):
     lookahead: int
 
     def update(
-        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None
+        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
+        weak: Detections | None = None,
     ) -> Detections:
         """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run.
+
+        ``weak``: candidates under the threshold that may continue a track (and are then
+        returned as its observation) but never start one.
 
         ``reach``: frames before ``index`` that tracks born here are redacted back to (at least
         the tracker's own pad, at most its look-ahead); a caller that only looked closely some
         frames ago (video keyframes) passes the distance to that look.
         """
+        ...
+
+    def active(self, index: int, pts: float) -> Detections:
+        """Where every live track probably is at frame ``index`` (predicted, grown boxes);
+        changes nothing. Video uses it to look closely where objects are expected."""
         ...
 
     def backfill(self, index: int, pts: float) -> Detections:
@@ -90,6 +99,12 @@ def _blind_growth(box: NDArray[np.float64], frames: int) -> float:
     if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
         return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
     return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
+
+
+def grow_blind(box: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
+    """``box`` grown as far as an object seen there could have moved in ``frames`` frames
+    while its direction is unknown."""
+    return _grow(box, _blind_growth(box, frames))
 
 
 def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
@@ -184,13 +199,15 @@ class IouTracker:
         self._next_id = 0
 
     def update(
-        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None
+        self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
+        weak: Detections | None = None,
     ) -> Detections:
         back = min(self.lookahead, max(self.pad, reach or 0))
         self._expire(index, pts)
         if detections is None:
             return self._predicted(self._tracks, index, pts)
-        dets = detections
+        dets = Detections.concat([detections, weak]) if weak is not None and len(weak) else detections
+        strong = np.arange(len(dets)) < len(detections)
         boxes = dets.xyxy.astype(np.float64)
         track_of = np.full(len(dets), -1, np.int64)
         matched: set[int] = set()
@@ -209,7 +226,8 @@ class IouTracker:
             (centres[None, :, 0] >= search[:, None, 0]) & (centres[None, :, 0] <= search[:, None, 2])
             & (centres[None, :, 1] >= search[:, None, 1]) & (centres[None, :, 1] <= search[:, None, 3])
         )
-        score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01, -1.0)
+        # Detections over the threshold are matched first; weak ones only continue tracks left over.
+        score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01 + strong[None, :] * 2.0, -1.0)
         while score.size and score.max() >= 0:
             ti, di = np.unravel_index(int(np.argmax(score)), score.shape)
             track = self._tracks[int(ti)]
@@ -223,7 +241,7 @@ class IouTracker:
             matched.add(int(ti))
             score[ti, :] = -1.0
             score[:, di] = -1.0
-        for di in np.flatnonzero(track_of < 0):
+        for di in np.flatnonzero((track_of < 0) & strong):
             t = _Track(
                 id=self._next_id, label=str(dets.label[di]), box=boxes[di], score=float(dets.score[di]),
                 first_index=index, first_pts=pts, first_box=boxes[di], last_index=index, last_pts=pts,
@@ -236,8 +254,12 @@ class IouTracker:
                 self._born.append(t)
             track_of[di] = t.id
         unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
-        observed = dets.replace(track_id=track_of)
+        observed = dets.replace(track_id=track_of)[strong | (track_of >= 0)]
         return Detections.concat([observed, self._predicted(unseen, index, pts)])
+
+    def active(self, index: int, pts: float) -> Detections:
+        live = [t for t in self._tracks if self._alive(t, index, pts)]
+        return self._predicted(live, index, pts)
 
     def backfill(self, index: int, pts: float) -> Detections:
         self._born = [t for t in self._born if t.first_index > index]
@@ -253,7 +275,13 @@ class IouTracker:
             ahead = t.first_index - index
             if ahead > t.reach:
                 continue
-            grow = _blind_growth(t.first_box, ahead)
+            # Once the track has moved on, its direction is known: its path back is covered
+            # with the ordinary growth, not the blind one (which would paint up to 11x boxes
+            # over every frame back to the previous video keyframe).
+            if len(t.history) >= 2:
+                grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
+            else:
+                grow = _blind_growth(t.first_box, ahead)
             still = _grow(t.first_box, grow)
             shift = t.velocity * (pts - t.first_pts)
             moved = _grow(t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]]), grow)
@@ -267,10 +295,10 @@ class IouTracker:
         return Detections.from_arrays(np.array(boxes), scores, labels, Source.TRACKER.value, ids)
 
     def _expire(self, index: int, pts: float) -> None:
-        self._tracks = [
-            t for t in self._tracks
-            if pts - t.last_pts <= self.gap + 1e-9 or index - t.last_index <= self.min_carry
-        ]
+        self._tracks = [t for t in self._tracks if self._alive(t, index, pts)]
+
+    def _alive(self, t: _Track, index: int, pts: float) -> bool:
+        return pts - t.last_pts <= self.gap + 1e-9 or index - t.last_index <= self.min_carry
 
     def _predicted(self, tracks: list[_Track], index: int, pts: float) -> Detections:
         if not tracks:

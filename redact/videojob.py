@@ -6,19 +6,26 @@ the video's length::
     reader thread ──► q_in ──► this thread: detect, track, look-ahead ──► q_out ──► writer thread
     (decode, rotate)            (regions, sidecar line, progress)              (render, encode, mux)
 
-Detection follows a :class:`Schedule`: the configured detector set (``--quality``) runs in
-full on *keyframes* (every ``keyframe_seconds``, and on the last frame), a cheap single-scale
-*glance* on the frames between, and the tracker carries boxes through both. A track born at
-frame ``t`` is redacted back to the previous keyframe (the last time the full detectors looked
-and did not see it), so the look-ahead holds at least a keyframe interval of frames back,
-two when memory allows (then the track's motion is known when its first frames are
-backfilled). Held frames dominate memory at 4K, so the look-ahead is capped in bytes
-(:data:`LOOKAHEAD_BYTES`) and the keyframe interval shrinks to fit.
+Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs in
+full on *keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and,
+on the frames between, looks closely (full resolution, every pass of the set) only at
+windows around what it expects: every live track where it is predicted, and every *suspect*
+of the last keyframe (a candidate scoring from half the threshold up to it, so an object
+near the threshold gets the chances full detection would give it). A cheap single-scale
+*glance* on the whole frame, every other frame between keyframes, finds large newcomers.
+When the windows cover most of the frame, the frame gets a full pass instead; with
+``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about
+what the windows cost), every frame does. A track born at frame ``t`` is redacted back to
+the previous keyframe (the last time the full detectors looked and did not see it), so the
+look-ahead holds at least a keyframe interval of frames back, two when memory allows (then
+the track's motion is known when its first frames are backfilled). The look-ahead is capped
+in bytes (:data:`LOOKAHEAD_BYTES`, frames held as I420) and the keyframe interval shrinks to
+fit at high resolution.
 
-An object small enough to be missed by the glance (under about 10-15 px at 640 px, i.e. faces
-under ~40 px and plates under ~60 px wide in 1080p) that is visible only between two keyframes
-is not found: that is the recall this schedule trades for speed (``--keyframe-seconds 0``
-turns it off).
+With keyframes, an object too small for the glance (under about 10-15 px at 640 px, i.e.
+faces under ~40 px and plates under ~60 px wide in 1080p) that is not even a suspect on a
+keyframe and shows up only between two keyframes is not found: that is the recall the
+schedule trades for speed (``bench/schedule.py`` measures it against full detection).
 
 The output is written to a temp file that only replaces the final path once every frame was
 encoded and the result was checked (frame count); on any error it is removed.
@@ -39,7 +46,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
 from redact import regions as region_mod
+from redact.detect import MERGE_CONTAIN, MERGE_IOU
+from redact.detect.merge import merge_detections
+from redact.detect.tiling import Tile, windows_around
 from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.io.atomic import atomic_path
@@ -53,7 +67,8 @@ from redact.io.video import (
     count_video_packets,
 )
 from redact.manifest import empty_counts
-from redact.track import make_tracker
+from redact.memory import return_large_blocks
+from redact.track import grow_blind, make_tracker
 from redact.types import Detections, Frame, Regions
 
 if TYPE_CHECKING:
@@ -64,10 +79,28 @@ log = logging.getLogger("redact")
 
 QUEUE_FRAMES = 4  # decoded/rendered frames in flight per queue at most
 QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of BGR pictures per queue (4K: 2 frames)
-LOOKAHEAD_BYTES = 320 * 2**20  # BGR frames held back for backfill, at most (4K: 12 frames)
+LOOKAHEAD_BYTES = 128 * 2**20  # frames held back for backfill, at most (I420: 1080p 41, 4K 10 frames)
+# Between keyframes the full detectors look closely at windows around live tracks and
+# *suspects*: candidates of the last keyframe scoring from SUSPECT_RATIO times the threshold
+# up to it (an object near the threshold gets a second chance on every frame, as it would
+# with full detection on every frame). Each window is the box grown by FOCUS_MARGIN of its
+# longer side (at least FOCUS_MIN_MARGIN px) on every side; when the windows cover more than
+# FOCUS_MAX_AREA of the frame, the frame gets a full pass instead.
+SUSPECT_RATIO = 0.5
+MAX_SUSPECTS = 16
+FOCUS_MARGIN = 0.5
+FOCUS_MIN_MARGIN = 32
+FOCUS_MAX_AREA = 0.5
 FALLBACK_FPS = 25  # for the keyframe interval when a stream declares no rate
 FULL = "full"
 GLANCE = "glance"
+FOCUS = "focus"
+NONE = "none"
+LOOKS = (FULL, GLANCE, FOCUS, NONE)  # how a frame was looked at (sidecar "look")
+# The glance runs on every GLANCE_EVERY-th frame between keyframes, the close looks on every
+# frame: a large newcomer found a frame late is still redacted from the previous keyframe on
+# (backfill), so the glance only has to catch objects that come and go between two keyframes.
+GLANCE_EVERY = 2
 _POLL = 0.1  # seconds between checks of the stop flag while blocked on a queue
 _END = object()
 
@@ -132,7 +165,8 @@ class Schedule:
         keyframe: frames between full passes (>= 1); frame ``i`` is a keyframe when
             ``i % keyframe == 0``. A multiple of ``every``.
         every: only frames with ``i % every == 0`` get any detection (``--detect-every``).
-        glance: whether frames between keyframes get the glance.
+        glance: whether frames between keyframes get the glance (on every
+            :data:`GLANCE_EVERY`-th of them); the others get close looks only.
         lookahead: frames held back before rendering (the tracker's look-ahead).
     """
 
@@ -142,16 +176,61 @@ class Schedule:
     lookahead: int
 
     def kind(self, index: int, last: bool = False) -> str | None:
-        """``FULL``, ``GLANCE`` or ``None`` (tracker only) for frame ``index``.
+        """``FULL``, ``GLANCE`` (glance and close looks), ``FOCUS`` (close looks) or ``None``
+        (tracker only) for frame ``index``.
 
         The last frame is always a keyframe, so nothing after the final keyframe goes unseen
         by the full detectors.
         """
         if index % self.keyframe == 0 or last:
             return FULL
-        if self.glance and index % self.every == 0:
+        if index % self.every:
+            return None
+        if self.glance and ((index % self.keyframe) // self.every) % GLANCE_EVERY == 1:
             return GLANCE
-        return None
+        return FOCUS
+
+
+def _centres_inside(xyxy: NDArray[np.floating], regions: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Which boxes have their centre inside at least one of ``regions`` (both xyxy)."""
+    if not len(xyxy) or not len(regions):
+        return np.zeros(len(xyxy), bool)
+    cx = (xyxy[:, 0] + xyxy[:, 2])[:, None] / 2
+    cy = (xyxy[:, 1] + xyxy[:, 3])[:, None] / 2
+    r = regions[None]
+    inside = (cx >= r[..., 0]) & (cx <= r[..., 2]) & (cy >= r[..., 1]) & (cy <= r[..., 3])
+    return np.asarray(inside.any(axis=1))
+
+
+def held_bytes(width: int, height: int) -> int:
+    """Bytes one frame takes in the look-ahead (:class:`_Held`)."""
+    return max(1, width * height * 3 // 2 if width % 2 == 0 and height % 2 == 0 else width * height * 3)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A frame waiting in the look-ahead, its picture packed as I420 (half the bytes of BGR)
+    when both sides are even. Unpacking gives the picture back to within a level or two,
+    before it is redacted and encoded (as 4:2:0, where the encoder would subsample anyway).
+    """
+
+    index: int
+    pts: float
+    ticks: int
+    data: NDArray[np.uint8]
+    packed: bool
+
+    @classmethod
+    def pack(cls, decoded: DecodedFrame) -> _Held:
+        f = decoded.frame
+        h, w = f.image.shape[:2]
+        if w % 2 or h % 2:
+            return cls(f.index, f.pts, decoded.ticks, f.image, False)
+        return cls(f.index, f.pts, decoded.ticks, cv2.cvtColor(f.image, cv2.COLOR_BGR2YUV_I420), True)
+
+    def unpack(self) -> DecodedFrame:
+        image = cv2.cvtColor(self.data, cv2.COLOR_YUV2BGR_I420) if self.packed else self.data
+        return DecodedFrame(Frame(self.index, self.pts, image), self.ticks)
 
 
 def plan_schedule(
@@ -160,13 +239,13 @@ def plan_schedule(
     """The schedule for a video of ``width`` x ``height`` pixels at ``fps`` frames per second.
 
     The keyframe interval is ``keyframe_seconds`` of frames rounded up to a multiple of
-    ``every``, shortened so that one interval of BGR frames fits :data:`LOOKAHEAD_BYTES`; the
+    ``every``, shortened so that one interval of held frames fits :data:`LOOKAHEAD_BYTES`; the
     look-ahead is two intervals when they fit, one otherwise, and never less than ``pad``.
     """
     rate = float(fps) if fps else FALLBACK_FPS
     k = max(1, round(keyframe_seconds * rate)) if keyframe_seconds > 0 else 1
     k = math.ceil(k / every) * every
-    cap = max(1, LOOKAHEAD_BYTES // max(1, width * height * 3))
+    cap = max(1, LOOKAHEAD_BYTES // held_bytes(width, height))
     if k > cap:
         k = max(every, cap // every * every)
         log.debug("keyframe interval shortened to %d frames to hold %dx%d frames within %d MiB",
@@ -188,6 +267,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     cfg = worker.config
     if worker.frames_dir is None:
         raise RedactError("video needs a frames folder for its sidecar; run it through redact_path")
+    return_large_blocks()  # long runs of full-size pictures on several threads: see redact.memory
     input_sha = sha256_file(job.src)
     settings, codec_warning = EncoderSettings(cfg.codec, cfg.crf, cfg.preset).for_container(job.dst.suffix)
     warnings: list[str] = [codec_warning] if codec_warning else []
@@ -231,6 +311,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
             "container": job.dst.suffix.lower().lstrip("."),
         },
         "tracks": run.track_summary(),
+        "looks": run.looks,
         "removed": run.removed,
         "frames": {"file": sidecar_rel, "sha256": sha256_file(sidecar), "count": frame_count},
     }
@@ -247,17 +328,24 @@ class _Run:
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
         self.on_frames = on_frames
         w, h = reader.coded_size
+        # On a GPU a full pass costs about what the close looks cost there (and their changing
+        # window sizes cost more: see redact.detect.session), so every frame gets one.
+        keyframe_seconds = 0.0 if getattr(worker.detectors, "accelerated", False) else cfg.keyframe_seconds
         self.schedule = plan_schedule(
-            keyframe_seconds=cfg.keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
+            keyframe_seconds=keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
             fps=reader.rate, width=w, height=h,
         )
-        # Tracks are carried to the next keyframe at least, where the full detectors look again.
+        # Live tracks get a close look on every detection frame between keyframes, so they are
+        # carried for --track-gap as with full detection, not to the next keyframe regardless.
         self.tracker = make_tracker(
-            gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.keyframe,
+            gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.every,
             lookahead=self.schedule.lookahead,
         )
         self.pad = self.tracker.lookahead
         self.last_full = 0  # index of the latest frame the full detectors ran on
+        self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
+        self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
+        self.suspects_at = 0
         self.frames = 0
         self.first_pts = 0.0
         self.last_pts = 0.0
@@ -342,7 +430,7 @@ class _Run:
         return item
 
     def _detect_loop(self, item: Any, reader: _Stage, writer: _Stage, side: Any) -> None:
-        held: collections.deque[tuple[DecodedFrame, Detections]] = collections.deque()
+        held: collections.deque[tuple[_Held, Detections, str]] = collections.deque()
         total = self.reader.declared_frames
         current = self._next_frame(item, reader)
         while isinstance(current, DecodedFrame):
@@ -351,7 +439,9 @@ class _Run:
             # One frame of peeking tells whether this is the last frame (a keyframe, always).
             upcoming = self._next_frame(_get(self.q_in, self.stop, reader), reader)
             f = current.frame
-            held.append((current, self._track(f, last=not isinstance(upcoming, DecodedFrame))))
+            dets, look = self._track(f, last=not isinstance(upcoming, DecodedFrame))
+            self.looks[look] += 1
+            held.append((_Held.pack(current), dets, look))
             if len(held) > self.pad:
                 self._emit(*held.popleft(), side)
             if self.on_frames:
@@ -362,18 +452,51 @@ class _Run:
         while held:
             self._emit(*held.popleft(), side)
 
-    def _track(self, f: Frame, *, last: bool) -> Detections:
-        """Detect on frame ``f`` as the schedule says and update the tracker."""
+    def _track(self, f: Frame, *, last: bool) -> tuple[Detections, str]:
+        """Detect on frame ``f`` as the schedule says and update the tracker; returns the
+        tracker's boxes and how the frame was looked at (``FULL``, ``GLANCE``, ``FOCUS`` or
+        ``NONE``)."""
         kind = self.schedule.kind(f.index, last)
         if kind is None:
-            return self.tracker.update(f.index, f.pts, None)
-        detectors = self.worker.detectors if kind == FULL else self.worker.glance
-        dets = detectors.detect(f.image)
+            return self.tracker.update(f.index, f.pts, None), NONE
+        full = self.worker.detectors
+        if kind in (GLANCE, FOCUS):
+            expected = self.tracker.active(f.index, f.pts)
+            rois = self._focus(f, expected)
+            h, w = f.image.shape[:2]
+            if sum(t.width * t.height for t in rois) <= FOCUS_MAX_AREA * w * h:
+                strong, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
+                found = [strong]
+                if kind == GLANCE:
+                    found.append(self.worker.glance.detect(f.image))
+                dets = merge_detections(Detections.concat(found), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+                # A live track may be continued by weaker evidence where it is expected (full
+                # detection on every frame would likely have seen it at full score), never started.
+                weak = weak[_centres_inside(weak.xyxy, expected.xyxy)]
+                out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
+                return out, kind
+            kind = FULL  # so much to look at closely that a full pass costs about the same
+        if self.schedule.keyframe > self.schedule.every:
+            dets, suspects = full.look(f.image, ratio=SUSPECT_RATIO)
+            order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
+            self.suspects, self.suspects_at = suspects[order], f.index
+        else:
+            dets = full.detect(f.image)
         # New tracks are covered back to the last frame the full detectors saw without them.
         out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full)
-        if kind == FULL:
-            self.last_full = f.index
-        return out
+        self.last_full = f.index
+        return out, FULL
+
+    def _focus(self, f: Frame, expected: Detections) -> list[Tile]:
+        """Windows the full detectors look at between keyframes: around every live track
+        (``expected``: where it is predicted) and every suspect of the last keyframe (grown
+        as far as it could have moved since)."""
+        h, w = f.image.shape[:2]
+        boxes: list[NDArray[np.float64]] = [expected.xyxy.astype(np.float64)]
+        since = f.index - self.suspects_at
+        for box in self.suspects.xyxy.astype(np.float64):
+            boxes.append(grow_blind(box, since)[None])
+        return windows_around(np.concatenate(boxes), w, h, margin=FOCUS_MARGIN, min_margin=FOCUS_MIN_MARGIN)
 
     def _on_decode_error(self, exc: DecodeError) -> None:
         if self.worker.config.truncated_video != "cut" or exc.frames == 0:
@@ -383,7 +506,8 @@ class _Run:
         self.warnings.append(msg)
         self.cut = True
 
-    def _emit(self, decoded: DecodedFrame, dets: Detections, side: Any) -> None:
+    def _emit(self, held: _Held, dets: Detections, look: str, side: Any) -> None:
+        decoded = held.unpack()
         f = decoded.frame
         dets = Detections.concat([dets, self.tracker.backfill(f.index, f.pts)])
         h, w = f.image.shape[:2]
@@ -393,7 +517,7 @@ class _Run:
         self.warnings.extend(edits.warnings)
         regs: Regions = region_mod.build(edits.dets, w, h, padding=cfg.padding, face_shape=cfg.shape)
         records = edits.annotate(regs.to_records())
-        side.write(json.dumps({"frame": f.index, "pts": round(f.pts, 6), "regions": records}) + "\n")
+        side.write(json.dumps({"frame": f.index, "pts": round(f.pts, 6), "look": look, "regions": records}) + "\n")
         for rec in records:
             self.counts[str(rec["label"])] += 1
             self._count_track(rec, f.index)

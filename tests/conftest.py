@@ -33,11 +33,16 @@ class MarkerDetectors:
         self.calls = 0
         self.skip = skip or set()
 
-    def detect(self, image: np.ndarray) -> Detections:
+    def detect(self, image: np.ndarray, *, rois=None) -> Detections:
         call = self.calls
         self.calls += 1
         if call in self.skip:
             return Detections.empty()
+        if rois is not None:  # blind outside the windows
+            seen = np.zeros_like(image)
+            for t in rois:
+                seen[t.y0 : t.y1, t.x0 : t.x1] = image[t.y0 : t.y1, t.x0 : t.x1]
+            image = seen
         parts = []
         for label, color in (("face", FACE_BGR), ("plate", PLATE_BGR)):
             lo = np.array(color, np.int16) - 40
@@ -50,6 +55,9 @@ class MarkerDetectors:
             if boxes:
                 parts.append(Detections.from_arrays(boxes, [0.9] * len(boxes), label))
         return Detections.concat(parts)
+
+    def look(self, image: np.ndarray, *, ratio: float, rois=None) -> tuple[Detections, Detections]:
+        return self.detect(image, rois=rois), Detections.empty()
 
 
 def scene(

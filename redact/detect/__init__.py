@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
-from redact.detect.merge import merge_detections
+from redact.detect.merge import intersection_matrix, merge_detections
 from redact.detect.retinaface import RetinaFace
-from redact.detect.tiling import Pass
+from redact.detect.tiling import Pass, Tile
 from redact.detect.yolo_plate import YoloPlate
 from redact.errors import ConfigError
 from redact.types import LABELS, Detections, Label
@@ -164,18 +164,52 @@ class DetectorSet:
     thresholds: dict[str, float]
     quality: str
 
-    def candidates(self, image: NDArray[np.uint8]) -> Detections:
-        """Every detector's boxes before merging (xyxy source pixels, above each threshold)."""
-        _check_image(image)
-        return Detections.concat(d.detect(image) for d in self.detectors)
+    @property
+    def accelerated(self) -> bool:
+        """Whether any detector runs on a GPU (opens the sessions)."""
+        return any(getattr(d, "accelerated", False) for d in self.detectors)
 
-    def detect(self, image: NDArray[np.uint8]) -> Detections:
+    def candidates(
+        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
+    ) -> Detections:
+        """Every detector's boxes before merging (xyxy source pixels), scoring at least
+        ``ratio`` times each detector's threshold, inside ``rois`` when given."""
+        _check_image(image)
+        if rois is not None and not rois:
+            return Detections.empty()
+        return Detections.concat(
+            d.detect(image, rois=rois, floor=d.threshold * ratio if ratio < 1.0 else None) for d in self.detectors
+        )
+
+    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         """Faces and plates in a BGR uint8 picture (H, W, 3).
+
+        Args:
+            image: the whole picture.
+            rois: look only in these windows (source pixels), each at the scales a
+                whole-picture run would use; ``None`` looks everywhere.
 
         Returns:
             Merged detections (per-label fusion), xyxy source pixels, ``source="detector"``.
         """
-        return merge_detections(self.candidates(image), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        return merge_detections(self.candidates(image, rois=rois), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+
+    def look(
+        self, image: NDArray[np.uint8], *, ratio: float, rois: Sequence[Tile] | None = None
+    ) -> tuple[Detections, Detections]:
+        """:meth:`detect` plus the *suspects*: merged candidates scoring from ``ratio`` times
+        the threshold up to it, which overlap no detection (for video, where later frames
+        get a closer look at them, and a track may be continued by weaker evidence)."""
+        cands = self.candidates(image, rois=rois, ratio=ratio)
+        least = np.array([self.thresholds.get(str(lbl), 0.0) for lbl in cands.label], np.float32)
+        strong = cands.score >= least
+        dets = merge_detections(cands[strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        weak = merge_detections(cands[~strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        if len(weak) and len(dets):
+            area = np.maximum((weak.xyxy[:, 2] - weak.xyxy[:, 0]) * (weak.xyxy[:, 3] - weak.xyxy[:, 1]), 1e-6)
+            covered = intersection_matrix(weak.xyxy, dets.xyxy).max(axis=1) / area >= MERGE_CONTAIN
+            weak = weak[~covered]
+        return dets, weak
 
 
 def _check_image(image: NDArray[np.uint8]) -> None:

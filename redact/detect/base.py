@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -11,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect.tiling import Tile
 from redact.errors import ModelError
 from redact.hashing import sha256_file
 from redact.types import Detections
@@ -21,13 +23,17 @@ class Detector(Protocol):
     """Finds objects of one label in a picture.
 
     ``detect`` takes a BGR uint8 image (H, W, 3) and returns every candidate at or
-    above ``threshold`` in source-image pixels (xyxy).
+    above ``threshold`` (or ``floor``, when lower) in source-image pixels (xyxy), looking
+    only inside ``rois`` (source-pixel windows) when given.
     """
 
     name: str
     label: str
+    threshold: float
 
-    def detect(self, image: NDArray[np.uint8]) -> Detections: ...
+    def detect(
+        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, floor: float | None = None
+    ) -> Detections: ...
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
-from redact.detect.session import OnnxRunner
-from redact.detect.tiling import Pass, decode_threshold, expand_boxes, run_passes
+from redact.detect.session import CPU, OnnxRunner
+from redact.detect.tiling import Pass, Tile, decode_threshold, expand_boxes, run_passes
 from redact.types import Detections, Source
 
 
@@ -50,11 +50,28 @@ class PassDetector:
         self.nms_iou = nms_iou
         self._runner = OnnxRunner(model, threads=threads)
 
+    @property
+    def accelerated(self) -> bool:
+        """Whether the network runs on a GPU (opens its session)."""
+        return self._runner.provider != CPU
+
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         raise NotImplementedError
 
-    def detect(self, image: NDArray[np.uint8]) -> Detections:
-        """Boxes in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes."""
-        xyxy, score = run_passes(self.infer, image, self.passes, self.threshold)
+    def detect(
+        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, floor: float | None = None
+    ) -> Detections:
+        """Boxes in a BGR uint8 picture (H, W, 3); xyxy source pixels, unmerged across passes.
+
+        Args:
+            image: the whole picture.
+            rois: look only in these windows (source pixels; each pass at the scale it
+                uses on the whole picture); ``None`` looks everywhere.
+            floor: return boxes scoring at least this instead of ``threshold`` (lower, to
+                see the candidates just under it).
+        """
+        least = self.threshold if floor is None else min(floor, self.threshold)
+        self._decode_threshold = decode_threshold(least, self.passes)
+        xyxy, score = run_passes(self.infer, image, self.passes, least, rois)
         xyxy = expand_boxes(xyxy, self.expand, image.shape[1], image.shape[0])
         return Detections.from_arrays(xyxy, score, self.label, Source.DETECTOR.value)

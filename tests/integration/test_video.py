@@ -103,7 +103,8 @@ def test_rotation_is_kept_and_detection_runs_upright(tmp_path: Path) -> None:
 )
 def test_missed_frames_are_covered_by_the_tracker(tmp_path: Path, skip: set[int], note: str) -> None:
     make_clip(tmp_path / "in" / "gap.mp4", frames=16)
-    result = run(tmp_path / "in", tmp_path / "out", MarkerDetectors(skip=skip))
+    # Full detection on every frame, so call i is frame i.
+    result = run(tmp_path / "in", tmp_path / "out", MarkerDetectors(skip=skip), keyframe_seconds=0)
     entry = result.files[0]
     images = probe(tmp_path / "out" / "gap.mp4")["images"]
     for i, img in enumerate(images):
@@ -190,10 +191,10 @@ def test_detector_crash_stops_threads_and_removes_partial_output(
     make_clip(tmp_path / "in" / "d.mp4", frames=20)
 
     class Crashing(MarkerDetectors):
-        def detect(self, image):  # type: ignore[no-untyped-def]
+        def detect(self, image, *, rois=None):  # type: ignore[no-untyped-def]
             if self.calls == 5:
                 raise RuntimeError("model blew up")
-            return super().detect(image)
+            return super().detect(image, rois=rois)
 
     caplog._expect_errors = True  # type: ignore[attr-defined]  # the crash is logged with its traceback
     result = run(tmp_path / "in", tmp_path / "out", Crashing())

@@ -21,9 +21,10 @@ class Recording(MarkerDetectors):
         self.blind = blind
         self.seen: list[np.ndarray] = []
 
-    def detect(self, image: np.ndarray) -> Detections:
-        self.seen.append(image)
-        found = super().detect(image)
+    def detect(self, image: np.ndarray, *, rois=None) -> Detections:
+        if rois is None:
+            self.seen.append(image)
+        found = super().detect(image, rois=rois)
         return Detections.empty() if self.blind else found
 
 
@@ -33,24 +34,26 @@ def covered(image: np.ndarray, box: Box) -> bool:
 
 
 def test_full_pass_on_keyframes_and_last_frame_glance_between(tmp_path: Path) -> None:
-    make_clip(tmp_path / "in" / "s.mp4", frames=18, fps=25)
+    make_clip(tmp_path / "in" / "s.mp4", frames=18, fps=25, size=(480, 360))  # windows: a small part
     full, glance = Recording(), Recording()
     cfg = RedactConfig(keyframe_seconds=0.2)  # 5 frames at 25 fps
     result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
     assert result.exit_code == 0, result.files
-    assert full.calls == 5  # frames 0, 5, 10, 15 and the last, 17
-    assert glance.calls == 18 - 5
+    assert len(full.seen) == 5  # whole-frame passes on frames 0, 5, 10, 15 and the last, 17
+    assert glance.calls == 7  # every other frame between: 1, 3, 6, 8, 11, 13, 16
+    assert full.calls == 18  # and close looks around the tracks on the 13 frames between
     images = probe(tmp_path / "in" / "s.mp4")["images"]
     firsts = [int(np.argmin([np.abs(im.astype(int) - s.astype(int)).mean() for im in images])) for s in full.seen]
     assert firsts == [0, 5, 10, 15, 17]
 
 
 def test_glance_off_and_detect_every(tmp_path: Path) -> None:
-    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25)
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
     full, glance = Recording(), Recording()
     cfg = RedactConfig(keyframe_seconds=0.2, detect_every=2, glance=False)  # keyframes every 6
     redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
-    assert (full.calls, glance.calls) == (3, 0)  # 0, 6 and the last, 11
+    assert (len(full.seen), glance.calls) == (3, 0)  # whole frames: 0, 6 and the last, 11
+    assert full.calls == 3 + 4  # close looks on the even frames between: 2, 4, 8, 10
 
 
 def _late(start: int):  # type: ignore[no-untyped-def]
@@ -92,3 +95,112 @@ def test_fast_object_seen_only_on_keyframes_is_covered_between(tmp_path: Path) -
         faces, plates = fast(i)
         assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
     assert [t["label"] for t in result.files[0]["tracks"]] == ["face", "plate"]
+
+
+def _sources(result, frame: int) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(label, source) of every region the frames sidecar lists for ``frame``."""
+    import json
+
+    entry = result.files[0]
+    side = Path(result.manifest_path).parent / entry["frames"]["file"]
+    for line in side.read_text().splitlines():
+        rec = json.loads(line)
+        if rec["frame"] == frame:
+            return {(r["label"], r["source"]) for r in rec["regions"]}
+    raise AssertionError(f"frame {frame} not in the sidecar")
+
+
+def test_tracks_are_looked_at_closely_between_keyframes(tmp_path: Path) -> None:
+    """The glance is blind, yet every frame's boxes come from the detectors: the full set
+    looks at windows around the live tracks."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    full, glance = Recording(), Recording(blind=True)
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full,
+                         glance=glance)
+    assert result.exit_code == 0, result.files
+    for i in range(12):
+        assert {("face", "detector"), ("plate", "detector")} <= _sources(result, i), i
+
+
+class Shy(MarkerDetectors):
+    """Sees the markers only when looking closely: a whole-frame look reports them as
+    suspects (under the threshold), a look at windows finds them."""
+
+    def detect(self, image: np.ndarray, *, rois=None) -> Detections:
+        return Detections.empty() if rois is None else super().detect(image, rois=rois)
+
+    def look(self, image: np.ndarray, *, ratio: float, rois=None) -> tuple[Detections, Detections]:
+        if rois is not None:
+            return super().detect(image, rois=rois), Detections.empty()
+        return Detections.empty(), super().detect(image)
+
+
+def test_keyframe_suspects_get_a_close_look_and_are_covered(tmp_path: Path) -> None:
+    """Objects under the threshold on every keyframe are found by the close looks between
+    and redacted on every frame, the keyframes included (backfill and tracking)."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    glance = Recording(blind=True)
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, track_pad=0),
+                         detectors=Shy(), glance=glance)
+    assert result.exit_code == 0, result.files
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    for i, img in enumerate(images):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+    assert ("face", "detector") in _sources(result, 1)
+
+
+def test_windows_covering_most_of_the_frame_get_a_full_pass(tmp_path: Path) -> None:
+    """On a small frame the windows around two objects cover most of it: whole-frame passes."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=8, fps=25, size=(160, 120))
+    full, glance = Recording(), Recording()
+    redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full, glance=glance)
+    assert len(full.seen) == 8
+
+
+def test_detectors_on_a_gpu_look_at_every_whole_frame(tmp_path: Path) -> None:
+    """A full pass costs about what the close looks cost on a GPU: no keyframe schedule there."""
+
+    class OnGpu(Recording):
+        accelerated = True
+
+    make_clip(tmp_path / "in" / "s.mp4", frames=10, fps=25, size=(480, 360))
+    full, glance = OnGpu(), Recording()
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full,
+                         glance=glance)
+    assert result.exit_code == 0, result.files
+    assert (len(full.seen), glance.calls) == (10, 0)
+    assert result.files[0]["looks"] == {"full": 10, "glance": 0, "focus": 0, "none": 0}
+
+
+def test_looks_are_recorded_per_frame_and_counted(tmp_path: Path) -> None:
+    import json
+
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, detect_every=2),
+                         detectors=Recording(), glance=Recording())
+    entry = result.files[0]
+    side = Path(result.manifest_path).parent / entry["frames"]["file"]
+    looks = [json.loads(line)["look"] for line in side.read_text().splitlines()]
+    # keyframes every 6 frames (a multiple of --detect-every 2) and the last; odd frames: tracker only
+    first = ["full", "none", "glance", "none", "focus", "none"]
+    assert looks == first + ["full", "none", "glance", "none", "focus", "full"]
+    assert entry["looks"] == {"full": 3, "glance": 2, "focus": 2, "none": 5}
+
+
+def test_a_live_track_is_continued_by_weaker_evidence_between_keyframes(tmp_path: Path) -> None:
+    """In the windows around a track, a candidate under the threshold (but over half of it)
+    continues the track; it does not start one where no track is expected."""
+
+    class Faint(MarkerDetectors):
+        def look(self, image: np.ndarray, *, ratio: float, rois=None) -> tuple[Detections, Detections]:
+            if rois is None:
+                return super().look(image, ratio=ratio)
+            return Detections.empty(), self.detect(image, rois=rois)  # seen only under the threshold
+
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, glance=False),
+                         detectors=Faint(), glance=Recording(blind=True))
+    assert result.exit_code == 0, result.files
+    for i in range(12):
+        assert {("face", "detector"), ("plate", "detector")} <= _sources(result, i), i

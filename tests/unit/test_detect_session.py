@@ -19,7 +19,9 @@ def test_cuda_asked_for_only_when_available(monkeypatch: pytest.MonkeyPatch) -> 
 
     both = ["CUDAExecutionProvider", "CPUExecutionProvider"]
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: both)
-    assert session_mod.providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    cuda, cpu = session_mod.providers()
+    assert cuda == ("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})
+    assert cpu == "CPUExecutionProvider"
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     assert session_mod.providers() == ["CPUExecutionProvider"]
 
@@ -34,3 +36,43 @@ def test_unloadable_file_is_model_error(tmp_path) -> None:  # type: ignore[no-un
     bad.write_bytes(b"not an onnx file")
     with pytest.raises(ModelError, match="cannot load"):
         session_mod.create_session(bad)
+
+
+class _FakeSession:
+    made = 0
+
+    def __init__(self, provider: str) -> None:
+        _FakeSession.made += 1
+        self.provider = provider
+        self.shapes: list[tuple[int, ...]] = []
+
+    def get_inputs(self):  # type: ignore[no-untyped-def]
+        class Input:
+            name = "x"
+
+        return [Input()]
+
+    def get_providers(self) -> list[str]:
+        return [self.provider, "CPUExecutionProvider"]
+
+    def run(self, _names, feeds):  # type: ignore[no-untyped-def]
+        self.shapes.append(feeds["x"].shape)
+        return [feeds["x"]]
+
+
+@pytest.mark.parametrize(("provider", "sessions"), [("CPUExecutionProvider", 1), ("CUDAExecutionProvider", 3)])
+def test_gpu_sessions_are_kept_per_input_shape(monkeypatch: pytest.MonkeyPatch, provider: str, sessions: int) -> None:
+    """On a GPU each input shape gets its own session (cuDNN plans are rebuilt whenever a
+    session's shape changes); on the CPU one session serves every shape."""
+    import numpy as np
+
+    _FakeSession.made = 0
+    monkeypatch.setattr(session_mod, "create_session", lambda path, threads=None: _FakeSession(provider))
+    runner = session_mod.OnnxRunner(MODELS["centerface"])
+    shapes = [(1, 3, 64, 64), (1, 3, 32, 64), (1, 3, 64, 64), (1, 3, 96, 32), (1, 3, 32, 64)]
+    for shape in shapes:
+        assert runner.run(np.zeros(shape, np.float32))[0].shape == shape
+    assert _FakeSession.made == sessions
+    monkeypatch.setattr(session_mod, "GPU_SHAPES", 2)
+    runner.run(np.zeros((1, 3, 128, 128), np.float32))  # a fourth shape: the least recently used goes
+    assert len(runner._sessions) == (1 if provider.startswith("CPU") else 2)  # noqa: SLF001

@@ -110,3 +110,25 @@ def test_single_detector_finds_annotated_object(set_name: str, cls: type) -> Non
     cx, cy = b["x"] + b["w"] / 2, b["y"] + b["h"] / 2
     hits = (dets.xyxy[:, 0] <= cx) & (cx <= dets.xyxy[:, 2]) & (dets.xyxy[:, 1] <= cy) & (cy <= dets.xyxy[:, 3])
     assert hits.any(), f"no {det.label} box over the first annotated one in {set_name}"
+
+
+def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> None:
+    """``look`` returns what ``detect`` returns plus near-threshold candidates that overlap no
+    detection; ``detect`` restricted to a window around a detection finds it again."""
+    from redact.detect.tiling import Tile
+
+    image = cv2.imread(str(Path(__file__).resolve().parents[2] / "samples" / "astronaut.jpg"))
+    ds = build_detector_set(quality="fast", threads=1, thresholds={"face": 0.6, "plate": 0.6})
+    dets = ds.detect(image)
+    looked, suspects = ds.look(image, ratio=0.05)
+    np.testing.assert_allclose(looked.xyxy, dets.xyxy, atol=1e-3)
+    assert len(dets) >= 1 and len(suspects) >= 1  # a low floor always finds something
+    assert (suspects.score < 0.6).all() and (suspects.score >= 0.6 * 0.05).all()
+    x0, y0, x1, y1 = (int(v) for v in dets.xyxy[0])
+    window = Tile(max(0, x0 - 64), max(0, y0 - 64), x1 + 64, y1 + 64)
+    again = ds.detect(image, rois=[window])
+    assert len(again) >= 1
+    from redact.detect.merge import iou_matrix
+
+    assert iou_matrix(again.xyxy, dets.xyxy[:1]).max() >= 0.85  # the same face, give or take the context
+    assert len(ds.detect(image, rois=[])) == 0

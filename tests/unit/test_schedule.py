@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from redact.videojob import FULL, GLANCE, LOOKAHEAD_BYTES, Schedule, plan_schedule
+from redact.videojob import FOCUS, FULL, GLANCE, LOOKAHEAD_BYTES, Schedule, held_bytes, plan_schedule
 
 
 @pytest.mark.parametrize(
@@ -15,11 +15,11 @@ from redact.videojob import FULL, GLANCE, LOOKAHEAD_BYTES, Schedule, plan_schedu
         (0.5, 1, Fraction(25), (1920, 1080), 12, 24),  # two intervals fit: motion known when backfilling
         (0.5, 1, Fraction(25, 2), (1920, 1080), 6, 12),
         (0.5, 1, None, (1920, 1080), 12, 24),  # no declared rate: 25 fps assumed
-        (0.5, 1, Fraction(25), (3840, 2160), 12, 13),  # 4K: one interval and what else fits the cap
-        (0.5, 1, Fraction(60), (3840, 2160), 13, 13),  # 4K at 60 fps: interval shortened to the cap
+        (0.5, 1, Fraction(25), (3840, 2160), 10, 10),  # 4K: interval shortened to what fits the cap
+        (0.5, 1, Fraction(60), (3840, 2160), 10, 10),  # 4K at 60 fps: likewise
         (0.5, 5, Fraction(25), (1920, 1080), 15, 30),  # a multiple of --detect-every
         (0.0, 1, Fraction(25), (1920, 1080), 1, 5),  # full detectors on every frame; pad rules
-        (2.0, 1, Fraction(30), (7680, 4320), 3, 5),  # 8K: 3 frames fit; --track-pad is still honoured
+        (2.0, 1, Fraction(30), (7680, 4320), 2, 5),  # 8K: 2 frames fit; --track-pad is still honoured
     ],
 )
 def test_plan_schedule(
@@ -29,7 +29,9 @@ def test_plan_schedule(
     assert (s.keyframe, s.lookahead) == (keyframe, lookahead)
     assert s.keyframe % every == 0
     assert s.lookahead >= s.keyframe  # a new track can always be backfilled to the previous keyframe
-    assert min(s.keyframe, s.lookahead) * size[0] * size[1] * 3 <= max(LOOKAHEAD_BYTES, 5 * size[0] * size[1] * 3)
+    one = held_bytes(*size)
+    assert one == size[0] * size[1] * 3 // 2  # even sizes are held as I420
+    assert min(s.keyframe, s.lookahead) * one <= max(LOOKAHEAD_BYTES, 5 * one)
     assert s.glance == (keyframe > every)
 
 
@@ -37,5 +39,29 @@ def test_kinds_per_frame() -> None:
     s = Schedule(keyframe=4, every=2, glance=True, lookahead=8)
     kinds = [s.kind(i) for i in range(9)]
     assert kinds == [FULL, None, GLANCE, None, FULL, None, GLANCE, None, FULL]
+    s = Schedule(keyframe=6, every=1, glance=True, lookahead=12)
+    assert [s.kind(i) for i in range(7)] == [FULL, GLANCE, FOCUS, GLANCE, FOCUS, GLANCE, FULL]
+    s = Schedule(keyframe=6, every=1, glance=False, lookahead=12)
+    assert [s.kind(i) for i in range(7)] == [FULL, FOCUS, FOCUS, FOCUS, FOCUS, FOCUS, FULL]
     assert s.kind(7, last=True) == FULL  # the last frame is always looked at in full
-    assert Schedule(keyframe=4, every=1, glance=False, lookahead=8).kind(1) is None
+    assert Schedule(keyframe=4, every=1, glance=False, lookahead=8).kind(1) == FOCUS  # close looks stay
+
+
+def test_held_frames_pack_to_half_and_come_back_close() -> None:
+    import numpy as np
+
+    from redact.io.video import DecodedFrame
+    from redact.types import Frame
+    from redact.videojob import _Held
+
+    rng = np.random.default_rng(0)
+    smooth = np.repeat(np.repeat(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), 4, 0), 4, 1)  # 120x160
+    held = _Held.pack(DecodedFrame(Frame(3, 0.12, smooth), 1080))
+    assert held.packed and held.data.nbytes == smooth.nbytes // 2
+    back = held.unpack()
+    assert (back.frame.index, back.frame.pts, back.ticks) == (3, 0.12, 1080)
+    assert back.frame.image.shape == smooth.shape
+    assert np.abs(back.frame.image.astype(int) - smooth).mean() < 3  # chroma is 4:2:0, as the encoder makes it
+    odd = smooth[:119, :159]
+    kept = _Held.pack(DecodedFrame(Frame(0, 0.0, odd), 0))
+    assert not kept.packed and kept.unpack().frame.image is odd

@@ -18,6 +18,7 @@ from redact.detect.tiling import (
     run_passes,
     tile_grid,
     to_source,
+    windows_around,
 )
 
 
@@ -34,26 +35,33 @@ def test_tiles_cover_every_pixel_with_overlap(width: int, height: int, tile: int
     cover = np.zeros((height, width), np.int32)
     for t in tiles:
         assert 0 <= t.x0 < t.x1 <= width and 0 <= t.y0 < t.y1 <= height
-        assert t.width == min(tile, width) and t.height == min(tile, height)
+        assert t.width <= min(tile, width) and t.height <= min(tile, height)
+        assert (t.width, t.height) == (tiles[0].width, tiles[0].height)
         cover[t.y0 : t.y1, t.x0 : t.x1] += 1
     assert cover.min() >= 1
     xs = sorted({t.x0 for t in tiles})
     for a, b in zip(xs, xs[1:], strict=False):
-        assert a + min(tile, width) - b >= overlap  # neighbours overlap by at least `overlap`
+        assert a + tiles[0].width - b >= overlap  # neighbours overlap by at least `overlap`
+    # As few tiles as the size limit allows, per axis.
+    step = tile - overlap
+    assert len(xs) == (1 if width <= tile else -(-(width - overlap) // step))
 
 
 @pytest.mark.parametrize(
-    ("width", "tile", "overlap", "starts"),
+    ("width", "tile", "overlap", "size", "starts"),
     [
-        (100, 128, 16, [0]),
-        (128, 128, 16, [0]),
-        (129, 128, 16, [0, 1]),
-        (240, 128, 16, [0, 112]),
-        (241, 128, 16, [0, 56, 113]),
+        (100, 128, 16, 100, [0]),
+        (128, 128, 16, 128, [0]),
+        (129, 128, 16, 73, [0, 56]),
+        (240, 128, 16, 128, [0, 112]),
+        (241, 128, 16, 91, [0, 75, 150]),
+        (1920, 1600, 128, 1024, [0, 896]),  # 1080p native: two tiles of 1024, not two of 1600
     ],
 )
-def test_tile_starts_table(width: int, tile: int, overlap: int, starts: list[int]) -> None:
-    assert [t.x0 for t in tile_grid(width, 10, tile, overlap)] == starts
+def test_tile_starts_table(width: int, tile: int, overlap: int, size: int, starts: list[int]) -> None:
+    tiles = tile_grid(width, 10, tile, overlap)
+    assert [t.x0 for t in tiles] == starts
+    assert {t.width for t in tiles} == {size}
 
 
 @pytest.mark.parametrize(("tile", "overlap"), [(0, 0), (64, 64), (64, -1)])
@@ -162,3 +170,57 @@ def test_score_boost_lifts_a_pass_over_the_threshold() -> None:
     # the model must be asked for boxes down to threshold - largest boost
     assert decode_threshold(0.4, [plain, boosted]) == pytest.approx(0.3)
     assert decode_threshold(0.05, [Pass(score_boost=0.1)]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "spec", [Pass(), Pass(scale=2.0, tile=300, overlap=100), Pass(fit=400), Pass(scale=2.0, max_box=64)]
+)
+def test_a_window_sees_what_the_whole_picture_pass_sees_there(spec: Pass) -> None:
+    """A pass restricted to a window uses the scale the whole picture decides (``fit`` of the
+    whole picture, not of the window) and maps boxes back to whole-picture pixels."""
+    image = np.zeros((600, 800, 3), np.uint8)
+    image[200:240, 320:350] = 255  # a 30x40 object
+    whole = run_pass(_marker_infer, image, spec)[0]
+    inside = run_pass(_marker_infer, image, spec, Tile(300, 150, 420, 300))[0]
+    outside = run_pass(_marker_infer, image, spec, Tile(0, 0, 200, 150))[0]
+    assert len(outside) == 0 and len(inside) >= 1 and len(whole) >= 1
+
+    def largest(xyxy: np.ndarray) -> np.ndarray:  # tiles cutting the object also report parts of it
+        return xyxy[np.argmax((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]))]
+
+    np.testing.assert_allclose(largest(inside), largest(whole), atol=2.0)
+    # windows are clipped to the picture; one wholly outside it sees nothing
+    clipped = run_pass(_marker_infer, image, spec, Tile(-50, -50, 900, 700))[0]
+    np.testing.assert_allclose(clipped, whole, atol=1e-4)
+    assert len(run_pass(_marker_infer, image, spec, Tile(900, 0, 1000, 100))[0]) == 0
+
+
+def test_run_passes_over_windows() -> None:
+    image = np.zeros((300, 300, 3), np.uint8)
+    image[20:40, 20:40] = 255
+    image[200:240, 200:240] = 255
+    assert len(run_passes(_marker_infer, image, [Pass()], rois=[Tile(0, 0, 100, 100)])[0]) == 1
+    both = [Tile(0, 0, 100, 100), Tile(150, 150, 300, 300)]
+    assert len(run_passes(_marker_infer, image, [Pass()], rois=both)[0]) == 2
+    assert len(run_passes(_marker_infer, image, [Pass()], rois=[])[0]) == 0
+
+
+def test_windows_around_grow_clip_and_merge() -> None:
+    boxes = np.array([[100, 100, 120, 110], [130, 100, 150, 110], [500, 300, 700, 400]], np.float64)
+    wins = windows_around(boxes, 800, 450, margin=0.5, min_margin=32)
+    # the two small boxes' windows overlap (32 px margins): one union window
+    assert [(t.x0, t.y0, t.x1, t.y1) for t in wins] == [(68, 68, 182, 142), (400, 200, 800, 450)]
+    assert windows_around(np.zeros((0, 4)), 800, 450, margin=0.5, min_margin=32) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(1, 80), st.integers(1, 80)),
+                max_size=12))
+def test_windows_hold_their_boxes_and_never_overlap(boxes: list[tuple[int, int, int, int]]) -> None:
+    xyxy = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], np.float64).reshape(-1, 4)
+    wins = windows_around(xyxy, 520, 520, margin=0.5, min_margin=8)
+    for x0, y0, x1, y1 in xyxy:
+        assert any(t.x0 <= x0 and t.y0 <= y0 and min(x1, 520) <= t.x1 and min(y1, 520) <= t.y1 for t in wins)
+    for i, a in enumerate(wins):
+        for b in wins[i + 1 :]:
+            assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)

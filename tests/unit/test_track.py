@@ -105,3 +105,25 @@ def test_object_seen_once_is_predicted_widely_for_small_boxes_only() -> None:
     tracker.update(0, 0.0, dets([100, 100, 300, 300]))
     large = tracker.update(1, 0.04, None).xyxy[0]
     assert large[2] - large[0] < 220  # large objects keep the gentle growth
+
+
+def test_active_predicts_every_live_track_without_changing_anything() -> None:
+    tracker = IouTracker(gap=0.2, pad=0)
+    for i in range(3):
+        tracker.update(i, i * 0.04, dets([10 + 4 * i, 10, 30 + 4 * i, 30]))
+    ahead = tracker.active(4, 0.16)
+    assert len(ahead) == 1 and ahead.source.tolist() == ["tracker"]
+    np.testing.assert_allclose(ahead.xyxy, tracker.active(4, 0.16).xyxy)  # asking twice: same answer
+    np.testing.assert_allclose(ahead.xyxy, tracker.update(4, 0.16, None).xyxy)  # what update predicts
+    assert len(tracker.active(9, 0.36)) == 0  # past the gap: no longer live
+
+
+def test_weak_candidates_continue_tracks_but_never_start_them() -> None:
+    tracker = IouTracker(gap=1.0, pad=0)
+    tracker.update(0, 0.0, dets([10, 10, 30, 30]))
+    weak = Detections.from_arrays([[12, 10, 32, 30], [200, 200, 220, 220]], [0.2, 0.2], "face")
+    out = tracker.update(1, 0.04, Detections.empty(), weak=weak)
+    # the weak box next to the track continues it (as an observation); the far one is dropped
+    assert out.xyxy.tolist() == [[12, 10, 32, 30]] and out.source.tolist() == ["detector"]
+    assert out.track_id.tolist() == [0]
+    assert len(tracker.active(2, 0.08)) == 1  # still one track

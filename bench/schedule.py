@@ -1,0 +1,190 @@
+"""Does a keyframe schedule redact what full detection on every frame redacts?
+
+Runs ``redact_path`` on real dev clips (``../shared/data/dev/videos/``, relative to the
+repository root) twice or more: once with the reference, the ``--quality`` detectors in
+full on every frame (``--keyframe-seconds 0``), then with each keyframe interval asked
+for. For every region the reference redacts on a frame, it measures how much of it the
+schedule's regions cover on the same frame (from the frames sidecars; boxes as rectangles)
+and counts the regions left less than 90 % covered ("missed") and those whose detection
+itself (the region less its padding) is not wholly covered ("exposed"), per label and per
+clip. Only
+the reference's detections count (source ``detector``), not its tracker's guesses. It
+also reports seconds per frame and the mean share of the frame redacted.
+
+The reference run is cached in ``bench/results/`` (gitignored) per clip, length and
+settings, since it is the slow one.
+
+    .venv/bin/python bench/schedule.py                          # 0.5 s and 1 s keyframes
+    .venv/bin/python bench/schedule.py --keyframes 0.5 --seconds 20 --clips car-detection.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+VIDEOS = REPO.parent / "shared" / "data" / "dev" / "videos"
+RESULTS = REPO / "bench" / "results"
+CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
+COVERED = 0.9
+PADDING = 0.15  # the default --padding: a region is its detection grown by this much per side
+
+
+def cut(src: Path, dst: Path, seconds: float) -> int:
+    """Copy the first ``seconds`` of a clip's video stream (re-encoded, near-lossless); returns frames."""
+    n = 0
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vs = out.add_stream("libx264", rate=vin.average_rate, options={"crf": "12", "preset": "veryfast"})
+        vs.width, vs.height, vs.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+        vs.time_base = vin.time_base
+        vs.codec_context.time_base = vin.time_base
+        for frame in inp.decode(vin):
+            if frame.pts is None or float(frame.pts * vin.time_base) >= seconds:
+                continue
+            frame.pict_type = 0
+            out.mux(vs.encode(frame))
+            n += 1
+        out.mux(vs.encode(None))
+    return n
+
+
+def run(clip: Path, work: Path, **settings: object) -> tuple[dict[int, list[dict]], float, dict]:
+    """Redact one clip; returns (regions per frame, seconds, file entry)."""
+    from redact import RedactConfig, redact_path
+
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    result = redact_path(clip, out, RedactConfig(**settings))  # type: ignore[arg-type]
+    seconds = time.perf_counter() - start
+    entry = result.files[0]
+    if entry["status"] != "ok":
+        raise SystemExit(f"{clip.name}: {entry['error']}")
+    side = result.manifest_path.parent / entry["frames"]["file"]
+    frames = {}
+    for line in side.read_text().splitlines():
+        rec = json.loads(line)
+        frames[rec["frame"]] = rec["regions"]
+    return frames, seconds, entry
+
+
+def coverage(box: list[int], others: list[list[int]], shape: tuple[int, int]) -> float:
+    """Share of ``box`` (x, y, w, h) inside the union of ``others``."""
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        return 1.0
+    mask = np.zeros((h, w), bool)
+    for ox, oy, ow, oh in others:
+        x0, y0 = max(ox, x) - x, max(oy, y) - y
+        x1, y1 = min(ox + ow, x + w) - x, min(oy + oh, y + h) - y
+        if x1 > x0 and y1 > y0:
+            mask[y0:y1, x0:x1] = True
+    return float(mask.mean())
+
+
+def inner(box: list[int]) -> list[int]:
+    """The detection a padded region was grown from (about: minimum padding and clipping aside)."""
+    x, y, w, h = box
+    f = PADDING / (1 + 2 * PADDING)
+    return [round(x + w * f), round(y + h * f), max(1, round(w * (1 - 2 * f))), max(1, round(h * (1 - 2 * f)))]
+
+
+def compare(ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[int, int]) -> dict[str, object]:
+    exposed: dict[str, int] = {}
+    missed: dict[str, int] = {}
+    total: dict[str, int] = {}
+    worst: list[tuple[float, int, str, list[int]]] = []
+    for frame, regions in ref.items():
+        boxes = [r["box"] for r in got.get(frame, [])]
+        for r in regions:
+            if r["source"] != "detector":
+                continue  # the reference's own tracker guesses are not ground truth
+            label = r["label"]
+            total[label] = total.get(label, 0) + 1
+            if coverage(inner(r["box"]), boxes, size) < 0.99:
+                exposed[label] = exposed.get(label, 0) + 1
+            c = coverage(r["box"], boxes, size)
+            if c < COVERED:
+                missed[label] = missed.get(label, 0) + 1
+                worst.append((c, frame, label, r["box"]))
+    worst.sort()
+    return {
+        "regions": total,
+        "missed": missed,
+        "exposed": exposed,
+        "missed_frames": sorted({w[1] for w in worst}),
+        "worst": [{"covered": round(c, 3), "frame": f, "label": lbl, "box": b} for c, f, lbl, b in worst[:10]],
+    }
+
+
+def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
+    w, h = size
+    shares = []
+    for regions in frames.values():
+        mask = np.zeros((h, w), bool)
+        for r in regions:
+            x, y, bw, bh = r["box"]
+            mask[max(0, y) : y + bh, max(0, x) : x + bw] = True
+        shares.append(mask.mean())
+    return float(np.mean(shares)) if shares else 0.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clips", default=",".join(CLIPS), help="comma-separated clip names in the dev videos folder")
+    ap.add_argument("--seconds", type=float, default=30.0, help="first seconds of each clip (default 30)")
+    ap.add_argument("--keyframes", default="0.5,1", help="comma-separated keyframe intervals in seconds")
+    ap.add_argument("--quality", default="balanced")
+    ap.add_argument("--json", type=Path, default=RESULTS / "schedule.json")
+    args = ap.parse_args()
+    if not VIDEOS.is_dir():
+        print(f"dev videos not found at {VIDEOS}; check out ../shared next to the repository", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in [c.strip() for c in args.clips.split(",") if c.strip()]:
+            src = VIDEOS / name
+            clip = work / "in" / name
+            clip.parent.mkdir(parents=True, exist_ok=True)
+            frames = cut(src, clip, args.seconds)
+            key = hashlib.sha256(
+                f"{name}|{args.seconds}|{args.quality}|{(REPO / 'redact' / 'detect' / '__init__.py').read_bytes()!r}"
+                f"|{(REPO / 'redact' / 'detect' / 'tiling.py').read_bytes()!r}".encode()
+            ).hexdigest()[:16]
+            cache = RESULTS / f"schedule-ref-{key}.json"
+            if cache.is_file():
+                cached = json.loads(cache.read_text())
+                ref = {int(k): v for k, v in cached["frames"].items()}
+                ref_s, size = cached["seconds"], tuple(cached["size"])
+            else:
+                ref, ref_s, entry = run(clip, work, quality=args.quality, keyframe_seconds=0.0)
+                size = (entry["width"], entry["height"])
+                cache.write_text(json.dumps({"seconds": ref_s, "size": size, "frames": ref}))
+            rows.append({"clip": name, "frames": frames, "keyframe_seconds": 0.0,
+                         "s_per_frame": round(ref_s / frames, 3), "area": round(area_share(ref, size), 4)})
+            print(json.dumps(rows[-1]), flush=True)
+            for k in [float(x) for x in args.keyframes.split(",") if x.strip()]:
+                got, s, _ = run(clip, work, quality=args.quality, keyframe_seconds=k)
+                rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, "s_per_frame": round(s / frames, 3),
+                             "area": round(area_share(got, size), 4), **compare(ref, got, size)})
+                print(json.dumps(rows[-1]), flush=True)
+    args.json.write_text(json.dumps({"command": " ".join(sys.argv), "covered": COVERED, "rows": rows}, indent=2) + "\n")
+    print(f"written {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""Process-wide memory habits for long runs over large pictures.
+
+glibc's malloc raises its mmap threshold every time a large block is freed, so after the
+first few video frames every 6-25 MB picture comes from the heap of whichever thread made
+it, and freed pictures stay in those heaps. A video run (decoder, detector and encoder
+threads, each making full-size pictures) then held about 1.5 GiB at 1080p for ~0.9 GiB of
+live data, measured. Fixing the threshold keeps large pictures in their own mappings, given
+back to the system as soon as they are freed. The price is page faults on every fresh
+mapping: a 10-s 1080p clip took 43 s instead of 37 s, with a peak of 849 instead of
+1088 MiB (2 cores). Video jobs set it; a process that only redacts images does not.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import sys
+
+log = logging.getLogger("redact")
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+MMAP_THRESHOLD = 1 << 20  # blocks this large or larger get their own mapping
+_done = False
+
+
+def return_large_blocks() -> bool:
+    """Make large allocations their own mappings (glibc on Linux; elsewhere nothing).
+
+    Idempotent and process-wide. Returns whether the setting took effect.
+    """
+    global _done
+    if _done:
+        return True
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _done = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        _done = False
+    log.debug("malloc mmap threshold fixed at %d bytes: %s", MMAP_THRESHOLD, _done)
+    return _done
