@@ -94,6 +94,17 @@ def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.flo
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
+def centres_inside(boxes: NDArray[np.floating], regions: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Whether the centre of each box (N, 4) lies inside each region (M, 4), xyxy; shape (M, N)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    r = np.asarray(regions, np.float64).reshape(-1, 4)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    return np.asarray(
+        (cx[None, :] >= r[:, None, 0]) & (cx[None, :] <= r[:, None, 2])
+        & (cy[None, :] >= r[:, None, 1]) & (cy[None, :] <= r[:, None, 3])
+    )
+
+
 def _blind_growth(box: NDArray[np.float64], frames: int) -> float:
     """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
     if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
@@ -217,15 +228,11 @@ class IouTracker:
         iou = np.maximum(iou_matrix(preds, boxes), iou_matrix(stay, boxes))
         same = np.array([[t.label == lbl for lbl in dets.label] for t in self._tracks], dtype=bool).reshape(iou.shape)
         # Greedy by IoU, then by "detection centre inside the prediction" for small fast objects.
-        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
         search = np.array([
             _grow(p, min(MAX_SEARCH, 1.0 + SEARCH_PER_FRAME * max(0, index - t.last_index - 1)))
             for p, t in zip(preds, self._tracks, strict=True)
         ]).reshape(-1, 4)
-        inside = (
-            (centres[None, :, 0] >= search[:, None, 0]) & (centres[None, :, 0] <= search[:, None, 2])
-            & (centres[None, :, 1] >= search[:, None, 1]) & (centres[None, :, 1] <= search[:, None, 3])
-        )
+        inside = centres_inside(boxes, search)
         # Detections over the threshold are matched first; weak ones only continue tracks left over.
         score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01 + strong[None, :] * 2.0, -1.0)
         while score.size and score.max() >= 0:

@@ -68,7 +68,7 @@ from redact.io.video import (
 )
 from redact.manifest import empty_counts
 from redact.memory import return_large_blocks
-from redact.track import grow_blind, make_tracker
+from redact.track import centres_inside, grow_blind, make_tracker
 from redact.types import Detections, Frame, Regions
 
 if TYPE_CHECKING:
@@ -189,17 +189,6 @@ class Schedule:
         if self.glance and ((index % self.keyframe) // self.every) % GLANCE_EVERY == 1:
             return GLANCE
         return FOCUS
-
-
-def _centres_inside(xyxy: NDArray[np.floating], regions: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """Which boxes have their centre inside at least one of ``regions`` (both xyxy)."""
-    if not len(xyxy) or not len(regions):
-        return np.zeros(len(xyxy), bool)
-    cx = (xyxy[:, 0] + xyxy[:, 2])[:, None] / 2
-    cy = (xyxy[:, 1] + xyxy[:, 3])[:, None] / 2
-    r = regions[None]
-    inside = (cx >= r[..., 0]) & (cx <= r[..., 2]) & (cy >= r[..., 1]) & (cy <= r[..., 3])
-    return np.asarray(inside.any(axis=1))
 
 
 def held_bytes(width: int, height: int) -> int:
@@ -472,7 +461,7 @@ class _Run:
                 dets = merge_detections(Detections.concat(found), iou=MERGE_IOU, contain=MERGE_CONTAIN)
                 # A live track may be continued by weaker evidence where it is expected (full
                 # detection on every frame would likely have seen it at full score), never started.
-                weak = weak[_centres_inside(weak.xyxy, expected.xyxy)]
+                weak = weak[np.asarray(centres_inside(weak.xyxy, expected.xyxy).any(axis=0), bool)]
                 out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
                 return out, kind
             kind = FULL  # so much to look at closely that a full pass costs about the same

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
-from redact.detect.merge import intersection_matrix, merge_detections
+from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.retinaface import RetinaFace
 from redact.detect.tiling import Pass, Tile
 from redact.detect.yolo_plate import YoloPlate
@@ -206,7 +206,7 @@ class DetectorSet:
         dets = merge_detections(cands[strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
         weak = merge_detections(cands[~strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
         if len(weak) and len(dets):
-            area = np.maximum((weak.xyxy[:, 2] - weak.xyxy[:, 0]) * (weak.xyxy[:, 3] - weak.xyxy[:, 1]), 1e-6)
+            area = np.maximum(box_area(weak.xyxy), 1e-6)
             covered = intersection_matrix(weak.xyxy, dets.xyxy).max(axis=1) / area >= MERGE_CONTAIN
             weak = weak[~covered]
         return dets, weak

@@ -16,8 +16,8 @@ from redact.types import Detections, Source
 def iou_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
     """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4); (N, M)."""
     inter = intersection_matrix(a, b)
-    area_a = _area(a)[:, None]
-    area_b = _area(b)[None, :]
+    area_a = box_area(a)[:, None]
+    area_b = box_area(b)[None, :]
     union = area_a + area_b - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
 
@@ -31,7 +31,8 @@ def intersection_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDA
     return (np.clip(w, 0, None) * np.clip(h, 0, None)).astype(np.float32)
 
 
-def _area(x: NDArray[np.floating]) -> NDArray[np.float32]:
+def box_area(x: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Area of each xyxy box (N, 4); inverted boxes count as empty."""
     x = np.asarray(x, np.float32).reshape(-1, 4)
     return (np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)).astype(np.float32)
 
@@ -84,7 +85,7 @@ def fuse_boxes(
     alive = np.ones(len(boxes), bool)
     out_boxes: list[NDArray[np.float32]] = []
     out_scores: list[float] = []
-    areas = _area(boxes)
+    areas = box_area(boxes)
     for i in range(len(boxes)):
         if not alive[i]:
             continue
