@@ -16,6 +16,7 @@ settings, since it is the slow one.
 
     .venv/bin/python bench/schedule.py                          # 0.5 s and 1 s keyframes
     .venv/bin/python bench/schedule.py --keyframes 0.5 --seconds 20 --clips car-detection.mp4
+    .venv/bin/python bench/schedule.py --keyframes 2 --set glance=false      # any RedactConfig setting
 """
 
 from __future__ import annotations
@@ -140,6 +141,16 @@ def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
     return float(np.mean(shares)) if shares else 0.0
 
 
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SystemExit(f"--set takes KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", default=",".join(CLIPS), help="comma-separated clip names in the dev videos folder")
@@ -147,7 +158,11 @@ def main() -> int:
     ap.add_argument("--keyframes", default="0.5,1", help="comma-separated keyframe intervals in seconds")
     ap.add_argument("--quality", default="balanced")
     ap.add_argument("--json", type=Path, default=RESULTS / "schedule.json")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a RedactConfig setting for the schedule runs (not the reference), e.g. glance=false; "
+                         "VALUE is read as JSON when it parses, else as text; repeatable")
     args = ap.parse_args()
+    extra = dict(_setting(s) for s in args.set)
     if not VIDEOS.is_dir():
         print(f"dev videos not found at {VIDEOS}; check out ../shared next to the repository", file=sys.stderr)
         return 2
@@ -177,8 +192,9 @@ def main() -> int:
                          "s_per_frame": round(ref_s / frames, 3), "area": round(area_share(ref, size), 4)})
             print(json.dumps(rows[-1]), flush=True)
             for k in [float(x) for x in args.keyframes.split(",") if x.strip()]:
-                got, s, _ = run(clip, work, quality=args.quality, keyframe_seconds=k)
-                rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, "s_per_frame": round(s / frames, 3),
+                got, s, _ = run(clip, work, quality=args.quality, keyframe_seconds=k, **extra)
+                rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, **extra,
+                             "s_per_frame": round(s / frames, 3),
                              "area": round(area_share(got, size), 4), **compare(ref, got, size)})
                 print(json.dumps(rows[-1]), flush=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "covered": COVERED, "rows": rows}, indent=2) + "\n")

@@ -79,18 +79,20 @@ class RedactConfig:
     )
     keyframe_seconds: float = _opt(
         1.0,
-        "Video: run the --quality detectors on the whole frame every S seconds (keyframes) and, "
-        "between, at full resolution only around tracked objects and near-threshold candidates, "
-        "with a fast whole-frame pass every other frame; new tracks are redacted back to the previous "
-        "keyframe. 0 runs the full detectors on every frame (slowest). Shortened at high resolution "
-        "to bound memory.",
+        "Video: run the --quality detectors every S seconds (keyframes: on what changed since the "
+        "last keyframe, and on the whole frame every fourth keyframe or when most of it changed) "
+        "and, between, at full resolution only around tracked objects and near-threshold "
+        "candidates, with a fast pass every other frame; new tracks are redacted back to the "
+        "previous keyframe. 0 runs the full detectors on every whole frame (slowest). Shortened at "
+        "high resolution to bound memory.",
         min=0.0,
         max=10.0,
     )
     glance: bool = _opt(
         True,
-        "Video: the fast whole-frame pass between keyframes, for objects that come and go between "
-        "two of them (off: only the close looks around tracks and candidates).",
+        "Video: the fast 640-px pass between keyframes (on what changed since last looked at), for "
+        "objects that come and go between two keyframes (off: only the close looks around tracks "
+        "and candidates).",
     )
     track_gap: float = _opt(
         0.5, "Seconds a video track is carried through frames where it is not detected.", min=0.0, max=10.0

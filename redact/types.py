@@ -251,6 +251,15 @@ class Regions:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def subset(self, index: Sequence[int], offset: tuple[int, int] = (0, 0)) -> Regions:
+        """The regions at ``index``, their boxes moved by ``-offset`` (``x, y``: a crop's corner)."""
+        idx = np.asarray(index, np.int64)
+        boxes = self.boxes[idx] - np.array([offset[0], offset[1], offset[0], offset[1]], np.int32)
+        return Regions(
+            boxes=boxes.astype(np.int32), label=self.label[idx], score=self.score[idx],
+            source=self.source[idx], track_id=self.track_id[idx], shape=self.shape[idx],
+        )
+
     def xywh(self) -> NDArray[np.int32]:
         """Boxes as ``x, y, w, h`` (top-left origin, output pixels)."""
         out = self.boxes.copy()

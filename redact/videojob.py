@@ -6,21 +6,29 @@ the video's length::
     reader thread ──► q_in ──► this thread: detect, track, look-ahead ──► q_out ──► writer thread
     (decode, rotate)            (regions, sidecar line, progress)              (render, encode, mux)
 
-Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs in
-full on *keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and,
-on the frames between, looks closely (full resolution, every pass of the set) only at
-windows around what it expects: every live track where it is predicted, and every *suspect*
-of the last keyframe (a candidate scoring from half the threshold up to it, so an object
-near the threshold gets the chances full detection would give it). A cheap single-scale
-*glance* on the whole frame, every other frame between keyframes, finds large newcomers.
-When the windows cover most of the frame, the frame gets a full pass instead; with
-``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about
-what the windows cost), every frame does. A track born at frame ``t`` is redacted back to
-the previous keyframe (the last time the full detectors looked and did not see it), so the
-look-ahead holds at least a keyframe interval of frames back, two when memory allows (then
-the track's motion is known when its first frames are backfilled). The look-ahead is capped
-in bytes (:data:`LOOKAHEAD_BYTES`, frames held as I420) and the keyframe interval shrinks to
-fit at high resolution.
+Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs on
+*keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and, on the
+frames between, looks closely (full resolution, every pass of the set) only at windows
+around what it expects: every live track where it is predicted, and every *suspect* of the
+last keyframe (a candidate scoring from half the threshold up to it, so an object near the
+threshold gets the chances full detection would give it). A cheap single-scale *glance*,
+every other frame between keyframes, finds large newcomers.
+
+Most footage comes from cameras that stand still, where most of the picture is the same
+pixels from one look to the next, and the detectors would find in them what they found
+before. A :class:`~redact.change.ChangeMap` remembers what each part of the picture looked
+like when last looked at: a keyframe looks at the parts that changed since the previous
+keyframe (and around tracks and suspects; ``CHANGED``), the first and every
+:data:`WHOLE_EVERY`-th keyframe after a whole one at the whole picture (``FULL``); the glance
+looks at what changed since the last glance or keyframe. Wherever the windows would cover
+most of the picture (a moving camera, a cut), the whole picture gets the pass instead. With
+``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about what
+the windows cost), every frame gets a full pass. A track born at frame ``t`` is redacted back
+to the previous keyframe (which looked at everything that changed since the one before), so
+the look-ahead holds at least a keyframe interval of frames back, two when memory allows
+(then the track's motion is known when its first frames are backfilled). The look-ahead is
+capped in bytes (:data:`LOOKAHEAD_BYTES`, frames held as I420) and the keyframe interval
+shrinks to fit at high resolution.
 
 With keyframes, an object too small for the glance (under about 10-15 px at 640 px, i.e.
 faces under ~40 px and plates under ~60 px wide in 1080p) that is not even a suspect on a
@@ -46,11 +54,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from redact import regions as region_mod
+from redact.change import ChangeMap, thumbnail
+from redact.change import windows as change_windows
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
 from redact.detect.tiling import Tile, windows_around
@@ -66,6 +75,7 @@ from redact.io.video import (
     VideoWriter,
     count_video_packets,
 )
+from redact.io.yuv import Picture, redact_picture
 from redact.manifest import empty_counts
 from redact.memory import return_large_blocks
 from redact.track import centres_inside, grow_blind, make_tracker
@@ -78,7 +88,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("redact")
 
 QUEUE_FRAMES = 4  # decoded/rendered frames in flight per queue at most
-QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of BGR pictures per queue (4K: 2 frames)
+QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of pictures per queue
 LOOKAHEAD_BYTES = 128 * 2**20  # frames held back for backfill, at most (I420: 1080p 41, 4K 10 frames)
 # Between keyframes the full detectors look closely at windows around live tracks and
 # *suspects*: candidates of the last keyframe scoring from SUSPECT_RATIO times the threshold
@@ -93,10 +103,15 @@ FOCUS_MIN_MARGIN = 32
 FOCUS_MAX_AREA = 0.5
 FALLBACK_FPS = 25  # for the keyframe interval when a stream declares no rate
 FULL = "full"
+CHANGED = "changed"
 GLANCE = "glance"
 FOCUS = "focus"
 NONE = "none"
-LOOKS = (FULL, GLANCE, FOCUS, NONE)  # how a frame was looked at (sidecar "look")
+LOOKS = (FULL, CHANGED, GLANCE, FOCUS, NONE)  # how a frame was looked at (sidecar "look")
+# A keyframe's full detectors look at the parts of the picture that changed since the last
+# keyframe and around tracks and suspects (CHANGED); every WHOLE_EVERY-th keyframe, and any
+# whose windows would cover more than FOCUS_MAX_AREA of it, looks at the whole picture (FULL).
+WHOLE_EVERY = 4
 # The glance runs on every GLANCE_EVERY-th frame between keyframes, the close looks on every
 # frame: a large newcomer found a frame late is still redacted from the previous keyframe on
 # (backfill), so the glance only has to catch objects that come and go between two keyframes.
@@ -191,35 +206,18 @@ class Schedule:
         return FOCUS
 
 
+def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
+    """``tiles`` merged until none overlap (their union, window by window)."""
+    if not tiles:
+        return []
+    boxes = np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64)
+    return windows_around(boxes, width, height, margin=0.0, min_margin=0)
+
+
 def held_bytes(width: int, height: int) -> int:
-    """Bytes one frame takes in the look-ahead (:class:`_Held`)."""
+    """Bytes one frame takes in the look-ahead (a :class:`~redact.io.yuv.Picture`: I420 when
+    both sides are even, BGR otherwise)."""
     return max(1, width * height * 3 // 2 if width % 2 == 0 and height % 2 == 0 else width * height * 3)
-
-
-@dataclass(frozen=True)
-class _Held:
-    """A frame waiting in the look-ahead, its picture packed as I420 (half the bytes of BGR)
-    when both sides are even. Unpacking gives the picture back to within a level or two,
-    before it is redacted and encoded (as 4:2:0, where the encoder would subsample anyway).
-    """
-
-    index: int
-    pts: float
-    ticks: int
-    data: NDArray[np.uint8]
-    packed: bool
-
-    @classmethod
-    def pack(cls, decoded: DecodedFrame) -> _Held:
-        f = decoded.frame
-        h, w = f.image.shape[:2]
-        if w % 2 or h % 2:
-            return cls(f.index, f.pts, decoded.ticks, f.image, False)
-        return cls(f.index, f.pts, decoded.ticks, cv2.cvtColor(f.image, cv2.COLOR_BGR2YUV_I420), True)
-
-    def unpack(self) -> DecodedFrame:
-        image = cv2.cvtColor(self.data, cv2.COLOR_YUV2BGR_I420) if self.packed else self.data
-        return DecodedFrame(Frame(self.index, self.pts, image), self.ticks)
 
 
 def plan_schedule(
@@ -333,6 +331,9 @@ class _Run:
         self.pad = self.tracker.lookahead
         self.last_full = 0  # index of the latest frame the full detectors ran on
         self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
+        self.change = ChangeMap()  # what the glance and full detectors last saw, per cell
+        self.key_change = ChangeMap()  # what the full detectors last saw, per cell
+        self.since_whole = 0  # keyframes since the last one on the whole picture
         self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
         self.suspects_at = 0
         self.frames = 0
@@ -345,7 +346,7 @@ class _Run:
         self.tracks: dict[int, dict[str, Any]] = {}
         self.stop = threading.Event()
         self.writer_stage: _Stage | None = None
-        in_flight = max(2, min(QUEUE_FRAMES, QUEUE_BYTES // max(1, w * h * 3)))
+        in_flight = max(2, min(QUEUE_FRAMES, QUEUE_BYTES // held_bytes(w, h)))
         self.q_in: queue.Queue[Any] = queue.Queue(in_flight)
         self.q_out: queue.Queue[Any] = queue.Queue(in_flight)
 
@@ -403,7 +404,7 @@ class _Run:
                     break
                 if isinstance(item, tuple):
                     decoded, regs = item
-                    writer.write(style.apply(decoded.frame.image, regs), decoded.ticks)
+                    writer.write(redact_picture(style, decoded.picture, regs), decoded.ticks)
                 else:
                     writer.mux_audio(item)
         except BaseException:
@@ -419,7 +420,7 @@ class _Run:
         return item
 
     def _detect_loop(self, item: Any, reader: _Stage, writer: _Stage, side: Any) -> None:
-        held: collections.deque[tuple[_Held, Detections, str]] = collections.deque()
+        held: collections.deque[tuple[DecodedFrame, Detections, str]] = collections.deque()
         total = self.reader.declared_frames
         current = self._next_frame(item, reader)
         while isinstance(current, DecodedFrame):
@@ -427,54 +428,90 @@ class _Run:
                 raise writer.error
             # One frame of peeking tells whether this is the last frame (a keyframe, always).
             upcoming = self._next_frame(_get(self.q_in, self.stop, reader), reader)
-            f = current.frame
-            dets, look = self._track(f, last=not isinstance(upcoming, DecodedFrame))
+            dets, look = self._track(current, last=not isinstance(upcoming, DecodedFrame))
             self.looks[look] += 1
-            held.append((_Held.pack(current), dets, look))
+            held.append((current, dets, look))
             if len(held) > self.pad:
                 self._emit(*held.popleft(), side)
             if self.on_frames:
-                self.on_frames(self.job.rel, f.index + 1, total)
+                self.on_frames(self.job.rel, current.index + 1, total)
             current = upcoming
         if isinstance(current, DecodeError):
             self._on_decode_error(current)
         while held:
             self._emit(*held.popleft(), side)
 
-    def _track(self, f: Frame, *, last: bool) -> tuple[Detections, str]:
-        """Detect on frame ``f`` as the schedule says and update the tracker; returns the
-        tracker's boxes and how the frame was looked at (``FULL``, ``GLANCE``, ``FOCUS`` or
-        ``NONE``)."""
-        kind = self.schedule.kind(f.index, last)
+    def _track(self, decoded: DecodedFrame, *, last: bool) -> tuple[Detections, str]:
+        """Detect on a frame as the schedule says and update the tracker; returns the
+        tracker's boxes and how the frame was looked at (one of :data:`LOOKS`)."""
+        kind = self.schedule.kind(decoded.index, last)
         if kind is None:
-            return self.tracker.update(f.index, f.pts, None), NONE
+            return self.tracker.update(decoded.index, decoded.pts, None), NONE
+        f = decoded.to_frame()  # the BGR picture the detectors take
+        h, w = f.image.shape[:2]
         full = self.worker.detectors
-        if kind in (GLANCE, FOCUS):
-            expected = self.tracker.active(f.index, f.pts)
-            rois = self._focus(f, expected)
-            h, w = f.image.shape[:2]
-            if sum(t.width * t.height for t in rois) <= FOCUS_MAX_AREA * w * h:
-                strong, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
-                found = [strong]
-                if kind == GLANCE:
-                    found.append(self.worker.glance.detect(f.image))
-                dets = merge_detections(Detections.concat(found), iou=MERGE_IOU, contain=MERGE_CONTAIN)
-                # A live track may be continued by weaker evidence where it is expected (full
-                # detection on every frame would likely have seen it at full score), never started.
-                weak = weak[np.asarray(centres_inside(weak.xyxy, expected.xyxy).any(axis=0), bool)]
-                out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
-                return out, kind
-            kind = FULL  # so much to look at closely that a full pass costs about the same
-        if self.schedule.keyframe > self.schedule.every:
-            dets, suspects = full.look(f.image, ratio=SUSPECT_RATIO)
-            order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
-            self.suspects, self.suspects_at = suspects[order], f.index
-        else:
+        if self.schedule.keyframe == self.schedule.every:  # no keyframe schedule: always in full
             dets = full.detect(f.image)
-        # New tracks are covered back to the last frame the full detectors saw without them.
-        out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full)
+            out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full)
+            self.last_full = f.index
+            return out, FULL
+        expected = self.tracker.active(f.index, f.pts)
+        rois = self._focus(f, expected)
+        thumb = thumbnail(decoded.picture) if kind == FULL else None
+        cells = None
+        if thumb is not None and self.since_whole + 1 < WHOLE_EVERY:
+            cells = self.key_change.changed(thumb)
+            rois = _merged(change_windows(cells, w, h) + rois, w, h)
+        if sum(t.width * t.height for t in rois) > FOCUS_MAX_AREA * w * h:
+            # So much to look at closely that a full pass costs about the same.
+            kind, cells = FULL, None
+            thumb = thumbnail(decoded.picture) if thumb is None else thumb
+        elif kind == FULL and cells is not None:
+            kind = CHANGED
+        if kind == FULL:
+            dets, suspects = full.look(f.image, ratio=SUSPECT_RATIO)
+            weak = None
+            self.since_whole = 0
+        else:
+            dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
+            if kind == GLANCE:
+                dets = Detections.concat([dets, self._glance(decoded.picture, f.image)])
+                dets = merge_detections(dets, iou=MERGE_IOU, contain=MERGE_CONTAIN)
+            suspects = weak
+            # A live track may be continued by weaker evidence where it is expected (full
+            # detection on every frame would likely have seen it at full score), never started.
+            weak = weak[np.asarray(centres_inside(weak.xyxy, expected.xyxy).any(axis=0), bool)]
+        if thumb is None:  # between keyframes
+            return self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak), kind
+        if kind == CHANGED:
+            self.since_whole += 1
+            # The last keyframe's suspects where nothing changed are suspects still.
+            looked_at = np.array([[t.x0, t.y0, t.x1, t.y1] for t in rois], np.float64).reshape(-1, 4)
+            kept = np.asarray(~centres_inside(self.suspects.xyxy, looked_at).any(axis=0), bool)
+            suspects = Detections.concat([suspects, self.suspects[kept]])
+        order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
+        self.suspects, self.suspects_at = suspects[order], f.index
+        self.key_change.looked(thumb, cells)
+        self.change.looked(thumb, cells)
+        # New tracks are covered back to the last keyframe, which looked at every part of the
+        # picture that changed since the one before it.
+        out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
         self.last_full = f.index
-        return out, FULL
+        return out, kind
+
+    def _glance(self, picture: Picture, image: NDArray[np.uint8]) -> Detections:
+        """The glance, on the parts of the picture that changed since the last glance or full
+        pass looked at them (the rest would show it what it saw then); on the whole picture
+        when most of it changed."""
+        w, h = picture.width, picture.height
+        thumb = thumbnail(picture)
+        cells = self.change.changed(thumb)
+        self.change.looked(thumb, cells)
+        wins = change_windows(cells, w, h)
+        if not wins:
+            return Detections.empty()
+        whole = sum(t.width * t.height for t in wins) > FOCUS_MAX_AREA * w * h
+        return self.worker.glance.detect(image, rois=None if whole else wins)
 
     def _focus(self, f: Frame, expected: Detections) -> list[Tile]:
         """Windows the full detectors look at between keyframes: around every live track
@@ -495,26 +532,25 @@ class _Run:
         self.warnings.append(msg)
         self.cut = True
 
-    def _emit(self, held: _Held, dets: Detections, look: str, side: Any) -> None:
-        decoded = held.unpack()
-        f = decoded.frame
-        dets = Detections.concat([dets, self.tracker.backfill(f.index, f.pts)])
-        h, w = f.image.shape[:2]
+    def _emit(self, decoded: DecodedFrame, dets: Detections, look: str, side: Any) -> None:
+        index, pts = decoded.index, decoded.pts
+        dets = Detections.concat([dets, self.tracker.backfill(index, pts)])
+        w, h = decoded.picture.width, decoded.picture.height
         cfg = self.worker.config
-        edits = self.worker.overrides.apply(self.job.rel, f.index, dets, w, h, root=self.job.root)
+        edits = self.worker.overrides.apply(self.job.rel, index, dets, w, h, root=self.job.root)
         self.removed.extend(edits.removed)
         self.warnings.extend(edits.warnings)
         regs: Regions = region_mod.build(edits.dets, w, h, padding=cfg.padding, face_shape=cfg.shape)
         records = edits.annotate(regs.to_records())
-        side.write(json.dumps({"frame": f.index, "pts": round(f.pts, 6), "look": look, "regions": records}) + "\n")
+        side.write(json.dumps({"frame": index, "pts": round(pts, 6), "look": look, "regions": records}) + "\n")
         for rec in records:
             self.counts[str(rec["label"])] += 1
-            self._count_track(rec, f.index)
+            self._count_track(rec, index)
         _put(self.q_out, (decoded, regs), self.stop, self.writer_stage)
         if self.frames == 0:
-            self.first_pts = f.pts
+            self.first_pts = pts
         self.frames += 1
-        self.last_pts = f.pts
+        self.last_pts = pts
 
     def _count_track(self, rec: dict[str, Any], index: int) -> None:
         tid = rec.get("track")

@@ -17,15 +17,32 @@ TIME_BASE = Fraction(1, 90000)
 Box = tuple[int, int, int, int]
 
 
-def moving_scene(i: int, width: int, height: int, faces: Sequence[Box] = (), plates: Sequence[Box] = ()) -> np.ndarray:
-    """A textured BGR frame (H, W, 3) with marker faces (magenta) and plates (cyan) at xywh boxes."""
-    rng = np.random.default_rng(i)
-    img = rng.integers(40, 200, (height, width, 3), dtype=np.uint8)
+def moving_scene(
+    i: int, width: int, height: int, faces: Sequence[Box] = (), plates: Sequence[Box] = (),
+    base: np.ndarray | None = None,
+) -> np.ndarray:
+    """A textured BGR frame (H, W, 3) with marker faces (magenta) and plates (cyan) at xywh boxes,
+    drawn on a copy of ``base`` (H, W, 3) or on fresh noise seeded by ``i``."""
+    if base is not None:
+        img = base.copy()
+    else:
+        img = np.random.default_rng(i).integers(40, 200, (height, width, 3), dtype=np.uint8)
     for x, y, w, h in faces:
         img[y : y + h, x : x + w] = FACE_BGR
     for x, y, w, h in plates:
         img[y : y + h, x : x + w] = PLATE_BGR
     return img
+
+
+def still(seed: int = 0) -> Callable[[int, int, int], np.ndarray]:
+    """A ``background`` for :func:`make_clip`: the same picture on every frame, textured in
+    8-px blocks (structure a camera would see, not pixel noise), chosen by ``seed``."""
+
+    def picture(i: int, width: int, height: int) -> np.ndarray:
+        blocks = np.random.default_rng(seed).integers(40, 200, (-(-height // 8), -(-width // 8), 3), dtype=np.uint8)
+        return np.repeat(np.repeat(blocks, 8, 0), 8, 1)[:height, :width]
+
+    return picture
 
 
 def default_objects(i: int) -> tuple[list[Box], list[Box]]:
@@ -47,6 +64,7 @@ def make_clip(
     codec: str = "libx264",
     objects: Callable[[int], tuple[list[Box], list[Box]]] = default_objects,
     faststart: bool = False,
+    background: Callable[[int, int, int], np.ndarray] | None = None,
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -63,6 +81,8 @@ def make_clip(
         codec: video encoder.
         objects: frame index -> (face boxes, plate boxes), xywh in the *upright* picture.
         faststart: put the index at the front (so a cut file still opens).
+        background: (frame index, width, height) -> the upright frame's BGR background;
+            default fresh noise every frame. :func:`still` makes a camera that stands still.
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -90,7 +110,8 @@ def make_clip(
         uw, uh = (h, w) if k % 2 else (w, h)
         for i, t in enumerate(times):
             faces, plates = objects(i)
-            img = moving_scene(i, uw, uh, faces, plates)
+            base = background(i, uw, uh) if background else None
+            img = moving_scene(i, uw, uh, faces, plates, base)
             img = np.ascontiguousarray(np.rot90(img, k=k))  # store it coded (undo the player's turn)
             vf = av.VideoFrame.from_ndarray(img, format="bgr24")
             vf.pts = round(t / tb)

@@ -30,11 +30,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.errors import MediaError
+from redact.io.yuv import Picture
 from redact.types import Frame, MediaInfo
 
 log = logging.getLogger("redact")
 
 PIX_FMT = "yuv420p"
+JPEG_RANGE = 2  # AVColorRange AVCOL_RANGE_JPEG: full-range samples
 # Containers whose output codec is forced, and to what.
 FORCED_CODEC = {".webm": "libvpx-vp9"}
 # Time base used when a stream does not declare one (fine enough for 1 ms VFR).
@@ -46,12 +48,20 @@ class DecodedFrame:
     """A decoded frame with its exact timestamp.
 
     Attributes:
-        frame: index, PTS in seconds and the upright BGR picture (H, W, 3).
+        index: 0-based frame number in decode order.
+        pts: presentation time in seconds.
         ticks: PTS in the input stream's time base (integer ticks).
+        picture: the upright picture, I420 when its sides are even (see :mod:`redact.io.yuv`).
     """
 
-    frame: Frame
+    index: int
+    pts: float
     ticks: int
+    picture: Picture
+
+    def to_frame(self) -> Frame:
+        """The frame with its picture as BGR (converted on every call: keep the result)."""
+        return Frame(self.index, self.pts, self.picture.bgr())
 
 
 class DecodeError(MediaError):
@@ -73,10 +83,14 @@ def upright(image: NDArray[np.uint8], rotation_cw: int) -> NDArray[np.uint8]:
     return image if k == 0 else np.ascontiguousarray(np.rot90(image, k=-k))
 
 
-def coded(image: NDArray[np.uint8], rotation_cw: int) -> NDArray[np.uint8]:
-    """Inverse of :func:`upright`: back to the stored orientation."""
-    k = (rotation_cw // 90) % 4
-    return image if k == 0 else np.ascontiguousarray(np.rot90(image, k=k))
+def _picture(vf: Any) -> Picture:
+    """A decoded frame's picture in its coded orientation: its own I420 planes when it is
+    8-bit limited-range 4:2:0 with even sides, else converted from BGR (other pixel formats
+    and full-range video go through FFmpeg's conversion, which knows their range)."""
+    if vf.format.name == "yuv420p" and vf.width % 2 == 0 and vf.height % 2 == 0 \
+            and getattr(vf, "color_range", 0) != JPEG_RANGE:
+        return Picture(vf.to_ndarray(format="yuv420p"), True)
+    return Picture.from_bgr(vf.to_ndarray(format="bgr24"))
 
 
 class VideoReader:
@@ -167,7 +181,7 @@ class VideoReader:
         )
 
     def items(self) -> Iterator[DecodedFrame | Any]:
-        """Decoded frames (upright BGR) and audio packets, in demux order.
+        """Decoded frames (upright pictures) and audio packets, in demux order.
 
         Raises:
             DecodeError: the stream is damaged or cut short; ``frames`` says how many whole
@@ -193,8 +207,8 @@ class VideoReader:
                         # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
                         ticks = last_ticks + 1
                     last_ticks = ticks
-                    image = upright(vf.to_ndarray(format="bgr24"), self.rotation)
-                    yield DecodedFrame(Frame(index, float(ticks * self.time_base), image), ticks)
+                    picture = _picture(vf).rotated(-(self.rotation // 90))
+                    yield DecodedFrame(index, float(ticks * self.time_base), ticks, picture)
                     index += 1
         except av.FFmpegError as exc:
             raise DecodeError(f"decoding {self.path.name} failed after frame {index}: {exc}", index) from None
@@ -310,12 +324,18 @@ class VideoWriter:
         else:
             self.container.close()
 
-    def write(self, upright_bgr: NDArray[np.uint8], ticks: int) -> None:
-        """Encode one redacted upright BGR picture (H, W, 3) at ``ticks`` (input time base)."""
-        vf = av.VideoFrame.from_ndarray(coded(upright_bgr, self.rotation), format="bgr24")
+    def write(self, picture: Picture, ticks: int) -> None:
+        """Encode one redacted upright picture at ``ticks`` (input time base)."""
+        coded_pic = picture.rotated(self.rotation // 90)
+        if coded_pic.yuv:
+            vf = av.VideoFrame.from_ndarray(coded_pic.data, format="yuv420p")
+        else:
+            vf = av.VideoFrame.from_ndarray(coded_pic.data, format="bgr24")
+        if vf.format.name != PIX_FMT:
+            vf = vf.reformat(format=PIX_FMT)
         vf.pts = ticks
         vf.time_base = self.time_base
-        self._mux(self.video.encode(vf.reformat(format=PIX_FMT)))
+        self._mux(self.video.encode(vf))
         self.frames += 1
 
     def mux_audio(self, packet: Any) -> None:

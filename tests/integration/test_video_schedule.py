@@ -10,7 +10,7 @@ import pytest
 from redact import RedactConfig, redact_path
 from redact.types import Detections
 from tests.conftest import MarkerDetectors
-from tests.videos import Box, default_objects, make_clip, probe
+from tests.videos import Box, default_objects, make_clip, probe, still
 
 
 class Recording(MarkerDetectors):
@@ -33,18 +33,49 @@ def covered(image: np.ndarray, box: Box) -> bool:
     return bool(image[y : y + h, x : x + w].max() < 60)
 
 
-def test_full_pass_on_keyframes_and_last_frame_glance_between(tmp_path: Path) -> None:
-    make_clip(tmp_path / "in" / "s.mp4", frames=18, fps=25, size=(480, 360))  # windows: a small part
+def test_keyframes_look_at_what_changed_and_at_the_whole_frame_every_fourth(tmp_path: Path) -> None:
+    """A camera that stands still: keyframes look at the moving objects' surroundings only,
+    the first and every fourth after it at the whole frame; the glance looks at what moved."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=18, fps=25, size=(480, 360), background=still())
     full, glance = Recording(), Recording()
     cfg = RedactConfig(keyframe_seconds=0.2)  # 5 frames at 25 fps
     result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
     assert result.exit_code == 0, result.files
-    assert len(full.seen) == 5  # whole-frame passes on frames 0, 5, 10, 15 and the last, 17
-    assert glance.calls == 7  # every other frame between: 1, 3, 6, 8, 11, 13, 16
-    assert full.calls == 18  # and close looks around the tracks on the 13 frames between
+    looks = _looks(result)
+    assert [looks[i] for i in (0, 5, 10, 15, 17)] == ["full", "changed", "changed", "changed", "full"]
+    assert len(full.seen) == 2  # whole-frame passes on frames 0 and 17 (the fourth keyframe after it)
     images = probe(tmp_path / "in" / "s.mp4")["images"]
     firsts = [int(np.argmin([np.abs(im.astype(int) - s.astype(int)).mean() for im in images])) for s in full.seen]
-    assert firsts == [0, 5, 10, 15, 17]
+    assert firsts == [0, 17]
+    # Every other frame between keyframes (1, 3, 6, 8, 11, 13, 16) glances, at windows only.
+    assert glance.calls == 7 and not glance.seen
+    assert full.calls == 18  # windows around the tracks (and what moved) on every other frame
+    for i, img in enumerate(probe(tmp_path / "out" / "s.mp4")["images"]):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+
+
+def test_a_cut_gets_whole_frame_passes(tmp_path: Path) -> None:
+    """Everything changes at frame 7 (a cut, or a camera that moves): the glance after it and
+    the next keyframe look at the whole frame."""
+    before, after = still(0), still(1)
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360),
+              background=lambda i, w, h: (before if i < 7 else after)(i, w, h))
+    full, glance = Recording(), Recording()
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full,
+                         glance=glance)
+    assert result.exit_code == 0, result.files
+    looks = _looks(result)
+    assert [looks[i] for i in (0, 5, 10, 11)] == ["full", "changed", "full", "changed"]
+    assert len(glance.seen) == 1  # frame 8, the first glance after the cut; 1, 3, 6: windows
+
+
+def _looks(result) -> list[str]:  # type: ignore[no-untyped-def]
+    import json
+
+    entry = result.files[0]
+    side = Path(result.manifest_path).parent / entry["frames"]["file"]
+    return [json.loads(line)["look"] for line in side.read_text().splitlines()]
 
 
 def test_glance_off_and_detect_every(tmp_path: Path) -> None:
@@ -66,9 +97,12 @@ def _late(start: int):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("start", [6, 9])
-def test_new_track_is_backfilled_to_the_previous_keyframe(tmp_path: Path, start: int) -> None:
-    """The glance never sees the (moving) objects; the keyframe at 10 finds them and covers back to 6."""
-    make_clip(tmp_path / "in" / "late.mp4", frames=20, fps=25, objects=_late(start))
+@pytest.mark.parametrize("camera", ["moving", "still"])
+def test_new_track_is_backfilled_to_the_previous_keyframe(tmp_path: Path, start: int, camera: str) -> None:
+    """The glance never sees the (moving) objects; the keyframe at 10 finds them and covers back
+    to 6 (with a still camera, looking only at what changed since the keyframe at 5)."""
+    make_clip(tmp_path / "in" / "late.mp4", frames=20, fps=25, size=(480, 360), objects=_late(start),
+              background=still() if camera == "still" else None)
     full, glance = Recording(), Recording(blind=True)
     cfg = RedactConfig(keyframe_seconds=0.2, track_pad=0)  # pad 0: only the keyframe reach can cover
     result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
@@ -77,6 +111,8 @@ def test_new_track_is_backfilled_to_the_previous_keyframe(tmp_path: Path, start:
     for i in range(start, 20):
         faces, plates = default_objects(i)
         assert all(covered(images[i], b) for b in faces + plates), f"frame {i} not covered"
+    if camera == "still":
+        assert _looks(result)[10] == "changed"
 
 
 def test_fast_object_seen_only_on_keyframes_is_covered_between(tmp_path: Path) -> None:
@@ -170,22 +206,17 @@ def test_detectors_on_a_gpu_look_at_every_whole_frame(tmp_path: Path) -> None:
                          glance=glance)
     assert result.exit_code == 0, result.files
     assert (len(full.seen), glance.calls) == (10, 0)
-    assert result.files[0]["looks"] == {"full": 10, "glance": 0, "focus": 0, "none": 0}
+    assert result.files[0]["looks"] == {"full": 10, "changed": 0, "glance": 0, "focus": 0, "none": 0}
 
 
 def test_looks_are_recorded_per_frame_and_counted(tmp_path: Path) -> None:
-    import json
-
-    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360), background=still())
     result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, detect_every=2),
                          detectors=Recording(), glance=Recording())
-    entry = result.files[0]
-    side = Path(result.manifest_path).parent / entry["frames"]["file"]
-    looks = [json.loads(line)["look"] for line in side.read_text().splitlines()]
     # keyframes every 6 frames (a multiple of --detect-every 2) and the last; odd frames: tracker only
     first = ["full", "none", "glance", "none", "focus", "none"]
-    assert looks == first + ["full", "none", "glance", "none", "focus", "full"]
-    assert entry["looks"] == {"full": 3, "glance": 2, "focus": 2, "none": 5}
+    assert _looks(result) == first + ["changed", "none", "glance", "none", "focus", "changed"]
+    assert result.files[0]["looks"] == {"full": 1, "changed": 2, "glance": 2, "focus": 2, "none": 5}
 
 
 def test_a_live_track_is_continued_by_weaker_evidence_between_keyframes(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ class _FakeSession:
     def get_providers(self) -> list[str]:
         return [self.provider, "CPUExecutionProvider"]
 
-    def run(self, _names, feeds):  # type: ignore[no-untyped-def]
+    def run(self, _names, feeds, _options=None):  # type: ignore[no-untyped-def]
         self.shapes.append(feeds["x"].shape)
         return [feeds["x"]]
 
@@ -76,3 +76,38 @@ def test_gpu_sessions_are_kept_per_input_shape(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(session_mod, "GPU_SHAPES", 2)
     runner.run(np.zeros((1, 3, 128, 128), np.float32))  # a fourth shape: the least recently used goes
     assert len(runner._sessions) == (1 if provider.startswith("CPU") else 2)  # noqa: SLF001
+
+
+def test_sessions_share_one_arena_and_agree_with_a_session_without_it() -> None:
+    import numpy as np
+
+    assert session_mod.shared_arena() and session_mod.shared_arena()  # registered once, idempotent
+    path = MODELS["centerface"].verified_path()
+    shared = session_mod.create_session(path, threads=1)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, 64, 96)).astype(np.float32)
+    name = shared.get_inputs()[0].name
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    own = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    for a, b in zip(shared.run(None, {name: x}), own.run(None, {name: x}), strict=True):
+        assert np.allclose(a, b, atol=1e-4)
+
+
+def test_the_arena_is_shrunk_at_most_every_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert session_mod.shared_arena()
+    clock = [1000.0]
+    monkeypatch.setattr(session_mod.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(session_mod, "_last_shrink", 0.0)
+    first = session_mod._run_options()
+    assert first is not None
+    assert first.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+    clock[0] += session_mod.ARENA_SHRINK_SECONDS / 2
+    assert session_mod._run_options() is None
+    clock[0] += session_mod.ARENA_SHRINK_SECONDS
+    assert session_mod._run_options() is first
+    monkeypatch.setattr(session_mod, "_arena", False)
+    clock[0] += 10 * session_mod.ARENA_SHRINK_SECONDS
+    assert session_mod._run_options() is None  # no arena, nothing to shrink
+

@@ -45,23 +45,3 @@ def test_kinds_per_frame() -> None:
     assert [s.kind(i) for i in range(7)] == [FULL, FOCUS, FOCUS, FOCUS, FOCUS, FOCUS, FULL]
     assert s.kind(7, last=True) == FULL  # the last frame is always looked at in full
     assert Schedule(keyframe=4, every=1, glance=False, lookahead=8).kind(1) == FOCUS  # close looks stay
-
-
-def test_held_frames_pack_to_half_and_come_back_close() -> None:
-    import numpy as np
-
-    from redact.io.video import DecodedFrame
-    from redact.types import Frame
-    from redact.videojob import _Held
-
-    rng = np.random.default_rng(0)
-    smooth = np.repeat(np.repeat(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8), 4, 0), 4, 1)  # 120x160
-    held = _Held.pack(DecodedFrame(Frame(3, 0.12, smooth), 1080))
-    assert held.packed and held.data.nbytes == smooth.nbytes // 2
-    back = held.unpack()
-    assert (back.frame.index, back.frame.pts, back.ticks) == (3, 0.12, 1080)
-    assert back.frame.image.shape == smooth.shape
-    assert np.abs(back.frame.image.astype(int) - smooth).mean() < 3  # chroma is 4:2:0, as the encoder makes it
-    odd = smooth[:119, :159]
-    kept = _Held.pack(DecodedFrame(Frame(0, 0.0, odd), 0))
-    assert not kept.packed and kept.unpack().frame.image is odd

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redact import regions
+from redact.config import RedactConfig
+from redact.io.yuv import Picture, pack, planes, redact_picture
+from redact.render import get_style
+from redact.types import Detections
+from redact.verify import region_redacted
+
+W, H = 160, 120
+
+
+@pytest.fixture
+def bgr() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    # Smooth at the 2x2 scale (as real pictures are), so 4:2:0 loses little.
+    return np.repeat(np.repeat(rng.integers(0, 256, (H // 2, W // 2, 3), dtype=np.uint8), 2, 0), 2, 1)
+
+
+def test_even_pictures_are_i420_at_half_the_bytes_and_convert_back_closely(bgr) -> None:
+    pic = Picture.from_bgr(bgr)
+    assert pic.yuv and (pic.width, pic.height) == (W, H) and pic.nbytes == bgr.nbytes // 2
+    back = pic.bgr()
+    assert back.shape == bgr.shape and np.abs(back.astype(int) - bgr).mean() < 3
+
+
+def test_odd_pictures_stay_bgr(bgr) -> None:
+    odd = bgr[: H - 1, : W - 1]
+    pic = Picture.from_bgr(odd)
+    assert not pic.yuv and pic.bgr() is odd and (pic.width, pic.height) == (W - 1, H - 1)
+
+
+def test_planes_and_pack_round_trip(bgr) -> None:
+    data = Picture.from_bgr(bgr).data
+    y, u, v = planes(data)
+    assert y.shape == (H, W) and u.shape == v.shape == (H // 2, W // 2)
+    assert np.array_equal(pack(y, u, v), data)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_rotation_turns_every_plane(bgr, k) -> None:
+    pic = Picture.from_bgr(bgr)
+    turned = pic.rotated(k)
+    assert (turned.width, turned.height) == ((H, W) if k % 2 else (W, H))
+    assert np.array_equal(turned.rotated(-k).data, pic.data)
+    want = np.rot90(pic.bgr(), k)
+    assert np.abs(turned.bgr().astype(int) - want).mean() < 2
+    flat = Picture(bgr, False).rotated(k)
+    assert not flat.yuv and np.array_equal(flat.data, np.rot90(bgr, k))
+
+
+def _regions(boxes, shape):
+    d = Detections.from_arrays(boxes, [0.8] * len(boxes), "face")
+    return regions.build(d, W, H, padding=0.0, face_shape=shape)
+
+
+@pytest.mark.parametrize("style", ["fill", "blur", "pixelate"])
+@pytest.mark.parametrize("shape", ["rect", "ellipse"])
+@pytest.mark.parametrize("boxes", [[[11, 9, 60, 71]], [[0, 0, 5, 5]], [[101, 61, 160, 120], [20, 21, 43, 30]]])
+def test_regions_are_redacted_in_i420_and_nothing_else_changes(bgr, style, shape, boxes) -> None:
+    pic = Picture.from_bgr(bgr)
+    before = pic.data.copy()
+    regs = _regions(boxes, shape)
+    out = redact_picture(get_style(RedactConfig(style=style)), pic, regs)
+    assert np.array_equal(pic.data, before), "the input picture was modified"
+    assert out.yuv and out.data.shape == pic.data.shape
+    inside = regions.frame_mask(regs, W, H)
+    chroma = inside.reshape(H // 2, 2, W // 2, 2).any(axis=(1, 3))
+    (y0, u0, v0), (y1, u1, v1) = planes(pic.data), planes(out.data)
+    assert np.array_equal(y1[~inside], y0[~inside]), "luma outside every region changed"
+    assert np.array_equal(u1[~chroma], u0[~chroma]) and np.array_equal(v1[~chroma], v0[~chroma])
+    got, orig = out.bgr(), pic.bgr()
+    for box, shp in zip(regs.boxes, regs.shape, strict=True):
+        x1, y1_, x2, y2 = (int(c) for c in box)
+        mask = regions.region_mask(box, str(shp))
+        ok, why = region_redacted(got[y1_:y2, x1:x2], orig[y1_:y2, x1:x2], mask, lossy=False)
+        assert ok, why
+
+
+def test_fill_reaches_the_colour(bgr) -> None:
+    regs = _regions([[10, 10, 50, 40]], "rect")
+    out = redact_picture(get_style(RedactConfig(style="fill")), Picture.from_bgr(bgr), regs).bgr()
+    assert np.abs(out[10:40, 10:50].astype(int)).max() <= 2  # black, to rounding
+
+
+def test_outline_draws_on_the_whole_picture_and_bgr_pictures_use_the_style_as_is(bgr) -> None:
+    regs = _regions([[10, 10, 50, 40]], "rect")
+    outline = get_style(RedactConfig(style="outline"))
+    out = redact_picture(outline, Picture.from_bgr(bgr), regs)
+    assert out.yuv and not np.array_equal(out.data, Picture.from_bgr(bgr).data)
+    flat = redact_picture(outline, Picture(bgr, False), regs)
+    assert not flat.yuv and np.array_equal(flat.data, outline.apply(bgr, regs))
+    empty = redact_picture(get_style(RedactConfig()), Picture.from_bgr(bgr), _regions([], "rect"))
+    assert np.array_equal(empty.data, Picture.from_bgr(bgr).data)
