@@ -87,7 +87,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redact")
 
-QUEUE_FRAMES = 4  # decoded/rendered frames in flight per queue at most
+QUEUE_FRAMES = 12  # frames in flight per queue at most: the encoder keeps busy through a full pass
 QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of pictures per queue
 LOOKAHEAD_BYTES = 128 * 2**20  # frames held back for backfill, at most (I420: 1080p 41, 4K 10 frames)
 # Between keyframes the full detectors look closely at windows around live tracks and
