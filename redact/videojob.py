@@ -67,13 +67,13 @@ from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.io.atomic import atomic_path
 from redact.io.video import (
-    PIX_FMT,
     DecodedFrame,
     DecodeError,
     EncoderSettings,
     VideoReader,
     VideoWriter,
     count_video_packets,
+    pix_fmt_for,
 )
 from redact.io.yuv import Picture, redact_picture
 from redact.manifest import empty_counts
@@ -294,7 +294,8 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         "rotation": info.rotation,
         "audio": "none" if not reader.all_audio else cfg.audio,
         "encoder": {
-            "codec": settings.codec, "crf": settings.crf, "preset": settings.preset, "pix_fmt": PIX_FMT,
+            "codec": settings.codec, "crf": settings.crf, "preset": settings.preset,
+            "pix_fmt": pix_fmt_for(*reader.coded_size),
             "container": job.dst.suffix.lower().lstrip("."),
         },
         "tracks": run.track_summary(),

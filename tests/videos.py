@@ -65,6 +65,7 @@ def make_clip(
     objects: Callable[[int], tuple[list[Box], list[Box]]] = default_objects,
     faststart: bool = False,
     background: Callable[[int, int, int], np.ndarray] | None = None,
+    pix_fmt: str = "yuv420p",
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -83,6 +84,7 @@ def make_clip(
         faststart: put the index at the front (so a cut file still opens).
         background: (frame index, width, height) -> the upright frame's BGR background;
             default fresh noise every frame. :func:`still` makes a camera that stands still.
+        pix_fmt: the stream's pixel format.
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -96,7 +98,7 @@ def make_clip(
         tb = Fraction(1, fps) if path.suffix == ".avi" else TIME_BASE
         vs = out.add_stream(codec, rate=fps)
         vs.width, vs.height = w, h
-        vs.pix_fmt = "yuv420p"
+        vs.pix_fmt = pix_fmt
         vs.time_base = tb
         vs.codec_context.time_base = tb
         vs.metadata.update(stream_tags or {})
@@ -114,6 +116,8 @@ def make_clip(
             img = moving_scene(i, uw, uh, faces, plates, base)
             img = np.ascontiguousarray(np.rot90(img, k=k))  # store it coded (undo the player's turn)
             vf = av.VideoFrame.from_ndarray(img, format="bgr24")
+            if pix_fmt != "yuv420p":
+                vf = vf.reformat(format=pix_fmt)
             vf.pts = round(t / tb)
             vf.time_base = tb
             for p in vs.encode(vf):

@@ -26,8 +26,6 @@ from types import TracebackType
 from typing import Any
 
 import av
-import numpy as np
-from numpy.typing import NDArray
 
 from redact.errors import MediaError
 from redact.io.yuv import Picture
@@ -36,6 +34,7 @@ from redact.types import Frame, MediaInfo
 log = logging.getLogger("redact")
 
 PIX_FMT = "yuv420p"
+ODD_PIX_FMT = "yuv444p"  # 4:2:0 needs even sides; odd-sized video is written 4:4:4
 JPEG_RANGE = 2  # AVColorRange AVCOL_RANGE_JPEG: full-range samples
 # Containers whose output codec is forced, and to what.
 FORCED_CODEC = {".webm": "libvpx-vp9"}
@@ -77,10 +76,9 @@ def _clockwise(rotation_ccw: float) -> int:
     return int(round(-rotation_ccw / 90.0)) % 4 * 90
 
 
-def upright(image: NDArray[np.uint8], rotation_cw: int) -> NDArray[np.uint8]:
-    """Turn a coded picture (H, W, 3) into the upright one a player shows."""
-    k = (rotation_cw // 90) % 4
-    return image if k == 0 else np.ascontiguousarray(np.rot90(image, k=-k))
+def pix_fmt_for(width: int, height: int) -> str:
+    """The output pixel format for coded frames of ``width`` x ``height``."""
+    return PIX_FMT if width % 2 == 0 and height % 2 == 0 else ODD_PIX_FMT
 
 
 def _picture(vf: Any) -> Picture:
@@ -298,7 +296,8 @@ class VideoWriter:
             raise MediaError(f"encoder {s.codec} is not available: {exc}; choose another --codec") from None
         w, h = reader.coded_size
         vs.width, vs.height = w, h
-        vs.pix_fmt = PIX_FMT
+        self.pix_fmt = pix_fmt_for(w, h)
+        vs.pix_fmt = self.pix_fmt
         vs.time_base = self.time_base
         vs.codec_context.time_base = self.time_base
         if self.rotation:
@@ -325,17 +324,28 @@ class VideoWriter:
             self.container.close()
 
     def write(self, picture: Picture, ticks: int) -> None:
-        """Encode one redacted upright picture at ``ticks`` (input time base)."""
+        """Encode one redacted upright picture at ``ticks`` (input time base).
+
+        Raises:
+            MediaError: the encoder refused the frame (or could not start).
+        """
         coded_pic = picture.rotated(self.rotation // 90)
         if coded_pic.yuv:
             vf = av.VideoFrame.from_ndarray(coded_pic.data, format="yuv420p")
         else:
             vf = av.VideoFrame.from_ndarray(coded_pic.data, format="bgr24")
-        if vf.format.name != PIX_FMT:
-            vf = vf.reformat(format=PIX_FMT)
+        if vf.format.name != self.pix_fmt:
+            vf = vf.reformat(format=self.pix_fmt)
         vf.pts = ticks
         vf.time_base = self.time_base
-        self._mux(self.video.encode(vf))
+        try:
+            packets = self.video.encode(vf)
+        except (av.FFmpegError, ValueError) as exc:
+            raise MediaError(
+                f"encoding {self.path.name} with {self.settings.codec} ({self.pix_fmt}) failed: {exc}; "
+                "choose another --codec"
+            ) from None
+        self._mux(packets)
         self.frames += 1
 
     def mux_audio(self, packet: Any) -> None:

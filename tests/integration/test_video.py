@@ -91,7 +91,7 @@ def test_rotation_is_kept_and_detection_runs_upright(tmp_path: Path) -> None:
     out = probe(tmp_path / "out" / "rot.mov")
     assert out["rotation"] == 90 and out["size"] == (160, 120)
     for i, img in enumerate(out["images"]):
-        upright = video.upright(img, 270)
+        upright = np.rot90(img, k=-3)  # a player turns it 270 degrees clockwise
         faces, plates = default_objects(i)
         assert all(covered(upright, b) for b in faces + plates)
 
@@ -272,3 +272,27 @@ def test_overrides_apply_per_frame(tmp_path: Path) -> None:
         assert not [r for r in line["regions"] if r.get("track") == plate_track]
     assert entry["removed"] and all(r["reason"] == "not a plate" for r in entry["removed"])
     assert {r["frame"] for r in entry["removed"]} == set(range(10))
+
+
+@pytest.mark.parametrize(
+    ("pix_fmt", "size"),
+    [("yuv444p", (160, 120)), ("yuvj420p", (160, 120)), ("yuv444p", (161, 121))],
+)
+def test_other_pixel_formats_and_odd_sizes_are_redacted_with_their_colours(
+    tmp_path: Path, pix_fmt: str, size: tuple[int, int]
+) -> None:
+    """Frames that are not limited-range 4:2:0 with even sides go through BGR (full range
+    converted as FFmpeg reads it); the markers are covered and the rest keeps its colours."""
+    make_clip(tmp_path / "in" / "p.mp4", frames=6, size=size, pix_fmt=pix_fmt)
+    result = run(tmp_path / "in", tmp_path / "out")
+    entry = result.files[0]
+    assert entry["status"] == "ok" and entry["frame_count"] == 6, entry
+    assert (entry["width"], entry["height"]) == size
+    inp = probe(tmp_path / "in" / "p.mp4")["images"]
+    out = probe(tmp_path / "out" / "p.mp4")["images"]
+    for i, (a, b) in enumerate(zip(inp, out, strict=True)):
+        faces, plates = default_objects(i)
+        assert all(covered(b, box) for box in faces + plates), f"frame {i} not covered"
+        x, y, w, h = 100, 40, 50, 30  # background, away from the markers' paths
+        assert abs(float(a[y : y + h, x : x + w].mean()) - float(b[y : y + h, x : x + w].mean())) < 4
+
