@@ -206,12 +206,14 @@ class Schedule:
         return FOCUS
 
 
+def _xyxy(tiles: list[Tile]) -> NDArray[np.float64]:
+    """Windows as an (N, 4) xyxy array."""
+    return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
+
+
 def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
     """``tiles`` merged until none overlap (their union, window by window)."""
-    if not tiles:
-        return []
-    boxes = np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64)
-    return windows_around(boxes, width, height, margin=0.0, min_margin=0)
+    return windows_around(_xyxy(tiles), width, height, margin=0.0, min_margin=0)
 
 
 def held_bytes(width: int, height: int) -> int:
@@ -487,8 +489,7 @@ class _Run:
         if kind == CHANGED:
             self.since_whole += 1
             # The last keyframe's suspects where nothing changed are suspects still.
-            looked_at = np.array([[t.x0, t.y0, t.x1, t.y1] for t in rois], np.float64).reshape(-1, 4)
-            kept = np.asarray(~centres_inside(self.suspects.xyxy, looked_at).any(axis=0), bool)
+            kept = np.asarray(~centres_inside(self.suspects.xyxy, _xyxy(rois)).any(axis=0), bool)
             suspects = Detections.concat([suspects, self.suspects[kept]])
         order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
         self.suspects, self.suspects_at = suspects[order], f.index
