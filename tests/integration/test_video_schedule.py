@@ -235,3 +235,19 @@ def test_a_live_track_is_continued_by_weaker_evidence_between_keyframes(tmp_path
     assert result.exit_code == 0, result.files
     for i in range(12):
         assert {("face", "detector"), ("plate", "detector")} <= _sources(result, i), i
+
+
+def test_a_still_empty_scene_is_looked_at_in_full_every_fourth_keyframe_only(tmp_path: Path) -> None:
+    """Nothing moves and nothing is there: the keyframes between whole ones look at nothing,
+    the glance never runs, and no region is written."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=26, fps=25, size=(480, 360), background=still(),
+              objects=lambda i: ([], []))
+    full, glance = Recording(), Recording()
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full,
+                         glance=glance)
+    assert result.exit_code == 0, result.files
+    looks = _looks(result)
+    keyframes = [looks[i] for i in (0, 5, 10, 15, 20, 25)]
+    assert keyframes == ["full", "changed", "changed", "changed", "full", "changed"]
+    assert glance.calls == 0 and len(full.seen) == 2
+    assert result.files[0]["counts"] == {"face": 0, "plate": 0}
