@@ -119,9 +119,9 @@ def redact_picture(style: Style, picture: Picture, regions: Regions) -> Picture:
         return Picture(style.apply(picture.data, regions), False)
     if not style.redacts:
         return Picture.from_bgr(style.apply(picture.bgr(), regions))
-    out = picture.data.copy()
     if not len(regions):
-        return Picture(out, True)
+        return picture  # nothing to draw: no copy of the whole frame
+    out = picture.data.copy()
     w, h = picture.width, picture.height
     src_y, src_u, src_v = planes(picture.data)
     dst_y, dst_u, dst_v = planes(out)
