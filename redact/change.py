@@ -62,9 +62,11 @@ class ChangeMap:
         diff = thumb - self._ref
         diff -= np.median(diff[::2, ::2].reshape(-1, 3), axis=0).astype(np.int16)  # the picture's shift
         np.abs(diff, out=diff)
-        padded = np.zeros((gh * CHANGE_CELL, gw * CHANGE_CELL), np.int16)
-        padded[:h, :w] = diff.max(axis=2)
-        cells: Cells = padded.reshape(gh, CHANGE_CELL, gw, CHANGE_CELL).max(axis=(1, 3)) > CHANGE_LEVEL
+        # Channel by channel: numpy's max over a short last axis is ~25x slower.
+        moved = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2]) > CHANGE_LEVEL
+        padded = np.zeros((gh * CHANGE_CELL, gw * CHANGE_CELL), bool)
+        padded[:h, :w] = moved
+        cells: Cells = np.asarray(padded.reshape(gh, CHANGE_CELL, gw, CHANGE_CELL).any(axis=(1, 3)))
         return cells
 
     def looked(self, thumb: NDArray[np.int16], cells: Cells | None = None) -> None:

@@ -160,7 +160,11 @@ class Worker:
 
 
 class DetectorLike(Protocol):
-    """What the pipeline needs of a detector set (see redact.detect.DetectorSet)."""
+    """What the pipeline needs of a detector set (see redact.detect.DetectorSet).
+
+    The picture passed in is only valid during the call: video reuses one buffer for every
+    frame, so a detector that keeps pixels must copy them.
+    """
 
     models: list[Any]
     thresholds: dict[str, float]

@@ -339,6 +339,7 @@ class _Run:
         self.since_whole = 0  # keyframes since the last one on the whole picture
         self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
         self.suspects_at = 0
+        self.bgr: NDArray[np.uint8] | None = None  # see _bgr_buffer
         self.frames = 0
         self.first_pts = 0.0
         self.last_pts = 0.0
@@ -450,7 +451,9 @@ class _Run:
         kind = self.schedule.kind(decoded.index, last)
         if kind is None:
             return self.tracker.update(decoded.index, decoded.pts, None), NONE
-        f = decoded.to_frame()  # the BGR picture the detectors take
+        # The BGR picture the detectors take, in one buffer reused from frame to frame (it is
+        # read only while this frame is detected).
+        f = Frame(decoded.index, decoded.pts, decoded.picture.bgr_in(self._bgr_buffer(decoded.picture)))
         h, w = f.image.shape[:2]
         full = self.worker.detectors
         if self.schedule.keyframe == self.schedule.every:  # no keyframe schedule: always in full
@@ -500,6 +503,12 @@ class _Run:
         out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
         self.last_full = f.index
         return out, kind
+
+    def _bgr_buffer(self, picture: Picture) -> NDArray[np.uint8]:
+        shape = (picture.height, picture.width, 3)
+        if self.bgr is None or self.bgr.shape != shape:
+            self.bgr = np.empty(shape, np.uint8)
+        return self.bgr
 
     def _glance(self, picture: Picture, image: NDArray[np.uint8]) -> Detections:
         """The glance, on the parts of the picture that changed since the last glance or full

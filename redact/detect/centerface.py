@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -97,8 +96,8 @@ class CenterFace(PassDetector):
         """
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32)
-        rgb = cv2.cvtColor(padded, cv2.COLOR_BGR2RGB)
-        blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+        # NCHW float32 RGB: channels reversed in the same copy (no separate cvtColor).
+        blob = np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
         heatmap, scale, offset, _landmarks = self._runner.run(blob)[:4]
         xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -85,8 +84,8 @@ class YoloPlate(PassDetector):
         """
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32, PAD_VALUE)
-        rgb = cv2.cvtColor(padded, cv2.COLOR_BGR2RGB)
-        blob = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+        # NCHW float32 RGB: channels reversed in the same copy (no separate cvtColor).
+        blob = np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
         blob *= 1.0 / 255.0
         output = self._runner.run(blob)[0]
         xyxy, score = decode(output[0], (h, w), self._decode_threshold)

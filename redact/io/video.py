@@ -29,7 +29,7 @@ import av
 
 from redact.errors import MediaError
 from redact.io.yuv import Picture
-from redact.types import Frame, MediaInfo
+from redact.types import MediaInfo
 
 log = logging.getLogger("redact")
 
@@ -57,10 +57,6 @@ class DecodedFrame:
     pts: float
     ticks: int
     picture: Picture
-
-    def to_frame(self) -> Frame:
-        """The frame with its picture as BGR (converted on every call: keep the result)."""
-        return Frame(self.index, self.pts, self.picture.bgr())
 
 
 class DecodeError(MediaError):

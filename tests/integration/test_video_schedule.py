@@ -23,7 +23,7 @@ class Recording(MarkerDetectors):
 
     def detect(self, image: np.ndarray, *, rois=None) -> Detections:
         if rois is None:
-            self.seen.append(image)
+            self.seen.append(image.copy())  # the pipeline reuses its picture buffer
         found = super().detect(image, rois=rois)
         return Detections.empty() if self.blind else found
 

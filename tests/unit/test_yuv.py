@@ -33,6 +33,19 @@ def test_odd_pictures_stay_bgr(bgr) -> None:
     assert not pic.yuv and pic.bgr() is odd and (pic.width, pic.height) == (W - 1, H - 1)
 
 
+def test_bgr_in_converts_into_the_given_buffer(bgr) -> None:
+    pic = Picture.from_bgr(bgr)
+    buffer = np.zeros((H, W, 3), np.uint8)
+    assert pic.bgr_in(buffer) is buffer and np.array_equal(buffer, pic.bgr())
+    other = Picture.from_bgr(bgr[::-1].copy())
+    assert other.bgr_in(buffer) is buffer and np.array_equal(buffer, other.bgr())  # reused, all overwritten
+    with pytest.raises(ValueError, match="does not fit"):
+        pic.bgr_in(np.zeros((H, W + 2, 3), np.uint8))
+    odd = Picture.from_bgr(bgr[: H - 1, : W - 1])
+    assert odd.bgr_in(buffer) is odd.data  # BGR already: its own array, the buffer untouched
+    assert np.array_equal(buffer, other.bgr())
+
+
 def test_planes_and_pack_round_trip(bgr) -> None:
     data = Picture.from_bgr(bgr).data
     y, u, v = planes(data)
