@@ -52,9 +52,10 @@ class ChangeMap:
     def __init__(self) -> None:
         self._ref: NDArray[np.int16] | None = None
 
-    def changed(self, thumb: NDArray[np.int16]) -> Cells:
-        """Cells (rows, cols) of a :func:`thumbnail` that moved beyond the level since last
-        looked at; every cell when nothing was looked at yet (or the picture changed size)."""
+    def changed(self, thumb: NDArray[np.int16], least: int = 1) -> Cells:
+        """Cells (rows, cols) of a :func:`thumbnail` where at least ``least`` of its pixels
+        moved beyond the level since last looked at; every cell when nothing was looked at
+        yet (or the picture changed size)."""
         h, w = thumb.shape[:2]
         gh, gw = -(-h // CHANGE_CELL), -(-w // CHANGE_CELL)
         if self._ref is None or self._ref.shape != thumb.shape:
@@ -66,8 +67,10 @@ class ChangeMap:
         moved = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2]) > CHANGE_LEVEL
         padded = np.zeros((gh * CHANGE_CELL, gw * CHANGE_CELL), bool)
         padded[:h, :w] = moved
-        cells: Cells = np.asarray(padded.reshape(gh, CHANGE_CELL, gw, CHANGE_CELL).any(axis=(1, 3)))
-        return cells
+        blocks = padded.reshape(gh, CHANGE_CELL, gw, CHANGE_CELL)
+        if least <= 1:
+            return np.asarray(blocks.any(axis=(1, 3)))
+        return np.asarray(np.count_nonzero(blocks, axis=(1, 3)) >= least)
 
     def looked(self, thumb: NDArray[np.int16], cells: Cells | None = None) -> None:
         """The detectors looked at ``cells`` (every cell when ``None``) of this :func:`thumbnail`."""

@@ -50,6 +50,21 @@ def test_a_small_newcomer_changes_its_cells_only_and_its_window_holds_it() -> No
     assert win.x0 <= 200 - 64 and win.y0 <= 100 - 64 and win.x1 >= 210 + 64 and win.y1 >= 110 + 64
 
 
+def test_least_leaves_out_cells_where_only_a_speck_changed() -> None:
+    cm = ChangeMap()
+    base = scene()
+    cm.looked(thumb(base))
+    now = base.copy()
+    now[20:24, 20:24] = (255, 255, 255)  # a 4-px speck of flicker
+    now[100:160, 200:260] = (30, 30, 30)  # a 60-px newcomer, large enough for the glance
+    t = thumb(now)
+    every = cm.changed(t)
+    assert every[20 // SIDE, 20 // SIDE]
+    strict = cm.changed(t, least=8)
+    assert not strict[20 // SIDE, 20 // SIDE]  # the speck is left to the next keyframe
+    assert strict[130 // SIDE, 230 // SIDE] and (strict <= every).all()
+
+
 def test_a_change_of_colour_alone_counts() -> None:
     cm = ChangeMap()
     base = np.full((H, W, 3), 128, np.uint8)
