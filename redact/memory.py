@@ -10,7 +10,15 @@ faults on every fresh mapping. At 1 MiB those faults cost 7 % of a 10-s 1080p ru
 (22.0 s against 20.5 s at 8 MiB, 2 cores, three runs each; peak RSS ~940 MiB both). At
 8 MiB, 1080p pictures (3 MB as I420) and small blobs are reused from the heap while 4K
 pictures (12 MB) still get their own mappings: 16 MiB was as fast at 1080p but held 1.9
-instead of 1.7 GiB at 4K. Video jobs set it; a process that only redacts images does not.
+instead of 1.7 GiB at 4K.
+
+Fixing the mmap threshold also fixes glibc's trim threshold at its 128 KiB default: every
+time the top of a heap held that much free memory it went back to the system, and the next
+picture faulted it in again. :data:`TRIM_THRESHOLD` keeps up to 64 MiB per heap for reuse:
+a 10-s 1080p clip took 19.4 s instead of 21.0 s (three runs each, system time 2.3 against
+3.2 s) and a 4-s 4K clip 27.3 s instead of 29.5 s, with peak RSS within 20 MiB.
+
+Video jobs set both; a process that only redacts images does not.
 """
 
 from __future__ import annotations
@@ -22,13 +30,16 @@ import sys
 
 log = logging.getLogger("redact")
 
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+_M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers
+_M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 8 << 20  # blocks this large or larger get their own mapping
+TRIM_THRESHOLD = 64 << 20  # free memory a heap keeps for reuse before giving it back
 _done = False
 
 
 def return_large_blocks() -> bool:
-    """Make large allocations their own mappings (glibc on Linux; elsewhere nothing).
+    """Make large allocations their own mappings and let heaps keep free memory for reuse
+    (glibc on Linux; elsewhere nothing).
 
     Idempotent and process-wide. Returns whether the setting took effect.
     """
@@ -40,7 +51,8 @@ def return_large_blocks() -> bool:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         _done = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        _done = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and _done
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         _done = False
-    log.debug("malloc mmap threshold fixed at %d bytes: %s", MMAP_THRESHOLD, _done)
+    log.debug("malloc mmap threshold %d, trim threshold %d bytes: %s", MMAP_THRESHOLD, TRIM_THRESHOLD, _done)
     return _done
