@@ -119,7 +119,7 @@ GLANCE_EVERY = 2
 # The glance looks at a cell of the change map (32 x 32 px) only when at least GLANCE_LEAST of
 # its 64 thumbnail pixels changed: the smallest object the glance finds (~12 px at 640 px,
 # 36 px in 1080p) moves several times that many, while single specks of noise or flicker
-# each cost a window (measured on the 1080p speed clip: 30 % fewer glance runs, the same
+# each cost a window (measured on the 1080p speed clip: 28 % fewer glance runs, the same
 # schedule-bench coverage). Keyframes look at every changed cell.
 GLANCE_LEAST = 8
 _POLL = 0.1  # seconds between checks of the stop flag while blocked on a queue
