@@ -26,6 +26,7 @@ lint: install
 
 # Accuracy, video coverage and a short speed run (~15 min on 2 cores); see README for more.
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/speed.py --sizes 1080p --seconds 2 --images 10

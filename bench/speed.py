@@ -7,6 +7,11 @@ with the same encoder settings, audio copied) in separate processes, reporting f
 second, the wall-time ratio and each process's peak RSS (``ru_maxrss``, MiB). Also images per
 second on a folder of dev JPEGs against plain decode + encode.
 
+The check from outside: where an ``ffmpeg`` program is found (``--ffmpeg``, else on PATH, else
+the one in the ``bench`` extra's imageio-ffmpeg, installed by ``make bench``), each repeat also
+times a plain ``ffmpeg -i clip -c:v libx264 -crf 18 -preset medium -c:a copy`` and reports
+redact's wall time against it too.
+
     .venv/bin/python bench/speed.py                        # 10-s clips, 1080p and 4K
     .venv/bin/python bench/speed.py --seconds 10,60 --sizes 1080p --images 0   # RSS flat with length?
     .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
@@ -136,6 +141,28 @@ def timed(cmd: list[str]) -> tuple[float, float, float]:
     return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss is KiB on Linux
 
 
+def find_ffmpeg(given: str | None) -> str | None:
+    """The ffmpeg program for the check from outside: ``given`` ("none" skips the check),
+    else ffmpeg on PATH, else imageio-ffmpeg's (the ``bench`` extra), else None."""
+    if given:
+        return None if given == "none" else given
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def ffmpeg_cmd(ffmpeg: str, src: Path, dst: Path) -> list[str]:
+    """A plain ffmpeg transcode with the same encoder settings, audio copied, single output."""
+    return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
+            "-map", "0:v:0", "-map", "0:a?", "-c:v", ENCODER["codec"], "-crf", str(ENCODER["crf"]),
+            "-preset", ENCODER["preset"], "-pix_fmt", "yuv420p", "-c:a", "copy", str(dst)]
+
+
 def redact_cmd(src: Path, out: Path, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "redact", "run", str(src), "--out", str(out), "--quiet", "--overwrite", *extra]
 
@@ -154,6 +181,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "speed.json",
                     help="where to write the results")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--ffmpeg", default=None,
+                    help="ffmpeg program for the check from outside (default: PATH, then imageio-ffmpeg; none skips)")
     ap.add_argument("--transcode", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -167,6 +196,8 @@ def main() -> int:
         print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
         return 2
 
+    ffmpeg = find_ffmpeg(args.ffmpeg)
+    print(f"ffmpeg for the check from outside: {ffmpeg or 'none found (pip install .[bench])'}", flush=True)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
@@ -177,6 +208,7 @@ def main() -> int:
             frames = make_clip(clip, SIZES[name], seconds)
             for rep in range(args.repeats):
                 tw, trss, tcpu = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
+                outside = timed(ffmpeg_cmd(ffmpeg, clip, work / f"f-{name}.mp4")) if ffmpeg else None
                 rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra))
                 shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
@@ -186,6 +218,12 @@ def main() -> int:
                     "ratio": round(rw / tw, 2),
                     "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
                 })
+                if outside is not None:
+                    rows[-1].update({
+                        "ffmpeg_s": round(outside[0], 2), "ffmpeg_fps": round(frames / outside[0], 2),
+                        "ffmpeg_rss_mib": round(outside[1]), "ffmpeg_cpu_s": round(outside[2], 1),
+                        "ffmpeg_ratio": round(rw / outside[0], 2),
+                    })
                 print(_row(rows[-1]), flush=True)
         if args.images and JPEG_DIR.is_dir():
             folder = work / "jpegs"
@@ -208,12 +246,13 @@ def main() -> int:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
-        "encoder": ENCODER, "seconds": args.seconds, "rows": rows,
+        "encoder": ENCODER, "ffmpeg": ffmpeg, "seconds": args.seconds, "rows": rows,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\n{'what':<12} {'frames':>6} {'redact s':>9} {'fps':>6} {'RSS MiB':>8} "
-          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ratio':>9}")
+          f"{'floor s':>8} {'fps':>6} {'RSS MiB':>8} {'ratio':>6} {'CPU ratio':>9}"
+          f" {'ffmpeg s':>8} {'RSS MiB':>8} {'ratio':>6}")
     for r in rows:
         print(_row(r))
     print(f"written {args.json}")
@@ -221,8 +260,11 @@ def main() -> int:
 
 
 def _row(r: dict[str, object]) -> str:
+    outside = (f" {r['ffmpeg_s']:>8} {r['ffmpeg_rss_mib']:>8} {r['ffmpeg_ratio']:>6}" if "ffmpeg_s" in r
+               else f" {'-':>8} {'-':>8} {'-':>6}")
     return (f"{r['what']:<12} {r['frames']:>6} {r['redact_s']:>9} {r['redact_fps']:>6} {r['redact_rss_mib']:>8} "
-            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6} {r['cpu_ratio']:>9}")
+            f"{r['floor_s']:>8} {r['floor_fps']:>6} {r['floor_rss_mib']:>8} {r['ratio']:>6} {r['cpu_ratio']:>9}"
+            + outside)
 
 
 if __name__ == "__main__":

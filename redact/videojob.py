@@ -4,7 +4,16 @@ Three stages overlap in threads joined by bounded queues, so memory does not dep
 the video's length::
 
     reader thread ──► q_in ──► this thread: detect, track, look-ahead ──► q_out ──► writer thread
-    (decode, rotate)            (regions, sidecar line, progress)              (render, encode, mux)
+    (decode, rotate)            (regions, sidecar line, progress)   (regions)  (decode again, render,
+                                                                                 encode, mux audio)
+
+The writer decodes the input a second time, in step, rather than being handed the pictures:
+the look-ahead (below) then holds what was found in each frame, not the frame, so memory does
+not depend on the frame rate, the frame size or the keyframe interval either. Decoding costs
+a few ms per 1080p frame against ~80 ms for the encode; 1-2 s of held 1080p pictures took
+80-130 MiB. Decoding is exact, and the writer checks each frame against the one the
+detectors saw (index, timestamp, size and a fingerprint of its pixels): a frame that differs
+stops the run and nothing is written.
 
 Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs on
 *keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and, on the
@@ -25,10 +34,8 @@ most of the picture (a moving camera, a cut), the whole picture gets the pass in
 ``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about what
 the windows cost), every frame gets a full pass. A track born at frame ``t`` is redacted back
 to the previous keyframe (which looked at everything that changed since the one before), so
-the look-ahead holds at least a keyframe interval of frames back, two when memory allows
-(then the track's motion is known when its first frames are backfilled). The look-ahead is
-capped in bytes (:data:`LOOKAHEAD_BYTES`, frames held as I420) and the keyframe interval
-shrinks to fit at high resolution.
+the look-ahead holds two keyframe intervals of frames back (then the track's motion is known
+when its first frames are backfilled).
 
 With keyframes, an object too small for the glance (under about 10-15 px at 640 px, i.e.
 faces under ~40 px and plates under ~60 px wide in 1080p) that is not even a suspect on a
@@ -87,9 +94,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redact")
 
-QUEUE_FRAMES = 12  # frames in flight per queue at most: the encoder keeps busy through a full pass
-QUEUE_BYTES = 64 * 2**20  # ... and at most this many bytes of pictures per queue
-LOOKAHEAD_BYTES = 128 * 2**20  # frames held back for backfill, at most (I420: 1080p 41, 4K 10 frames)
+# Decoded frames waiting for the detectors, at most QUEUE_FRAMES and QUEUE_BYTES: decoding is
+# 20-60x faster than detecting, so a few frames cover its jitter (12 held ~30 MiB more at
+# 1080p and were no faster, measured).
+QUEUE_FRAMES = 4
+QUEUE_BYTES = 64 * 2**20
+OUT_QUEUE = 64  # frames' regions waiting for the writer (no pictures: the writer decodes its own)
 # Between keyframes the full detectors look closely at windows around live tracks and
 # *suspects*: candidates of the last keyframe scoring from SUSPECT_RATIO times the threshold
 # up to it (an object near the threshold gets a second chance on every frame, as it would
@@ -212,6 +222,23 @@ class Schedule:
         return FOCUS
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A frame the detectors saw, as far as the writer's own decode of it must match."""
+
+    index: int
+    pts: float
+    ticks: int
+    width: int
+    height: int
+    fingerprint: int
+
+    @classmethod
+    def of(cls, decoded: DecodedFrame) -> _Seen:
+        pic = decoded.picture
+        return cls(decoded.index, decoded.pts, decoded.ticks, pic.width, pic.height, pic.fingerprint())
+
+
 def _xyxy(tiles: list[Tile]) -> NDArray[np.float64]:
     """Windows as an (N, 4) xyxy array."""
     return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
@@ -223,30 +250,25 @@ def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
 
 
 def held_bytes(width: int, height: int) -> int:
-    """Bytes one frame takes in the look-ahead (a :class:`~redact.io.yuv.Picture`: I420 when
-    both sides are even, BGR otherwise)."""
+    """Bytes one decoded frame takes (a :class:`~redact.io.yuv.Picture`: I420 when both sides
+    are even, BGR otherwise)."""
     return max(1, width * height * 3 // 2 if width % 2 == 0 and height % 2 == 0 else width * height * 3)
 
 
 def plan_schedule(
-    *, keyframe_seconds: float, every: int, glance: bool, pad: int, fps: Fraction | None, width: int, height: int
+    *, keyframe_seconds: float, every: int, glance: bool, pad: int, fps: Fraction | None
 ) -> Schedule:
-    """The schedule for a video of ``width`` x ``height`` pixels at ``fps`` frames per second.
+    """The schedule for a video at ``fps`` frames per second.
 
     The keyframe interval is ``keyframe_seconds`` of frames rounded up to a multiple of
-    ``every``, shortened so that one interval of held frames fits :data:`LOOKAHEAD_BYTES`; the
-    look-ahead is two intervals when they fit, one otherwise, and never less than ``pad``.
+    ``every``; the look-ahead is two intervals, and never less than ``pad``. Held frames keep
+    their detections only (the writer decodes the pictures again), so neither depends on
+    the picture size.
     """
     rate = float(fps) if fps else FALLBACK_FPS
     k = max(1, round(keyframe_seconds * rate)) if keyframe_seconds > 0 else 1
     k = math.ceil(k / every) * every
-    cap = max(1, LOOKAHEAD_BYTES // held_bytes(width, height))
-    if k > cap:
-        k = max(every, cap // every * every)
-        log.debug("keyframe interval shortened to %d frames to hold %dx%d frames within %d MiB",
-                  k, width, height, LOOKAHEAD_BYTES >> 20)
-    lookahead = max(pad, min(2 * k, max(k, cap)))
-    return Schedule(keyframe=k, every=every, glance=glance and k > every, lookahead=lookahead)
+    return Schedule(keyframe=k, every=every, glance=glance and k > every, lookahead=max(pad, 2 * k))
 
 
 def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = None) -> dict[str, Any]:
@@ -270,7 +292,8 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
 
     dst = job.checked_dst()
-    with VideoReader(job.src, keep_audio=cfg.audio == "keep", max_pixels=cfg.max_pixels) as reader:
+    # The detectors' decode; the writer decodes again, with the audio (see _Run._write).
+    with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels) as reader:
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)
@@ -329,7 +352,7 @@ class _Run:
         keyframe_seconds = 0.0 if getattr(worker.detectors, "accelerated", False) else cfg.keyframe_seconds
         self.schedule = plan_schedule(
             keyframe_seconds=keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
-            fps=reader.rate, width=w, height=h,
+            fps=reader.rate,
         )
         # Live tracks get a close look on every detection frame between keyframes, so they are
         # carried for --track-gap as with full detection, not to the next keyframe regardless.
@@ -358,28 +381,18 @@ class _Run:
         self.writer_stage: _Stage | None = None
         in_flight = max(2, min(QUEUE_FRAMES, QUEUE_BYTES // held_bytes(w, h)))
         self.q_in: queue.Queue[Any] = queue.Queue(in_flight)
-        self.q_out: queue.Queue[Any] = queue.Queue(in_flight)
+        self.q_out: queue.Queue[Any] = queue.Queue(OUT_QUEUE)
 
     def go(self, out_path: Path, sidecar_path: Path) -> None:
         """Run every stage to the end; raises the first error of any stage."""
         reader_stage = _Stage("redact-decode", self._read)
-        writer_stage: _Stage | None = None
+        writer_stage = _Stage("redact-encode", lambda: self._write(out_path))
+        self.writer_stage = writer_stage
         try:
-            # The writer needs the rotation, known once the first frame is decoded.
             reader_stage.start()
-            early: list[Any] = []  # audio packets demuxed before the first picture
-            first = _get(self.q_in, self.stop, reader_stage)
-            while not isinstance(first, DecodedFrame) and first is not _END and not isinstance(first, DecodeError):
-                early.append(first)
-                first = _get(self.q_in, self.stop, reader_stage)
-            writer = VideoWriter(out_path, self.reader, self.settings)
-            writer_stage = _Stage("redact-encode", lambda: self._write(writer))
-            self.writer_stage = writer_stage
             writer_stage.start()
-            for packet in early:
-                _put(self.q_out, packet, self.stop, writer_stage)
             with open(sidecar_path, "w", encoding="utf-8") as side:
-                self._detect_loop(first, reader_stage, writer_stage, side)
+                self._detect_loop(reader_stage, writer_stage, side)
             _put(self.q_out, _END, self.stop, writer_stage)
             writer_stage.join()
             if writer_stage.error is not None:
@@ -387,9 +400,9 @@ class _Run:
         finally:
             self.stop.set()
             for stage in (reader_stage, writer_stage):
-                if stage is not None:
-                    _drain(self.q_in)
-                    _drain(self.q_out)
+                _drain(self.q_in)
+                _drain(self.q_out)
+                if stage.ident is not None:  # started
                     stage.join()
         if self.frames == 0:
             raise MediaError(f"{self.job.rel} has no video frames")
@@ -405,42 +418,83 @@ class _Run:
             return
         _put(self.q_in, _END, self.stop)
 
-    def _write(self, writer: VideoWriter) -> None:
+    def _write(self, out_path: Path) -> None:
+        """Decode the input again, in step with the frames the detectors saw (``q_out``), and
+        render and encode each with its regions; copy the audio packets (kept or dropped as
+        configured) on the way."""
+        cfg = self.worker.config
         style = self.worker.style
-        try:
-            while True:
-                item = _get(self.q_out, self.stop)
-                if item is _END:
-                    break
-                if isinstance(item, tuple):
-                    decoded, regs = item
-                    writer.write(redact_picture(style, decoded.picture, regs), decoded.ticks)
-                else:
-                    writer.mux_audio(item)
-        except BaseException:
-            writer.container.close()
-            raise
-        writer.finish()
+        writer: VideoWriter | None = None
+        early: list[Any] = []  # audio packets demuxed before the first picture
+        # One thread is enough at the encoder's pace (1080p: ~7 ms a frame) and holds fewer
+        # pictures than frame threads.
+        with VideoReader(self.job.src, keep_audio=cfg.audio == "keep", max_pixels=cfg.max_pixels, threads=1) as again:
+            try:
+                try:
+                    for item in again.items():
+                        if not isinstance(item, DecodedFrame):
+                            if writer is None:
+                                early.append(item)
+                            else:
+                                writer.mux_audio(item)
+                            continue
+                        if writer is None:  # the rotation is known once the first frame is decoded
+                            writer = VideoWriter(out_path, again, self.settings)
+                            for packet in early:
+                                writer.mux_audio(packet)
+                            early.clear()
+                        regs = self._regions_for(item)
+                        writer.write(redact_picture(style, item.picture, regs), item.ticks)
+                except DecodeError:
+                    # The detectors' decode stops at the same frame: the main thread either
+                    # ends the output there (--truncated-video cut) or fails the run.
+                    pass
+                if _get(self.q_out, self.stop) is not _END:
+                    raise MediaError(
+                        f"{self.job.rel}: the second decode ended after {writer.frames if writer else 0} frames, "
+                        "before the detectors' decode did; nothing was written (report this file)"
+                    )
+            except BaseException:
+                if writer is not None:
+                    writer.container.close()
+                raise
+            if writer is not None:
+                writer.finish()
 
-    def _next_frame(self, item: Any, reader: _Stage) -> Any:
-        """The next decoded frame, ``_END`` or a ``DecodeError``, forwarding audio packets on the way."""
-        while not isinstance(item, DecodedFrame) and item is not _END and not isinstance(item, DecodeError):
-            _put(self.q_out, item, self.stop, self.writer_stage)  # an audio packet
-            item = _get(self.q_in, self.stop, reader)
-        return item
+    def _regions_for(self, decoded: DecodedFrame) -> Regions:
+        """The regions the main thread found for this frame of the writer's decode.
 
-    def _detect_loop(self, item: Any, reader: _Stage, writer: _Stage, side: Any) -> None:
-        held: collections.deque[tuple[DecodedFrame, Detections, str]] = collections.deque()
+        Raises:
+            MediaError: the frame is not the one the detectors saw (the two decodes differ).
+        """
+        item = _get(self.q_out, self.stop)
+        if item is _END:
+            raise MediaError(
+                f"{self.job.rel}: the second decode found frame {decoded.index} after the detectors' "
+                "last frame; nothing was written"
+            )
+        seen, regs = item
+        pic = decoded.picture
+        if (seen.index, seen.ticks, seen.width, seen.height) != (decoded.index, decoded.ticks, pic.width, pic.height) \
+                or seen.fingerprint != pic.fingerprint():
+            raise MediaError(
+                f"{self.job.rel}: frame {decoded.index} decoded differently the second time, so the regions "
+                "found in it cannot be trusted to fit; nothing was written (report this file)"
+            )
+        return regs
+
+    def _detect_loop(self, reader: _Stage, writer: _Stage, side: Any) -> None:
+        held: collections.deque[tuple[_Seen, Detections, str]] = collections.deque()
         total = self.reader.declared_frames
-        current = self._next_frame(item, reader)
+        current = _get(self.q_in, self.stop, reader)
         while isinstance(current, DecodedFrame):
             if writer.error is not None:
                 raise writer.error
             # One frame of peeking tells whether this is the last frame (a keyframe, always).
-            upcoming = self._next_frame(_get(self.q_in, self.stop, reader), reader)
+            upcoming = _get(self.q_in, self.stop, reader)
             dets, look = self._track(current, last=not isinstance(upcoming, DecodedFrame))
             self.looks[look] += 1
-            held.append((current, dets, look))
+            held.append((_Seen.of(current), dets, look))
             if len(held) > self.pad:
                 self._emit(*held.popleft(), side)
             if self.on_frames:
@@ -549,10 +603,10 @@ class _Run:
         self.warnings.append(msg)
         self.cut = True
 
-    def _emit(self, decoded: DecodedFrame, dets: Detections, look: str, side: Any) -> None:
-        index, pts = decoded.index, decoded.pts
+    def _emit(self, seen: _Seen, dets: Detections, look: str, side: Any) -> None:
+        index, pts = seen.index, seen.pts
         dets = Detections.concat([dets, self.tracker.backfill(index, pts)])
-        w, h = decoded.picture.width, decoded.picture.height
+        w, h = seen.width, seen.height
         cfg = self.worker.config
         edits = self.worker.overrides.apply(self.job.rel, index, dets, w, h, root=self.job.root)
         self.removed.extend(edits.removed)
@@ -563,7 +617,7 @@ class _Run:
         for rec in records:
             self.counts[str(rec["label"])] += 1
             self._count_track(rec, index)
-        _put(self.q_out, (decoded, regs), self.stop, self.writer_stage)
+        _put(self.q_out, (seen, regs), self.stop, self.writer_stage)
         if self.frames == 0:
             self.first_pts = pts
         self.frames += 1

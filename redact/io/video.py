@@ -94,12 +94,18 @@ class VideoReader:
     ``keep_audio``, the audio :class:`av.Packet` objects in demux order (to be muxed by a
     :class:`VideoWriter` made with :attr:`audio_streams` as templates).
 
+    ``threads`` 1 decodes in the calling thread only (frame threads each hold pictures in
+    flight: ~15 MiB more at 1080p, measured); ``None`` lets FFmpeg choose (frame and slice
+    threads, one per core).
+
     Raises:
         MediaError: the file cannot be opened, has no video stream, or its frames declare more
             than ``max_pixels`` pixels.
     """
 
-    def __init__(self, path: Path, *, keep_audio: bool, max_pixels: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, keep_audio: bool, max_pixels: int | None = None, threads: int | None = None
+    ) -> None:
         self.path = path
         try:
             self.container: Any = av.open(str(path), "r")
@@ -112,7 +118,10 @@ class VideoReader:
             if not self.container.streams.video:
                 raise MediaError(f"{path.name} has no video stream; nothing to redact")
             self.stream: Any = self.container.streams.video[0]
-            self.stream.thread_type = "AUTO"
+            if threads is None:
+                self.stream.thread_type = "AUTO"
+            else:
+                self.stream.codec_context.thread_count = max(1, threads)
             self.all_audio = list(self.container.streams.audio)
             self.audio_streams = self.all_audio if keep_audio else []
             self.time_base = Fraction(self.stream.time_base or FALLBACK_TIME_BASE)

@@ -13,6 +13,7 @@ Pictures with an odd width or height have no exact I420 layout and stay BGR.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from redact.types import Regions
 
 Image = NDArray[np.uint8]
+FINGERPRINT_ROWS = 7  # see Picture.fingerprint
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +83,11 @@ class Picture:
             raise ValueError(f"buffer of shape {buffer.shape} does not fit a {self.width}x{self.height} picture")
         cv2.cvtColor(self.data, cv2.COLOR_YUV2BGR_I420, dst=buffer)
         return buffer
+
+    def fingerprint(self) -> int:
+        """A CRC-32 of every :data:`FINGERPRINT_ROWS`-th row of the picture's data, to check that
+        two decodes of one frame gave the same pixels (~0.1 ms at 1080p)."""
+        return zlib.crc32(np.ascontiguousarray(self.data[::FINGERPRINT_ROWS]).data)
 
     def rotated(self, k: int) -> Picture:
         """The picture turned ``k`` quarter turns counter-clockwise (as ``np.rot90``)."""

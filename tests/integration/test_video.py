@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from redact import RedactConfig, redact_path
+from redact import RedactConfig, redact_path, videojob
 from redact.errors import MediaError
 from redact.hashing import sha256_file
 from redact.io import video
@@ -182,6 +183,39 @@ def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, mon
     assert result.files[0]["status"] == "failed" and "exploded" in result.files[0]["error"]
     assert not (tmp_path / "out" / "e.mp4").exists()
     assert not list((tmp_path / "out").rglob("*.jsonl"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
+
+
+def test_a_single_thread_decode_gives_the_same_frames(tmp_path: Path) -> None:
+    """The writer's decode (one thread) matches the detectors' (FFmpeg's threads) exactly."""
+    make_clip(tmp_path / "c.mp4", frames=12)
+
+    def decode(threads: int | None) -> list[tuple[int, int, int]]:
+        with video.VideoReader(tmp_path / "c.mp4", keep_audio=False, threads=threads) as reader:
+            if threads is not None:
+                assert reader.stream.codec_context.thread_count == threads
+            return [(f.index, f.ticks, f.picture.fingerprint()) for f in reader.items()]
+
+    one = decode(1)
+    assert len(one) == 12 and len({fp for _, _, fp in one}) == 12
+    assert decode(None) == one
+
+
+def test_a_frame_the_writer_decodes_differently_fails_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer decodes the input a second time; a frame that is not the one the detectors
+    saw (here its fingerprint is altered) stops the run and nothing is written."""
+    make_clip(tmp_path / "in" / "f.mp4", frames=20)
+    real = videojob._Seen.of.__func__  # type: ignore[attr-defined]
+
+    def altered(cls, decoded):  # type: ignore[no-untyped-def]
+        seen = real(cls, decoded)
+        return dataclasses.replace(seen, fingerprint=seen.fingerprint ^ 1) if decoded.index == 7 else seen
+
+    monkeypatch.setattr(videojob._Seen, "of", classmethod(altered))
+    result = run(tmp_path / "in", tmp_path / "out")
+    (entry,) = result.files
+    assert entry["status"] == "failed" and "frame 7 decoded differently" in entry["error"]
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix in (".mp4", ".jsonl")]
     assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
 
 

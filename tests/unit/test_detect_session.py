@@ -67,6 +67,7 @@ def test_gpu_sessions_are_kept_per_input_shape(monkeypatch: pytest.MonkeyPatch, 
     import numpy as np
 
     _FakeSession.made = 0
+    monkeypatch.setattr(session_mod, "_cpu_sessions", {})
     monkeypatch.setattr(session_mod, "create_session", lambda path, threads=None: _FakeSession(provider))
     runner = session_mod.OnnxRunner(MODELS["centerface"])
     shapes = [(1, 3, 64, 64), (1, 3, 32, 64), (1, 3, 64, 64), (1, 3, 96, 32), (1, 3, 32, 64)]
@@ -76,6 +77,27 @@ def test_gpu_sessions_are_kept_per_input_shape(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(session_mod, "GPU_SHAPES", 2)
     runner.run(np.zeros((1, 3, 128, 128), np.float32))  # a fourth shape: the least recently used goes
     assert len(runner._sessions) == (1 if provider.startswith("CPU") else 2)  # noqa: SLF001
+
+
+@pytest.mark.parametrize(("provider", "shared"), [("CPUExecutionProvider", True), ("CUDAExecutionProvider", False)])
+def test_runners_of_one_model_share_a_cpu_session(monkeypatch: pytest.MonkeyPatch, provider: str, shared: bool) -> None:
+    """The glance and the keyframe detectors run the same networks: on the CPU they use one
+    session per model file and thread count (a second one only holds more weights)."""
+    import numpy as np
+
+    _FakeSession.made = 0
+    monkeypatch.setattr(session_mod, "_cpu_sessions", {})
+    monkeypatch.setattr(session_mod, "create_session", lambda path, threads=None: _FakeSession(provider))
+    x = np.zeros((1, 3, 32, 32), np.float32)
+    first, again = session_mod.OnnxRunner(MODELS["centerface"]), session_mod.OnnxRunner(MODELS["centerface"])
+    other_threads = session_mod.OnnxRunner(MODELS["centerface"], threads=1)
+    other_model = session_mod.OnnxRunner(MODELS["yolo_plate"])
+    for runner in (first, again, other_threads, other_model):
+        runner.run(x)
+    assert (first._session is again._session) is shared  # noqa: SLF001
+    assert first._session is not other_threads._session  # noqa: SLF001
+    assert first._session is not other_model._session  # noqa: SLF001
+    assert _FakeSession.made == (3 if shared else 4)
 
 
 def test_sessions_share_one_arena_and_agree_with_a_session_without_it() -> None:

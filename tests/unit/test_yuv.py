@@ -5,7 +5,7 @@ import pytest
 
 from redact import regions
 from redact.config import RedactConfig
-from redact.io.yuv import Picture, pack, planes, redact_picture
+from redact.io.yuv import FINGERPRINT_ROWS, Picture, pack, planes, redact_picture
 from redact.render import get_style
 from redact.types import Detections
 from redact.verify import region_redacted
@@ -44,6 +44,18 @@ def test_bgr_in_converts_into_the_given_buffer(bgr) -> None:
     odd = Picture.from_bgr(bgr[: H - 1, : W - 1])
     assert odd.bgr_in(buffer) is odd.data  # BGR already: its own array, the buffer untouched
     assert np.array_equal(buffer, other.bgr())
+
+
+def test_fingerprint_tells_another_decode_of_the_frame_apart(bgr) -> None:
+    """The video writer decodes each frame again and checks it against the detectors' decode."""
+    pic = Picture.from_bgr(bgr)
+    assert Picture(pic.data.copy(), True).fingerprint() == pic.fingerprint()
+    changed = pic.data.copy()
+    changed[FINGERPRINT_ROWS * 3, 5] ^= 1  # one sample of a fingerprinted row
+    assert Picture(changed, True).fingerprint() != pic.fingerprint()
+    assert Picture(pic.data[::-1].copy(), True).fingerprint() != pic.fingerprint()
+    odd = Picture.from_bgr(bgr[: H - 1, : W - 1])
+    assert odd.fingerprint() == Picture(odd.data.copy(), False).fingerprint()
 
 
 def test_planes_and_pack_round_trip(bgr) -> None:
