@@ -4,7 +4,8 @@ Makes its own clips by upscaling ``../shared/data/dev/videos/car-detection.mp4``
 the repository root; 768x432, 12.5 fps, 30 s, looped for longer clips) to 1080p and 4K, then
 times, per clip and repeat, a ``redact run`` and a transcode-only PyAV pass (decode -> encode
 with the same encoder settings, audio copied) in separate processes, reporting frames per
-second, the wall-time ratio and each process's peak RSS (``ru_maxrss``, MiB). Also images per
+second, the wall-time ratio, each process's peak RSS (``ru_maxrss``, MiB) and redact's median
+RSS over each fifth of its run (sampled every 0.5 s: flat with length?). Also images per
 second on a folder of dev JPEGs against plain decode + encode.
 
 The check from outside: where an ``ffmpeg`` program is found (``--ffmpeg``, else on PATH, else
@@ -13,7 +14,7 @@ times a plain ``ffmpeg -i clip -c:v libx264 -crf 18 -preset medium -c:a copy`` a
 redact's wall time against it too.
 
     .venv/bin/python bench/speed.py                        # 10-s clips, 1080p and 4K
-    .venv/bin/python bench/speed.py --seconds 10,60 --sizes 1080p --images 0   # RSS flat with length?
+    .venv/bin/python bench/speed.py --seconds 10,600 --sizes 1080p --images 0  # RSS flat with length?
     .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
 
 Nothing is written into the repository except the JSON report (bench/results/, gitignored).
@@ -22,6 +23,7 @@ Nothing is written into the repository except the JSON report (bench/results/, g
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -30,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -125,20 +128,43 @@ def images_plain(src: Path, dst: Path) -> None:
             im.convert("RGB").save(dst / p.name, quality=95)
 
 
-def timed(cmd: list[str]) -> tuple[float, float, float]:
+RSS_EVERY = 0.5  # seconds between samples of a process's resident memory
+
+
+def timed(cmd: list[str], samples: list[float] | None = None) -> tuple[float, float, float]:
     """Run a command; returns (wall seconds, peak RSS in MiB, CPU seconds user + system).
 
     CPU seconds do not depend on what else the machine runs; on a shared machine compare
-    those too (on N cores the wall time is at least CPU / N)."""
+    those too (on N cores the wall time is at least CPU / N). ``samples``, when given, gets
+    the process's resident memory (MiB) every :data:`RSS_EVERY` seconds (Linux)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:  # beside the blocking wait, which times the process to the end
+        while samples is not None and not done.wait(RSS_EVERY):
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        samples.append(int(line.split()[1]) / 1024.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0,):
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss is KiB on Linux
+
+
+def fifths(samples: list[float]) -> list[int]:
+    """Median of each fifth of a run's memory samples (MiB); fewer than 5 samples: none."""
+    n = len(samples) // 5
+    return [round(sorted(samples[i * n:(i + 1) * n])[n // 2]) for i in range(5)] if n else []
 
 
 def find_ffmpeg(given: str | None) -> str | None:
@@ -197,7 +223,8 @@ def main() -> int:
         return 2
 
     ffmpeg = find_ffmpeg(args.ffmpeg)
-    print(f"ffmpeg for the check from outside: {ffmpeg or 'none found (pip install .[bench])'}", flush=True)
+    missing = "skipped" if args.ffmpeg == "none" else "none found (make bench installs one)"
+    print(f"ffmpeg for the check from outside: {ffmpeg or missing}", flush=True)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
@@ -209,7 +236,8 @@ def main() -> int:
             for rep in range(args.repeats):
                 tw, trss, tcpu = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
                 outside = timed(ffmpeg_cmd(ffmpeg, clip, work / f"f-{name}.mp4")) if ffmpeg else None
-                rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra))
+                rss: list[float] = []
+                rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra), rss)
                 shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
                     "what": f"{name} {seconds:g}s", "repeat": rep, "frames": frames,
@@ -217,6 +245,8 @@ def main() -> int:
                     "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
                     "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
+                    # Flat with length? The median resident memory of each fifth of the run.
+                    "redact_rss_median_by_fifth_mib": fifths(rss),
                 })
                 if outside is not None:
                     rows[-1].update({
@@ -255,6 +285,10 @@ def main() -> int:
           f" {'ffmpeg s':>8} {'RSS MiB':>8} {'ratio':>6}")
     for r in rows:
         print(_row(r))
+    for r in rows:
+        if r.get("redact_rss_median_by_fifth_mib"):
+            print(f"{r['what']} #{r['repeat']}: redact's median RSS by fifth of the run "
+                  f"{r['redact_rss_median_by_fifth_mib']} MiB")
     print(f"written {args.json}")
     return 0
 
