@@ -11,9 +11,10 @@ The writer decodes the input a second time, in step, rather than being handed th
 the look-ahead (below) then holds what was found in each frame, not the frame, so memory does
 not depend on the frame rate, the frame size or the keyframe interval either. Decoding again
 costs ~7 ms of CPU per 1080p frame in one thread (a plain transcode takes ~80 ms a frame on
-2 cores); 1-2 s of held 1080p pictures took 80-130 MiB. Decoding is exact, and the writer checks each frame against the one the
-detectors saw (index, timestamp, size and a fingerprint of its pixels): a frame that differs
-stops the run and nothing is written.
+2 cores); 1-2 s of held 1080p pictures took 80-130 MiB. Decoding is exact, and the writer
+checks each frame against the one the detectors saw (index, timestamp, size and a
+fingerprint of its pixels): a frame that differs, or a decode that ends where the other does
+not, stops the run and nothing is written.
 
 Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs on
 *keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and, on the
@@ -429,30 +430,37 @@ class _Run:
         # One thread is enough at the encoder's pace (1080p: ~7 ms a frame) and holds fewer
         # pictures than frame threads.
         with VideoReader(self.job.src, keep_audio=cfg.audio == "keep", max_pixels=cfg.max_pixels, threads=1) as again:
+            items = again.items()
+            failed: DecodeError | None = None
             try:
-                try:
-                    for item in again.items():
-                        if not isinstance(item, DecodedFrame):
-                            if writer is None:
-                                early.append(item)
-                            else:
-                                writer.mux_audio(item)
-                            continue
-                        if writer is None:  # the rotation is known once the first frame is decoded
-                            writer = VideoWriter(out_path, again, self.settings)
-                            for packet in early:
-                                writer.mux_audio(packet)
-                            early.clear()
-                        regs = self._regions_for(item)
-                        writer.write(redact_picture(style, item.picture, regs), item.ticks)
-                except DecodeError:
-                    # The detectors' decode stops at the same frame: the main thread either
-                    # ends the output there (--truncated-video cut) or fails the run.
-                    pass
-                if _get(self.q_out, self.stop) is not _END:
+                while True:
+                    try:
+                        item = next(items, _END)
+                    except DecodeError as exc:  # judged below, against the detectors' decode
+                        failed = exc
+                        break
+                    if item is _END:
+                        break
+                    if not isinstance(item, DecodedFrame):  # an audio packet
+                        if writer is None:
+                            early.append(item)
+                        else:
+                            writer.mux_audio(item)
+                        continue
+                    if writer is None:  # the rotation is known once the first frame is decoded
+                        writer = VideoWriter(out_path, again, self.settings)
+                        for packet in early:
+                            writer.mux_audio(packet)
+                        early.clear()
+                    writer.write(redact_picture(style, item.picture, self._regions_for(item)), item.ticks)
+                # The detectors' decode must have ended at the same frame, and where the writer's
+                # decode failed, theirs too (then the main thread has ended the output there,
+                # --truncated-video cut, or fails the run and this wait stops).
+                if _get(self.q_out, self.stop) is not _END or (failed is not None and not self.cut):
                     raise MediaError(
-                        f"{self.job.rel}: the second decode ended after {writer.frames if writer else 0} frames, "
-                        "before the detectors' decode did; nothing was written (report this file)"
+                        f"{self.job.rel}: the second decode ended after {writer.frames if writer else 0} frames "
+                        f"({failed or 'end of file'}), where the detectors' decode did not; nothing was written "
+                        "(report this file)"
                     )
             except BaseException:
                 if writer is not None:

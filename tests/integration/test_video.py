@@ -219,6 +219,25 @@ def test_a_frame_the_writer_decodes_differently_fails_the_file(tmp_path: Path, m
     assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
 
 
+def test_a_writer_decode_that_fails_alone_fails_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's decode (the one-thread reader) fails, after its last frame, where the
+    detectors' did not: what follows (audio) would be lost without a word, so the file fails."""
+    make_clip(tmp_path / "in" / "w.mp4", frames=12)
+    real = video.VideoReader.items
+
+    def items(self):  # type: ignore[no-untyped-def]
+        yield from real(self)
+        if self.stream.codec_context.thread_count == 1:
+            raise video.DecodeError("damaged on the second read", 12)
+
+    monkeypatch.setattr(video.VideoReader, "items", items)
+    result = run(tmp_path / "in", tmp_path / "out")
+    (entry,) = result.files
+    assert entry["status"] == "failed" and "second decode ended after 12 frames" in entry["error"]
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix in (".mp4", ".jsonl")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("redact-")]
+
+
 def test_detector_crash_stops_threads_and_removes_partial_output(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
