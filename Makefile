@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/speed.py --sizes 1080p --seconds 2 --images 10
+	$(BIN)/python bench/encoder.py
 
 clean:
 	rm -rf out .pytest_cache build *.egg-info

@@ -3,19 +3,21 @@
 Makes its own clips by upscaling ``../shared/data/dev/videos/car-detection.mp4`` (relative to
 the repository root; 768x432, 12.5 fps, 30 s, looped for longer clips) to 1080p and 4K, then
 times, per clip and repeat, a ``redact run`` and a transcode-only PyAV pass (decode -> encode
-with the same encoder settings, audio copied) in separate processes, reporting frames per
-second, the wall-time ratio, each process's peak RSS (``ru_maxrss``, MiB) and redact's median
-RSS over each fifth of its run (sampled every 0.5 s: flat with length?). Also images per
-second on a folder of dev JPEGs against plain decode + encode.
+with the same encoder settings, look-ahead cap included, audio copied) in separate
+processes, reporting frames per second, the wall-time ratio, each process's peak RSS
+(``ru_maxrss``, MiB) and redact's median RSS over each fifth of its run (sampled every 0.5 s:
+flat with length?). Also images per second on a folder of dev JPEGs against plain decode +
+encode.
 
 The check from outside: where an ``ffmpeg`` program is found (``--ffmpeg``, else on PATH, else
 the one in the ``bench`` extra's imageio-ffmpeg, installed by ``make bench``), each repeat also
-times a plain ``ffmpeg -i clip -c:v libx264 -crf 18 -preset medium -c:a copy`` and reports
-redact's wall time against it too.
+times a plain ``ffmpeg -i clip -c:v libx264 -crf 18 -preset medium -c:a copy`` (the preset's
+own 40-frame look-ahead: the issue's reference) and reports redact's wall time against it too.
 
     .venv/bin/python bench/speed.py                        # 10-s clips, 1080p and 4K
     .venv/bin/python bench/speed.py --seconds 10,600 --sizes 1080p --images 0  # RSS flat with length?
     .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
+    .venv/bin/python bench/speed.py --lookahead 40   # redact and the PyAV transcode with medium's own look-ahead
 
 Nothing is written into the repository except the JSON report (bench/results/, gitignored).
 """
@@ -35,13 +37,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "data" / "dev"
 SOURCE_CLIP = DEV / "videos" / "car-detection.mp4"
 JPEG_DIR = DEV / "plates-openalpr-us-eu" / "images"
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
-ENCODER = {"codec": "libx264", "crf": 18, "preset": "medium"}
+ENCODER: dict[str, Any] = {"codec": "libx264", "crf": 18, "preset": "medium"}  # redact's defaults (checked in main)
 
 
 def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
@@ -91,16 +94,16 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
     return n
 
 
-def transcode(src: Path, dst: Path) -> None:
-    """The floor: decode -> encode with the same settings, audio stream-copied, no detection."""
+def transcode(src: Path, dst: Path, options: dict[str, str]) -> None:
+    """The floor: decode -> encode with the same settings (``options``: the encoder's private
+    options as redact sets them), audio stream-copied, no detection."""
     import av
 
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         ain = inp.streams.audio[0] if inp.streams.audio else None
-        vs = out.add_stream(ENCODER["codec"], rate=vin.average_rate,
-                            options={"crf": str(ENCODER["crf"]), "preset": ENCODER["preset"]})
+        vs = out.add_stream(ENCODER["codec"], rate=vin.average_rate, options=options)
         vs.width, vs.height = vin.codec_context.width, vin.codec_context.height
         vs.pix_fmt = "yuv420p"
         vs.time_base = vin.time_base
@@ -183,7 +186,8 @@ def find_ffmpeg(given: str | None) -> str | None:
 
 
 def ffmpeg_cmd(ffmpeg: str, src: Path, dst: Path) -> list[str]:
-    """A plain ffmpeg transcode with the same encoder settings, audio copied, single output."""
+    """A plain ffmpeg transcode, libx264 CRF 18 preset medium as the preset has it (no
+    look-ahead cap), audio copied, single output."""
     return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
             "-map", "0:v:0", "-map", "0:a?", "-c:v", ENCODER["codec"], "-crf", str(ENCODER["crf"]),
             "-preset", ENCODER["preset"], "-pix_fmt", "yuv420p", "-c:a", "copy", str(dst)]
@@ -193,8 +197,8 @@ def redact_cmd(src: Path, out: Path, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "redact", "run", str(src), "--out", str(out), "--quiet", "--overwrite", *extra]
 
 
-def self_cmd(mode: str, src: Path, dst: Path) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst)]
+def self_cmd(mode: str, src: Path, dst: Path, *more: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst), *more]
 
 
 def main() -> int:
@@ -207,34 +211,63 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "speed.json",
                     help="where to write the results")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--lookahead", type=int, default=None,
+                    help="redact's --lookahead, used by the PyAV transcode too (default: redact's default)")
+    ap.add_argument("--encoder-options", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--ffmpeg", default=None,
                     help="ffmpeg program for the check from outside (default: PATH, then imageio-ffmpeg; none skips)")
     ap.add_argument("--transcode", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--make-clip", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.transcode:
-        transcode(*args.transcode)
+        src, dst = args.transcode
+        transcode(src, dst, json.loads(args.encoder_options))
         return 0
     if args.images_plain:
         images_plain(*args.images_plain)
+        return 0
+    if args.make_clip:
+        dst, w, h, seconds = args.make_clip
+        print(make_clip(Path(dst), (int(w), int(h)), float(seconds)))
         return 0
     if not SOURCE_CLIP.is_file():
         print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
         return 2
 
+    # Only here, in the parent: the timed child passes (transcode, images-plain) import no redact.
+    sys.path.insert(0, str(REPO))
+    from redact.config import RedactConfig
+    from redact.io.video import EncoderSettings
+
+    defaults = RedactConfig()
+    if {"codec": defaults.codec, "crf": defaults.crf, "preset": defaults.preset} != ENCODER:
+        print(f"bench/speed.py's ENCODER {ENCODER} is not redact's default; update it", file=sys.stderr)
+        return 2
+    if args.lookahead is None:
+        args.lookahead = defaults.lookahead
+    encoder = EncoderSettings(ENCODER["codec"], ENCODER["crf"], ENCODER["preset"], args.lookahead)
+    options = json.dumps(encoder.options())
     ffmpeg = find_ffmpeg(args.ffmpeg)
     missing = "skipped" if args.ffmpeg == "none" else "none found (make bench installs one)"
     print(f"ffmpeg for the check from outside: {ffmpeg or missing}", flush=True)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
-        extra = shlex.split(args.redact_args)
+        extra = ["--lookahead", str(args.lookahead), *shlex.split(args.redact_args)]
         lengths = [float(x) for x in args.seconds.split(",") if x.strip()]
         for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
-            frames = make_clip(clip, SIZES[name], seconds)
+            # In a child process: on Linux a child's peak RSS (ru_maxrss) starts from its parent's
+            # peak at exec, so the parent stays small (the 4K upscale alone peaks at ~670 MiB).
+            w, h = SIZES[name]
+            maker = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(clip), str(w), str(h),
+                     str(seconds)]
+            made = subprocess.run(maker, check=True, capture_output=True, text=True)
+            frames = int(made.stdout.split()[-1])
             for rep in range(args.repeats):
-                tw, trss, tcpu = timed(self_cmd("transcode", clip, work / f"t-{name}.mp4"))
+                floor = self_cmd("transcode", clip, work / f"t-{name}.mp4", "--encoder-options", options)
+                tw, trss, tcpu = timed(floor)
                 outside = timed(ffmpeg_cmd(ffmpeg, clip, work / f"f-{name}.mp4")) if ffmpeg else None
                 rss: list[float] = []
                 rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra), rss)
@@ -276,7 +309,8 @@ def main() -> int:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
-        "encoder": ENCODER, "ffmpeg": ffmpeg, "seconds": args.seconds, "rows": rows,
+        "encoder": {**ENCODER, "lookahead": encoder.lookahead, "options": encoder.options()},
+        "ffmpeg": ffmpeg, "seconds": args.seconds, "rows": rows,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -287,7 +287,8 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         raise RedactError("video needs a frames folder for its sidecar; run it through redact_path")
     return_large_blocks()  # long runs of full-size pictures on several threads: see redact.memory
     input_sha = sha256_file(job.src)
-    settings, codec_warning = EncoderSettings(cfg.codec, cfg.crf, cfg.preset).for_container(job.dst.suffix)
+    encoder = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, cfg.lookahead)
+    settings, codec_warning = encoder.for_container(job.dst.suffix)
     warnings: list[str] = [codec_warning] if codec_warning else []
     sidecar = worker.frames_dir / f"{job.rel}.jsonl"
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
@@ -327,6 +328,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         "audio": "none" if not reader.all_audio else cfg.audio,
         "encoder": {
             "codec": settings.codec, "crf": settings.crf, "preset": settings.preset,
+            "lookahead": settings.lookahead,
             "pix_fmt": pix_fmt_for(*reader.coded_size),
             "container": job.dst.suffix.lower().lstrip("."),
         },

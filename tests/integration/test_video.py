@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -65,6 +66,10 @@ def test_vfr_clip_keeps_frames_timestamps_size_audio_and_loses_tags(vfr_clip: Pa
     assert entry["kind"] == "video" and entry["status"] == "ok"
     assert entry["frame_count"] == len(VFR) and entry["audio"] == "keep" and entry["rotation"] == 0
     assert entry["encoder"]["codec"] == "libx264" and entry["encoder"]["crf"] == 18
+    # Look-ahead capped at 20 (medium's own is 40): in the manifest and in x264's own record of
+    # its settings, which it writes into the stream.
+    assert entry["encoder"]["preset"] == "medium" and entry["encoder"]["lookahead"] == 20
+    assert x264_lookahead(tmp_path / "out" / "clip.mp4") == 20
     assert entry["frames"]["sha256"] == sha256_file(tmp_path / "out" / entry["frames"]["file"])
     lines = sidecar(tmp_path / "out", entry)
     assert [ln["frame"] for ln in lines] == list(range(len(VFR)))
@@ -73,6 +78,22 @@ def test_vfr_clip_keeps_frames_timestamps_size_audio_and_loses_tags(vfr_clip: Pa
         validate_frame_line(ln)
     assert entry["counts"] == {"face": len(VFR), "plate": len(VFR)}
     assert [(t["label"], t["observed"]) for t in entry["tracks"]] == [("face", len(VFR)), ("plate", len(VFR))]
+
+
+def x264_lookahead(path: Path) -> int:
+    """The rc_lookahead x264 wrote into its settings record (an SEI message) in ``path``."""
+    found = re.search(rb"rc_lookahead=(\d+)", path.read_bytes())
+    assert found, f"no x264 settings record in {path.name}"
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize(("preset", "cap", "used"), [("medium", 40, 40), ("veryfast", 20, 10), ("slow", 12, 12)])
+def test_lookahead_is_capped_never_raised(tmp_path: Path, preset: str, cap: int, used: int) -> None:
+    make_clip(tmp_path / "in" / "c.mp4", frames=6)
+    result = run(tmp_path / "in", tmp_path / "out", preset=preset, lookahead=cap)
+    assert result.exit_code == 0, result.files
+    assert x264_lookahead(tmp_path / "out" / "c.mp4") == used
+    assert load(tmp_path / "out" / "manifest.json")["files"][0]["encoder"]["lookahead"] == used
 
 
 def test_audio_drop_removes_audio(vfr_clip: Path, tmp_path: Path) -> None:

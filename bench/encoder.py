@@ -1,0 +1,137 @@
+"""Encoder look-ahead: file size, quality, time and peak memory of redact's encoder settings
+at several ``--lookahead`` caps (x264 CRF 18, preset medium).
+
+Encodes each clip once per cap with exactly the options redact passes to the encoder
+(``EncoderSettings.options``), each in its own process (decode -> encode with PyAV, no
+detection), and reports per cap: output size, mean and worst per-frame PSNR of the luma
+against the decoded input, wall seconds and the process's peak RSS (``ru_maxrss``, MiB).
+
+Clips: the two dev videos at their own size (``../shared/data/dev/videos``: real camera
+footage, 768x432) and, with ``--sizes``, the 10-s upscales ``bench/speed.py`` makes.
+
+    .venv/bin/python bench/encoder.py                                   # dev videos, caps 10,20,40
+    .venv/bin/python bench/encoder.py --sizes 1080p,4k --lookaheads 20,40
+
+Nothing is written into the repository except the JSON report (bench/results/, gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+DEV_VIDEOS = REPO.parent / "shared" / "data" / "dev" / "videos"
+CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
+SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}  # as in bench/speed.py, which makes the clips
+
+
+def encode(src: Path, dst: Path, options: dict[str, str]) -> None:
+    """Decode ``src`` and encode its video with libx264 and ``options`` (no audio)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        vs = out.add_stream("libx264", rate=vin.average_rate, options=options)
+        vs.width, vs.height = vin.codec_context.width, vin.codec_context.height
+        vs.pix_fmt = "yuv420p"
+        for frame in inp.decode(vin):
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+
+
+def luma(path: Path) -> Iterator[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as c:
+        for frame in c.decode(video=0):
+            yield frame.to_ndarray(format="gray").astype(np.float32)
+
+
+def psnr(src: Path, dst: Path) -> tuple[float, float, int]:
+    """Mean and worst per-frame luma PSNR (dB) of ``dst`` against ``src``, and the frame count."""
+    values = []
+    for a, b in zip(luma(src), luma(dst), strict=True):
+        mse = float(np.mean((a - b) ** 2))
+        values.append(99.0 if mse == 0 else 10 * math.log10(255.0**2 / mse))
+    return float(np.mean(values)), float(np.min(values)), len(values)
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of a child process. The parent stays small: on Linux a
+    child's ru_maxrss starts from its parent's peak at exec."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"command failed: {' '.join(cmd)}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lookaheads", default="10,20,40", help="comma-separated --lookahead caps")
+    ap.add_argument("--sizes", default="", help="also 10-s upscales of the dev clip: 1080p, 4k")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "encoder.json")
+    ap.add_argument("--encode", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.encode:
+        src, dst, options = args.encode
+        encode(Path(src), Path(dst), json.loads(options))
+        return 0
+    sys.path.insert(0, str(REPO))
+    from redact.config import RedactConfig
+    from redact.io.video import EncoderSettings
+
+    cfg = RedactConfig()
+    if not DEV_VIDEOS.is_dir():
+        print(f"dev data not found at {DEV_VIDEOS}; check out ../shared next to the repository", file=sys.stderr)
+        return 2
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        clips = [DEV_VIDEOS / name for name in CLIPS]
+        for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+            clip = work / f"clip-{size}.mp4"
+            w, h = SIZES[size]
+            subprocess.run([sys.executable, str(REPO / "bench" / "speed.py"), "--make-clip", str(clip),
+                            str(w), str(h), "10"], check=True, capture_output=True)
+            clips.append(clip)
+        for clip in clips:
+            for cap in [int(x) for x in args.lookaheads.split(",") if x.strip()]:
+                settings = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, cap)
+                dst = work / f"out-{cap}.mp4"
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--encode", str(clip), str(dst),
+                       json.dumps(settings.options())]
+                wall, rss = timed(cmd)
+                mean, worst, n = psnr(clip, dst)
+                rows.append({
+                    "clip": clip.name if clip.parent == DEV_VIDEOS else clip.stem, "frames": n,
+                    "lookahead": settings.lookahead, "options": settings.options(),
+                    "size_kib": round(dst.stat().st_size / 1024), "psnr_y_mean_db": round(mean, 3),
+                    "psnr_y_worst_db": round(worst, 3), "seconds": round(wall, 2), "rss_mib": round(rss),
+                })
+                r = rows[-1]
+                print(f"{r['clip']:<36} lookahead {r['lookahead']:>3}: {r['size_kib']:>7} KiB, PSNR-Y "
+                      f"{r['psnr_y_mean_db']:.3f} dB (worst {r['psnr_y_worst_db']:.3f}), {r['seconds']:>6} s, "
+                      f"{r['rss_mib']:>5} MiB", flush=True)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"codec": cfg.codec, "crf": cfg.crf, "preset": cfg.preset, "rows": rows},
+                                    indent=2) + "\n")
+    print(f"written {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
