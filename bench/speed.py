@@ -18,6 +18,7 @@ own 40-frame look-ahead: the issue's reference) and reports redact's wall time a
     .venv/bin/python bench/speed.py --seconds 10,600 --sizes 1080p --images 0  # RSS flat with length?
     .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
     .venv/bin/python bench/speed.py --lookahead 40   # redact and the PyAV transcode with medium's own look-ahead
+    .venv/bin/python bench/speed.py --fps 30 --sizes 1080p  # the same frames at 30 fps (keyframes 30 frames apart)
 
 Nothing is written into the repository except the JSON report (bench/results/, gitignored).
 """
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +49,16 @@ SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 ENCODER: dict[str, Any] = {"codec": "libx264", "crf": 18, "preset": "medium"}  # redact's defaults (checked in main)
 
 
-def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
+def make_clip(dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None) -> int:
     """Upscale the first ``seconds`` of the dev clip to ``size``, looping it when it is shorter
-    (audio from its first pass only); returns the frame count."""
+    (audio from its first pass only); returns the frame count. ``fps``: play the clip's frames
+    at this rate instead of its own 12.5 (faster motion, ``seconds * fps`` frames)."""
     import av
 
     w, h = size
     n = 0
+    target = round(seconds * fps) if fps else None
+    rate_tb = Fraction(1, 90000)  # the time base of re-timed frames
     with av.open(str(dst), "w") as out:
         offset = 0  # ticks added to every timestamp of the current pass
         first = True
@@ -62,10 +67,12 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
                 vin = src.streams.video[0]
                 ain = src.streams.audio[0] if src.streams.audio else None
                 if first:
-                    vs = out.add_stream("libx264", rate=vin.average_rate, options={"crf": "18", "preset": "veryfast"})
+                    rate = Fraction(fps).limit_denominator(1001) if fps else vin.average_rate
+                    vtb = rate_tb if fps else vin.time_base
+                    vs = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
                     vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-                    vs.time_base = vin.time_base
-                    vs.codec_context.time_base = vin.time_base
+                    vs.time_base = vtb
+                    vs.codec_context.time_base = vtb
                     aout = out.add_stream_from_template(ain) if ain is not None else None
                     step = round(1 / (vin.average_rate * vin.time_base))
                     tb = vin.time_base  # PyAV 19 refuses stream attributes once the file is closed
@@ -79,14 +86,22 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float) -> int:
                         continue
                     for frame in packet.decode():
                         ticks = frame.pts + offset
-                        if float(ticks * vin.time_base) >= seconds:
+                        if target is not None:
+                            if n >= target:
+                                continue
+                            ticks = round(n / (rate * rate_tb))
+                        elif float(ticks * vin.time_base) >= seconds:
                             continue
                         big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
-                        big.pts, big.time_base = ticks, vin.time_base
+                        big.pts, big.time_base = ticks, vtb
                         out.mux(vs.encode(big))
                         last = max(last, ticks)
                         n += 1
             first = False
+            if target is not None:
+                if n >= target:
+                    break
+                continue
             if float((last + step) * tb) >= seconds:
                 break
             offset = last + step
@@ -218,7 +233,9 @@ def main() -> int:
                     help="ffmpeg program for the check from outside (default: PATH, then imageio-ffmpeg; none skips)")
     ap.add_argument("--transcode", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--make-clip", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--fps", type=float, default=None,
+                    help="play the clips' frames at this rate instead of the dev clip's 12.5 (e.g. 30)")
+    ap.add_argument("--make-clip", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.transcode:
         src, dst = args.transcode
@@ -228,8 +245,8 @@ def main() -> int:
         images_plain(*args.images_plain)
         return 0
     if args.make_clip:
-        dst, w, h, seconds = args.make_clip
-        print(make_clip(Path(dst), (int(w), int(h)), float(seconds)))
+        dst, w, h, seconds, fps = args.make_clip
+        print(make_clip(Path(dst), (int(w), int(h)), float(seconds), float(fps) or None))
         return 0
     if not SOURCE_CLIP.is_file():
         print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
@@ -258,11 +275,12 @@ def main() -> int:
         lengths = [float(x) for x in args.seconds.split(",") if x.strip()]
         for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
+            what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
             # In a child process: on Linux a child's peak RSS (ru_maxrss) starts from its parent's
             # peak at exec, so the parent stays small (the 4K upscale alone peaks at ~670 MiB).
             w, h = SIZES[name]
             maker = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(clip), str(w), str(h),
-                     str(seconds)]
+                     str(seconds), str(args.fps or 0)]
             made = subprocess.run(maker, check=True, capture_output=True, text=True)
             frames = int(made.stdout.split()[-1])
             for rep in range(args.repeats):
@@ -273,7 +291,7 @@ def main() -> int:
                 rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra), rss)
                 shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
-                    "what": f"{name} {seconds:g}s", "repeat": rep, "frames": frames,
+                    "what": what, "repeat": rep, "frames": frames,
                     "redact_s": round(rw, 2), "redact_fps": round(frames / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
