@@ -2,9 +2,10 @@
 at several ``--lookahead`` caps (x264 CRF 18, preset medium).
 
 Encodes each clip once per cap with exactly the options redact passes to the encoder
-(``EncoderSettings.options``), each in its own process (decode -> encode with PyAV, no
-detection), and reports per cap: output size, mean and worst per-frame PSNR of the luma
-against the decoded input, wall seconds and the process's peak RSS (``ru_maxrss``, MiB).
+(``EncoderSettings.options``), each in its own process (``bench/speed.py``'s transcode-only
+pass: PyAV decode -> encode, audio copied, no detection), and reports per cap: the video
+stream's size, mean and worst per-frame PSNR of the luma against the decoded input, wall
+seconds and the process's peak RSS (``ru_maxrss``, MiB).
 
 Clips: the two dev videos at their own size (``../shared/data/dev/videos``: real camera
 footage, 768x432) and, with ``--sizes``, the 10-s upscales ``bench/speed.py`` makes.
@@ -36,36 +37,29 @@ CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}  # as in bench/speed.py, which makes the clips
 
 
-def encode(src: Path, dst: Path, options: dict[str, str]) -> None:
-    """Decode ``src`` and encode its video with libx264 and ``options`` (no audio)."""
-    import av
-
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        vin = inp.streams.video[0]
-        vin.thread_type = "AUTO"
-        vs = out.add_stream("libx264", rate=vin.average_rate, options=options)
-        vs.width, vs.height = vin.codec_context.width, vin.codec_context.height
-        vs.pix_fmt = "yuv420p"
-        for frame in inp.decode(vin):
-            out.mux(vs.encode(frame))
-        out.mux(vs.encode(None))
+SPEED = REPO / "bench" / "speed.py"
 
 
-def luma(path: Path) -> Iterator[np.ndarray]:
+def luma(path: Path, sizes: list[int]) -> Iterator[np.ndarray]:
+    """Every video frame's luma (float32 (H, W)); appends each video packet's size to ``sizes``."""
     import av
 
     with av.open(str(path)) as c:
-        for frame in c.decode(video=0):
-            yield frame.to_ndarray(format="gray").astype(np.float32)
+        for packet in c.demux(video=0):
+            sizes.append(packet.size)
+            for frame in packet.decode():
+                yield frame.to_ndarray(format="gray").astype(np.float32)
 
 
-def psnr(src: Path, dst: Path) -> tuple[float, float, int]:
-    """Mean and worst per-frame luma PSNR (dB) of ``dst`` against ``src``, and the frame count."""
+def compare(src: Path, dst: Path) -> tuple[float, float, int, int]:
+    """Mean and worst per-frame luma PSNR (dB) of ``dst`` against ``src``, the frame count and
+    the bytes of ``dst``'s video stream."""
     values = []
-    for a, b in zip(luma(src), luma(dst), strict=True):
+    sizes: list[int] = []
+    for a, b in zip(luma(src, []), luma(dst, sizes), strict=True):
         mse = float(np.mean((a - b) ** 2))
         values.append(99.0 if mse == 0 else 10 * math.log10(255.0**2 / mse))
-    return float(np.mean(values)), float(np.min(values)), len(values)
+    return float(np.mean(values)), float(np.min(values)), len(values), sum(sizes)
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
@@ -84,12 +78,7 @@ def main() -> int:
     ap.add_argument("--lookaheads", default="10,20,40", help="comma-separated --lookahead caps")
     ap.add_argument("--sizes", default="", help="also 10-s upscales of the dev clip: 1080p, 4k")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "encoder.json")
-    ap.add_argument("--encode", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.encode:
-        src, dst, options = args.encode
-        encode(Path(src), Path(dst), json.loads(options))
-        return 0
     sys.path.insert(0, str(REPO))
     from redact.config import RedactConfig
     from redact.io.video import EncoderSettings
@@ -105,25 +94,25 @@ def main() -> int:
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             clip = work / f"clip-{size}.mp4"
             w, h = SIZES[size]
-            subprocess.run([sys.executable, str(REPO / "bench" / "speed.py"), "--make-clip", str(clip),
-                            str(w), str(h), "10"], check=True, capture_output=True)
+            subprocess.run([sys.executable, str(SPEED), "--make-clip", str(clip), str(w), str(h), "10", "0"],
+                           check=True, capture_output=True)
             clips.append(clip)
         for clip in clips:
             for cap in [int(x) for x in args.lookaheads.split(",") if x.strip()]:
                 settings = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, cap)
                 dst = work / f"out-{cap}.mp4"
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--encode", str(clip), str(dst),
-                       json.dumps(settings.options())]
+                cmd = [sys.executable, str(SPEED), "--transcode", str(clip), str(dst),
+                       "--encoder-options", json.dumps(settings.options())]
                 wall, rss = timed(cmd)
-                mean, worst, n = psnr(clip, dst)
+                mean, worst, n, video_bytes = compare(clip, dst)
                 rows.append({
                     "clip": clip.name if clip.parent == DEV_VIDEOS else clip.stem, "frames": n,
                     "lookahead": settings.lookahead, "options": settings.options(),
-                    "size_kib": round(dst.stat().st_size / 1024), "psnr_y_mean_db": round(mean, 3),
+                    "video_kib": round(video_bytes / 1024), "psnr_y_mean_db": round(mean, 3),
                     "psnr_y_worst_db": round(worst, 3), "seconds": round(wall, 2), "rss_mib": round(rss),
                 })
                 r = rows[-1]
-                print(f"{r['clip']:<36} lookahead {r['lookahead']:>3}: {r['size_kib']:>7} KiB, PSNR-Y "
+                print(f"{r['clip']:<36} lookahead {r['lookahead']:>3}: {r['video_kib']:>7} KiB, PSNR-Y "
                       f"{r['psnr_y_mean_db']:.3f} dB (worst {r['psnr_y_worst_db']:.3f}), {r['seconds']:>6} s, "
                       f"{r['rss_mib']:>5} MiB", flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
