@@ -233,8 +233,8 @@ class VideoReader:
 
 # Frames of rate-control look-ahead each x264 / x265 preset uses (their own preset tables).
 # x264's look-ahead keeps about 6 MiB of pictures per frame at 1080p and 24 MiB at 4K
-# (measured peak RSS of a PyAV transcode, preset medium: 411 MiB with its 40 frames, 285 MiB
-# with 20; at 4K 1454 and 968 MiB), so it is the largest single item in a video run's memory.
+# (bench/encoder.py: a transcode, preset medium, peaks at 423 MiB with its 40 frames and 295
+# with 20; at 4K 1470 and 981), the largest single item in a video run's memory.
 PRESET_LOOKAHEAD: dict[str, dict[str, int]] = {
     "libx264": {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40,
                 "slow": 50, "slower": 60, "veryslow": 60},
