@@ -282,9 +282,12 @@ class EncoderSettings:
         """Encoder private options."""
         if self.codec in ("libx264", "libx265"):
             opts = {"crf": str(self.crf), "preset": self.preset}
-            own = PRESET_LOOKAHEAD[self.codec].get(self.preset)
-            if self.lookahead is not None and self.lookahead != own:
-                opts[f"{self.codec[3:]}-params"] = f"rc-lookahead={self.lookahead}"
+            # x265 writes its own banner and statistics to stderr unless told not to.
+            params = ["log-level=error"] if self.codec == "libx265" else []
+            if self.lookahead is not None and self.lookahead != PRESET_LOOKAHEAD[self.codec].get(self.preset):
+                params.append(f"rc-lookahead={self.lookahead}")
+            if params:
+                opts[f"{self.codec[3:]}-params"] = ":".join(params)
             return opts
         if self.codec == "libvpx-vp9":
             return {"crf": str(self.crf), "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"}

@@ -96,6 +96,14 @@ def test_lookahead_is_capped_never_raised(tmp_path: Path, preset: str, cap: int,
     assert load(tmp_path / "out" / "manifest.json")["files"][0]["encoder"]["lookahead"] == used
 
 
+def test_x265_is_capped_and_quiet(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    make_clip(tmp_path / "in" / "c.mp4", frames=6)
+    result = run(tmp_path / "in", tmp_path / "out", codec="libx265", preset="slower")
+    assert result.exit_code == 0, result.files
+    assert b"rc-lookahead=20" in (tmp_path / "out" / "c.mp4").read_bytes()  # x265's own settings record
+    assert "x265 [info]" not in capfd.readouterr().err  # the library prints nothing
+
+
 def test_audio_drop_removes_audio(vfr_clip: Path, tmp_path: Path) -> None:
     result = run(vfr_clip, tmp_path / "out", audio="drop")
     assert result.exit_code == 0

@@ -15,9 +15,9 @@ from redact.io.video import PRESET_LOOKAHEAD, EncoderSettings
         ("libx264", "veryfast", 20, 10, {}),  # a preset with less keeps its own
         ("libx264", "faster", 20, 20, {}),  # equal: nothing to pass
         ("libx264", "medium", None, 40, {}),
-        ("libx265", "medium", 20, 20, {}),
-        ("libx265", "veryslow", 20, 20, {"x265-params": "rc-lookahead=20"}),
-        ("libx265", "ultrafast", 0, 0, {"x265-params": "rc-lookahead=0"}),
+        ("libx265", "medium", 20, 20, {"x265-params": "log-level=error"}),
+        ("libx265", "veryslow", 20, 20, {"x265-params": "log-level=error:rc-lookahead=20"}),
+        ("libx265", "ultrafast", 0, 0, {"x265-params": "log-level=error:rc-lookahead=0"}),
     ],
 )
 def test_lookahead_cap(codec: str, preset: str, cap: int | None, used: int, params: dict[str, str]) -> None:
