@@ -21,23 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speed  # noqa: E402  (bench/speed.py: its clips, transcode pass and process timing)
+
 REPO = Path(__file__).resolve().parent.parent
 DEV_VIDEOS = REPO.parent / "shared" / "data" / "dev" / "videos"
 CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
-SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}  # as in bench/speed.py, which makes the clips
-
-
-SPEED = REPO / "bench" / "speed.py"
 
 
 def luma(path: Path, sizes: list[int]) -> Iterator[np.ndarray]:
@@ -62,17 +58,6 @@ def compare(src: Path, dst: Path) -> tuple[float, float, int, int]:
     return float(np.mean(values)), float(np.min(values)), len(values), sum(sizes)
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a child process. The parent stays small: on Linux a
-    child's ru_maxrss starts from its parent's peak at exec."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"command failed: {' '.join(cmd)}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024.0
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lookaheads", default="10,20,40", help="comma-separated --lookahead caps")
@@ -93,17 +78,14 @@ def main() -> int:
         clips = [DEV_VIDEOS / name for name in CLIPS]
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             clip = work / f"clip-{size}.mp4"
-            w, h = SIZES[size]
-            subprocess.run([sys.executable, str(SPEED), "--make-clip", str(clip), str(w), str(h), "10", "0"],
-                           check=True, capture_output=True)
+            speed.clip_in_child(clip, size, 10)
             clips.append(clip)
         for clip in clips:
             for cap in [int(x) for x in args.lookaheads.split(",") if x.strip()]:
                 settings = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, cap)
                 dst = work / f"out-{cap}.mp4"
-                cmd = [sys.executable, str(SPEED), "--transcode", str(clip), str(dst),
-                       "--encoder-options", json.dumps(settings.options())]
-                wall, rss = timed(cmd)
+                cmd = speed.self_cmd("transcode", clip, dst, "--encoder-options", json.dumps(settings.options()))
+                wall, rss, _cpu = speed.timed(cmd)
                 mean, worst, n, video_bytes = compare(clip, dst)
                 rows.append({
                     "clip": clip.name if clip.parent == DEV_VIDEOS else clip.stem, "frames": n,

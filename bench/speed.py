@@ -216,6 +216,16 @@ def self_cmd(mode: str, src: Path, dst: Path, *more: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst), *more]
 
 
+def clip_in_child(dst: Path, size: str, seconds: float, fps: float | None = None) -> int:
+    """:func:`make_clip` in a child process (on Linux a child's peak RSS, ``ru_maxrss``, starts
+    from its parent's peak at exec, so the timing parent stays small: the 4K upscale alone
+    peaks at ~670 MiB); returns the frame count."""
+    w, h = SIZES[size]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(dst), str(w), str(h), str(seconds),
+           str(fps or 0)]
+    return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", default="10", help="comma-separated clip lengths in seconds (default 10)")
@@ -276,13 +286,7 @@ def main() -> int:
         for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
-            # In a child process: on Linux a child's peak RSS (ru_maxrss) starts from its parent's
-            # peak at exec, so the parent stays small (the 4K upscale alone peaks at ~670 MiB).
-            w, h = SIZES[name]
-            maker = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(clip), str(w), str(h),
-                     str(seconds), str(args.fps or 0)]
-            made = subprocess.run(maker, check=True, capture_output=True, text=True)
-            frames = int(made.stdout.split()[-1])
+            frames = clip_in_child(clip, name, seconds, args.fps)
             for rep in range(args.repeats):
                 floor = self_cmd("transcode", clip, work / f"t-{name}.mp4", "--encoder-options", options)
                 tw, trss, tcpu = timed(floor)
