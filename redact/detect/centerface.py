@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.passes import PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple
+from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
 STRIDE = 4
@@ -96,8 +96,7 @@ class CenterFace(PassDetector):
         """
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32)
-        # NCHW float32 RGB: channels reversed in the same copy (no separate cvtColor).
-        blob = np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
+        blob = to_blob(padded, rgb=True)
         heatmap, scale, offset, _landmarks = self._runner.run(blob)[:4]
         xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.passes import PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple
+from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
 MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)
@@ -102,10 +102,9 @@ class RetinaFace(PassDetector):
         """
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32)
-        # NCHW float32 minus the mean. Same values as cv2.dnn.blobFromImage, which took 4x
-        # as long on a 1024x1088 tile (13 ms against 3 ms, measured).
-        blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)
-        blob -= MEAN_BGR[None, :, None, None]
+        # NCHW float32 BGR minus the mean (cv2.dnn.blobFromImage gives the same values and took
+        # 13 ms on a 1024x1088 tile, measured).
+        blob = to_blob(padded, rgb=False, mean=MEAN_BGR.tolist())
         loc, conf = self._runner.run(blob)[:2]
         raw_threshold = min(max(self._decode_threshold - self.score_offset, 0.0), 1.0)
         xyxy, score = decode(loc[0], conf[0], padded.shape[:2], raw_threshold)

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.passes import PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple
+from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
 PAD_VALUE = 114  # the grey ultralytics letterboxes with
@@ -84,9 +84,7 @@ class YoloPlate(PassDetector):
         """
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32, PAD_VALUE)
-        # NCHW float32 RGB: channels reversed in the same copy (no separate cvtColor).
-        blob = np.ascontiguousarray(padded[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
-        blob *= 1.0 / 255.0
+        blob = to_blob(padded, rgb=True, scale=1.0 / 255.0)
         output = self._runner.run(blob)[0]
         xyxy, score = decode(output[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)

@@ -17,6 +17,7 @@ from redact.detect.tiling import (
     run_pass,
     run_passes,
     tile_grid,
+    to_blob,
     to_source,
     windows_around,
 )
@@ -224,3 +225,20 @@ def test_windows_hold_their_boxes_and_never_overlap(boxes: list[tuple[int, int, 
     for i, a in enumerate(wins):
         for b in wins[i + 1 :]:
             assert not (a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (33, 17), (1, 1)])
+def test_to_blob_matches_the_transpose_and_cast_it_replaces(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(1)
+    big = rng.integers(0, 256, (shape[0] + 9, shape[1] + 7, 3), dtype=np.uint8)
+    image = big[4 : 4 + shape[0], 3 : 3 + shape[1]]  # a tile: a strided view, as the passes cut them
+    nchw = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+    rgb = np.ascontiguousarray(image[:, :, ::-1].transpose(2, 0, 1)[None], dtype=np.float32)
+    mean = np.array([104.0, 117.0, 123.0], np.float32)
+    for blob, expected in [
+        (to_blob(image, rgb=True), rgb),
+        (to_blob(image, rgb=True, scale=1.0 / 255.0), rgb * np.float32(1.0 / 255.0)),
+        (to_blob(image, rgb=False, mean=mean.tolist()), nchw - mean[None, :, None, None]),
+    ]:
+        assert blob.dtype == np.float32 and blob.shape == (1, 3, *shape) and blob.flags.c_contiguous
+        assert np.array_equal(blob, expected)  # bit for bit: the models see what they saw before
