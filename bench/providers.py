@@ -7,7 +7,7 @@ algorithms), then the median of ``--repeats`` timed calls. The frame is a pictur
 ``samples/`` scaled up (no dev data needed). Also checks that every provider finds the same
 boxes within a pixel or two, so a GPU run redacts what a CPU run does.
 
-    .venv/bin/python bench/providers.py [--quality balanced] [--repeats 5] [--json FILE]
+    .venv/bin/python bench/providers.py [--quality balanced] [--repeats 5] [--cuda-option K=V] [--json FILE]
 """
 
 from __future__ import annotations
@@ -52,8 +52,12 @@ def time_provider(name: str, wanted: list, quality: str, repeats: int) -> dict[s
                 start = time.perf_counter()
                 dets = ds.detect(img)
                 times.append(time.perf_counter() - start)
-            out[label] = {"ms": round(statistics.median(times) * 1000, 1), "boxes": dets.xyxy.round(1).tolist(),
-                          "labels": dets.label.tolist()}
+            out[label] = {
+                "ms": round(statistics.median(times) * 1000, 1),
+                "boxes": dets.xyxy.round(1).tolist(),
+                "labels": dets.label.tolist(),
+                "scores": dets.score.round(5).tolist(),
+            }
         used = {d._runner._session.get_providers()[0] for d in ds.detectors}  # noqa: SLF001
         out["sessions_on"] = sorted(used)
         return out
@@ -64,24 +68,47 @@ def main() -> int:
     ap.add_argument("--quality", default="balanced")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "providers.json")
+    ap.add_argument(
+        "--cuda-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CUDA provider option on top of redact's (e.g. use_tf32=1); repeatable",
+    )
     args = ap.parse_args()
+    cuda_options = dict(session_mod.CUDA_OPTIONS)
+    for item in args.cuda_option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--cuda-option takes KEY=VALUE, got {item!r}")
+        cuda_options[key] = value
     import onnxruntime
 
     available = onnxruntime.get_available_providers()
     runs = []
     if session_mod.CUDA in available:
-        runs.append(("cuda", [(session_mod.CUDA, dict(session_mod.CUDA_OPTIONS)), session_mod.CPU]))
+        runs.append(("cuda", [(session_mod.CUDA, cuda_options), session_mod.CPU]))
     runs.append(("cpu", [session_mod.CPU]))
     rows = [time_provider(name, wanted, args.quality, args.repeats) for name, wanted in runs]
     for r in rows:
-        print(f"{r['provider']:>5} on {r['sessions_on']}: "
-              + ", ".join(f"{k} {r[k]['ms']} ms/frame ({len(r[k]['boxes'])} boxes)" for k in SIZES))
+        print(
+            f"{r['provider']:>5} on {r['sessions_on']}: "
+            + ", ".join(f"{k} {r[k]['ms']} ms/frame ({len(r[k]['boxes'])} boxes)" for k in SIZES)
+        )
     if len(rows) == 2:
         for k in SIZES:
             a, b = np.array(rows[0][k]["boxes"]).reshape(-1, 4), np.array(rows[1][k]["boxes"]).reshape(-1, 4)
             same = len(a) == len(b) and (not len(a) or float(np.abs(np.sort(a, 0) - np.sort(b, 0)).max()) <= 2.0)
-            print(f"{k}: {'same boxes' if same else 'DIFFERENT boxes'} on both providers")
-    report = {"onnxruntime": onnxruntime.__version__, "available": available, "quality": args.quality, "rows": rows}
+            gap = np.abs(np.sort(rows[0][k]["scores"]) - np.sort(rows[1][k]["scores"]))
+            score = f", scores differ by at most {gap.max():.2g}" if same and len(a) else ""
+            print(f"{k}: {'same boxes' if same else 'DIFFERENT boxes'} on both providers{score}")
+    report = {
+        "onnxruntime": onnxruntime.__version__,
+        "available": available,
+        "quality": args.quality,
+        "cuda_options": cuda_options,
+        "rows": rows,
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written {args.json}")

@@ -20,9 +20,20 @@ log = logging.getLogger("redact")
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 # Pictures change shape from call to call (tiles, video focus windows): cuDNN's default
-# exhaustive algorithm search would run again, for seconds, on every new shape.
-CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC"}
-GPU_SHAPES = 16  # sessions kept per model on a GPU, one per input shape (see OnnxRunner)
+# exhaustive algorithm search would run again, for seconds, on every new shape. TF32
+# convolutions (the provider's default on Ampere and later) moved scores by up to 0.0025
+# against the CPU's on a 4K frame, enough to flip a candidate at the threshold, which was
+# chosen on the CPU; in full float32 they were the CPU's to 5 decimals, at
+# 260 ms per 4K frame against 206 ms and no change at 1080p (H200, bench/providers.py).
+# Each session's CUDA arena keeps the peak of its runs; growing it by what is asked rather
+# than to the next power of two keeps less of it idle.
+CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC", "use_tf32": "0", "arena_extend_strategy": "kSameAsRequested"}
+# Sessions kept per model on a GPU, one per input shape (see OnnxRunner). One picture asks a
+# model for at most 1 shape (fast), 3 (balanced) or 5 (thorough), counted on 8 sizes from
+# 640x480 to 7000x5000, so a video frame's shapes all stay open. Each session holds its own
+# arena: with 16 kept, a batch of 24 photos of mixed sizes took 29 GiB of GPU memory in one
+# process (H200).
+GPU_SHAPES = 6
 
 
 def _ort() -> Any:
@@ -221,4 +232,8 @@ class OnnxRunner:
         try:
             return session.run(None, {self._input: blob}, _run_options())
         except Exception as exc:  # onnxruntime's own error types are not importable portably
-            raise ModelError(f"{self.model.name} failed on an input of shape {blob.shape}: {exc}") from exc
+            hint = ""
+            if session.get_providers()[0] != CPU:
+                # Each image worker process has its own CUDA context and sessions.
+                hint = "; if the GPU ran out of memory, run with fewer --workers (each opens its own sessions)"
+            raise ModelError(f"{self.model.name} failed on an input of shape {blob.shape}: {exc}{hint}") from exc

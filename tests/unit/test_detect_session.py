@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from redact.detect import MODELS
+from redact.detect import MODELS, PRESETS
 from redact.detect import session as session_mod
+from redact.detect.tiling import run_passes
 from redact.errors import ModelError
 
 
@@ -20,7 +21,11 @@ def test_cuda_asked_for_only_when_available(monkeypatch: pytest.MonkeyPatch) -> 
     both = ["CUDAExecutionProvider", "CPUExecutionProvider"]
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: both)
     cuda, cpu = session_mod.providers()
-    assert cuda == ("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})
+    # Plain float32 convolutions (no TF32): the scores are the CPU's, where thresholds were chosen.
+    assert cuda == (
+        "CUDAExecutionProvider",
+        {"cudnn_conv_algo_search": "HEURISTIC", "use_tf32": "0", "arena_extend_strategy": "kSameAsRequested"},
+    )
     assert cpu == "CPUExecutionProvider"
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     assert session_mod.providers() == ["CPUExecutionProvider"]
@@ -100,9 +105,12 @@ def test_runners_of_one_model_share_a_cpu_session(monkeypatch: pytest.MonkeyPatc
     assert _FakeSession.made == (3 if shared else 4)
 
 
-def test_sessions_share_one_arena_and_agree_with_a_session_without_it() -> None:
+def test_sessions_share_one_arena_and_agree_with_a_session_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
+    # The shared arena is the CPU provider's; with onnxruntime-gpu on a GPU machine the
+    # session would otherwise open on CUDA (TF32 convolutions differ from the CPU's by ~1e-3).
+    monkeypatch.setattr(session_mod, "providers", lambda: [session_mod.CPU])
     assert session_mod.shared_arena() and session_mod.shared_arena()  # registered once, idempotent
     path = MODELS["centerface"].verified_path()
     shared = session_mod.create_session(path, threads=1)
@@ -133,3 +141,53 @@ def test_the_arena_is_shrunk_at_most_every_interval(monkeypatch: pytest.MonkeyPa
     clock[0] += 10 * session_mod.ARENA_SHRINK_SECONDS
     assert session_mod._run_options() is None  # no arena, nothing to shrink
 
+
+@pytest.mark.parametrize("quality", sorted(PRESETS))
+def test_one_picture_needs_no_more_gpu_sessions_than_are_kept(quality: str) -> None:
+    # On a GPU every input shape has a session of its own and the last GPU_SHAPES are kept:
+    # the shapes one picture asks a model for must all fit, or a video would open sessions
+    # again on every frame.
+    import numpy as np
+
+    sizes = [
+        (480, 640),
+        (600, 800),
+        (720, 1280),
+        (1080, 1920),
+        (1536, 2048),
+        (2160, 3840),
+        (3024, 4032),
+        (4000, 3000),
+        (5000, 7000),
+        (300, 4000),
+        (4000, 300),
+        (97, 131),
+    ]
+    for name, passes in PRESETS[quality].items():
+        for h, w in sizes:
+            shapes: set[tuple[int, int]] = set()
+
+            def infer(tile: np.ndarray, seen: set[tuple[int, int]] = shapes) -> tuple[np.ndarray, np.ndarray]:
+                th, tw = tile.shape[:2]
+                seen.add((th + (-th) % 32, tw + (-tw) % 32))  # as each model pads its input
+                return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+
+            run_passes(infer, np.zeros((h, w, 3), np.uint8), passes)
+            assert 1 <= len(shapes) <= session_mod.GPU_SHAPES, (quality, name, (w, h), sorted(shapes))
+
+
+class _FailingSession(_FakeSession):
+    def run(self, _names, feeds, _options=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("CUDA failure 2: out of memory")
+
+
+@pytest.mark.parametrize(("provider", "hint"), [("CPUExecutionProvider", False), ("CUDAExecutionProvider", True)])
+def test_a_failed_gpu_run_says_to_use_fewer_workers(monkeypatch: pytest.MonkeyPatch, provider: str, hint: bool) -> None:
+    import numpy as np
+
+    monkeypatch.setattr(session_mod, "_cpu_sessions", {})
+    monkeypatch.setattr(session_mod, "create_session", lambda path, threads=None: _FailingSession(provider))
+    runner = session_mod.OnnxRunner(MODELS["centerface"])
+    with pytest.raises(ModelError, match="out of memory") as err:
+        runner.run(np.zeros((1, 3, 32, 32), np.float32))
+    assert ("fewer --workers" in str(err.value)) is hint
