@@ -12,12 +12,19 @@ from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
 from redact.verify import input_root
 
+# Options added after manifests were first written, with the value that means what runs did
+# before the option existed (a missing key must not take today's default): no cap on the
+# encoder's look-ahead (the preset's own), and full detection on every frame (no keyframe
+# schedule, no glance).
+LEGACY_SETTINGS: dict[str, Any] = {"lookahead": 250, "keyframe_seconds": 0.0, "glance": False}
+
 
 def config_from_manifest(data: dict[str, Any]) -> RedactConfig:
-    """The run's configuration from a manifest's ``settings`` (non-option keys ignored)."""
+    """The run's configuration from a manifest's ``settings`` (non-option keys ignored;
+    options the run's version did not have take :data:`LEGACY_SETTINGS`)."""
     known = {f.name for f in fields(RedactConfig)}
     settings = {k: v for k, v in (data.get("settings") or {}).items() if k in known}
-    return RedactConfig.from_mapping(settings)
+    return RedactConfig.from_mapping({**LEGACY_SETTINGS, **settings})
 
 
 def rerender(
