@@ -112,12 +112,13 @@ def _run_options() -> Any:
         return _shrink_options
 
 
-def create_session(path: Path, *, threads: int | None = None) -> Any:
+def create_session(path: Path, *, threads: int | None = None, cpu_only: bool = False) -> Any:
     """Open an ONNX model for inference.
 
     Args:
         path: the ``.onnx`` file (already hash-checked by the caller).
         threads: intra-op threads; ``None`` lets onnxruntime use one per physical core.
+        cpu_only: open it on the CPU even where a GPU provider is available.
 
     Returns:
         An ``onnxruntime.InferenceSession`` with full graph optimisation.
@@ -149,7 +150,7 @@ def create_session(path: Path, *, threads: int | None = None) -> Any:
         if threads < 1:
             raise ModelError(f"threads must be >= 1, got {threads}")
         opts.intra_op_num_threads = int(threads)
-    wanted = providers()
+    wanted: list[Any] = [CPU] if cpu_only else providers()
     try:
         session = ort.InferenceSession(str(path), sess_options=opts, providers=wanted)
     except Exception as exc:  # onnxruntime raises its own untyped errors (Fail, InvalidGraph, ...)
@@ -192,6 +193,7 @@ class OnnxRunner:
         self._path = model.verified_path()  # a bad hash fails at build time, not mid-run
         self._sessions: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # input shape -> session
         self._per_shape: bool | None = None  # known once the first session is open
+        self._cpu_only = False  # set once a GPU run failed
         self._input = ""
 
     @property
@@ -209,7 +211,7 @@ class OnnxRunner:
         with _cpu_lock:
             session = _cpu_sessions.get(key) if self._per_shape is None else None
             if session is None:
-                session = create_session(self._path, threads=self.threads)
+                session = create_session(self._path, threads=self.threads, cpu_only=self._cpu_only)
                 if session.get_providers()[0] == CPU:
                     _cpu_sessions[key] = session
         self._input = session.get_inputs()[0].name
@@ -232,8 +234,18 @@ class OnnxRunner:
         try:
             return session.run(None, {self._input: blob}, _run_options())
         except Exception as exc:  # onnxruntime's own error types are not importable portably
-            hint = ""
-            if session.get_providers()[0] != CPU:
-                # Each image worker process has its own CUDA context and sessions.
-                hint = "; if the GPU ran out of memory, run with fewer --workers (each opens its own sessions)"
-            raise ModelError(f"{self.model.name} failed on an input of shape {blob.shape}: {exc}{hint}") from exc
+            if session.get_providers()[0] == CPU:
+                raise ModelError(f"{self.model.name} failed on an input of shape {blob.shape}: {exc}") from exc
+            # A failed GPU run (most often out of memory: every image worker process has its
+            # own CUDA context and sessions) runs again on the CPU, which finds the same boxes
+            # (bench/providers.py); this model stays there for the rest of the process.
+            log.warning(
+                "%s failed on the GPU (%s); running it on the CPU from now on (with less GPU memory, "
+                "use fewer --workers)",
+                self.model.name,
+                exc,
+            )
+            self._sessions.clear()
+            self._per_shape = None
+            self._cpu_only = True
+            return self.run(blob)
