@@ -461,6 +461,8 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
                                  "pixel checks against it skipped", severity="warning", file=name))
             in_path = None
     else:
+        add(Finding("input", f"input {in_path} not found (run verify from the folder the run was started in, "
+                             "or pass --inputs-base); pixel checks against it skipped", severity="warning", file=name))
         in_path = None
     if entry["kind"] == "video":
         _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result)

@@ -50,6 +50,17 @@ def test_verify_passes_on_an_untouched_run(inputs: Path, tmp_path: Path) -> None
     assert result.files == 3 and result.regions_checked == 3 and result.frames_checked == 3
 
 
+def test_verify_says_when_it_cannot_find_the_inputs(inputs: Path, tmp_path: Path) -> None:
+    # Outputs shared without the originals (or verify run from another folder): the pixel
+    # checks against the inputs cannot run, and verify says so instead of passing quietly.
+    mpath = run(inputs, tmp_path / "out")
+    shutil.rmtree(inputs)
+    result = check(mpath)
+    assert result.ok and result.regions_checked == 0
+    missing = [f for f in result.findings if f.kind == "input"]
+    assert len(missing) == 3 and all(f.severity == "warning" and "--inputs-base" in f.message for f in missing)
+
+
 @pytest.mark.parametrize("style", ["blur", "pixelate"])
 def test_verify_passes_for_other_styles(inputs: Path, tmp_path: Path, style: str) -> None:
     result = check(run(inputs, tmp_path / "out", RedactConfig(style=style)))
