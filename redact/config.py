@@ -25,6 +25,7 @@ VIDEO_PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
 )
 VIDEO_CODECS = ("libx264", "libx265", "libvpx-vp9", "mpeg4")
+DEVICES = ("auto", "cpu")
 
 
 def _opt(
@@ -121,6 +122,13 @@ class RedactConfig:
     )
     threads: int | None = _opt(
         None, "Inference threads per worker. Default: cores / workers.", min=1, max=256, output=False
+    )
+    device: str = _opt(
+        "auto",
+        "Where the models run: 'auto' uses a GPU when onnxruntime-gpu is installed and finds one "
+        "(the same boxes as the CPU), else the CPU; 'cpu' always the CPU (e.g. a GPU short of memory).",
+        choices=DEVICES,
+        output=False,
     )
     overwrite: bool = _opt(
         False, "Replace outputs left in --out by a run with other settings.", output=False

@@ -186,6 +186,7 @@ def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: 
         thresholds=_thresholds(config),
         quality=GLANCE if glance else config.quality,
         threads=threads,
+        cpu_only=config.device == "cpu",
     )
 
 

@@ -58,14 +58,14 @@ FACE_EXPAND = 0.05
 # this offset puts them on one scale so a single face threshold serves both.
 RETINAFACE_SCORE_OFFSET = -0.25
 
-# Detector factories by name: (model, threshold, passes, threads) -> Detector.
-DetectorFactory = Callable[[ModelFile, float, Sequence[Pass], "int | None"], Detector]
+# Detector factories by name: (model, threshold, passes, threads, cpu_only) -> Detector.
+DetectorFactory = Callable[[ModelFile, float, Sequence[Pass], "int | None", bool], Detector]
 DETECTORS: dict[str, DetectorFactory] = {
-    "centerface": lambda m, t, p, n: CenterFace(m, threshold=t, passes=p, threads=n, expand=FACE_EXPAND),
-    "retinaface": lambda m, t, p, n: RetinaFace(
-        m, threshold=t, passes=p, threads=n, expand=FACE_EXPAND, score_offset=RETINAFACE_SCORE_OFFSET
+    "centerface": lambda m, t, p, n, c: CenterFace(m, threshold=t, passes=p, threads=n, cpu_only=c, expand=FACE_EXPAND),
+    "retinaface": lambda m, t, p, n, c: RetinaFace(
+        m, threshold=t, passes=p, threads=n, cpu_only=c, expand=FACE_EXPAND, score_offset=RETINAFACE_SCORE_OFFSET
     ),
-    "yolo_plate": lambda m, t, p, n: YoloPlate(m, threshold=t, passes=p, threads=n),
+    "yolo_plate": lambda m, t, p, n, c: YoloPlate(m, threshold=t, passes=p, threads=n, cpu_only=c),
 }
 
 # Per-label score thresholds, chosen on the dev P-R curves (bench/accuracy.py --sweep).
@@ -248,6 +248,7 @@ def build_detector_set(
     thresholds: Mapping[str, float] | None = None,
     quality: str = DEFAULT_QUALITY,
     threads: int | None = None,
+    cpu_only: bool = False,
 ) -> DetectorSet:
     """Build the detectors for the chosen labels and quality.
 
@@ -259,6 +260,7 @@ def build_detector_set(
         thresholds: per-label score thresholds; a missing label or ``None`` uses the default.
         quality: one of :data:`QUALITY_PRESETS`, or :data:`GLANCE` (internal, for video).
         threads: intra-op threads per model; ``None`` lets onnxruntime decide.
+        cpu_only: run on the CPU even where a GPU provider is available.
 
     Raises:
         ConfigError: unknown quality, label or bad threshold.
@@ -277,7 +279,7 @@ def build_detector_set(
             if name not in PRESETS[quality]:
                 continue  # this quality does without that detector
             model = MODELS[name]
-            detectors.append(get_factory(name)(model, resolved[label], PRESETS[quality][name], threads))
+            detectors.append(get_factory(name)(model, resolved[label], PRESETS[quality][name], threads, cpu_only))
             models.append(model)
     log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
     return DetectorSet(detectors=detectors, models=models, thresholds=resolved, quality=quality)

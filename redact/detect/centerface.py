@@ -83,10 +83,12 @@ class CenterFace(PassDetector):
         threshold: float = 0.2,
         passes: Sequence[Pass] = (Pass(),),
         threads: int | None = None,
+        cpu_only: bool = False,
         nms_iou: float = 0.3,
         expand: float = 0.0,
     ) -> None:
-        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand)
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand,
+                         cpu_only=cpu_only)
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.

@@ -24,6 +24,7 @@ class PassDetector:
         threshold: score a box needs to be returned (after any pass's boost).
         passes: the resize/tile passes run by :meth:`detect`.
         threads: intra-op threads; None lets onnxruntime decide.
+        cpu_only: run on the CPU even where a GPU provider is available.
         nms_iou: IoU above which the weaker of two boxes is suppressed within one pass.
         expand: growth per side, fraction of the box size, applied to every returned box.
     """
@@ -40,6 +41,7 @@ class PassDetector:
         threads: int | None,
         nms_iou: float,
         expand: float = 0.0,
+        cpu_only: bool = False,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -48,7 +50,7 @@ class PassDetector:
         # Boosted passes must see boxes below the threshold before their boost.
         self._decode_threshold = decode_threshold(threshold, self.passes)
         self.nms_iou = nms_iou
-        self._runner = OnnxRunner(model, threads=threads)
+        self._runner = OnnxRunner(model, threads=threads, cpu_only=cpu_only)
 
     @property
     def accelerated(self) -> bool:

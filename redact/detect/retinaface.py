@@ -87,11 +87,13 @@ class RetinaFace(PassDetector):
         threshold: float = 0.5,
         passes: Sequence[Pass] = (Pass(),),
         threads: int | None = None,
+        cpu_only: bool = False,
         nms_iou: float = 0.4,
         score_offset: float = 0.0,
         expand: float = 0.0,
     ) -> None:
-        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand)
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand,
+                         cpu_only=cpu_only)
         self.score_offset = score_offset
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:

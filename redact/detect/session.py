@@ -187,13 +187,13 @@ class OnnxRunner:
     Not thread-safe by itself: a detector instance is used by one thread at a time.
     """
 
-    def __init__(self, model: ModelFile, *, threads: int | None = None) -> None:
+    def __init__(self, model: ModelFile, *, threads: int | None = None, cpu_only: bool = False) -> None:
         self.model = model
         self.threads = threads
         self._path = model.verified_path()  # a bad hash fails at build time, not mid-run
         self._sessions: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # input shape -> session
         self._per_shape: bool | None = None  # known once the first session is open
-        self._cpu_only = False  # set once a GPU run failed
+        self._cpu_only = cpu_only  # asked for, or set once a GPU run failed
         self._input = ""
 
     @property

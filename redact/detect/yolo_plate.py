@@ -72,9 +72,10 @@ class YoloPlate(PassDetector):
         threshold: float = 0.25,
         passes: Sequence[Pass] = (Pass(fit=640), Pass(max_side=640)),
         threads: int | None = None,
+        cpu_only: bool = False,
         nms_iou: float = 0.5,
     ) -> None:
-        super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou)
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only, nms_iou=nms_iou)
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.

@@ -219,3 +219,27 @@ def test_a_failed_cpu_run_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> N
     )
     with pytest.raises(ModelError, match="centerface failed on an input of shape .*out of memory"):
         session_mod.OnnxRunner(MODELS["centerface"]).run(np.zeros((1, 3, 32, 32), np.float32))
+
+
+@pytest.mark.parametrize(("device", "cpu_only"), [("auto", False), ("cpu", True)])
+def test_device_cpu_keeps_every_model_off_the_gpu(monkeypatch: pytest.MonkeyPatch, device: str, cpu_only: bool) -> None:
+    import numpy as np
+
+    from redact.config import RedactConfig
+    from redact.pipeline import make_detectors
+
+    asked: list[bool] = []
+
+    def create(path, threads=None, cpu_only=False):  # type: ignore[no-untyped-def]
+        asked.append(cpu_only)
+        return _FakeSession("CPUExecutionProvider" if cpu_only else "CUDAExecutionProvider")
+
+    monkeypatch.setattr(session_mod, "_cpu_sessions", {})
+    monkeypatch.setattr(session_mod, "create_session", create)
+    config = RedactConfig(device=device)
+    for glance in (False, True):
+        detectors = make_detectors(config, 1, glance=glance)
+        for d in detectors.detectors:  # type: ignore[attr-defined]
+            d._runner.run(np.zeros((1, 3, 32, 32), np.float32))  # noqa: SLF001
+        assert detectors.accelerated is not cpu_only  # type: ignore[attr-defined]
+    assert asked and set(asked) == {cpu_only}

@@ -64,7 +64,7 @@ def test_thresholds_resolve_with_defaults() -> None:
 def test_hash_mismatch_is_model_error() -> None:
     bad = dataclasses.replace(MODELS["centerface"], sha256="0" * 64)
     with pytest.raises(ModelError, match="SHA-256"):
-        DETECTORS["centerface"](bad, 0.5, (), None)
+        DETECTORS["centerface"](bad, 0.5, (), None, False)
 
 
 def test_missing_file_is_model_error() -> None:
