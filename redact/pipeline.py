@@ -129,8 +129,18 @@ class Worker:
                 status="failed", output=None, output_sha256=None,
                 error=f"internal error ({type(exc).__name__}: {_one_line(exc)}); please report it",
             )
+        entry["providers"] = self._take_providers()
         entry["seconds"] = round(time.monotonic() - started, 3)
         return entry
+
+    def _take_providers(self) -> list[str]:
+        """Where the models ran for the file just done (detector sets without sessions: none)."""
+        used: set[str] = set()
+        for dets in (self.detectors, self._glance):
+            take = getattr(dets, "take_providers", None)
+            if take is not None:
+                used |= take()
+        return sorted(used)
 
     def _image(self, job: Job) -> dict[str, Any]:
         cfg = self.config

@@ -169,6 +169,11 @@ class DetectorSet:
         """Whether any detector runs on a GPU (opens the sessions)."""
         return any(getattr(d, "accelerated", False) for d in self.detectors)
 
+    def take_providers(self) -> set[str]:
+        """The onnxruntime execution providers the detectors ran on since the last call
+        (``CPUExecutionProvider``, ``CUDAExecutionProvider``); then forgotten."""
+        return set().union(*(d.take_providers() for d in self.detectors if hasattr(d, "take_providers")))
+
     def candidates(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
     ) -> Detections:

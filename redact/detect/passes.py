@@ -57,6 +57,11 @@ class PassDetector:
         """Whether the network runs on a GPU (opens its session)."""
         return self._runner.provider != CPU
 
+    def take_providers(self) -> set[str]:
+        """The execution providers the network ran on since the last call (then forgotten)."""
+        used, self._runner.ran_on = self._runner.ran_on, set()
+        return used
+
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         raise NotImplementedError
 

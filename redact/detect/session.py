@@ -194,6 +194,7 @@ class OnnxRunner:
         self._sessions: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # input shape -> session
         self._per_shape: bool | None = None  # known once the first session is open
         self._cpu_only = cpu_only  # asked for, or set once a GPU run failed
+        self.ran_on: set[str] = set()  # providers of the runs since the owner last took them
         self._input = ""
 
     @property
@@ -232,7 +233,9 @@ class OnnxRunner:
         """Run the model on one NCHW float32 blob and return every output."""
         session = self._session_for(tuple(blob.shape))
         try:
-            return session.run(None, {self._input: blob}, _run_options())
+            outputs = session.run(None, {self._input: blob}, _run_options())
+            self.ran_on.add(str(session.get_providers()[0]))
+            return outputs
         except Exception as exc:  # onnxruntime's own error types are not importable portably
             if session.get_providers()[0] == CPU:
                 raise ModelError(f"{self.model.name} failed on an input of shape {blob.shape}: {exc}") from exc

@@ -71,6 +71,13 @@ def test_samples_redacted_with_real_models(tmp_path) -> None:
         assert e["output_sha256"] == sha256_file(out / e["output"])
     assert {m["label"] for m in data["models"]} == {"face", "plate"}
     assert "manifest sha256" in r.output
+    # Where the models ran is recorded per file: the CPU here unless onnxruntime-gpu is installed.
+    import onnxruntime
+
+    gpu = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    for e in data["files"]:
+        assert e["providers"] and set(e["providers"]) <= {"CPUExecutionProvider", "CUDAExecutionProvider"}
+        assert gpu or e["providers"] == ["CPUExecutionProvider"]
 
 
 def test_quiet_prints_nothing_on_success(tmp_path) -> None:

@@ -202,6 +202,7 @@ def test_a_failed_gpu_run_runs_again_on_the_cpu_and_stays_there(
     x = np.ones((1, 3, 32, 32), np.float32)
     assert np.array_equal(runner.run(x)[0], x)  # the CPU's answer, not an error
     assert runner.provider == "CPUExecutionProvider"
+    assert runner.ran_on == {"CPUExecutionProvider"}  # what the manifest records for the file
     assert "failed on the GPU" in caplog.text and "fewer --workers" in caplog.text
     y = np.zeros((1, 3, 64, 32), np.float32)
     assert np.array_equal(runner.run(y)[0], y)  # a new shape: still the CPU session, no GPU one

@@ -132,3 +132,12 @@ def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> No
 
     assert iou_matrix(again.xyxy, dets.xyxy[:1]).max() >= 0.85  # the same face, give or take the context
     assert len(ds.detect(image, rois=[])) == 0
+
+
+def test_providers_used_are_taken_once() -> None:
+    ds = build_detector_set(quality="fast", threads=1)
+    assert ds.take_providers() == set()  # nothing ran yet
+    ds.detect(np.zeros((64, 96, 3), np.uint8))
+    used = ds.take_providers()
+    assert used and used <= {"CPUExecutionProvider", "CUDAExecutionProvider"}
+    assert ds.take_providers() == set()  # forgotten once taken: the next file starts afresh
