@@ -194,7 +194,7 @@ class OnnxRunner:
         self._sessions: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # input shape -> session
         self._per_shape: bool | None = None  # known once the first session is open
         self._cpu_only = cpu_only  # asked for, or set once a GPU run failed
-        self.ran_on: set[str] = set()  # providers of the runs since the owner last took them
+        self.ran_on: set[str] = set()  # providers of the runs since take_providers
         self._input = ""
 
     @property
@@ -228,6 +228,11 @@ class OnnxRunner:
         """The execution provider the model runs on (opens a session if none is open)."""
         session = self._session if self._sessions else self._session_for(())
         return str(session.get_providers()[0])
+
+    def take_providers(self) -> set[str]:
+        """The execution providers of the runs since the last call (then forgotten)."""
+        used, self.ran_on = self.ran_on, set()
+        return used
 
     def run(self, blob: NDArray[np.float32]) -> list[NDArray[np.float32]]:
         """Run the model on one NCHW float32 blob and return every output."""
