@@ -19,6 +19,12 @@ a 10-s 1080p clip took 19.4 s instead of 21.0 s (three runs each, system time 2.
 3.2 s) and a 4-s 4K clip 27.3 s instead of 29.5 s, with peak RSS within 20 MiB.
 
 Video jobs set both; a process that only redacts images does not.
+
+Kept free memory is not only at the top of a heap, where the trim threshold looks: blocks
+freed in the middle stay resident too, and over a long video the heaps filled up to ~255 MiB
+with 50-95 MiB of it free. :func:`trim_heaps` hands every whole free page inside them back;
+onnxruntime's arena shrink calls it every 2 s (``redact/detect/session.py``): a 60-s 1080p
+clip's median RSS 533 MiB instead of 554, its peak 574 instead of 592, at the same speed.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 8 << 20  # blocks this large or larger get their own mapping
 TRIM_THRESHOLD = 64 << 20  # free memory a heap keeps for reuse before giving it back
 _done = False
+_libc: ctypes.CDLL | None = None
 
 
 def return_large_blocks() -> bool:
@@ -49,10 +56,29 @@ def return_large_blocks() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _glibc()
         _done = bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
         _done = bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and _done
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         _done = False
     log.debug("malloc mmap threshold %d, trim threshold %d bytes: %s", MMAP_THRESHOLD, TRIM_THRESHOLD, _done)
     return _done
+
+
+def _glibc() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    return _libc
+
+
+def trim_heaps() -> bool:
+    """Give the whole free pages inside malloc's heaps back to the system (glibc's
+    ``malloc_trim``; elsewhere nothing). Returns whether it ran."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        _glibc().malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        return False
+    return True

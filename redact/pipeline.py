@@ -268,7 +268,7 @@ def cpu_count() -> int:
 def model_records(dset: DetectorLike) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Manifest records for the models a run uses (hashes verified) and the resolved thresholds."""
     records = []
-    for m in dset.models:
+    for m in (f for model in dset.models for f in model.files()):
         m.verified_path()
         records.append(
             {"name": m.name, "label": m.label, "file": m.file, "sha256": m.sha256, "licence": m.licence,

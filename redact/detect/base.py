@@ -38,7 +38,12 @@ class Detector(Protocol):
 
 @dataclass(frozen=True)
 class ModelFile:
-    """A weight file shipped in ``redact/models`` and its expected SHA-256."""
+    """A weight file shipped in ``redact/models`` and its expected SHA-256.
+
+    ``tail``: the rest of the network in a second file, where a network ships cut in two
+    (CenterFace: its first layers run band by band on large pictures, see
+    :mod:`redact.detect.centerface`); ``None`` for a whole network.
+    """
 
     name: str
     label: str
@@ -46,6 +51,11 @@ class ModelFile:
     sha256: str
     licence: str
     origin: str
+    tail: ModelFile | None = None
+
+    def files(self) -> tuple[ModelFile, ...]:
+        """This file and its tail's files, in the order the network runs them."""
+        return (self,) if self.tail is None else (self, *self.tail.files())
 
     def path(self) -> Path:
         return Path(str(resources.files("redact.models").joinpath(self.file)))

@@ -3,6 +3,15 @@
 The network takes an RGB float picture in 0..255 (no mean, no scaling), NCHW, sides
 multiples of 32, and returns at stride 4 a centre heatmap, log box sizes, centre offsets
 and landmarks. Boxes are WIDER-style (forehead to chin).
+
+It ships cut in two (``tools/export_models.py``): a head, the first layers down to stride 8,
+and a tail, the rest. The head's early layers are wide (96 channels at half the picture's
+size), so on a 1088x1024 tile they alone held ~180 MiB of working memory, the largest peak
+of a video run. On the CPU the head runs on horizontal bands of at most
+:data:`BAND_PIXELS` pixels, each reading :data:`HALO` rows beyond its own on both sides; the
+bands' outputs joined are the head's output on the whole picture, bit for bit (the head's
+3x3 layers carry a band's zero padding at most 12 input rows inwards), and the tail runs
+once on the joined features.
 """
 
 from __future__ import annotations
@@ -15,10 +24,41 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.passes import PassDetector
+from redact.detect.session import CPU, OnnxRunner
 from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
 STRIDE = 4
+# Largest band of a picture the head runs on at once (CPU), in pixels: a 1088x1024 tile runs
+# as six bands of ~180 rows (~40 MiB of working memory instead of ~180 MiB; the tail then
+# needs ~35). Per 1088x1024 tile, alternating runs on 2 cores: whole 108 ms, bands of 0.3 Mpx
+# 111 ms, of 0.2 Mpx 113 ms; a 60-s 1080p clip peaked at 574 MiB with 0.3 Mpx, 562 with 0.2.
+BAND_PIXELS = 200_000
+# Pictures up to this many pixels run whole (a 640x384 pass: one run is cheaper than two
+# with their halos, and its ~45 MiB is no more than the other models' tiles take).
+WHOLE_PIXELS = 320_000
+# Rows each band reads beyond its own on either side: a multiple of 8 (the head's output
+# stride) and at least the 12 rows its layers' padding reaches.
+HALO = 16
+HEAD_STRIDES = (4, 8)  # strides of the head's two outputs
+
+
+def bands(height: int, width: int) -> list[tuple[int, int]]:
+    """Row ranges ``[start, end)`` the head runs on, covering ``0..height``.
+
+    One band up to :data:`WHOLE_PIXELS`; else each is at most about :data:`BAND_PIXELS`
+    pixels but at least ~120 rows (so the halo adds at most a quarter on very wide
+    pictures); every boundary is a multiple of 8 rows (``height`` itself is a multiple of
+    32). The two outer bands, which read a halo on one side only, get :data:`HALO` rows more
+    of their own, so that every band's input has the same height and the runs reuse the
+    same blocks of onnxruntime's arena.
+    """
+    n = max(1, min(height // 128, -(-height * width // BAND_PIXELS)))
+    if n == 1 or height * width <= WHOLE_PIXELS:
+        return [(0, height)]
+    inner = (height - 2 * HALO) // n // 8 * 8
+    cuts = [0, *(HALO + inner * k for k in range(1, n)), height]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def decode(
@@ -89,6 +129,28 @@ class CenterFace(PassDetector):
     ) -> None:
         super().__init__(model, threshold=threshold, passes=passes, threads=threads, nms_iou=nms_iou, expand=expand,
                          cpu_only=cpu_only)
+        self._tail = None if model.tail is None else OnnxRunner(model.tail, threads=threads, cpu_only=cpu_only)
+
+    def take_providers(self) -> set[str]:
+        used = super().take_providers()
+        return used if self._tail is None else used | self._tail.take_providers()
+
+    def network(self, blob: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        """The network's outputs for one NCHW blob: the head band by band on the CPU (one band
+        on a GPU, whose memory is not the host's), then the tail."""
+        if self._tail is None:  # a whole-network file
+            return self._runner.run(blob)
+        height, width = blob.shape[2:]
+        rows = bands(height, width) if self._runner.provider == CPU else [(0, height)]
+        if len(rows) == 1:
+            return self._tail.run(*self._runner.run(blob))
+        parts: list[list[NDArray[np.float32]]] = [[] for _ in HEAD_STRIDES]
+        for start, end in rows:
+            lo, hi = max(0, start - HALO), min(height, end + HALO)
+            outputs = self._runner.run(np.ascontiguousarray(blob[:, :, lo:hi]))
+            for part, out, stride in zip(parts, outputs, HEAD_STRIDES, strict=True):
+                part.append(out[:, :, (start - lo) // stride : (end - lo) // stride])
+        return self._tail.run(*(np.concatenate(part, axis=2) for part in parts))
 
     def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
@@ -99,7 +161,7 @@ class CenterFace(PassDetector):
         h, w = image.shape[:2]
         padded = pad_to_multiple(image, 32)
         blob = to_blob(padded, rgb=True)
-        heatmap, scale, offset, _landmarks = self._runner.run(blob)[:4]
+        heatmap, scale, offset, _landmarks = self.network(blob)[:4]
         xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]

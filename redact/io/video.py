@@ -214,9 +214,13 @@ class VideoReader:
                     yield DecodedFrame(index, float(ticks * self.time_base), ticks, picture)
                     index += 1
         except av.FFmpegError as exc:
-            raise DecodeError(f"decoding {self.path.name} failed after frame {index}: {exc}", index) from None
-        # Only MP4/MOV count samples in their index; AVI and MKV headers are not reliable.
-        declared = self.declared_frames if self.container.format.name.startswith("mov") else None
+            declared = self._declared()
+            of = f" of its {declared}" if declared is not None and index < declared else ""
+            raise DecodeError(
+                f"decoding {self.path.name} failed after frame {index}{of} (the file is cut short or damaged): {exc}",
+                index,
+            ) from None
+        declared = self._declared()
         if declared is not None and index < declared:
             raise DecodeError(
                 f"{self.path.name} ends after {index} of its {declared} frames (the file is cut short or damaged)",
@@ -224,6 +228,11 @@ class VideoReader:
             )
         if index == 0:
             raise DecodeError(f"{self.path.name} has no decodable video frames", 0)
+
+    def _declared(self) -> int | None:
+        """Frames the container's index declares, where it can be trusted."""
+        # Only MP4/MOV count samples in their index; AVI and MKV headers are not reliable.
+        return self.declared_frames if self.container.format.name.startswith("mov") else None
 
     def _tick_step(self) -> int:
         if self.rate:

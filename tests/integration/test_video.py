@@ -252,13 +252,19 @@ def test_a_writer_decode_that_fails_alone_fails_the_file(tmp_path: Path, monkeyp
     """The writer's decode (the one-thread reader) fails, after its last frame, where the
     detectors' did not: what follows (audio) would be lost without a word, so the file fails."""
     make_clip(tmp_path / "in" / "w.mp4", frames=12)
-    real = video.VideoReader.items
+    real_init, real_items = video.VideoReader.__init__, video.VideoReader.items
+    readers: list[object] = []  # the detectors' reader opens first, the writer's second
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_init(self, *args, **kwargs)
+        readers.append(self)
 
     def items(self):  # type: ignore[no-untyped-def]
-        yield from real(self)
-        if self.stream.codec_context.thread_count == 1:
+        yield from real_items(self)
+        if self is readers[-1] and len(readers) == 2:
             raise video.DecodeError("damaged on the second read", 12)
 
+    monkeypatch.setattr(video.VideoReader, "__init__", init)
     monkeypatch.setattr(video.VideoReader, "items", items)
     result = run(tmp_path / "in", tmp_path / "out")
     (entry,) = result.files

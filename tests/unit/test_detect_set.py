@@ -33,9 +33,15 @@ def test_presets_and_defaults_shape() -> None:
     assert all(0 < v < 1 for v in DEFAULT_THRESHOLDS.values())
 
 
-def test_model_hashes_match_files() -> None:
-    for model in MODELS.values():
-        assert sha256_file(model.path()) == model.sha256, model.file
+def test_model_hashes_match_files_and_the_notice() -> None:
+    notice = (MODELS["centerface"].path().parent / "NOTICE.md").read_text()
+    files = [f for model in MODELS.values() for f in model.files()]
+    assert [f.file for f in MODELS["centerface"].files()] == ["centerface_head.onnx", "centerface_tail.onnx"]
+    for f in files:
+        assert sha256_file(f.path()) == f.sha256, f.file
+        assert f"| `{f.file}` |" in notice and f"`{f.sha256}`" in notice, f.file
+    shipped = {p.name for p in MODELS["centerface"].path().parent.glob("*.onnx")}
+    assert shipped == {f.file for f in files}  # nothing shipped that no model uses
 
 
 def test_unknown_quality_lists_valid_ones() -> None:
