@@ -61,11 +61,11 @@ ARENA_SHRINK_SECONDS = 2.0  # how often the shared arena hands free memory back 
 _last_shrink = 0.0
 _shrink_options: Any = None
 # The shared arena's growth: blocks start at 16 MiB and double (or take what a request
-# needs), at most 256 MiB. Blocks exactly as large as each request
-# (the other strategy) fit nothing larger: video windows widening from frame to frame (928,
-# 960, 992 px...) each added a block of ~23 MiB on top of the last until the next shrink, and
-# a 60-s 1080p clip peaked at 670 MiB against a median of 573; with doubling blocks, whose
-# free space later requests share, 592 against 554, at the same speed (session 8).
+# needs), at most 256 MiB. Blocks exactly as large as each request (the other strategy) fit
+# nothing larger: video windows widening from frame to frame (928, 960, 992 px...) each added
+# a block of ~23 MiB on top of the last until the next shrink, and a 60-s 1080p clip peaked
+# at 670 MiB against a median of 573; with doubling blocks, whose free space later requests
+# share, 592 against 554, at the same speed (session 8).
 ARENA_CONFIG = {
     "arena_extend_strategy": 0,  # kNextPowerOfTwo
     "initial_growth_chunk_size_bytes": 16 << 20,
@@ -113,9 +113,9 @@ def _run_options() -> Any:
     The arena keeps what runs asked for; pictures of ever new shapes (video windows) ask for
     sizes its free blocks do not fit, so it grew with the video's length (1080p: 1.0 GiB peak
     RSS for a 10-s clip, 1.46 GiB for 60 s, measured). Shrinking now and then bounds it by what
-    a few seconds of runs ask for, at the price of mapping that memory afresh. Shrinking
-    sooner, whenever the process had grown 32 MiB since the last shrink, cost 3 % of a 10-s
-    1080p run for nothing the doubling blocks of :data:`ARENA_CONFIG` do not also do.
+    a few seconds of runs ask for, at the price of mapping that memory afresh. Shrinking also
+    whenever the process had grown 32 MiB since the last shrink cost 3 % of a 10-s 1080p run;
+    the doubling blocks of :data:`ARENA_CONFIG` bound the peak better at no cost.
     """
     global _last_shrink, _shrink_options
     if not _arena:
