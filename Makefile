@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/redact run samples --out out
+	$(BIN)/redact run samples --out out --overwrite
 
 test: install
 	$(BIN)/python -m pytest -q
