@@ -249,7 +249,7 @@ def test_a_frame_the_writer_decodes_differently_fails_the_file(tmp_path: Path, m
 
 
 def test_a_writer_decode_that_fails_alone_fails_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The writer's decode (the one-thread reader) fails, after its last frame, where the
+    """The writer's decode (the second reader opened) fails, after its last frame, where the
     detectors' did not: what follows (audio) would be lost without a word, so the file fails."""
     make_clip(tmp_path / "in" / "w.mp4", frames=12)
     real_init, real_items = video.VideoReader.__init__, video.VideoReader.items
