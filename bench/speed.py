@@ -237,7 +237,8 @@ def main() -> int:
                     help="where to write the results")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp folder)")
     ap.add_argument("--lookahead", type=int, default=None,
-                    help="redact's --lookahead, used by the PyAV transcode too (default: redact's default)")
+                    help="redact's --lookahead, used by the PyAV transcode too (default: redact's default, "
+                         "which depends on the picture size)")
     ap.add_argument("--encoder-options", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--ffmpeg", default=None,
                     help="ffmpeg program for the check from outside (default: PATH, then imageio-ffmpeg; none skips)")
@@ -265,7 +266,7 @@ def main() -> int:
     # Only here, in the parent: the timed child passes (transcode, images-plain) import no redact.
     sys.path.insert(0, str(REPO))
     from redact.config import RedactConfig
-    from redact.io.video import EncoderSettings
+    from redact.io.video import EncoderSettings, auto_lookahead
 
     defaults = RedactConfig()
     if {"codec": defaults.codec, "crf": defaults.crf, "preset": defaults.preset} != ENCODER:
@@ -273,20 +274,27 @@ def main() -> int:
         return 2
     if args.lookahead is None:
         args.lookahead = defaults.lookahead
-    encoder = EncoderSettings(ENCODER["codec"], ENCODER["crf"], ENCODER["preset"], args.lookahead)
-    options = json.dumps(encoder.options())
+
+    def encoder_for(size: tuple[int, int]) -> EncoderSettings:
+        """Redact's encoder settings for pictures of ``size`` (its default look-ahead depends on it)."""
+        cap = args.lookahead if args.lookahead is not None else auto_lookahead(*size)
+        return EncoderSettings(ENCODER["codec"], ENCODER["crf"], ENCODER["preset"], cap)
+
     ffmpeg = find_ffmpeg(args.ffmpeg)
     missing = "skipped" if args.ffmpeg == "none" else "none found (make bench installs one)"
     print(f"ffmpeg for the check from outside: {ffmpeg or missing}", flush=True)
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         work = Path(tmp)
-        extra = ["--lookahead", str(args.lookahead), *shlex.split(args.redact_args)]
+        given = [] if args.lookahead is None else ["--lookahead", str(args.lookahead)]
+        extra = [*given, *shlex.split(args.redact_args)]
         lengths = [float(x) for x in args.seconds.split(",") if x.strip()]
         for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
             frames = clip_in_child(clip, name, seconds, args.fps)
+            encoder = encoder_for(SIZES[name])
+            options = json.dumps(encoder.options())
             for rep in range(args.repeats):
                 floor = self_cmd("transcode", clip, work / f"t-{name}.mp4", "--encoder-options", options)
                 tw, trss, tcpu = timed(floor)
@@ -295,7 +303,7 @@ def main() -> int:
                 rw, rrss, rcpu = timed(redact_cmd(clip, work / f"r-{name}", extra), rss)
                 shutil.rmtree(work / f"r-{name}", ignore_errors=True)
                 rows.append({
-                    "what": what, "repeat": rep, "frames": frames,
+                    "what": what, "repeat": rep, "frames": frames, "lookahead": encoder.lookahead,
                     "redact_s": round(rw, 2), "redact_fps": round(frames / rw, 2), "redact_rss_mib": round(rrss),
                     "floor_s": round(tw, 2), "floor_fps": round(frames / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
@@ -331,7 +339,7 @@ def main() -> int:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
-        "encoder": {**ENCODER, "lookahead": encoder.lookahead, "options": encoder.options()},
+        "encoder": {**ENCODER, "lookahead": args.lookahead if args.lookahead is not None else "auto"},
         "ffmpeg": ffmpeg, "seconds": args.seconds, "rows": rows,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -74,12 +74,13 @@ class RedactConfig:
     codec: str = _opt("libx264", "Video encoder.", choices=VIDEO_CODECS)
     crf: int = _opt(18, "Video quality (x264/x265 CRF; lower is better).", min=0, max=51)
     preset: str = _opt("medium", "Video encoder speed preset.", choices=VIDEO_PRESETS)
-    lookahead: int = _opt(
-        20,
+    lookahead: int | None = _opt(
+        None,
         "Video: at most N frames of x264/x265 rate-control look-ahead; a preset with fewer keeps "
-        "its own. Memory grows with it (x264: ~6 MiB a frame at 1080p, ~24 MiB at 4K); medium's "
-        "own is 40, which on a static camera gives files a few percent larger and of higher "
-        "quality (README, Video).",
+        "its own. Memory grows with it (x264: ~6 MiB a frame at 1080p, ~24 MiB at 4K). Default: "
+        "as many as fit ~120 MiB, at most 20 (20 at 1080p, 11 at 1440p, 5 at 4K). Medium's own "
+        "is 40, which on a static camera gives files a few percent larger and of higher quality "
+        "(README, Video).",
         min=0,
         max=250,
     )

@@ -80,6 +80,7 @@ from redact.io.video import (
     EncoderSettings,
     VideoReader,
     VideoWriter,
+    auto_lookahead,
     count_video_packets,
     pix_fmt_for,
 )
@@ -97,9 +98,9 @@ log = logging.getLogger("redact")
 
 # Decoded frames waiting for the detectors, at most QUEUE_FRAMES and QUEUE_BYTES: decoding is
 # 20-60x faster than detecting, so a few frames cover its jitter (12 held ~30 MiB more at
-# 1080p and were no faster, measured).
+# 1080p and were no faster, measured). 4 at 1080p, 2 at 4K (4 held 25 MiB more there).
 QUEUE_FRAMES = 4
-QUEUE_BYTES = 64 * 2**20
+QUEUE_BYTES = 32 * 2**20
 OUT_QUEUE = 64  # frames' regions waiting for the writer (no pictures: the writer decodes its own)
 # Between keyframes the full detectors look closely at windows around live tracks and
 # *suspects*: candidates of the last keyframe scoring from SUSPECT_RATIO times the threshold
@@ -287,9 +288,6 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         raise RedactError("video needs a frames folder for its sidecar; run it through redact_path")
     return_large_blocks()  # long runs of full-size pictures on several threads: see redact.memory
     input_sha = sha256_file(job.src)
-    encoder = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, cfg.lookahead)
-    settings, codec_warning = encoder.for_container(job.dst.suffix)
-    warnings: list[str] = [codec_warning] if codec_warning else []
     sidecar = worker.frames_dir / f"{job.rel}.jsonl"
     sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
 
@@ -298,6 +296,10 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
     # thread: frame threads hold pictures in flight (~15 MiB at 1080p), and at the detectors'
     # pace one thread keeps the queue full.
     with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels, threads=1) as reader:
+        lookahead = cfg.lookahead if cfg.lookahead is not None else auto_lookahead(*reader.coded_size)
+        encoder = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead)
+        settings, codec_warning = encoder.for_container(job.dst.suffix)
+        warnings: list[str] = [codec_warning] if codec_warning else []
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)
@@ -456,7 +458,10 @@ class _Run:
                         for packet in early:
                             writer.mux_audio(packet)
                         early.clear()
-                    writer.write(redact_picture(style, item.picture, self._regions_for(item)), item.ticks)
+                    # The picture is this decode's own, so it is redacted where it lies (no copy
+                    # of the frame unless regions overlap).
+                    regions = self._regions_for(item)
+                    writer.write(redact_picture(style, item.picture, regions, in_place=True), item.ticks)
                 # The detectors' decode must have ended at the same frame, and where the writer's
                 # decode failed, theirs too (then the main thread has ended the output there,
                 # --truncated-video cut, or fails the run and this wait stops).

@@ -52,14 +52,22 @@ def _span(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
     step = tile - overlap
     if step <= 0:
         raise ValueError(f"overlap {overlap} must be smaller than the tile size {tile}")
-    n = math.ceil((length - overlap) / step)
-    size = min(tile, math.ceil((length + (n - 1) * overlap) / n))
+    # n windows of tile - overlap fresh pixels each reach length, so their even size fits tile.
+    return _split(length, math.ceil((length - overlap) / step), overlap)
+
+
+def _split(length: int, n: int, overlap: int) -> tuple[int, list[int]]:
+    """Window size and start offsets covering ``[0, length)`` with exactly ``n`` windows
+    overlapping by at least ``overlap``."""
+    if n == 1:
+        return length, [0]
+    size = math.ceil((length + (n - 1) * overlap) / n)
     span = length - size
     # Spread the n windows evenly between 0 and length - size: overlap only grows.
     return size, [round(i * span / (n - 1)) for i in range(n)]
 
 
-def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Tile]:
+def tile_grid(width: int, height: int, tile: int, overlap: int, max_pixels: int | None = None) -> list[Tile]:
     """Overlapping tiles that cover every pixel of a ``width`` x ``height`` picture.
 
     Args:
@@ -67,10 +75,13 @@ def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Tile]:
         height: picture height in pixels (> 0).
         tile: largest tile side in pixels; a dimension no larger than this is one tile.
         overlap: least overlap between neighbouring tiles in pixels (< tile).
+        max_pixels: largest tile area (width x height), when given: the picture is cut into
+            more tiles until each is at most this large, in as few tiles as that allows
+            (then the fewest pixels in all).
 
     Returns:
         Tiles in row-major order, all of one size (at most ``tile`` a side), as few as
-        the limit allows.
+        the limits allow.
     """
     if width <= 0 or height <= 0:
         raise ValueError(f"picture size must be positive, got {width}x{height}")
@@ -80,7 +91,32 @@ def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Tile]:
         raise ValueError(f"overlap must be >= 0, got {overlap}")
     tw, xs = _span(width, tile, overlap)
     th, ys = _span(height, tile, overlap)
+    if max_pixels is not None and tw * th > max_pixels:
+        tw, xs, th, ys = _within(width, height, overlap, max_pixels, len(xs), len(ys))
     return [Tile(x, y, x + tw, y + th) for y in ys for x in xs]
+
+
+def _within(
+    width: int, height: int, overlap: int, max_pixels: int, nx: int, ny: int
+) -> tuple[int, list[int], int, list[int]]:
+    """The grid of at least ``nx`` x ``ny`` tiles whose tiles are at most ``max_pixels``."""
+    best: tuple[tuple[int, int], int, list[int], int, list[int]] | None = None
+    for cols in range(nx, nx + 16):
+        tw, xs = _split(width, cols, overlap)
+        if cols > 1 and tw <= overlap:
+            break
+        for rows in range(ny, ny + 16):
+            th, ys = _split(height, rows, overlap)
+            if rows > 1 and th <= overlap:
+                break
+            if tw * th <= max_pixels:
+                key = (cols * rows, cols * rows * tw * th)
+                if best is None or key < best[0]:
+                    best = (key, tw, xs, th, ys)
+                break  # more rows only adds tiles
+    if best is None:
+        raise ValueError(f"no grid of tiles overlapping by {overlap} px has tiles of at most {max_pixels} px")
+    return best[1], best[2], best[3], best[4]
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,8 @@ class Pass:
         fit: if set, resize so the longer side is ``fit`` pixels instead of using ``scale``;
             the pass is skipped when the source's longer side is already ``<= fit``.
         tile: largest tile side in resized pixels; ``None`` runs on the whole resized picture.
+        tile_pixels: largest tile area in resized pixels (bounds a run's working memory where
+            ``tile`` alone allows 1600 x 1600); ``None``: only ``tile`` bounds it.
         overlap: least overlap between tiles in resized pixels.
         max_side: skip the pass when the source's longer side exceeds this (for upscaling
             passes meant for small pictures); ``None`` means never skip.
@@ -107,6 +145,7 @@ class Pass:
     scale: float = 1.0
     fit: int | None = None
     tile: int | None = None
+    tile_pixels: int | None = None
     overlap: int = 128
     max_side: int | None = None
     max_box: float | None = None
@@ -164,7 +203,7 @@ def run_pass(
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
     scaled = resize(crop, factor)
     sh, sw = scaled.shape[:2]
-    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap)
+    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
     boxes: list[NDArray[np.float32]] = []
     scores: list[NDArray[np.float32]] = []
     for t in tiles:

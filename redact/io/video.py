@@ -250,6 +250,21 @@ PRESET_LOOKAHEAD: dict[str, dict[str, int]] = {
     "libx265": {"ultrafast": 5, "superfast": 10, "veryfast": 15, "faster": 15, "fast": 15, "medium": 20,
                 "slow": 25, "slower": 40, "veryslow": 40},
 }
+# Without --lookahead the look-ahead holds at most LOOKAHEAD_BUDGET of pictures, and at most
+# AUTO_LOOKAHEAD frames: 20 at 1080p (the cap since session 6), 11 at 1440p, 5 at 4K, where 20
+# frames alone took ~490 MiB. Each frame costs x264 about LOOKAHEAD_BYTES_PER_PIXEL bytes per
+# pixel: the I420 picture (1.5), its four half-size planes (1), padding and per-block tables
+# (bench/encoder.py at 4K: 24.6 MiB a frame, 8.3 Mpx).
+LOOKAHEAD_BUDGET = 120 * 2**20
+LOOKAHEAD_BYTES_PER_PIXEL = 3
+AUTO_LOOKAHEAD = 20
+
+
+def auto_lookahead(width: int, height: int) -> int:
+    """The look-ahead cap for ``width`` x ``height`` pictures when none is given: as many frames
+    as fit :data:`LOOKAHEAD_BUDGET`, from 1 to :data:`AUTO_LOOKAHEAD`."""
+    per_frame = LOOKAHEAD_BYTES_PER_PIXEL * max(1, width * height)
+    return max(1, min(AUTO_LOOKAHEAD, LOOKAHEAD_BUDGET // per_frame))
 
 
 @dataclass(frozen=True)

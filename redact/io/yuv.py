@@ -122,14 +122,30 @@ def pack(y: Image, u: Image, v: Image) -> Image:
     return out.reshape(h * 3 // 2, w)
 
 
+def _overlap(boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether any two of the boxes share a pixel (even boxes: then also a chroma sample)."""
+    if len(boxes) < 2:
+        return False
+    b = np.array(boxes)
+    x1, y1, x2, y2 = (b[:, k] for k in range(4))
+    meet = (np.maximum(x1[:, None], x1) < np.minimum(x2[:, None], x2)) & (
+        np.maximum(y1[:, None], y1) < np.minimum(y2[:, None], y2)
+    )
+    np.fill_diagonal(meet, False)
+    return bool(meet.any())
+
+
 def _even_box(box: NDArray[np.int32], w: int, h: int) -> tuple[int, int, int, int]:
     """``box`` grown to even corners (whole chroma samples), within the picture."""
     x1, y1, x2, y2 = (int(c) for c in box)
     return x1 - x1 % 2, y1 - y1 % 2, min(w, x2 + x2 % 2), min(h, y2 + y2 % 2)
 
 
-def redact_picture(style: Style, picture: Picture, regions: Regions) -> Picture:
-    """``style`` applied to ``regions`` of ``picture``; the input is never modified.
+def redact_picture(style: Style, picture: Picture, regions: Regions, *, in_place: bool = False) -> Picture:
+    """``style`` applied to ``regions`` of ``picture``; the input is not modified unless
+    ``in_place`` (for a picture nothing else holds, such as the writer's own decode: no copy of
+    the whole frame where no two regions overlap; overlapping regions are each redacted from
+    the picture as it came, on a copy).
 
     A redacting style changes the pixels inside its regions and nothing else (see
     :mod:`redact.render`), so on an I420 picture each region is converted to BGR, redacted
@@ -143,13 +159,12 @@ def redact_picture(style: Style, picture: Picture, regions: Regions) -> Picture:
         return Picture.from_bgr(style.apply(picture.bgr(), regions))
     if not len(regions):
         return picture  # nothing to draw: no copy of the whole frame
-    out = picture.data.copy()
     w, h = picture.width, picture.height
+    boxes = [_even_box(regions.boxes[i], w, h) for i in range(len(regions))]
+    out = picture.data if in_place and not _overlap(boxes) else picture.data.copy()
     src_y, src_u, src_v = planes(picture.data)
     dst_y, dst_u, dst_v = planes(out)
-    for i in range(len(regions)):
-        box = regions.boxes[i]
-        x1, y1, x2, y2 = _even_box(box, w, h)
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
         cy, cx = slice(y1 // 2, y2 // 2), slice(x1 // 2, x2 // 2)
         crop = pack(src_y[y1:y2, x1:x2], src_u[cy, cx], src_v[cy, cx])
         bgr = cv2.cvtColor(crop, cv2.COLOR_YUV2BGR_I420)

@@ -96,6 +96,21 @@ def test_lookahead_is_capped_never_raised(tmp_path: Path, preset: str, cap: int,
     assert load(tmp_path / "out" / "manifest.json")["files"][0]["encoder"]["lookahead"] == used
 
 
+def test_default_lookahead_depends_on_the_picture_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --lookahead the cap is what fits the budget at the video's size (here a budget
+    small enough to matter at the test clip's size): recorded in the manifest and used by x264;
+    the settings keep "default" (null), so a re-render resolves it the same way."""
+    make_clip(tmp_path / "in" / "c.mp4", frames=6)
+    w, h = probe(tmp_path / "in" / "c.mp4")["size"]
+    monkeypatch.setattr(video, "LOOKAHEAD_BUDGET", 7 * video.LOOKAHEAD_BYTES_PER_PIXEL * w * h)
+    result = run(tmp_path / "in", tmp_path / "out")
+    assert result.exit_code == 0, result.files
+    manifest = load(tmp_path / "out" / "manifest.json")
+    assert manifest["settings"]["lookahead"] is None
+    assert manifest["files"][0]["encoder"]["lookahead"] == 7
+    assert x264_lookahead(tmp_path / "out" / "c.mp4") == 7
+
+
 def test_x265_is_capped_and_quiet(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     make_clip(tmp_path / "in" / "c.mp4", frames=6)
     result = run(tmp_path / "in", tmp_path / "out", codec="libx265", preset="slower")

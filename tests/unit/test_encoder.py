@@ -1,10 +1,12 @@
-"""Encoder settings: the look-ahead cap against each preset's own, per codec and container."""
+"""Encoder settings: the look-ahead cap against each preset's own, per codec and container, and
+the default cap by picture size."""
 
 from __future__ import annotations
 
 import pytest
 
-from redact.io.video import PRESET_LOOKAHEAD, EncoderSettings
+from redact.io import video
+from redact.io.video import PRESET_LOOKAHEAD, EncoderSettings, auto_lookahead
 
 
 @pytest.mark.parametrize(
@@ -44,3 +46,22 @@ def test_every_preset_the_cli_offers_has_its_lookahead() -> None:
 
     for table in PRESET_LOOKAHEAD.values():
         assert set(table) == set(VIDEO_PRESETS)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "frames"),
+    [
+        (1920, 1080, 20),  # the cap redact used at every size before
+        (1080, 1920, 20),  # portrait: the same pixels
+        (1280, 720, 20),  # never more than AUTO_LOOKAHEAD
+        (64, 48, 20),
+        (2560, 1440, 11),
+        (3840, 2160, 5),  # 20 frames took ~490 MiB here
+        (7680, 4320, 1),
+        (30000, 20000, 1),  # never 0: the default never turns the look-ahead off
+    ],
+)
+def test_default_lookahead_fits_the_budget(width: int, height: int, frames: int) -> None:
+    assert auto_lookahead(width, height) == frames
+    if frames > 1:
+        assert frames * video.LOOKAHEAD_BYTES_PER_PIXEL * width * height <= video.LOOKAHEAD_BUDGET

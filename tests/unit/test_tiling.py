@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from redact.detect import TILE_PIXELS
 from redact.detect.tiling import (
     Pass,
     Tile,
@@ -46,6 +47,59 @@ def test_tiles_cover_every_pixel_with_overlap(width: int, height: int, tile: int
     # As few tiles as the size limit allows, per axis.
     step = tile - overlap
     assert len(xs) == (1 if width <= tile else -(-(width - overlap) // step))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 4000),
+    height=st.integers(1, 4000),
+    overlap=st.integers(0, 256),
+    max_pixels=st.integers(300_000, 3_000_000),
+)
+def test_tiles_within_an_area_cover_every_pixel(width: int, height: int, overlap: int, max_pixels: int) -> None:
+    tiles = tile_grid(width, height, 1600, overlap, max_pixels)
+    plain = tile_grid(width, height, 1600, overlap)
+    w, h = tiles[0].width, tiles[0].height
+    assert all((t.width, t.height) == (w, h) for t in tiles)
+    if plain[0].width * plain[0].height <= max_pixels:
+        assert tiles == plain  # the area limit changes nothing where the side limit is enough
+    else:
+        assert w * h <= max_pixels and len(tiles) > len(plain)
+    cover = np.zeros((height, width), np.int32)
+    for t in tiles:
+        assert 0 <= t.x0 < t.x1 <= width and 0 <= t.y0 < t.y1 <= height and w <= 1600 and h <= 1600
+        cover[t.y0 : t.y1, t.x0 : t.x1] += 1
+    assert cover.min() >= 1
+    for axis in ("x0", "y0"):
+        starts = sorted({getattr(t, axis) for t in tiles})
+        size = w if axis == "x0" else h
+        for a, b in zip(starts, starts[1:], strict=False):
+            assert a + size - b >= overlap
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "overlap", "max_pixels", "grid", "size"),
+    [
+        (3840, 2160, 160, TILE_PIXELS, (3, 3), (1387, 827)),  # 4K native: nine tiles instead of six
+        (1920, 1080, 128, TILE_PIXELS, (2, 1), (1024, 1080)),  # 1080p native: unchanged
+        (1080, 1920, 160, TILE_PIXELS, (1, 2), (1080, 1040)),
+        (1600, 1600, 160, TILE_PIXELS, (1, 3), (1600, 640)),  # a window of changes
+        (3840, 2160, 160, 1_700_000, (3, 2), (1387, 1160)),  # six 4K tiles of 1.6 Mpx fit 1.7
+        (1600, 1600, 160, 1_700_000, (1, 2), (1600, 880)),
+        (4000, 3000, 128, 1_700_000, (3, 3), (1419, 1086)),  # a 12-Mpx photo: nine tiles instead of six
+    ],
+)
+def test_area_limit_table(
+    width: int, height: int, overlap: int, max_pixels: int, grid: tuple[int, int], size: tuple[int, int]
+) -> None:
+    tiles = tile_grid(width, height, 1600, overlap, max_pixels)
+    assert (len({t.x0 for t in tiles}), len({t.y0 for t in tiles})) == grid
+    assert (tiles[0].width, tiles[0].height) == size
+
+
+def test_an_area_no_grid_can_meet_is_refused() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        tile_grid(3000, 3000, 1600, 200, 10_000)
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,23 @@ def test_regions_are_redacted_in_i420_and_nothing_else_changes(bgr, style, shape
         assert ok, why
 
 
+@pytest.mark.parametrize("style", ["fill", "blur", "pixelate"])
+@pytest.mark.parametrize(
+    ("boxes", "shared"),
+    [([[10, 10, 60, 50], [80, 60, 130, 110]], True), ([[10, 10, 90, 70], [50, 40, 130, 110], [60, 50, 80, 60]], False)],
+)
+def test_in_place_gives_the_same_pixels_as_a_copy(bgr, style, boxes, shared) -> None:
+    """The writer redacts its own decode in place where no regions overlap; overlapping
+    regions are each redacted from the picture as it came, on a copy."""
+    regs = _regions(boxes, "ellipse")
+    chosen = get_style(RedactConfig(style=style))
+    copied = redact_picture(chosen, Picture.from_bgr(bgr), regs)
+    pic = Picture.from_bgr(bgr)
+    own = redact_picture(chosen, pic, regs, in_place=True)
+    assert (own.data is pic.data) == shared
+    assert np.array_equal(own.data, copied.data)
+
+
 def test_fill_reaches_the_colour(bgr) -> None:
     regs = _regions([[10, 10, 50, 40]], "rect")
     out = redact_picture(get_style(RedactConfig(style="fill")), Picture.from_bgr(bgr), regs).bgr()
