@@ -26,6 +26,7 @@ Nothing is written into the repository except the JSON report (bench/results/, g
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -158,6 +159,15 @@ def timed(cmd: list[str], samples: list[float] | None = None) -> tuple[float, fl
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
+    tail: collections.deque[bytes] = collections.deque(maxlen=64)  # the last of stderr, for errors
+
+    def drain(stream: Any) -> None:  # read stderr all along: a full pipe would stop the process
+        # (tqdm writes a line per update; a 3-minute 4K run filled the 64 KiB pipe and waited)
+        for chunk in iter(lambda: stream.read1(4096), b""):
+            tail.append(chunk)
+
+    reader = threading.Thread(target=drain, args=(proc.stderr,), daemon=True)
+    reader.start()
 
     def sample() -> None:  # beside the blocking wait, which times the process to the end
         while samples is not None and not done.wait(RSS_EVERY):
@@ -172,8 +182,9 @@ def timed(cmd: list[str], samples: list[float] | None = None) -> tuple[float, fl
     done.set()
     sampler.join()
     wall = time.perf_counter() - start
+    reader.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    err = b"".join(tail).decode(errors="replace")
     if proc.returncode not in (0,):
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
     return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime  # ru_maxrss is KiB on Linux
