@@ -47,7 +47,7 @@ MODELS: dict[str, ModelFile] = {
         name="yolo_plate",
         label=Label.PLATE.value,
         file="plate_yolov8n.onnx",
-        sha256="a8f055c5f49121faf54e511c0282afda3d1bde52ab6eeb92d32a1e88baa0c9b6",
+        sha256="8b5a63c6d1e60a7caabfb5559db77beadd4c641d4e0789253b1dcfae7970f56a",
         licence="MIT",
         origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py",
     ),

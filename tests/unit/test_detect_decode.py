@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from redact.detect import centerface, retinaface, yolo_plate
 
@@ -38,25 +39,43 @@ def test_centerface_decode_nothing() -> None:
     assert xyxy.shape == (0, 4) and score.shape == (0,)
 
 
-def test_yolo_decode_rows() -> None:
-    out = np.array(
-        [
-            [50, 10, 100],  # cx
-            [40, 10, 100],  # cy
-            [20, 30, 10],  # w
-            [10, 30, 10],  # h
-            [0.9, 0.5, 0.1],  # score
-        ],
-        np.float32,
-    )
-    xyxy, score = yolo_plate.decode(out, (64, 64), 0.25)
-    np.testing.assert_allclose(xyxy, [[40, 35, 60, 45], [0, 0, 25, 25]])
-    np.testing.assert_allclose(score, [0.9, 0.5])
+def _yolo_heads(height: int, width: int) -> list[np.ndarray]:
+    """The cut plate network's outputs for a ``height`` x ``width`` input, scoring nothing."""
+    heads = []
+    for stride in yolo_plate.STRIDES:
+        h, w = height // stride, width // stride
+        heads += [np.zeros((1, 4 * yolo_plate.REG_MAX, h, w), np.float32), np.full((1, 1, h, w), -10, np.float32)]
+    return heads
+
+
+def test_yolo_decode_cells() -> None:
+    heads = _yolo_heads(64, 96)  # stride 8: 8x12 cells, 16: 4x6, 32: 2x3
+    box8, cls8, _, cls16, box32, cls32 = heads
+    cls8[0, 0, 2, 3] = np.log(0.9 / 0.1)  # score 0.9
+    for side, cells in enumerate((1, 2, 3, 4)):  # left 1, top 2, right 3, bottom 4 cells: one-hot bins
+        box8[0, side * yolo_plate.REG_MAX + cells, 2, 3] = 30.0
+    cls32[0, 0, 0, 0] = 0.0  # score 0.5; its flat distribution puts every side 7.5 cells away
+    cls16[0, 0, 1, 1] = -200.0  # exp overflows in float32: score 0, quietly
+    xyxy, score = yolo_plate.decode(heads, (64, 96), 0.25)
+    # cell (y 2, x 3) at stride 8: centre (3.5, 2.5) cells -> (20, 4, 52, 52) px
+    np.testing.assert_allclose(xyxy, [[20, 4, 52, 52], [0, 0, 96, 64]], atol=1e-4)
+    np.testing.assert_allclose(score, [0.9, 0.5], rtol=1e-6)
+    assert xyxy.dtype == np.float32 and score.dtype == np.float32
+    # The flat cell in a larger picture: (0.5 - 7.5) * 32 .. (0.5 + 7.5) * 32, clipped at 0.
+    xyxy, _ = yolo_plate.decode(heads, (1000, 1000), 0.4)
+    np.testing.assert_allclose(xyxy[1], [0, 0, 256, 256], atol=1e-4)
+    xyxy, score = yolo_plate.decode(heads, (1000, 1000), 0.6)
+    np.testing.assert_allclose(score, [0.9], rtol=1e-6)
 
 
 def test_yolo_decode_nothing() -> None:
-    xyxy, score = yolo_plate.decode(np.zeros((5, 7), np.float32), (64, 64), 0.25)
+    xyxy, score = yolo_plate.decode(_yolo_heads(64, 64), (64, 64), 0.25)
     assert xyxy.shape == (0, 4) and score.shape == (0,)
+
+
+def test_yolo_decode_refuses_other_outputs() -> None:
+    with pytest.raises(ValueError, match="expected 6"):
+        yolo_plate.decode(_yolo_heads(64, 64)[:4], (64, 64), 0.25)
 
 
 def test_retinaface_anchor_layout() -> None:
