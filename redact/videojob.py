@@ -96,11 +96,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redact")
 
-# Decoded frames waiting for the detectors, at most QUEUE_FRAMES and QUEUE_BYTES: decoding is
-# 20-60x faster than detecting, so a few frames cover its jitter (12 held ~30 MiB more at
-# 1080p and were no faster, measured). 4 at 1080p, 2 at 4K (4 held 25 MiB more there).
+# Decoded frames waiting for the detectors, at most QUEUE_FRAMES and QUEUE_BYTES, at least
+# one (and the reader holds the next while it waits): decoding is 20-60x faster than
+# detecting, so a few frames cover its jitter (12 held ~30 MiB more at 1080p and were no
+# faster, measured). 4 at 1080p, 3 at 1440p, 1 at 4K (4 held 25 MiB more there).
 QUEUE_FRAMES = 4
-QUEUE_BYTES = 32 * 2**20
+QUEUE_BYTES = 20 * 2**20
 OUT_QUEUE = 64  # frames' regions waiting for the writer (no pictures: the writer decodes its own)
 # Between keyframes the full detectors look closely at windows around live tracks and
 # *suspects*: candidates of the last keyframe scoring from SUSPECT_RATIO times the threshold
@@ -386,7 +387,7 @@ class _Run:
         self.tracks: dict[int, dict[str, Any]] = {}
         self.stop = threading.Event()
         self.writer_stage: _Stage | None = None
-        in_flight = max(2, min(QUEUE_FRAMES, QUEUE_BYTES // held_bytes(w, h)))
+        in_flight = max(1, min(QUEUE_FRAMES, QUEUE_BYTES // held_bytes(w, h)))
         self.q_in: queue.Queue[Any] = queue.Queue(in_flight)
         self.q_out: queue.Queue[Any] = queue.Queue(OUT_QUEUE)
 
