@@ -338,6 +338,8 @@ def main() -> int:
             for rep in range(args.repeats):
                 tw, trss, tcpu = timed(self_cmd("images-plain", folder, work / "plain"))
                 rw, rrss, rcpu = timed(redact_cmd(folder, work / "r-images", extra))
+                # Else the next repeat resumes this run: every file done, nothing timed.
+                shutil.rmtree(work / "r-images", ignore_errors=True)
                 rows.append({
                     "what": "images", "repeat": rep, "frames": n,
                     "redact_s": round(rw, 2), "redact_fps": round(n / rw, 2), "redact_rss_mib": round(rrss),
