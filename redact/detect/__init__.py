@@ -49,7 +49,8 @@ MODELS: dict[str, ModelFile] = {
         file="plate_yolov8n.onnx",
         sha256="8b5a63c6d1e60a7caabfb5559db77beadd4c641d4e0789253b1dcfae7970f56a",
         licence="MIT",
-        origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py",
+        origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py; "
+        "cut before its box decoding",
     ),
     "retinaface": ModelFile(
         name="retinaface",
