@@ -1,4 +1,6 @@
-"""The command line: click commands, progress bars, messages and exit codes.
+"""The command line: the ``redact`` group and its ``run`` command; the review commands join it.
+
+Exit codes, error messages and progress bars live in :mod:`redact.cli_common`.
 
 Exit codes: 0 every file succeeded; 1 some files failed (or, for verify, problems
 were found); 2 usage, configuration or installation errors; 130 interrupted.
@@ -7,29 +9,16 @@ were found); 2 usage, configuration or installation errors; 130 interrupted.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
 from redact import __version__
+from redact.cli_common import Bars, print_summary, run_guarded
 from redact.config import OPTIONS, resolve
-from redact.errors import ConfigError, ManifestError, ModelError, RedactError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted()
+from redact.review_cli import render_cmd, review_cmd, verify_cmd
 
 
 def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,37 +46,6 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 kwargs["type"] = str
         func = click.option(*decl, f.name, **kwargs)(func)
     return func
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"redact: error: {message}", err=True)
-    sys.exit(code)
-
-
-def _run_guarded(body: Callable[[], int]) -> None:
-    """Run a command body, mapping errors to messages and exit codes."""
-    debug = os.environ.get("REDACT_DEBUG") == "1"
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        code = body()
-    except KeyboardInterrupt:
-        click.echo("\nredact: interrupted; the manifest records the files finished so far", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except (ConfigError, ModelError) as exc:
-        if debug:
-            raise
-        _fail(str(exc), EXIT_USAGE)
-    except ManifestError as exc:
-        if debug:
-            raise
-        _fail(str(exc), EXIT_USAGE)
-    except RedactError as exc:
-        if debug:
-            raise
-        _fail(str(exc), EXIT_FAILED)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -161,7 +119,7 @@ def run_cmd(
                 "never publish them.",
                 fg="yellow", err=True,
             )
-        bars = _Bars(quiet)
+        bars = Bars(quiet)
         try:
             result = redact_path(
                 list(inputs), out, config, manifest_path=manifest_path,
@@ -170,83 +128,15 @@ def run_cmd(
         finally:
             bars.close()
         if not quiet:
-            _print_summary(result)
+            print_summary(result)
         else:
             for e in result.files:
                 if e["status"] == "failed":
                     click.echo(f"FAILED {e['input']}: {e['error']}", err=True)
         return result.exit_code
 
-    _run_guarded(body)
+    run_guarded(body)
 
-
-class _Bars:
-    """tqdm bars on stderr: one over files, one per video over frames."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.files_bar: Any = None
-        self.frame_bar: Any = None
-        self.frame_name: str | None = None
-
-    def start(self, total: int) -> None:
-        if self.quiet:
-            return
-        from tqdm import tqdm
-
-        self.files_bar = tqdm(total=total, unit="file", desc="files", file=sys.stderr, dynamic_ncols=True)
-
-    def file(self, done: int, total: int, entry: Mapping[str, Any]) -> None:
-        if self.frame_bar is not None:
-            self.frame_bar.close()
-            self.frame_bar = None
-        if self.files_bar is not None:
-            self.files_bar.update(1)
-            if entry["status"] == "failed":
-                self.files_bar.write(f"FAILED {entry['input']}: {entry['error']}", file=sys.stderr)
-
-    def frames(self, name: str, done: int, total: int | None) -> None:
-        if self.quiet:
-            return
-        from tqdm import tqdm
-
-        if self.frame_bar is None or self.frame_name != name:
-            if self.frame_bar is not None:
-                self.frame_bar.close()
-            self.frame_name = name
-            self.frame_bar = tqdm(
-                total=total, unit="frame", desc=name[-30:], file=sys.stderr, leave=False,
-                dynamic_ncols=True, position=1,
-            )
-        self.frame_bar.update(done - self.frame_bar.n)
-
-    def close(self) -> None:
-        for bar in (self.frame_bar, self.files_bar):
-            if bar is not None:
-                bar.close()
-
-
-def _print_summary(result: Any) -> None:
-    counts = {"face": 0, "plate": 0}
-    for e in result.files:
-        for k, v in e.get("counts", {}).items():
-            counts[k] = counts.get(k, 0) + int(v)
-    line = (
-        f"{len(result.files)} files: {result.ok} ok, {result.failed} failed, {result.skipped} skipped"
-        + (f" ({result.resumed} already done)" if result.resumed else "")
-    )
-    click.echo(line, err=True)
-    click.echo(f"regions redacted: {counts['face']} face, {counts['plate']} plate", err=True)
-    for e in result.files:
-        if e["status"] == "failed":
-            click.echo(f"  FAILED {e['input']}: {e['error']}", err=True)
-    for w in result.warnings:
-        click.secho(f"WARNING: {w}", fg="yellow", err=True)
-    click.echo(f"manifest: {result.manifest_path}", err=True)
-    click.echo(f"manifest sha256: {result.manifest_sha256}", err=True)
-
-
-from redact.review_cli import render_cmd, review_cmd, verify_cmd  # noqa: E402
 
 main.add_command(verify_cmd)
 main.add_command(review_cmd)

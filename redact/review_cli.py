@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from redact.cli import _Bars, _print_summary, _run_guarded
+from redact.cli_common import Bars, print_summary, run_guarded
 
 INPUTS_BASE = click.option(
     "--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -61,7 +61,7 @@ def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, a
             click.secho(verdict, fg="green" if result.ok else "red", err=True)
         return result.exit_code
 
-    _run_guarded(body)
+    run_guarded(body)
 
 
 @click.command("review")
@@ -92,7 +92,7 @@ def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: 
         click.echo(f"report: {report}", err=True)
         return 0
 
-    _run_guarded(body)
+    run_guarded(body)
 
 
 @click.command("render")
@@ -109,17 +109,17 @@ def render_cmd(manifest: Path, overrides_file: Path | None, inputs_base: Path | 
         from redact.rerender import rerender
 
         overrides = load_overrides(overrides_file) if overrides_file else None
-        bars = _Bars(quiet)
+        bars = Bars(quiet)
         try:
             result = rerender(manifest, overrides, inputs_base=inputs_base,
                               on_start=bars.start, on_file=bars.file, on_frames=bars.frames)
         finally:
             bars.close()
         if not quiet:
-            _print_summary(result)
+            print_summary(result)
         return int(result.exit_code)
 
-    _run_guarded(body)
+    run_guarded(body)
 
 
 __all__ = ["render_cmd", "review_cmd", "verify_cmd"]
