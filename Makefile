@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -20,11 +20,15 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Everything but the real-model and dev-data tests (marked slow).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
 lint: install
 	$(BIN)/ruff check redact tests bench tools cli.py
 	$(BIN)/mypy redact
 
-# Accuracy, video coverage and a short speed run (~15 min on 2 cores); see README for more.
+# Accuracy, video coverage and a short speed run (~15 min on 2 cores); see docs/performance.md.
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/accuracy.py

@@ -1,81 +1,13 @@
-"""Shared fixtures: synthetic media and fake detectors (no downloads, no real models)."""
+"""Shared fixtures (helpers, paths and fakes live in :mod:`tests.helpers`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
-from redact.types import Detections
-
-REPO = Path(__file__).resolve().parent.parent
-DEV_DATA = REPO.parent / "shared" / "data" / "dev"
-
-# Marker colours (BGR) the fake detector "sees": magenta squares are faces, cyan are plates.
-FACE_BGR = (255, 0, 255)
-PLATE_BGR = (255, 255, 0)
-
-
-class MarkerDetectors:
-    """A fake detector set: finds solid marker-coloured blobs (faces magenta, plates cyan).
-
-    ``skip`` lists call numbers (0-based) on which it pretends to see nothing, to test
-    how missed frames are covered.
-    """
-
-    def __init__(self, skip: set[int] | None = None) -> None:
-        self.models: list[object] = []
-        self.thresholds = {"face": 0.5, "plate": 0.5}
-        self.calls = 0
-        self.skip = skip or set()
-
-    def detect(self, image: np.ndarray, *, rois=None) -> Detections:
-        call = self.calls
-        self.calls += 1
-        if call in self.skip:
-            return Detections.empty()
-        if rois is not None:  # blind outside the windows
-            seen = np.zeros_like(image)
-            for t in rois:
-                seen[t.y0 : t.y1, t.x0 : t.x1] = image[t.y0 : t.y1, t.x0 : t.x1]
-            image = seen
-        parts = []
-        for label, color in (("face", FACE_BGR), ("plate", PLATE_BGR)):
-            lo = np.array(color, np.int16) - 40
-            hi = np.array(color, np.int16) + 40
-            mask = cv2.inRange(image, np.clip(lo, 0, 255).astype(np.uint8), np.clip(hi, 0, 255).astype(np.uint8))
-            n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-            boxes = [
-                [x, y, x + w, y + h] for x, y, w, h, area in stats[1:] if area >= 16
-            ]
-            if boxes:
-                parts.append(Detections.from_arrays(boxes, [0.9] * len(boxes), label))
-        return Detections.concat(parts)
-
-    def look(self, image: np.ndarray, *, ratio: float, rois=None) -> tuple[Detections, Detections]:
-        return self.detect(image, rois=rois), Detections.empty()
-
-
-def scene(
-    width: int = 320,
-    height: int = 240,
-    faces=((40, 40, 40, 40),),
-    plates=((200, 150, 60, 20),),
-    seed: int = 0,
-) -> np.ndarray:
-    """A textured BGR image with marker faces/plates at ``(x, y, w, h)`` boxes."""
-    rng = np.random.default_rng(seed)
-    img = rng.integers(30, 200, (height, width, 3), dtype=np.uint8)
-    img = cv2.GaussianBlur(img, (5, 5), 0)
-    for x, y, w, h in faces:
-        img[y : y + h, x : x + w] = FACE_BGR
-    for x, y, w, h in plates:
-        img[y : y + h, x : x + w] = PLATE_BGR
-    return img
+from tests.helpers import MarkerDetectors
 
 
 @pytest.fixture

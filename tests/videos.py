@@ -10,7 +10,7 @@ from typing import Any
 import av
 import numpy as np
 
-from tests.conftest import FACE_BGR, PLATE_BGR
+from tests.helpers import FACE_BGR, PLATE_BGR
 
 TIME_BASE = Fraction(1, 90000)
 # A marker moving right: (x, y, w, h) at frame i.

@@ -13,8 +13,7 @@ from redact import __version__
 from redact.cli import main
 from redact.hashing import sha256_file
 from redact.manifest import validate
-
-REPO_SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "samples"
+from tests.helpers import SAMPLES
 
 
 def invoke(*args: str):
@@ -53,7 +52,7 @@ def test_out_equal_to_input_exit_2(tmp_path) -> None:
 def test_samples_redacted_with_real_models(tmp_path) -> None:
     """Smoke test: the shipped models find the face and the plate in samples/."""
     out = tmp_path / "out"
-    r = invoke("run", str(REPO_SAMPLES), "--out", str(out), "--workers", "1")
+    r = invoke("run", str(SAMPLES), "--out", str(out), "--workers", "1")
     assert r.exit_code == 0, r.output
     data = json.loads((out / "manifest.json").read_text())
     validate(data)
@@ -80,6 +79,7 @@ def test_samples_redacted_with_real_models(tmp_path) -> None:
         assert gpu or e["providers"] == ["CPUExecutionProvider"]
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing_on_success(tmp_path) -> None:
     src = tmp_path / "in"
     src.mkdir()

@@ -10,7 +10,7 @@ import pytest
 from redact.config import RedactConfig
 from redact.overrides import Overrides
 from redact.pipeline import redact_path
-from tests.conftest import REPO, MarkerDetectors, scene
+from tests.helpers import SAMPLES, MarkerDetectors, scene
 
 EDITS = Overrides.from_data({
     "schema": "redact-overrides/1",
@@ -44,7 +44,7 @@ def test_two_runs_are_byte_identical(tmp_path: Path, style: str) -> None:
 
 @pytest.mark.slow
 def test_real_detectors_on_samples_workers_1_and_2(tmp_path: Path) -> None:
-    samples = REPO / "samples"
+    samples = SAMPLES
     if not samples.is_dir():
         pytest.skip("samples/ not present")
     r1 = redact_path([samples], tmp_path / "w1", RedactConfig(workers=1, style="blur"))

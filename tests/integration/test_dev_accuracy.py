@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
 from redact.config import RedactConfig
-
-REPO = Path(__file__).resolve().parents[2]
-DEV = REPO.parent / "shared" / "data" / "dev"
+from tests.helpers import DEV_DATA, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +30,7 @@ def _bench():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def results() -> dict:
-    sets = [DEV / "faces-mask-street", DEV / "plates-openalpr-us-eu"]
+    sets = [DEV_DATA / "faces-mask-street", DEV_DATA / "plates-openalpr-us-eu"]
     missing = [s for s in sets if not (s / "annotations.json").is_file()]
     if missing:
         pytest.skip(f"dev data not found ({', '.join(map(str, missing))}); it lives in ../shared/data/dev")

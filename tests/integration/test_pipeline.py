@@ -14,7 +14,7 @@ from redact.config import RedactConfig
 from redact.errors import ConfigError
 from redact.hashing import sha256_file
 from redact.manifest import load, validate
-from tests.conftest import MarkerDetectors, scene
+from tests.helpers import MarkerDetectors, scene
 
 
 def write(path, arr, **params):

@@ -20,7 +20,7 @@ from redact.pipeline import redact_path
 from redact.report import build_report
 from redact.rerender import rerender
 from redact.verify import region_redacted, verify
-from tests.conftest import MarkerDetectors, scene
+from tests.helpers import MarkerDetectors, scene
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from redact.hashing import sha256_file
 from redact.manifest import Manifest, empty_counts
 from redact.report import build_report
 from redact.verify import verify
-from tests.conftest import MarkerDetectors, scene
+from tests.helpers import MarkerDetectors, scene
 
 N = 12
 FACE = (40, 40, 40, 40)

@@ -17,7 +17,7 @@ from redact.errors import MediaError
 from redact.hashing import sha256_file
 from redact.io import video
 from redact.manifest import load, validate_frame_line
-from tests.conftest import MarkerDetectors
+from tests.helpers import DEV_DATA, MarkerDetectors
 from tests.videos import default_objects, make_clip, probe
 
 VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1]
@@ -318,7 +318,7 @@ def test_cli_reports_video_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert probe(tmp_path / "out" / "p.mp4")["streams"] == ["video"]
 
 
-REAL_CLIP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev" / "videos" / "car-detection.mp4"
+REAL_CLIP = DEV_DATA / "videos" / "car-detection.mp4"
 
 
 @pytest.mark.slow

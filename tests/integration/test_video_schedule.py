@@ -9,7 +9,7 @@ import pytest
 
 from redact import RedactConfig, redact_path
 from redact.types import Detections
-from tests.conftest import MarkerDetectors
+from tests.helpers import MarkerDetectors
 from tests.videos import Box, default_objects, make_clip, probe, still
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ import redact.detect.centerface as cf
 from redact.detect import MODELS
 from redact.detect.session import CPU
 from redact.detect.tiling import pad_to_multiple, to_blob
+from tests.helpers import SAMPLES
 
 
 @pytest.mark.parametrize(("height", "width"), [(1088, 1024), (2176, 1024), (1088, 1920), (608, 1024), (4000, 4000)])
@@ -50,6 +49,7 @@ def _blob(height: int, width: int) -> np.ndarray:
     return to_blob(pad_to_multiple(img, 32), rgb=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("height", "width"), [(1080, 1024), (600, 1000), (1080, 1920)])
 def test_banded_outputs_are_the_whole_pictures_bit_for_bit(
     detector: cf.CenterFace, monkeypatch: pytest.MonkeyPatch, height: int, width: int
@@ -64,6 +64,7 @@ def test_banded_outputs_are_the_whole_pictures_bit_for_bit(
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_a_halo_too_narrow_would_change_them(detector: cf.CenterFace, monkeypatch: pytest.MonkeyPatch) -> None:
     # The check above can see a seam: with half the halo the bands' padding reaches the output.
     blob = _blob(1080, 1024)
@@ -73,10 +74,11 @@ def test_a_halo_too_narrow_would_change_them(detector: cf.CenterFace, monkeypatc
     assert not all(np.array_equal(a, b) for a, b in zip(banded_ok, banded_short, strict=True))
 
 
+@pytest.mark.slow
 def test_infer_finds_the_same_face_banded(detector: cf.CenterFace, monkeypatch: pytest.MonkeyPatch) -> None:
     import cv2
 
-    path = Path(__file__).resolve().parents[2] / "samples" / "astronaut.jpg"
+    path = SAMPLES / "astronaut.jpg"
     img = cv2.resize(cv2.imread(str(path)), (1024, 1080))
     xyxy, score = detector.infer(img)
     monkeypatch.setattr(cf, "BAND_PIXELS", 10**12)

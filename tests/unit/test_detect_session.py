@@ -10,6 +10,7 @@ from redact.detect.tiling import run_passes
 from redact.errors import ModelError
 
 
+@pytest.mark.slow
 def test_cpu_session_with_threads() -> None:
     sess = session_mod.create_session(MODELS["centerface"].verified_path(), threads=1)
     assert sess.get_providers()[-1] == "CPUExecutionProvider"
@@ -109,6 +110,7 @@ def test_runners_of_one_model_share_a_cpu_session(monkeypatch: pytest.MonkeyPatc
     assert _FakeSession.made == (3 if shared else 4)
 
 
+@pytest.mark.slow
 def test_sessions_share_one_arena_and_agree_with_a_session_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 

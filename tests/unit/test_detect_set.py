@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -23,8 +22,7 @@ from redact.detect.centerface import CenterFace
 from redact.detect.yolo_plate import YoloPlate
 from redact.errors import ConfigError, ModelError
 from redact.types import Detections
-
-DEV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dev"
+from tests.helpers import SAMPLES, require_dev
 
 
 def test_presets_and_defaults_shape() -> None:
@@ -85,6 +83,7 @@ def test_detect_rejects_non_images() -> None:
         ds.detect(np.zeros((10, 10), np.uint8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quality", QUALITY_PRESETS)
 @pytest.mark.parametrize("shape", [(1, 1, 3), (37, 53, 3), (720, 1280, 3)])
 def test_real_models_run_on_blank_and_odd_sizes(quality: str, shape: tuple[int, int, int]) -> None:
@@ -97,14 +96,13 @@ def test_real_models_run_on_blank_and_odd_sizes(quality: str, shape: tuple[int, 
 
 
 def _first_dev_image(set_name: str) -> tuple[np.ndarray, list[dict]]:
-    ann = DEV / set_name / "annotations.json"
-    if not ann.is_file():
-        pytest.skip(f"dev data not found at {DEV} (../shared/data/dev next to the repo)")
+    ann = require_dev(set_name, "annotations.json")
     im = json.loads(ann.read_text())["images"][0]
     image = cv2.imread(str(ann.parent / im["file"]))
     return image, im["boxes"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("set_name", "cls"), [("faces-mask-street", CenterFace), ("plates-openalpr-us-eu", YoloPlate)])
 def test_single_detector_finds_annotated_object(set_name: str, cls: type) -> None:
     image, boxes = _first_dev_image(set_name)
@@ -118,12 +116,13 @@ def test_single_detector_finds_annotated_object(set_name: str, cls: type) -> Non
     assert hits.any(), f"no {det.label} box over the first annotated one in {set_name}"
 
 
+@pytest.mark.slow
 def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> None:
     """``look`` returns what ``detect`` returns plus near-threshold candidates that overlap no
     detection; ``detect`` restricted to a window around a detection finds it again."""
     from redact.detect.tiling import Tile
 
-    image = cv2.imread(str(Path(__file__).resolve().parents[2] / "samples" / "astronaut.jpg"))
+    image = cv2.imread(str(SAMPLES / "astronaut.jpg"))
     ds = build_detector_set(quality="fast", threads=1, thresholds={"face": 0.6, "plate": 0.6})
     dets = ds.detect(image)
     looked, suspects = ds.look(image, ratio=0.05)
@@ -140,6 +139,7 @@ def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> No
     assert len(ds.detect(image, rois=[])) == 0
 
 
+@pytest.mark.slow
 def test_providers_used_are_taken_once() -> None:
     ds = build_detector_set(quality="fast", threads=1)
     assert ds.take_providers() == set()  # nothing ran yet
