@@ -12,7 +12,7 @@ encode.
 The check from outside: where an ``ffmpeg`` program is found (``--ffmpeg``, else on PATH, else
 the one in the ``bench`` extra's imageio-ffmpeg, installed by ``make bench``), each repeat also
 times a plain ``ffmpeg -i clip -c:v libx264 -crf 18 -preset medium -c:a copy`` (the preset's
-own 40-frame look-ahead: the issue's reference) and reports redact's wall time against it too.
+own 40-frame look-ahead: the reference from outside) and reports redact's wall time against it too.
 
     .venv/bin/python bench/speed.py                        # 10-s clips, 1080p and 4K
     .venv/bin/python bench/speed.py --seconds 10,600 --sizes 1080p --images 0  # RSS flat with length?

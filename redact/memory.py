@@ -2,29 +2,23 @@
 
 glibc's malloc raises its mmap threshold every time a large block is freed, so after the
 first few video frames every 6-25 MB picture comes from the heap of whichever thread made
-it, and freed pictures stay in those heaps. A video run (decoder, detector and encoder
-threads, each making full-size pictures) then held about 1.5 GiB at 1080p for ~0.9 GiB of
-live data, measured. Fixing the threshold keeps blocks from :data:`MMAP_THRESHOLD` up in
-their own mappings, given back to the system as soon as they are freed, at the price of page
-faults on every fresh mapping. At 1 MiB those faults cost 7 % of a 10-s 1080p run's time
-(22.0 s against 20.5 s at 8 MiB, 2 cores, three runs each; peak RSS ~940 MiB both). At
-8 MiB, 1080p pictures (3 MB as I420) and small blobs are reused from the heap while 4K
-pictures (12 MB) still get their own mappings: 16 MiB was as fast at 1080p but held 1.9
-instead of 1.7 GiB at 4K.
+it, and freed pictures stay in those heaps: a video run held far more than its live data.
+Fixing the threshold keeps blocks from :data:`MMAP_THRESHOLD` up in their own mappings,
+given back to the system as soon as they are freed, at the price of page faults on every
+fresh mapping. At 8 MiB, 1080p pictures (3 MB as I420) and small blobs are reused from the
+heap while 4K pictures (12 MB) still get their own mappings.
 
 Fixing the mmap threshold also fixes glibc's trim threshold at its 128 KiB default: every
 time the top of a heap held that much free memory it went back to the system, and the next
-picture faulted it in again. :data:`TRIM_THRESHOLD` keeps up to 64 MiB per heap for reuse:
-a 10-s 1080p clip took 19.4 s instead of 21.0 s (three runs each, system time 2.3 against
-3.2 s) and a 4-s 4K clip 27.3 s instead of 29.5 s, with peak RSS within 20 MiB.
+picture faulted it in again. :data:`TRIM_THRESHOLD` keeps up to 64 MiB per heap for reuse.
+Figures for both: docs/performance.md.
 
 Video jobs set both; a process that only redacts images does not.
 
 Kept free memory is not only at the top of a heap, where the trim threshold looks: blocks
-freed in the middle stay resident too, and over a long video the heaps filled up to ~255 MiB
-with 50-95 MiB of it free. :func:`trim_heaps` hands every whole free page inside them back;
-onnxruntime's arena shrink calls it every 2 s (``redact/detect/session.py``): a 60-s 1080p
-clip's median RSS 533 MiB instead of 554, its peak 574 instead of 592, at the same speed.
+freed in the middle stay resident too, and build up over a long video. :func:`trim_heaps`
+hands every whole free page inside them back; onnxruntime's arena shrink calls it every 2 s
+(``redact/detect/session.py``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ and landmarks. Boxes are WIDER-style (forehead to chin).
 
 It ships cut in two (``tools/export_models.py``): a head, the first layers down to stride 8,
 and a tail, the rest. The head's early layers are wide (96 channels at half the picture's
-size), so on a 1088x1024 tile they alone held ~180 MiB of working memory, the largest peak
-of a video run. On the CPU the head runs on horizontal bands of at most
+size), so on a whole tile they need the largest working memory of a video run. On the CPU
+the head runs on horizontal bands of at most
 :data:`BAND_PIXELS` pixels, each reading :data:`HALO` rows beyond its own on both sides; the
 bands' outputs joined are the head's output on the whole picture, bit for bit (the head's
 3x3 layers carry a band's zero padding at most 12 input rows inwards), and the tail runs
@@ -30,12 +30,11 @@ from redact.types import Label
 
 STRIDE = 4
 # Largest band of a picture the head runs on at once (CPU), in pixels: a 1088x1024 tile runs
-# as six bands of ~180 rows (~40 MiB of working memory instead of ~180 MiB; the tail then
-# needs ~35). Per 1088x1024 tile, alternating runs on 2 cores: whole 108 ms, bands of 0.3 Mpx
-# 111 ms, of 0.2 Mpx 113 ms; a 60-s 1080p clip peaked at 574 MiB with 0.3 Mpx, 562 with 0.2.
+# as six bands of ~180 rows, for a few percent more time and a fraction of the whole tile's
+# working memory (docs/performance.md).
 BAND_PIXELS = 200_000
-# Pictures up to this many pixels run whole (a 640x384 pass: one run is cheaper than two
-# with their halos, and its ~45 MiB is no more than the other models' tiles take).
+# Pictures up to this many pixels run whole (a 640x384 pass): one run is cheaper than two
+# with their halos, and it needs no more memory than the other models' tiles.
 WHOLE_PIXELS = 320_000
 # Rows each band reads beyond its own on either side: a multiple of 8 (the head's output
 # stride) and at least the 12 rows its layers' padding reaches.

@@ -20,20 +20,14 @@ log = logging.getLogger("redact")
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-# Pictures change shape from call to call (tiles, video focus windows): cuDNN's default
-# exhaustive algorithm search would run again, for seconds, on every new shape. TF32
-# convolutions (the provider's default on Ampere and later) moved scores by up to 0.0025
-# against the CPU's on a 4K frame, enough to flip a candidate at the threshold, which was
-# chosen on the CPU; in full float32 they were the CPU's to 5 decimals, at
-# 260 ms per 4K frame against 206 ms and no change at 1080p (H200, bench/providers.py).
-# Each session's CUDA arena keeps the peak of its runs; growing it by what is asked rather
-# than to the next power of two keeps less of it idle.
+# Pictures change shape from call to call (tiles, video focus windows): cuDNN's exhaustive
+# algorithm search would run again on every new shape. Convolutions in float32, not TF32, so
+# that scores match the CPU's, where the thresholds were chosen (docs/performance.md, GPU).
+# Each CUDA arena grows by what is asked, not to the next power of two, to keep less idle.
 CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC", "use_tf32": "0", "arena_extend_strategy": "kSameAsRequested"}
 # Sessions kept per model on a GPU, one per input shape (see OnnxRunner). One picture asks a
-# model for at most 1 shape (fast), 3 (balanced) or 5 (thorough), counted on 8 sizes from
-# 640x480 to 7000x5000, so a video frame's shapes all stay open. Each session holds its own
-# arena: with 16 kept, a batch of 24 photos of mixed sizes took 29 GiB of GPU memory in one
-# process (H200).
+# model for at most 1 shape (fast), 3 (balanced) or 5 (thorough), so a video frame's shapes
+# all stay open; each session holds its own arena, so more would only hold GPU memory.
 GPU_SHAPES = 6
 
 
@@ -61,11 +55,9 @@ ARENA_SHRINK_SECONDS = 2.0  # how often the shared arena hands free memory back 
 _last_shrink = 0.0
 _shrink_options: Any = None
 # The shared arena's growth: blocks start at 16 MiB and double (or take what a request
-# needs), at most 256 MiB. Blocks exactly as large as each request (the other strategy) fit
-# nothing larger: video windows widening from frame to frame (928, 960, 992 px...) each added
-# a block of ~23 MiB on top of the last until the next shrink, and a 60-s 1080p clip peaked
-# at 670 MiB against a median of 573; with doubling blocks, whose free space later requests
-# share, 592 against 554, at the same speed (session 8).
+# needs), at most 256 MiB. Blocks exactly as large as each request fit nothing larger, so
+# video windows widening from frame to frame would each add a block; doubling blocks leave
+# free space that later requests share (docs/performance.md).
 ARENA_CONFIG = {
     "arena_extend_strategy": 0,  # kNextPowerOfTwo
     "initial_growth_chunk_size_bytes": 16 << 20,
@@ -76,11 +68,9 @@ ARENA_CONFIG = {
 def shared_arena() -> bool:
     """Register one CPU arena for every onnxruntime session of this process (once).
 
-    Per-session arenas each keep their own peak for the whole run: five sessions (the
-    balanced detectors and the video glance) held 720 MiB after one 1088x1024 tile each,
-    against 317 MiB with one shared arena, which also ran 25-35 % faster than no arena at
-    all (where every run maps fresh memory and faults it in: 0.35 s of system time per
-    round), all measured on 2 cores. How it grows: :data:`ARENA_CONFIG`.
+    Per-session arenas each keep their own peak for the whole run; one shared arena keeps
+    only the largest run's, and is faster than no arena, where every run maps fresh memory
+    and faults it in (docs/performance.md). How it grows: :data:`ARENA_CONFIG`.
 
     Returns:
         Whether the shared arena is in place (False where this onnxruntime build lacks the API).
@@ -111,11 +101,9 @@ def _run_options() -> Any:
     hand theirs back at the same moment (:func:`redact.memory.trim_heaps`).
 
     The arena keeps what runs asked for; pictures of ever new shapes (video windows) ask for
-    sizes its free blocks do not fit, so it grew with the video's length (1080p: 1.0 GiB peak
-    RSS for a 10-s clip, 1.46 GiB for 60 s, measured). Shrinking now and then bounds it by what
-    a few seconds of runs ask for, at the price of mapping that memory afresh. Shrinking also
-    whenever the process had grown 32 MiB since the last shrink cost 3 % of a 10-s 1080p run;
-    the doubling blocks of :data:`ARENA_CONFIG` bound the peak better at no cost.
+    sizes its free blocks do not fit, so without shrinking it grows with the video's length.
+    Shrinking now and then bounds it by what a few seconds of runs ask for, at the price of
+    mapping that memory afresh.
     """
     global _last_shrink, _shrink_options
     if not _arena:
@@ -163,8 +151,8 @@ def create_session(path: Path, *, threads: int | None = None, cpu_only: bool = F
     if shared:
         opts.add_session_config_entry("session.use_env_allocators", "1")
     # The memory pattern plans each input shape's tensors as one block: with the shared arena
-    # that block is carved out afresh for every new shape (slower, measured); without an arena
-    # it keeps allocations to one per run.
+    # that block would be carved out afresh for every new shape (slower); without an arena it
+    # keeps allocations to one per run.
     opts.enable_mem_pattern = not shared
     if threads is not None:
         if threads < 1:
@@ -187,9 +175,9 @@ def create_session(path: Path, *, threads: int | None = None, cpu_only: bool = F
 
 
 # CPU sessions by (model file, intra-op threads), shared by every runner of this process: the
-# video glance runs the same networks as the keyframes' detectors, and a second session of a
-# model held another 10-14 MiB of optimised weights (measured), to no gain. A session's run
-# may be called from several threads at once.
+# video glance runs the same networks as the keyframes' detectors, and a second session would
+# hold another copy of the optimised weights. A session's run may be called from several
+# threads at once.
 _cpu_sessions: dict[tuple[str, int | None], Any] = {}
 _cpu_lock = threading.Lock()
 
@@ -200,8 +188,7 @@ class OnnxRunner:
     On the CPU one session serves every input shape, and every runner of the same model
     file and threads in this process shares it. On a GPU, onnxruntime's CUDA provider
     rebuilds its cuDNN convolution plans whenever a session's input shape differs from the
-    previous call's, which cost ~0.4 s per call on an H100 when passes of different sizes
-    took turns (measured: 3.1 s per 1080p frame against 0.41 s on 16 CPU cores); there each
+    previous call's, which made passes of different sizes slower than the CPU; there each
     input shape gets a session of its own, the last :data:`GPU_SHAPES` kept.
 
     Not thread-safe by itself: a detector instance is used by one thread at a time.

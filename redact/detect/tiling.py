@@ -301,8 +301,8 @@ def to_blob(
     in the output's channel order).
 
     OpenCV splits the picture into planes and each plane is converted in one contiguous pass:
-    numpy's transpose-and-cast reads across the channels with a stride and took 3.4 ms on a
-    1088x1024 tile against 1.2 ms (2 cores; the same values, bit for bit).
+    numpy's transpose-and-cast reads across the channels with a stride and is about 3x slower
+    (the same values, bit for bit).
     """
     h, w = image.shape[:2]
     planes = cv2.split(image)

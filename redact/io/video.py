@@ -1,6 +1,6 @@
 """Video reading and writing with PyAV: exact timestamps, rotation, audio stream copy.
 
-Choices (documented in the README too):
+Choices (also in docs/video.md):
 
 * **Containers**: the output keeps the input's container and file name (outputs mirror the
   input tree). MP4/MOV/M4V/MKV/AVI carry H.264 (``--codec`` to change); WebM can only carry
@@ -96,8 +96,7 @@ class VideoReader:
     :class:`VideoWriter` made with :attr:`audio_streams` as templates).
 
     ``threads`` 1 decodes in the calling thread only (frame threads each hold pictures in
-    flight: ~15 MiB more at 1080p, measured); ``None`` lets FFmpeg choose (frame and slice
-    threads, one per core).
+    flight); ``None`` lets FFmpeg choose (frame and slice threads, one per core).
 
     Raises:
         MediaError: the file cannot be opened, has no video stream, or its frames declare more
@@ -242,9 +241,8 @@ class VideoReader:
 
 
 # Frames of rate-control look-ahead each x264 / x265 preset uses (their own preset tables).
-# x264's look-ahead keeps about 6 MiB of pictures per frame at 1080p and 24 MiB at 4K
-# (bench/encoder.py: a transcode, preset medium, peaks at 423 MiB with its 40 frames and 295
-# with 20; at 4K 1470 and 981), the largest single item in a video run's memory.
+# x264's look-ahead keeps about 6 MiB of pictures per frame at 1080p and 24 MiB at 4K, the
+# largest single item in a video run's memory (bench/encoder.py; docs/performance.md).
 PRESET_LOOKAHEAD: dict[str, dict[str, int]] = {
     "libx264": {"ultrafast": 0, "superfast": 0, "veryfast": 10, "faster": 20, "fast": 30, "medium": 40,
                 "slow": 50, "slower": 60, "veryslow": 60},
@@ -252,10 +250,9 @@ PRESET_LOOKAHEAD: dict[str, dict[str, int]] = {
                 "slow": 25, "slower": 40, "veryslow": 40},
 }
 # Without --lookahead the look-ahead holds at most LOOKAHEAD_BUDGET of pictures, and at most
-# AUTO_LOOKAHEAD frames: 20 at 1080p (the cap since session 6), 11 at 1440p, 5 at 4K, where 20
-# frames alone took ~490 MiB. Each frame costs x264 about LOOKAHEAD_BYTES_PER_PIXEL bytes per
-# pixel: the I420 picture (1.5), its four half-size planes (1), padding and per-block tables
-# (bench/encoder.py at 4K: 24.6 MiB a frame, 8.3 Mpx).
+# AUTO_LOOKAHEAD frames: 20 at 1080p, 11 at 1440p, 5 at 4K. Each frame costs x264 about
+# LOOKAHEAD_BYTES_PER_PIXEL bytes per pixel: the I420 picture (1.5), its four half-size
+# planes (1), padding and per-block tables.
 LOOKAHEAD_BUDGET = 120 * 2**20
 LOOKAHEAD_BYTES_PER_PIXEL = 3
 AUTO_LOOKAHEAD = 20
@@ -393,8 +390,7 @@ class VideoWriter:
         """
         coded_pic = picture.rotated(self.rotation // 90)
         # No copy: FFmpeg holds a reference to the array for as long as it needs the frame
-        # (x264 copies it into its own pictures at once). Copying it into a frame of FFmpeg's
-        # own (from_ndarray) took 8.4 ms and 12 MiB per 4K picture, 0.14 ms this way.
+        # (x264 copies it into its own pictures at once); from_ndarray would copy every picture.
         data = np.ascontiguousarray(coded_pic.data)
         vf = av.VideoFrame.from_numpy_buffer(data, format="yuv420p" if coded_pic.yuv else "bgr24")
         if vf.format.name != self.pix_fmt:

@@ -1,8 +1,7 @@
 """Video pictures kept as I420 (planar YUV 4:2:0), the encoder's own format.
 
-A decoded H.264 frame is already I420; turning every frame into BGR and back cost more
-than a third of a plain transcode's time at 1080p (swscale, single-threaded: ~3 ms in,
-~10 ms out per frame on 2 cores, measured). Video frames therefore travel through the
+A decoded H.264 frame is already I420; turning every frame into BGR and back would cost
+more than a third of a plain transcode's time at 1080p. Video frames therefore travel through the
 pipeline as :class:`Picture` objects in I420, half the bytes of BGR; a frame becomes BGR
 only when a detector looks at it (:meth:`Picture.bgr`), and a style is applied to the BGR
 pixels of each region only (:func:`redact_picture`), so the pixels outside every region reach
@@ -71,8 +70,8 @@ class Picture:
 
     def bgr_in(self, buffer: Image) -> Image:
         """The picture as BGR, converted into ``buffer`` (uint8 ``(H, W, 3)``, reused from
-        frame to frame: a fresh 6-25 MB array per frame costs its page faults every time,
-        ~3-6 ms of a 1080p frame against ~1 ms for the conversion itself, measured).
+        frame to frame: a fresh 6-25 MB array per frame would cost its page faults every time,
+        more than the conversion itself).
 
         Returns ``buffer``, or the picture's own array when it is BGR already (``buffer``
         is then not touched).
@@ -86,7 +85,7 @@ class Picture:
 
     def fingerprint(self) -> int:
         """A CRC-32 of every :data:`FINGERPRINT_ROWS`-th row of the picture's data, to check that
-        two decodes of one frame gave the same pixels (~0.1 ms at 1080p)."""
+        two decodes of one frame gave the same pixels."""
         return zlib.crc32(np.ascontiguousarray(self.data[::FINGERPRINT_ROWS]).data)
 
     def rotated(self, k: int) -> Picture:
