@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,9 +16,9 @@ import pytest
 from redact.detect.tiling import Tile
 from redact.detect.yolox import YOLOX_MODEL, Objects, YoloxCoco
 from redact.errors import ModelError
+from tests.helpers import DEV_DATA, SAMPLES
 
-REPO = Path(__file__).resolve().parents[2]
-OPENALPR = REPO.parent / "shared" / "data" / "dev" / "plates-openalpr-us-eu"
+OPENALPR = DEV_DATA / "plates-openalpr-us-eu"
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +80,7 @@ def test_rois_limit_where_it_looks(detector: YoloxCoco) -> None:
 def test_driver_in_the_sample_street(detector: YoloxCoco) -> None:
     """The generated scene's car is drawn flat (the network does not take it for a car), but
     the photographed face pasted in as its driver is a person."""
-    image = cv2.imread(str(REPO / "samples" / "street" / "parked-car.png"), cv2.IMREAD_COLOR)
+    image = cv2.imread(str(SAMPLES / "street" / "parked-car.png"), cv2.IMREAD_COLOR)
     assert image is not None
     persons = detector.detect(image).persons()
     assert len(persons) >= 1
