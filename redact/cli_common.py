@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from redact.errors import ConfigError, ManifestError, ModelError, RedactError
+from redact.types import LABELS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -102,7 +103,7 @@ class Bars:
 
 
 def print_summary(result: Any) -> None:
-    counts = {"face": 0, "plate": 0}
+    counts = dict.fromkeys(LABELS, 0)
     for e in result.files:
         for k, v in e.get("counts", {}).items():
             counts[k] = counts.get(k, 0) + int(v)
@@ -111,7 +112,7 @@ def print_summary(result: Any) -> None:
         + (f" ({result.resumed} already done)" if result.resumed else "")
     )
     click.echo(line, err=True)
-    click.echo(f"regions redacted: {counts['face']} face, {counts['plate']} plate", err=True)
+    click.echo("regions redacted: " + ", ".join(f"{n} {label}" for label, n in counts.items()), err=True)
     for e in result.files:
         if e["status"] == "failed":
             click.echo(f"  FAILED {e['input']}: {e['error']}", err=True)

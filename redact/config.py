@@ -26,6 +26,7 @@ VIDEO_PRESETS = (
 )
 VIDEO_CODECS = ("libx264", "libx265", "libvpx-vp9", "mpeg4")
 DEVICES = ("auto", "cpu")
+OCCUPANT_MODES = ("windows", "people", "off")
 
 
 def _opt(
@@ -49,6 +50,13 @@ class RedactConfig:
 
     faces: bool = _opt(True, "Detect and redact faces.")
     plates: bool = _opt(True, "Detect and redact licence plates.")
+    occupants: str = _opt(
+        "windows",
+        "Vehicle occupants: 'windows' redacts the window area of every vehicle found and the "
+        "people in or on vehicles; 'people' only the people found in or on vehicles; 'off' none. "
+        "Independent of --no-plates and --no-faces.",
+        choices=OCCUPANT_MODES,
+    )
     face_threshold: float | None = _opt(
         None, "Face score threshold (0..1); lower finds more. Default: tuned per model.", min=0.0, max=1.0
     )
@@ -62,7 +70,7 @@ class RedactConfig:
     style: str = _opt(
         "fill", "Redaction style; 'outline' is for review only and redacts nothing.", choices=STYLES
     )
-    shape: str = _opt("rect", "Shape of face regions (plates are always rectangles).", choices=SHAPES)
+    shape: str = _opt("rect", "Shape of face regions (plates and occupants are always rectangles).", choices=SHAPES)
     fill_color: str = _opt("#000000", "Colour of the 'fill' style as #RRGGBB.")
     jpeg_quality: int = _opt(95, "JPEG/WebP output quality.", min=50, max=100)
     keep_metadata: bool = _opt(
@@ -151,8 +159,10 @@ class RedactConfig:
                 if meta["max"] is not None and value > meta["max"]:
                     raise ConfigError(f"{_flag(f.name)}: {value} is above the maximum {meta['max']}")
         parse_color(self.fill_color)
-        if not (self.faces or self.plates):
-            raise ConfigError("--no-faces and --no-plates together leave nothing to redact; drop one")
+        if not (self.faces or self.plates or self.occupants != "off"):
+            raise ConfigError(
+                "--no-faces, --no-plates and --occupants off together leave nothing to redact; drop one"
+            )
 
     @property
     def fill_bgr(self) -> tuple[int, int, int]:

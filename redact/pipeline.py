@@ -193,6 +193,7 @@ def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: 
     return build_detector_set(
         faces=config.faces,
         plates=config.plates,
+        occupants=config.occupants,
         thresholds=_thresholds(config),
         quality=GLANCE if glance else config.quality,
         threads=threads,

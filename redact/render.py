@@ -132,7 +132,7 @@ class OutlineStyle:
 
     name = "outline"
     redacts = False
-    COLORS = {"face": (0, 0, 255), "plate": (0, 200, 255)}
+    COLORS = {"face": (0, 0, 255), "plate": (0, 200, 255), "occupant": (255, 120, 0)}
 
     def apply(self, image: Image, regions: Regions) -> Image:
         out = image.copy()

@@ -31,7 +31,8 @@ THUMB_WIDTH = 640  # pixels; thumbnails are at most this wide
 SHEET_FRAMES = 8  # frames on a video contact sheet
 SHEET_WIDTH = 320  # pixels per contact-sheet frame
 LOW_SCORE_MARGIN = 0.2  # a detector region scoring below threshold + this is "low confidence"
-COLORS_BGR = {"face": (40, 40, 230), "plate": (0, 170, 255), "manual": (60, 180, 60)}
+COLORS_BGR = {"face": (40, 40, 230), "plate": (0, 170, 255), "occupant": (200, 120, 0), "manual": (60, 180, 60)}
+TRACK_COLORS = {"face": "#e62828", "plate": "#ffaa00", "occupant": "#0078c8"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
@@ -112,7 +113,7 @@ def timeline_svg(tracks: Sequence[Mapping[str, Any]], states: Mapping[int, Mappi
              '<path d="M0,4 L4,0" stroke="#888"/></pattern></defs>']
     for i, t in enumerate(tracks):
         y = 4 + i * row
-        color = "#e62828" if t["label"] == "face" else "#ffaa00"
+        color = TRACK_COLORS.get(str(t["label"]), "#ff00ff")
         parts.append(f'<text x="0" y="{y + 11}">#{int(t["id"])} {_e(t["label"])}</text>')
         st = states.get(int(t["id"]))
         if not st:
@@ -204,6 +205,7 @@ def _summary(data: Mapping[str, Any], vr: VerifyResult | None) -> str:
         ("files", s.get("files")), ("ok", s.get("ok")), ("failed", s.get("failed")), ("skipped", s.get("skipped")),
         ("images", s.get("images")), ("videos", s.get("videos")), ("frames", s.get("frames")),
         ("face regions", regions.get("face")), ("plate regions", regions.get("plate")),
+        ("occupant regions", regions.get("occupant")), ("occupants", settings.get("occupants")),
         ("style", settings.get("style")), ("quality", settings.get("quality")),
         ("thresholds", json.dumps(settings.get("resolved_thresholds"))),
     ]
@@ -260,7 +262,7 @@ def _file_section(i: int, data: Mapping[str, Any], entry: Mapping[str, Any], man
     counts = entry.get("counts") or {}
     parts.append(f"<div class='meta'>{_e(entry['kind'])} · {_e(entry.get('format'))} · "
                  f"{entry.get('width')}x{entry.get('height')} · faces {counts.get('face', 0)} · "
-                 f"plates {counts.get('plate', 0)}</div>")
+                 f"plates {counts.get('plate', 0)} · occupants {counts.get('occupant', 0)}</div>")
     if entry.get("error"):
         parts.append(f"<div class='note'>{_e(entry['error'])}</div>")
     for w in entry.get("warnings", []):

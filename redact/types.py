@@ -21,6 +21,7 @@ class Label(StrEnum):
 
     FACE = "face"
     PLATE = "plate"
+    OCCUPANT = "occupant"  # a vehicle's window zone, or a person in or on a vehicle
 
 
 class Source(StrEnum):
@@ -51,7 +52,7 @@ class Detections:
     Attributes:
         xyxy: float32 array (N, 4) of ``x1, y1, x2, y2`` in source-frame pixels.
         score: float32 array (N,) of confidences in 0..1 (NaN for manual regions).
-        label: object array (N,) of label strings (``"face"`` or ``"plate"``).
+        label: object array (N,) of label strings (see :class:`Label`).
         source: object array (N,) of source strings (see :class:`Source`).
         track_id: int64 array (N,) of track ids, -1 where untracked.
     """

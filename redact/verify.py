@@ -72,7 +72,7 @@ class Finding:
         file: the file entry's ``input`` path, or None for the whole manifest.
         frame: video frame index (0 for a still), or None.
         box: ``[x, y, w, h]`` output pixels, or None.
-        label: ``face``/``plate`` for region and leak findings.
+        label: the region's or detection's label for region and leak findings.
         score: detector score for leak findings.
     """
 
@@ -358,6 +358,7 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
     return build_detector_set(
         faces=bool(settings.get("faces", True)),
         plates=bool(settings.get("plates", True)),
+        occupants=str(settings.get("occupants", "off")),  # a run from before the option had none
         thresholds={k: float(v) * LEAK_THRESHOLD_FACTOR for k, v in resolved.items()},
         quality=str(settings.get("quality", "balanced")),
         threads=threads,

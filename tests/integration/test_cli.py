@@ -31,7 +31,8 @@ def test_version_and_help() -> None:
     "args, message",
     [
         (["--style", "smudge"], "Invalid value"),
-        (["--no-faces", "--no-plates"], "nothing to redact"),
+        (["--no-faces", "--no-plates", "--occupants", "off"], "nothing to redact"),
+        (["--occupants", "drivers"], "Invalid value"),
         (["--padding", "-1"], "Invalid value"),
     ],
 )
@@ -68,7 +69,8 @@ def test_samples_redacted_with_real_models(tmp_path) -> None:
     assert 0x8825 not in exif and 0x010F not in exif
     for e in data["files"]:
         assert e["output_sha256"] == sha256_file(out / e["output"])
-    assert {m["label"] for m in data["models"]} == {"face", "plate"}
+    assert {m["label"] for m in data["models"]} == {"face", "plate", "occupant"}
+    assert data["settings"]["occupants"] == "windows"
     assert "manifest sha256" in r.output
     # Where the models ran is recorded per file: the CPU here unless onnxruntime-gpu is installed.
     import onnxruntime

@@ -57,9 +57,9 @@ def test_outputs_mirror_tree_and_manifest(tree, tmp_path) -> None:
         assert e["input_sha256"] == sha256_file(tree / rel)
         assert e["output_sha256"] == sha256_file(out / rel)
         assert e["providers"] == []  # fake detectors: no onnxruntime sessions ran
-    assert files["a.png"]["counts"] == {"face": 1, "plate": 1}
-    assert files["sub/b.jpg"]["counts"] == {"face": 2, "plate": 0}
-    assert data["summary"]["regions"] == {"face": 3, "plate": 2}
+    assert files["a.png"]["counts"] == {"face": 1, "plate": 1, "occupant": 0}
+    assert files["sub/b.jpg"]["counts"] == {"face": 2, "plate": 0, "occupant": 0}
+    assert data["summary"]["regions"] == {"face": 3, "plate": 2, "occupant": 0}
     assert data["complete"] is True
     digest = (out / "manifest.json.sha256").read_text().split()[0]
     assert digest == sha256_file(out / "manifest.json") == result.manifest_sha256

@@ -76,7 +76,7 @@ def test_vfr_clip_keeps_frames_timestamps_size_audio_and_loses_tags(vfr_clip: Pa
     assert [ln["pts"] for ln in lines] == pytest.approx(VFR, abs=1e-6)
     for ln in lines:
         validate_frame_line(ln)
-    assert entry["counts"] == {"face": len(VFR), "plate": len(VFR)}
+    assert entry["counts"] == {"face": len(VFR), "plate": len(VFR), "occupant": 0}
     assert [(t["label"], t["observed"]) for t in entry["tracks"]] == [("face", len(VFR)), ("plate", len(VFR))]
 
 

@@ -250,4 +250,4 @@ def test_a_still_empty_scene_is_looked_at_in_full_every_fourth_keyframe_only(tmp
     keyframes = [looks[i] for i in (0, 5, 10, 15, 20, 25)]
     assert keyframes == ["full", "changed", "changed", "changed", "full", "changed"]
     assert glance.calls == 0 and len(full.seen) == 2
-    assert result.files[0]["counts"] == {"face": 0, "plate": 0}
+    assert result.files[0]["counts"] == {"face": 0, "plate": 0, "occupant": 0}

@@ -12,6 +12,32 @@ def test_defaults() -> None:
     c = RedactConfig()
     assert c.style == "fill" and c.faces and c.plates and not c.keep_metadata
     assert c.fill_bgr == (0, 0, 0)
+    assert c.occupants == "windows"  # recall first
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"plates": False}, {"faces": False, "plates": False}, {"occupants": "off"}, {"occupants": "off", "faces": False}],
+)
+def test_labels_are_independent(kwargs) -> None:
+    c = RedactConfig(**kwargs)
+    assert c.occupants == kwargs.get("occupants", "windows")
+    assert c.plates == kwargs.get("plates", True) and c.faces == kwargs.get("faces", True)
+
+
+@pytest.mark.parametrize(
+    "cli, file, expected",
+    [(None, None, "windows"), (None, "people", "people"), ("off", "people", "off"), ("people", None, "people")],
+)
+def test_occupants_resolution(tmp_path, cli, file, expected) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(f'occupants = "{file}"\n' if file else "")
+    assert resolve({"occupants": cli}, f).occupants == expected
+
+
+def test_occupants_in_output_settings() -> None:
+    assert RedactConfig(occupants="people").output_settings()["occupants"] == "people"
+    assert RedactConfig(occupants="people").settings_hash() != RedactConfig().settings_hash()
 
 
 @pytest.mark.parametrize(
@@ -21,7 +47,8 @@ def test_defaults() -> None:
         ({"padding": -1.0}, "below the minimum"),
         ({"face_threshold": 1.5}, "above the maximum"),
         ({"fill_color": "red"}, "#RRGGBB"),
-        ({"faces": False, "plates": False}, "nothing to redact"),
+        ({"faces": False, "plates": False, "occupants": "off"}, "nothing to redact"),
+        ({"occupants": "drivers"}, "choose one of windows, people, off"),
     ],
 )
 def test_invalid_values(kwargs, message) -> None:
