@@ -28,14 +28,14 @@ from tests.helpers import SAMPLES, require_dev
 
 def test_presets_and_defaults_shape() -> None:
     assert QUALITY_PRESETS == ("fast", "balanced", "thorough")
-    assert set(DEFAULT_THRESHOLDS) == {"face", "plate"}
+    assert set(DEFAULT_THRESHOLDS) == {"face", "plate", "occupant"}
     assert all(0 < v < 1 for v in DEFAULT_THRESHOLDS.values())
 
 
 def test_model_hashes_match_files_and_the_notice() -> None:
     notice = (MODELS["centerface"].path().parent / "NOTICE.md").read_text()
-    # The COCO network finds vehicles for the plate and window searches; it is no
-    # detector of MODELS but ships beside them.
+    # The COCO network finds vehicles for the plate and window searches (MODELS["occupants"]
+    # is the same file under the occupant label).
     files = [f for model in (*MODELS.values(), YOLOX_MODEL) for f in model.files()]
     assert [f.file for f in MODELS["centerface"].files()] == ["centerface_head.onnx", "centerface_tail.onnx"]
     for f in files:
@@ -63,7 +63,7 @@ def test_bad_thresholds(bad: dict[str, float]) -> None:
 
 def test_thresholds_resolve_with_defaults() -> None:
     ds = build_detector_set(thresholds={"face": 0.5}, plates=False)
-    assert ds.thresholds == {"face": 0.5, "plate": DEFAULT_THRESHOLDS["plate"]}
+    assert ds.thresholds == {**DEFAULT_THRESHOLDS, "face": 0.5}
     assert [m.name for m in ds.models] == ["centerface", "retinaface"]
     assert ds.quality == "balanced"
 
