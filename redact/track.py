@@ -7,6 +7,10 @@ not seen. Boxes are xyxy float pixels of the upright frame.
 Temporal padding *before* a track's first detection needs the future, so the caller holds
 frames back (a look-ahead of ``pad`` frames) and asks :meth:`Tracker.backfill` for the
 boxes of tracks born within the next ``pad`` frames just before it renders a frame.
+
+A video is a sequence of shots: at a cut (:meth:`Tracker.cut`) every track ends. Nothing
+is predicted, interpolated or padded across it, in either direction: an object of one shot
+is not where another shot shows something else.
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ MATCH_IOU = 0.1
 SEARCH_PER_FRAME = 0.5
 MAX_SEARCH = 6.0
 VELOCITY_HISTORY = 6  # observations the velocity is fitted on
+# What a redacted prediction may grow is bounded by what the track was seen to do: per side,
+# SPEED_SLACK of the distance its observed velocity covers while unseen (the object may speed
+# up or turn), its observed change of size per frame, and MIN_GROWTH_PER_FRAME of its size per
+# unseen frame; never more than the growth above. A parked car's plate predicted for half a
+# second stays its own size instead of doubling over the frame.
+SPEED_SLACK = 0.5
+MIN_GROWTH_PER_FRAME = 0.01
+# A track observed on fewer than CONFIRMED frames is carried ONCE_CARRY frames after its
+# detection (or the tracker's pad, or the detection interval, when longer), not the whole gap:
+# one detection is weak evidence that something is still there.
+CONFIRMED = 2
+ONCE_CARRY = 3
 
 
 class Tracker(Protocol):
@@ -76,6 +92,12 @@ class Tracker(Protocol):
         gaps between two observations of a track (interpolated). Call it once per frame,
         in order, just before the frame is rendered.
         """
+        ...
+
+    def cut(self, index: int) -> list[int]:
+        """A new shot starts at frame ``index`` (call it before that frame's :meth:`update`):
+        every live track ends there, and tracks born from ``index`` on are never padded back
+        before it. Returns the ids of the tracks it ended."""
         ...
 
 
@@ -160,19 +182,44 @@ class _Track:
     reach: int = 0  # frames before first_index that backfill covers
     velocity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))  # px/s of the centre
     history: list[tuple[float, float, float]] = field(default_factory=list)  # (pts, cx, cy) observed
+    sizes: list[tuple[int, float, float]] = field(default_factory=list)  # (index, w, h) observed
+    observed: int = 0  # frames it was observed on
 
-    def predict(self, index: int, pts: float) -> NDArray[np.float64]:
-        """Where the box probably is at ``pts``, grown for the frames it was not seen."""
+    def predict(self, index: int, pts: float, *, wide: bool = True) -> NDArray[np.float64]:
+        """Where the box probably is at ``pts``, grown for the frames it was not seen.
+
+        ``wide``: grown as far as the object could have gone (where to look for it); else
+        bounded by what the track was seen to do (what to redact; see :func:`_bounded`).
+        """
         shift = self.velocity * (pts - self.last_pts)
         moved = self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
-            return _grow(moved, _blind_growth(self.box, unseen))
-        return _grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
+            grown = _grow(moved, _blind_growth(self.box, unseen))
+            if wide or min(self.box[2] - self.box[0], self.box[3] - self.box[1]) < SMALL_SIDE:
+                return grown
+        else:
+            grown = _grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
+            if wide:
+                return grown
+        return _bounded(moved, grown, self.velocity, self.size_rate(), unseen, abs(pts - self.last_pts))
+
+    def size_rate(self) -> float:
+        """The track's observed change of width or height per frame (relative, either way;
+        0 until seen on two frames): the net change over its recent observations."""
+        if len(self.sizes) < 2:
+            return 0.0
+        (i0, w0, h0), (i1, w1, h1) = self.sizes[0], self.sizes[-1]
+        frames = max(1, i1 - i0)
+        return float(max(abs(np.log(max(w1, 1e-3) / max(w0, 1e-3))),
+                         abs(np.log(max(h1, 1e-3) / max(h0, 1e-3))))) / frames
 
     def observe(self, box: NDArray[np.float64], score: float, index: int, pts: float) -> None:
+        self.observed += 1
         self.history.append((pts, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         del self.history[:-VELOCITY_HISTORY]
+        self.sizes.append((index, float(box[2] - box[0]), float(box[3] - box[1])))
+        del self.sizes[:-VELOCITY_HISTORY]
         times = np.array([h[0] for h in self.history])
         if len(times) >= 2 and times[-1] - times[0] > 0:
             # Least-squares slope over recent observations: robust to pixel jitter between
@@ -183,11 +230,30 @@ class _Track:
         self.box, self.score, self.last_index, self.last_pts = box, score, index, pts
 
 
+def _bounded(
+    moved: NDArray[np.float64], grown: NDArray[np.float64], velocity: NDArray[np.float64], rate: float,
+    frames: int, seconds: float,
+) -> NDArray[np.float64]:
+    """``grown`` (xyxy, around ``moved``) shrunk to what the observed motion allows.
+
+    Per side, ``moved`` may grow by :data:`SPEED_SLACK` of the distance ``velocity`` (px/s)
+    covers in ``seconds``, plus its observed relative size change ``rate`` per frame and
+    :data:`MIN_GROWTH_PER_FRAME` of its size for each of ``frames``; never beyond ``grown``.
+    """
+    w, h = moved[2] - moved[0], moved[3] - moved[1]
+    per_side = (rate + MIN_GROWTH_PER_FRAME) * frames / 2
+    mx = SPEED_SLACK * abs(float(velocity[0])) * seconds + w * per_side
+    my = SPEED_SLACK * abs(float(velocity[1])) * seconds + h * per_side
+    box = moved + np.array([-mx, -my, mx, my])
+    return np.concatenate([np.maximum(box[:2], grown[:2]), np.minimum(box[2:], grown[2:])])
+
+
 class IouTracker:
     """IoU association with constant-velocity prediction and time-based expiry.
 
     Args:
-        gap: seconds a track is carried (predicted) after its last detection.
+        gap: seconds a track is carried (predicted) after its last detection, once it was
+            observed on :data:`CONFIRMED` frames (before, :data:`ONCE_CARRY` frames).
         pad: frames redacted before a track's first detection (via :meth:`backfill`) and, at
             least, after its last one.
         min_carry: frames a track is carried at least, whatever ``gap`` is (use the detection
@@ -208,15 +274,16 @@ class IouTracker:
         self._born: list[_Track] = []  # tracks whose first frame may still need backfill
         self._gaps: list[_Gap] = []  # unobserved stretches between two observations
         self._next_id = 0
+        self._shot = 0  # first frame of the current shot: nothing is padded back before it
 
     def update(
         self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
         weak: Detections | None = None,
     ) -> Detections:
-        back = min(self.lookahead, max(self.pad, reach or 0))
+        back = min(self.lookahead, max(self.pad, reach or 0), max(0, index - self._shot))
         self._expire(index, pts)
         if detections is None:
-            return self._predicted(self._tracks, index, pts)
+            return self._predicted(self._tracks, index, pts, wide=False)
         dets = Detections.concat([detections, weak]) if weak is not None and len(weak) else detections
         strong = np.arange(len(dets)) < len(detections)
         boxes = dets.xyxy.astype(np.float64)
@@ -262,11 +329,17 @@ class IouTracker:
             track_of[di] = t.id
         unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
         observed = dets.replace(track_id=track_of)[strong | (track_of >= 0)]
-        return Detections.concat([observed, self._predicted(unseen, index, pts)])
+        return Detections.concat([observed, self._predicted(unseen, index, pts, wide=False)])
 
     def active(self, index: int, pts: float) -> Detections:
         live = [t for t in self._tracks if self._alive(t, index, pts)]
-        return self._predicted(live, index, pts)
+        return self._predicted(live, index, pts, wide=True)
+
+    def cut(self, index: int) -> list[int]:
+        ended = [t.id for t in self._tracks]
+        self._tracks = []
+        self._shot = index
+        return ended
 
     def backfill(self, index: int, pts: float) -> Detections:
         self._born = [t for t in self._born if t.first_index > index]
@@ -284,14 +357,20 @@ class IouTracker:
                 continue
             # Once the track has moved on, its direction is known: its path back is covered
             # with the ordinary growth, not the blind one (which would paint up to 11x boxes
-            # over every frame back to the previous video keyframe).
+            # over every frame back to the previous video keyframe), bounded by its observed
+            # motion. A large object seen once grows only by the least growth.
+            small = min(t.first_box[2] - t.first_box[0], t.first_box[3] - t.first_box[1]) < SMALL_SIDE
             if len(t.history) >= 2:
                 grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
                 grow = _blind_growth(t.first_box, ahead)
-            still = _grow(t.first_box, grow)
             shift = t.velocity * (pts - t.first_pts)
-            moved = _grow(t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]]), grow)
+            origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
+            still, moved = _grow(t.first_box, grow), _grow(origin, grow)
+            if len(t.history) >= 2 or not small:
+                seconds = abs(t.first_pts - pts)
+                still = _bounded(t.first_box, still, t.velocity, t.size_rate(), ahead, seconds)
+                moved = _bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
             # Cover both where it was first seen and where its motion says it came from.
             boxes.append(np.concatenate([np.minimum(still[:2], moved[:2]), np.maximum(still[2:], moved[2:])]))
             scores.append(t.score)
@@ -305,13 +384,17 @@ class IouTracker:
         self._tracks = [t for t in self._tracks if self._alive(t, index, pts)]
 
     def _alive(self, t: _Track, index: int, pts: float) -> bool:
-        return pts - t.last_pts <= self.gap + 1e-9 or index - t.last_index <= self.min_carry
+        if index - t.last_index <= self.min_carry:
+            return True
+        if t.observed < CONFIRMED:
+            return index - t.last_index <= ONCE_CARRY
+        return pts - t.last_pts <= self.gap + 1e-9
 
-    def _predicted(self, tracks: list[_Track], index: int, pts: float) -> Detections:
+    def _predicted(self, tracks: list[_Track], index: int, pts: float, *, wide: bool) -> Detections:
         if not tracks:
             return Detections.empty()
         return Detections.from_arrays(
-            np.array([t.predict(index, pts) for t in tracks]),
+            np.array([t.predict(index, pts, wide=wide) for t in tracks]),
             [t.score for t in tracks],
             [t.label for t in tracks],
             Source.TRACKER.value,
