@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
-from redact.change import CHANGE_CELL, CHANGE_SCALE, ChangeMap, thumbnail, windows
+from redact.change import (
+    CHANGE_CELL,
+    CHANGE_SCALE,
+    ChangeMap,
+    CutDetector,
+    content_score,
+    cut_picture,
+    thumbnail,
+    windows,
+)
 from redact.io.yuv import Picture
 
 W, H = 320, 240
@@ -98,3 +109,54 @@ def test_a_new_scene_changes_most_cells_and_odd_pictures_work() -> None:
     cm2.looked(thumbnail(Picture.from_bgr(odd)))
     assert not cm2.changed(thumbnail(Picture.from_bgr(odd))).any()
     assert windows(np.zeros((2, 2), bool), W, H) == []
+
+
+def picture(seed: int, width: int = 2 * W, height: int = 2 * H) -> np.ndarray:
+    """A wide view with structure at several scales (what a camera pans over), BGR."""
+    rng = np.random.default_rng(seed)
+    coarse = cv2.resize(rng.integers(0, 255, (height // 64, width // 64, 3), dtype=np.uint8), (width, height))
+    fine = cv2.resize(rng.integers(0, 255, (height // 8, width // 8, 3), dtype=np.uint8), (width, height))
+    return cv2.addWeighted(coarse, 0.6, fine, 0.4, 0)
+
+
+def cuts_in(frames: list[np.ndarray]) -> list[int]:
+    small = [cut_picture(thumb(f)) for f in frames]
+    detector = CutDetector()
+    return [i for i in range(len(small)) if detector.check(small[i], small[i + 1] if i + 1 < len(small) else None)]
+
+
+def view(img: np.ndarray, x: int, y: int) -> np.ndarray:
+    return np.ascontiguousarray(img[y : y + H, x : x + W])
+
+
+def test_a_cut_between_two_shots_is_found_where_it_is() -> None:
+    a, b = picture(0), picture(1)
+    frames = [view(a, 0, 0)] * 6 + [view(b, 0, 0)] * 6 + [view(a, 40, 20)] * 3
+    assert cuts_in(frames) == [6, 12]
+
+
+def test_pans_zooms_and_flashes_are_no_cuts() -> None:
+    a = picture(2)
+    pan = [view(a, 12 * i, 3 * i) for i in range(20)]  # 12 px a frame, a fast pan at 320 px
+    zoom = []
+    for i in range(12):
+        z = 1.0 + 0.02 * i
+        big = cv2.resize(a, None, fx=z, fy=z)
+        zoom.append(view(big, (big.shape[1] - W) // 2, (big.shape[0] - H) // 2))
+    base = view(a, 0, 0)
+    flash = [base, base, np.clip(base.astype(int) + 90, 0, 255).astype(np.uint8), base, base]
+    assert cuts_in(pan) == []
+    assert cuts_in(zoom) == []
+    assert cuts_in(flash) == []
+
+
+def test_restless_pictures_are_not_a_cut_on_every_frame() -> None:
+    frames = [np.random.default_rng(i).integers(40, 200, (H, W, 3), dtype=np.uint8) for i in range(12)]
+    assert len(cuts_in(frames)) <= 1
+
+
+def test_the_content_score_follows_pyscenedetect_on_plain_pictures() -> None:
+    grey = np.full((36, 64, 3), 100, np.uint8)
+    other = grey.copy()
+    other[..., 1] = 160  # saturation only: (0 + 60 + 0) / 3
+    assert content_score(grey, other) == pytest.approx(20.0)
