@@ -350,7 +350,8 @@ def sampled_video(entry: Mapping[str, Any], out_path: Path, in_path: Path | None
 
 
 def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
-    """The run's detectors at :data:`LEAK_THRESHOLD_FACTOR` times its resolved thresholds."""
+    """The run's detectors at :data:`LEAK_THRESHOLD_FACTOR` times its resolved thresholds
+    (occupants: persons in or on vehicles only)."""
     from redact.detect import build_detector_set
 
     settings = data.get("settings", {})
@@ -358,7 +359,9 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
     return build_detector_set(
         faces=bool(settings.get("faces", True)),
         plates=bool(settings.get("plates", True)),
-        occupants=str(settings.get("occupants", "off")),  # a run from before the option had none
+        # Persons in vehicles, not window zones: a zone drawn around a vehicle seen in the
+        # output (its windows blacked out, its box found anew) says nothing of what shows.
+        occupants="off" if settings.get("occupants", "off") == "off" else "people",
         thresholds={k: float(v) * LEAK_THRESHOLD_FACTOR for k, v in resolved.items()},
         quality=str(settings.get("quality", "balanced")),
         threads=threads,

@@ -206,6 +206,19 @@ def test_registry_off_invalid_and_not_in_the_glance() -> None:
         build_detector_set(occupants="everyone")
 
 
+@pytest.mark.parametrize(
+    "run_mode, checked", [("windows", "people"), ("people", "people"), ("off", None), (None, None)]
+)
+def test_leak_check_looks_for_people_not_zones(run_mode: str | None, checked: str | None) -> None:
+    from redact.verify import leak_detector
+
+    settings = {"resolved_thresholds": {"face": 0.35, "plate": 0.4, "occupant": 0.25}, "quality": "fast"}
+    if run_mode is not None:  # a manifest from before the option has none
+        settings["occupants"] = run_mode
+    found = [d for d in leak_detector({"settings": settings}).detectors if isinstance(d, Occupants)]
+    assert [d.mode for d in found] == ([checked] if checked else [])
+
+
 @pytest.mark.slow
 def test_real_model_covers_the_windshield_of_a_dev_car() -> None:
     path = require_dev("occupants-dev", "images", "us_wts-lg-000077.jpg")
