@@ -38,6 +38,11 @@ to the previous keyframe (which looked at everything that changed since the one 
 the look-ahead holds two keyframe intervals of frames back (then the track's motion is known
 when its first frames are backfilled).
 
+Every frame is compared with the one before it for a cut (:class:`~redact.change.CutDetector`,
+on the thumbnail the reader thread makes of each frame): the first frame of a new shot ends
+every track and gets a full pass on the whole picture, whatever the schedule says, and is
+marked in the sidecar (``cut``) and the manifest (``cuts``).
+
 With keyframes, an object too small for the glance (under about 10-15 px at 640 px, i.e.
 faces under ~40 px and plates under ~60 px wide in 1080p) that is not even a suspect on a
 keyframe and shows up only between two keyframes is not found: that is the recall the
@@ -66,7 +71,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact import regions as region_mod
-from redact.change import ChangeMap, thumbnail
+from redact.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.change import windows as change_windows
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
@@ -226,6 +231,21 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class _Read:
+    """A decoded frame with what the change maps and the cut detector take of it (made on the
+    reader's thread, which waits on the detectors most of the time anyway)."""
+
+    frame: DecodedFrame
+    thumb: NDArray[np.int16]  # change.thumbnail
+    small: NDArray[np.uint8]  # change.cut_picture
+
+    @classmethod
+    def of(cls, decoded: DecodedFrame) -> _Read:
+        thumb = thumbnail(decoded.picture)
+        return cls(decoded, thumb, cut_picture(thumb))
+
+
+@dataclass(frozen=True)
 class _Seen:
     """A frame the detectors saw, as far as the writer's own decode of it must match."""
 
@@ -339,6 +359,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         },
         "tracks": run.track_summary(),
         "looks": run.looks,
+        "cuts": run.cuts,
         "removed": run.removed,
         "frames": {"file": sidecar_rel, "sha256": sha256_file(sidecar), "count": frame_count},
     }
@@ -373,6 +394,8 @@ class _Run:
         self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
         self.change = ChangeMap()  # what the glance and full detectors last saw, per cell
         self.key_change = ChangeMap()  # what the full detectors last saw, per cell
+        self.cut_detector = CutDetector()
+        self.cuts: list[dict[str, Any]] = []  # first frames of new shots, and the tracks each ended
         self.since_whole = 0  # keyframes since the last one on the whole picture
         self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
         self.suspects_at = 0
@@ -420,7 +443,7 @@ class _Run:
     def _read(self) -> None:
         try:
             for item in self.reader.items():
-                _put(self.q_in, item, self.stop)
+                _put(self.q_in, _Read.of(item) if isinstance(item, DecodedFrame) else item, self.stop)
         except DecodeError as exc:
             _put(self.q_in, exc, self.stop)
             return
@@ -502,31 +525,43 @@ class _Run:
         return regs
 
     def _detect_loop(self, reader: _Stage, writer: _Stage, side: Any) -> None:
-        held: collections.deque[tuple[_Seen, Detections, str]] = collections.deque()
+        held: collections.deque[tuple[_Seen, Detections, str, bool]] = collections.deque()
         total = self.reader.declared_frames
         current = _get(self.q_in, self.stop, reader)
-        while isinstance(current, DecodedFrame):
+        while isinstance(current, _Read):
             if writer.error is not None:
                 raise writer.error
-            # One frame of peeking tells whether this is the last frame (a keyframe, always).
+            # One frame of peeking tells whether this is the last frame (a keyframe, always)
+            # and whether a changed frame is a cut or a flash.
             upcoming = _get(self.q_in, self.stop, reader)
-            dets, look = self._track(current, last=not isinstance(upcoming, DecodedFrame))
+            after = upcoming if isinstance(upcoming, _Read) else None
+            cut = self.cut_detector.check(current.small, after.small if after is not None else None)
+            dets, look = self._track(current, last=after is None, cut=cut)
             self.looks[look] += 1
-            held.append((_Seen.of(current), dets, look))
+            held.append((_Seen.of(current.frame), dets, look, cut))
             if len(held) > self.pad:
                 self._emit(*held.popleft(), side)
             if self.on_frames:
-                self.on_frames(self.job.rel, current.index + 1, total)
+                self.on_frames(self.job.rel, current.frame.index + 1, total)
             current = upcoming
         if isinstance(current, DecodeError):
             self._on_decode_error(current)
         while held:
             self._emit(*held.popleft(), side)
 
-    def _track(self, decoded: DecodedFrame, *, last: bool) -> tuple[Detections, str]:
+    def _track(self, read: _Read, *, last: bool, cut: bool = False) -> tuple[Detections, str]:
         """Detect on a frame as the schedule says and update the tracker; returns the
-        tracker's boxes and how the frame was looked at (one of :data:`LOOKS`)."""
-        kind = self.schedule.kind(decoded.index, last)
+        tracker's boxes and how the frame was looked at (one of :data:`LOOKS`).
+
+        The first frame of a new shot (``cut``) ends every track and gets a full pass on the
+        whole frame, whatever the schedule says.
+        """
+        decoded = read.frame
+        if cut:
+            ended = self.tracker.cut(decoded.index)
+            self.cuts.append({"frame": decoded.index, "pts": round(decoded.pts, 6), "tracks": ended})
+            self.suspects = Detections.empty()  # the last shot's
+        kind = FULL if cut else self.schedule.kind(decoded.index, last)
         if kind is None:
             return self.tracker.update(decoded.index, decoded.pts, None), NONE
         # The BGR picture the detectors take, in one buffer reused from frame to frame (it is
@@ -541,15 +576,15 @@ class _Run:
             return out, FULL
         expected = self.tracker.active(f.index, f.pts)
         rois = self._focus(f, expected)
-        thumb = thumbnail(decoded.picture) if kind == FULL else None
+        thumb = read.thumb if kind == FULL else None
         cells = None
-        if thumb is not None and self.since_whole + 1 < WHOLE_EVERY:
+        if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
             cells = self.key_change.changed(thumb)
             rois = _merged(change_windows(cells, w, h) + rois, w, h)
         if sum(t.width * t.height for t in rois) > FOCUS_MAX_AREA * w * h:
             # So much to look at closely that a full pass costs about the same.
             kind, cells = FULL, None
-            thumb = thumbnail(decoded.picture) if thumb is None else thumb
+            thumb = read.thumb
         elif kind == FULL and cells is not None:
             kind = CHANGED
         if kind == FULL:
@@ -559,7 +594,7 @@ class _Run:
         else:
             dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
             if kind == GLANCE:
-                dets = Detections.concat([dets, self._glance(decoded.picture, f.image)])
+                dets = Detections.concat([dets, self._glance(read, f.image)])
                 dets = merge_detections(dets, iou=MERGE_IOU, contain=MERGE_CONTAIN)
             suspects = weak
             # A live track may be continued by weaker evidence where it is expected (full
@@ -588,12 +623,12 @@ class _Run:
             self.bgr = np.empty(shape, np.uint8)
         return self.bgr
 
-    def _glance(self, picture: Picture, image: NDArray[np.uint8]) -> Detections:
+    def _glance(self, read: _Read, image: NDArray[np.uint8]) -> Detections:
         """The glance, on the parts of the picture that changed since the last glance or full
         pass looked at them (the rest would show it what it saw then); on the whole picture
         when most of it changed."""
-        w, h = picture.width, picture.height
-        thumb = thumbnail(picture)
+        w, h = read.frame.picture.width, read.frame.picture.height
+        thumb = read.thumb
         cells = self.change.changed(thumb, least=GLANCE_LEAST)
         self.change.looked(thumb, cells)
         wins = change_windows(cells, w, h)
@@ -621,7 +656,7 @@ class _Run:
         self.warnings.append(msg)
         self.cut = True
 
-    def _emit(self, seen: _Seen, dets: Detections, look: str, side: Any) -> None:
+    def _emit(self, seen: _Seen, dets: Detections, look: str, cut: bool, side: Any) -> None:
         index, pts = seen.index, seen.pts
         dets = Detections.concat([dets, self.tracker.backfill(index, pts)])
         w, h = seen.width, seen.height
@@ -631,7 +666,11 @@ class _Run:
         self.warnings.extend(edits.warnings)
         regs: Regions = region_mod.build(edits.dets, w, h, padding=cfg.padding, face_shape=cfg.shape)
         records = edits.annotate(regs.to_records())
-        side.write(json.dumps({"frame": index, "pts": round(pts, 6), "look": look, "regions": records}) + "\n")
+        line: dict[str, Any] = {"frame": index, "pts": round(pts, 6), "look": look}
+        if cut:
+            line["cut"] = True
+        line["regions"] = records
+        side.write(json.dumps(line) + "\n")
         for rec in records:
             self.counts[str(rec["label"])] += 1
             self._count_track(rec, index)

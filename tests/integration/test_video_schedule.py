@@ -55,19 +55,50 @@ def test_keyframes_look_at_what_changed_and_at_the_whole_frame_every_fourth(tmp_
         assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
 
 
-def test_a_cut_gets_whole_frame_passes(tmp_path: Path) -> None:
-    """Everything changes at frame 7 (a cut, or a camera that moves): the glance after it and
-    the next keyframe look at the whole frame."""
+def _shots(i: int) -> tuple[list[Box], list[Box]]:
+    """A face in the first shot (frames 0-6), a plate elsewhere in the second."""
+    return ([(40, 40, 40, 40)], []) if i < 7 else ([], [(300, 250, 60, 20)])
+
+
+def _overlaps(region: dict, box: Box) -> bool:
+    x, y, w, h = region["box"]
+    bx, by, bw, bh = box
+    return x < bx + bw and bx < x + w and y < by + bh and by < y + h
+
+
+def test_a_cut_ends_every_track_and_gets_a_whole_frame_pass(tmp_path: Path) -> None:
+    """A cut at frame 7: its frame is looked at whole, marked in the sidecar and the manifest
+    with the track it ended, and no box of one shot reaches into the other, either way."""
     before, after = still(0), still(1)
-    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360),
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360), objects=_shots,
               background=lambda i, w, h: (before if i < 7 else after)(i, w, h))
     full, glance = Recording(), Recording()
     result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2), detectors=full,
                          glance=glance)
     assert result.exit_code == 0, result.files
-    looks = _looks(result)
-    assert [looks[i] for i in (0, 5, 10, 11)] == ["full", "changed", "full", "changed"]
-    assert len(glance.seen) == 1  # frame 8, the first glance after the cut; 1, 3, 6: windows
+    entry = result.files[0]
+    lines = _lines(result)
+    assert [i for i, line in enumerate(lines) if line.get("cut")] == [7]
+    assert [lines[i]["look"] for i in (0, 5, 7, 10)] == ["full", "changed", "full", "changed"]
+    assert len(full.seen) == 2  # whole frames: 0 and 7, the cut
+    assert [(c["frame"], c["tracks"]) for c in entry["cuts"]] == [(7, [0])]
+    for i, line in enumerate(lines):
+        if i >= 7:
+            assert not any(_overlaps(r, (40, 40, 40, 40)) for r in line["regions"]), f"frame {i}: shot 1's face"
+        else:
+            assert not any(_overlaps(r, (300, 250, 60, 20)) for r in line["regions"]), f"frame {i}: shot 2's plate"
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    for i, img in enumerate(images):
+        faces, plates = _shots(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+
+
+def _lines(result) -> list[dict]:  # type: ignore[no-untyped-def]
+    import json
+
+    entry = result.files[0]
+    side = Path(result.manifest_path).parent / entry["frames"]["file"]
+    return [json.loads(line) for line in side.read_text().splitlines()]
 
 
 def _looks(result) -> list[str]:  # type: ignore[no-untyped-def]
