@@ -321,6 +321,7 @@ def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = Non
         encoder = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead)
         settings, codec_warning = encoder.for_container(job.dst.suffix)
         warnings: list[str] = [codec_warning] if codec_warning else []
+        warnings.extend(reader.left_out)
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = _Run(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)

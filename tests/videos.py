@@ -172,3 +172,41 @@ def probe(path: Path, images: bool = True) -> dict[str, Any]:
             "streams": [s.type for s in c.streams],
             "audio_duration": adur,
         }
+
+
+def make_angles(path: Path, *, streams: int = 2, frames: int = 10, size: tuple[int, int] = (160, 120),
+                cover: bool = False) -> None:
+    """Write a clip with ``streams`` video streams (camera angles), each showing the default
+    marker objects, and with ``cover`` a cover picture (an attached-picture MJPEG stream)."""
+    w, h = size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        videos = []
+        for _ in range(streams):
+            vs = out.add_stream("libx264", rate=25)
+            vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+            vs.time_base = vs.codec_context.time_base = TIME_BASE
+            videos.append(vs)
+        art = None
+        if cover:
+            art = out.add_stream("mjpeg")
+            art.width, art.height, art.pix_fmt = w, h, "yuvj420p"
+            art.disposition = av.stream.Disposition.attached_pic
+        if art is not None:
+            pic = av.VideoFrame.from_ndarray(moving_scene(0, w, h, [(10, 10, 30, 30)]), format="bgr24")
+            pic = pic.reformat(format="yuvj420p")
+            for p in art.encode(pic):
+                out.mux(p)
+            for p in art.encode(None):
+                out.mux(p)
+        for i in range(frames):
+            faces, plates = default_objects(i)
+            for n, vs in enumerate(videos):
+                vf = av.VideoFrame.from_ndarray(moving_scene(i + 100 * n, w, h, faces, plates), format="bgr24")
+                vf.pts = round(i / 25 / TIME_BASE)
+                vf.time_base = TIME_BASE
+                for p in vs.encode(vf):
+                    out.mux(p)
+        for vs in videos:
+            for p in vs.encode(None):
+                out.mux(p)

@@ -10,6 +10,11 @@ Choices (also in docs/video.md):
 * **Rotation**: detection and rendering run on the upright picture; frames are turned back
   to the coded orientation before encoding and the output keeps the input's display
   rotation, so width, height and rotation match the input.
+* **One video stream**: a file with two or more video streams (camera angles, views) is
+  refused rather than written with the first alone; a cover picture attached to the
+  container is left out with a warning.
+* **Cut-short files**: MP4/MOV count their frames in the index; Matroska/WebM declare each
+  stream's duration in their header. A decode that ends short of either fails as damaged.
 * **Metadata**: nothing is copied: no container tags (title, comment, location/GPS,
   creation time, device tags), no stream tags, no subtitle, data or attachment streams.
   Audio packets are copied untouched (``audio="keep"``) or left out (``"drop"``).
@@ -41,6 +46,13 @@ JPEG_RANGE = 2  # AVColorRange AVCOL_RANGE_JPEG: full-range samples
 FORCED_CODEC = {".webm": "libvpx-vp9"}
 # Time base used when a stream does not declare one (fine enough for 1 ms VFR).
 FALLBACK_TIME_BASE = Fraction(1, 90000)
+# A Matroska/WebM video whose frames end more than this short of the duration its header
+# declares is cut short: at least SHORT_FRAMES frame intervals and SHORT_SECONDS against the
+# video stream's own DURATION; against the whole file's (the longest stream, audio too) at
+# least SHORT_FILE_SECONDS.
+SHORT_FRAMES = 2
+SHORT_SECONDS = 0.1
+SHORT_FILE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,17 @@ class DecodeError(MediaError):
     def __init__(self, message: str, frames: int) -> None:
         super().__init__(message)
         self.frames = frames
+
+
+def _seconds(text: str | None) -> float | None:
+    """Seconds from a Matroska ``DURATION`` tag (``HH:MM:SS.nnnnnnnnn``), or None."""
+    if not text:
+        return None
+    try:
+        h, m, sec = text.strip().split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
 
 
 def _clockwise(rotation_ccw: float) -> int:
@@ -115,9 +138,22 @@ class VideoReader:
                 f"cannot open video ({reason}): not a video, or incomplete (truncated, missing index)"
             ) from None
         try:
-            if not self.container.streams.video:
+            cover = av.stream.Disposition.attached_pic
+            videos = [s for s in self.container.streams.video if not s.disposition & cover]
+            if not videos:
                 raise MediaError(f"{path.name} has no video stream; nothing to redact")
-            self.stream: Any = self.container.streams.video[0]
+            if len(videos) > 1:
+                raise MediaError(
+                    f"{path.name} has {len(videos)} video streams (camera angles or views); redact writes one "
+                    "video stream per file and would drop the others: split it into one file per video stream "
+                    "(e.g. ffmpeg -i IN -map 0:v:1 -map 0:a? -c copy OUT) and redact each"
+                )
+            self.stream: Any = videos[0]
+            covers = len(self.container.streams.video) - 1
+            # Notes for the manifest on what the output leaves out, beyond the documented.
+            self.left_out: list[str] = [
+                f"{covers} cover picture(s) attached to the container left out (not redacted, not written)"
+            ] if covers else []
             if threads is None:
                 self.stream.thread_type = "AUTO"
             else:
@@ -191,6 +227,7 @@ class VideoReader:
                 frames were yielded before the damage.
         """
         index = 0
+        first_ticks: int | None = None
         last_ticks: int | None = None
         step = self._tick_step()
         wanted = [self.stream, *self.audio_streams]
@@ -210,6 +247,7 @@ class VideoReader:
                         # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
                         ticks = last_ticks + 1
                     last_ticks = ticks
+                    first_ticks = ticks if first_ticks is None else first_ticks
                     picture = _picture(vf).rotated(-(self.rotation // 90))
                     yield DecodedFrame(index, float(ticks * self.time_base), ticks, picture)
                     index += 1
@@ -228,6 +266,29 @@ class VideoReader:
             )
         if index == 0:
             raise DecodeError(f"{self.path.name} has no decodable video frames", 0)
+        if first_ticks is not None and last_ticks is not None:
+            span = float((last_ticks + step - first_ticks) * self.time_base)
+            short = self._declared_span(span)
+            if short is not None:
+                raise DecodeError(
+                    f"{self.path.name} ends after {index} frames, {span:.2f} s of the {short:.2f} s its header "
+                    "declares (the file is cut short or damaged)",
+                    index,
+                )
+
+    def _declared_span(self, span: float) -> float | None:
+        """The duration (s) a Matroska/WebM header declares for the video, when the decoded
+        ``span`` (s) falls short of it by more than a tolerance; ``None`` otherwise."""
+        if not self.container.format.name.startswith("matroska"):
+            return None
+        frame = float(1 / self.rate) if self.rate else 0.0
+        tag = _seconds(self.stream.metadata.get("DURATION"))
+        if tag is not None:
+            return tag if tag - span > max(SHORT_SECONDS, SHORT_FRAMES * frame) else None
+        if self.container.duration is not None:
+            whole = float(self.container.duration) / 1e6
+            return whole if whole - span > max(SHORT_FILE_SECONDS, SHORT_FRAMES * frame) else None
+        return None
 
     def _declared(self) -> int | None:
         """Frames the container's index declares, where it can be trusted."""

@@ -18,7 +18,7 @@ from redact.hashing import sha256_file
 from redact.io import video
 from redact.manifest import load, validate_frame_line
 from tests.helpers import DEV_DATA, MarkerDetectors
-from tests.videos import default_objects, make_clip, probe
+from tests.videos import default_objects, make_angles, make_clip, probe
 
 VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1]
 TAGS = {"title": "secret title", "comment": "leaked", "location": "+48.8577+002.2950/", "make": "Apple"}
@@ -211,6 +211,38 @@ def test_truncated_video_cut_keeps_whole_frames_with_a_warning(tmp_path: Path) -
     n = entry["frame_count"]
     assert 0 < n < 30
     assert len(probe(tmp_path / "out" / "cut.mp4")["times"]) == n
+
+
+@pytest.mark.parametrize("suffix", [".webm", ".mkv"])
+def test_a_matroska_file_cut_in_half_is_truncated_like_an_mp4(tmp_path: Path, suffix: str) -> None:
+    src = tmp_path / "in" / f"cut{suffix}"
+    make_clip(src, frames=25, audio=True)
+    data = src.read_bytes()
+    src.write_bytes(data[: len(data) // 2])
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "failed" and "cut short" in entry["error"] and "declares" in entry["error"]
+    assert not (tmp_path / "out" / f"cut{suffix}").exists()
+    entry = run(tmp_path / "in", tmp_path / "cut", truncated_video="cut").files[0]
+    assert entry["status"] == "ok" and any("cut short" in w for w in entry["warnings"])
+    assert 0 < entry["frame_count"] < 25
+    assert len(probe(tmp_path / "cut" / f"cut{suffix}", images=False)["times"]) == entry["frame_count"]
+
+
+def test_a_file_with_two_video_streams_is_refused_with_a_reason(tmp_path: Path) -> None:
+    make_angles(tmp_path / "in" / "angles.mkv", streams=2)
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "failed"
+    assert "2 video streams" in entry["error"] and "one file per video stream" in entry["error"]
+    assert not (tmp_path / "out" / "angles.mkv").exists()
+
+
+def test_a_cover_picture_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    make_angles(tmp_path / "in" / "c.mp4", streams=1, cover=True)
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    assert any("cover picture" in w for w in entry["warnings"])
+    assert probe(tmp_path / "out" / "c.mp4", images=False)["streams"] == ["video"]
+    assert entry["frame_count"] == 10
 
 
 def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
