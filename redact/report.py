@@ -94,8 +94,9 @@ def annotate(bgr: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], width
 
 
 def timeline_svg(tracks: Sequence[Mapping[str, Any]], states: Mapping[int, Mapping[int, str]],
-                 frame_count: int, width: int = 720) -> str:
-    """An inline SVG: one row per track, observed frames solid, predicted frames pale.
+                 frame_count: int, width: int = 720, cuts: Sequence[int] = ()) -> str:
+    """An inline SVG: one row per track, observed frames solid, predicted frames pale, and a
+    dashed line at each cut.
 
     Args:
         tracks: manifest track records (id, label, first_frame, last_frame, observed, predicted).
@@ -103,6 +104,7 @@ def timeline_svg(tracks: Sequence[Mapping[str, Any]], states: Mapping[int, Mappi
             when a track has none, its whole span is drawn as observed-or-predicted hatch.
         frame_count: frames in the video (x axis).
         width: SVG width in pixels.
+        cuts: first frames of new shots.
     """
     row, left = 16, 70
     n = max(1, frame_count)
@@ -128,6 +130,9 @@ def timeline_svg(tracks: Sequence[Mapping[str, Any]], states: Mapping[int, Mappi
                          f'height="{row - 4}" fill="{fill}"><title>frames {start}-{end}: '
                          f'{"observed" if kind == "detector" else "predicted"}</title></rect>')
     y = 4 + len(tracks) * row
+    for c in cuts:
+        parts.append(f'<line x1="{left + c * sx:.1f}" y1="0" x2="{left + c * sx:.1f}" y2="{y}" stroke="#333" '
+                     f'stroke-dasharray="3,2"><title>cut at frame {int(c)}</title></line>')
     parts.append(f'<line x1="{left}" y1="{y}" x2="{width - 10}" y2="{y}" stroke="#999"/>')
     parts.append(f'<text x="{left}" y="{y + 12}">0</text><text x="{width - 60}" y="{y + 12}">{n - 1}</text>')
     parts.append("</svg>")
@@ -239,6 +244,13 @@ def _attention(data: Mapping[str, Any], thresholds: Mapping[str, float], vr: Ver
                            f"score {score:.2f} box {r['box']}")
     out.append(f"<h3>Low-confidence regions ({len(low)})</h3>")
     out.append(_list(low))
+    ended = [
+        f"<a href='#f{i}'>{_e(e['input'])}</a> frame {int(c['frame'])} ({float(c['pts']):.2f} s): "
+        f"a cut ended track{'s' if len(c['tracks']) > 1 else ''} {', '.join(f'#{int(t)}' for t in c['tracks'])}"
+        for i, e in enumerate(files) for c in (e.get("cuts") or []) if c.get("tracks")
+    ]
+    out.append(f"<h3>Cuts that ended tracks: check the new shot's first frames ({len(ended)})</h3>")
+    out.append(_list(ended))
     if vr is not None:
         out.append(f"<h3>Verify findings ({len(vr.findings)})</h3>")
         out.append(_list([f"<span class='{'bad' if f in vr.problems else 'warn'}'>{_e(f.line())}</span>"
@@ -358,9 +370,12 @@ def _video_pictures(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path
                          f"<figcaption>{_e(caption)} frame {index}</figcaption></figure>")
         parts.append(f"<div class='sheet'>{''.join(cells)}</div>")
     tracks = entry.get("tracks") or []
+    cuts = [int(c["frame"]) for c in entry.get("cuts") or []]
+    if cuts:
+        parts.append(f"<p>Cuts (first frames of new shots): {', '.join(map(str, cuts))}</p>")
     if tracks:
-        parts.append("<p>Tracks (solid: observed by a detector; pale: predicted or padded):</p>")
-        parts.append(timeline_svg(tracks, states, count))
+        parts.append("<p>Tracks (solid: observed by a detector; pale: predicted or padded; dashed: cuts):</p>")
+        parts.append(timeline_svg(tracks, states, count, cuts=cuts))
     return "".join(parts)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from redact import RedactConfig, redact_path
+from redact.report import build_report
 from redact.types import Detections
 from tests.helpers import MarkerDetectors
 from tests.videos import Box, default_objects, make_clip, probe, still
@@ -91,6 +92,9 @@ def test_a_cut_ends_every_track_and_gets_a_whole_frame_pass(tmp_path: Path) -> N
     for i, img in enumerate(images):
         faces, plates = _shots(i)
         assert all(covered(img, b) for b in faces + plates), f"frame {i} not covered"
+    report = build_report(Path(result.manifest_path), inputs_base=tmp_path)
+    assert "Cuts that ended tracks: check the new shot's first frames (1)" in report
+    assert "s.mp4</a> frame 7 (0.28 s): a cut ended track #0" in report
 
 
 def _lines(result) -> list[dict]:  # type: ignore[no-untyped-def]
