@@ -224,6 +224,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quality", default="balanced")
     ap.add_argument("--json", type=Path, default=RESULTS / "montage.json")
+    ap.add_argument("--reference", type=Path, help="a cached reference run (bench/results/montage-ref-*.json) "
+                    "to compare against instead of the one for these detectors")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a RedactConfig setting for the run (not the reference); repeatable")
     args = ap.parse_args()
@@ -243,7 +245,7 @@ def main() -> int:
             clip.read_bytes() + args.quality.encode()
             + (REPO / "redact" / "detect" / "__init__.py").read_bytes()
         ).hexdigest()[:16]
-        cache = RESULTS / f"montage-ref-{key}.json"
+        cache = args.reference or RESULTS / f"montage-ref-{key}.json"
         if cache.is_file():
             ref = {int(k): v for k, v in json.loads(cache.read_text())["frames"].items()}
         else:
