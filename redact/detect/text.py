@@ -1,0 +1,208 @@
+"""Text detector (PP-OCRv4's DBNet, Apache-2.0): the context-free opinion for plates.
+
+A plate matters when it can be read, and what can be read is text: the network finds
+characters whether or not a car surrounds them, at any zoom, by day or night. Its output
+is a per-pixel text probability map; :func:`text_boxes` turns it into rotated text boxes
+the way PaddleOCR's ``DBPostProcess`` does (threshold, contours, minimum-area rectangles,
+mean probability inside, "unclip" growth), and :func:`plate_like` keeps those shaped like
+the characters of a licence plate, grown to cover the plate around them.
+
+Input: a BGR picture, ``(pixel / 255 - 0.5) / 0.5``, NCHW, sides multiples of 32 (any size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.detect.base import ModelFile
+from redact.detect.merge import nms
+from redact.detect.passes import PassDetector
+from redact.detect.tiling import Pass, pad_to_multiple, to_blob
+from redact.types import Label
+
+
+@dataclass(frozen=True)
+class TextGeometry:
+    """What a text box must look like to be a plate's characters, and how it grows.
+
+    Sizes are in the pixels of the picture the network saw (a pass's resized picture).
+
+    Attributes:
+        bin_threshold: probability a pixel needs to belong to text.
+        min_height: shorter side of the text box (after unclip), pixels.
+        min_aspect: least longer/shorter side ratio: a lone character or a square
+            two-line plate of two characters is still text.
+        max_aspect: largest ratio: long lines of words (captions, headers) are not a plate.
+        max_tilt: largest angle from horizontal, degrees (plates are seen roughly level).
+        unclip: DBNet's growth of the shrunk text kernel, as PaddleOCR uses it.
+        grow_x, grow_y: growth per side, fraction of the text box's width/height, from the
+            characters out to the plate's border.
+    """
+
+    bin_threshold: float = 0.3
+    min_height: float = 6.0
+    min_aspect: float = 2.0
+    max_aspect: float = 6.0
+    max_tilt: float = 30.0
+    unclip: float = 1.6
+    grow_x: float = 0.06
+    grow_y: float = 0.15
+
+
+# DBNet's box probability is put on the plate network's scale so one plate threshold judges
+# both: this probability lands on the default plate threshold (a lower --plate-threshold
+# then takes fainter text too).
+TEXT_SCORE_AT = 0.5
+PLATE_SCORE_AT = 0.3
+
+
+def to_plate_score(text_score: NDArray[np.floating]) -> NDArray[np.float32]:
+    """DBNet's box probability on the plate label's scale: monotonic, piecewise linear,
+    :data:`TEXT_SCORE_AT` to :data:`PLATE_SCORE_AT`, 0 to 0 and 1 to 1."""
+    t, p = TEXT_SCORE_AT, PLATE_SCORE_AT
+    s = np.asarray(text_score, np.float64)
+    out = np.where(s >= t, p + (s - t) * (1.0 - p) / (1.0 - t), s * p / t)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def from_plate_score(score: float) -> float:
+    """The DBNet probability whose plate-scale score is ``score`` (inverse of :func:`to_plate_score`)."""
+    t, p = TEXT_SCORE_AT, PLATE_SCORE_AT
+    return float(t + (score - p) * (1.0 - t) / (1.0 - p)) if score >= p else float(score * t / p)
+
+
+def text_boxes(
+    prob: NDArray[np.float32], *, bin_threshold: float, min_score: float, unclip: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Rotated text boxes in a DBNet probability map.
+
+    Args:
+        prob: (h, w) text probability per pixel of the network's input.
+        bin_threshold: probability a pixel needs to belong to text.
+        min_score: least mean probability inside a box.
+        unclip: growth of each box: its area times this over its perimeter, per side.
+
+    Returns:
+        (rects float32 (N, 5): centre x, centre y, width, height (pixels), angle (degrees,
+        OpenCV's ``minAreaRect`` convention); score float32 (N,): mean probability).
+    """
+    mask = cv2.dilate((prob > bin_threshold).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = prob.shape
+    rects: list[tuple[float, float, float, float, float]] = []
+    scores: list[float] = []
+    for contour in contours:
+        (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
+        if min(rw, rh) < 3:
+            continue
+        pts = cv2.boxPoints(((cx, cy), (rw, rh), angle))
+        x0, y0 = (int(np.clip(np.floor(pts[:, i].min()), 0, s - 1)) for i, s in ((0, w), (1, h)))
+        x1, y1 = (int(np.clip(np.ceil(pts[:, i].max()), 0, s - 1)) for i, s in ((0, w), (1, h)))
+        inside = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+        cv2.fillPoly(inside, [np.round(pts - [x0, y0]).astype(np.int32)], 1)
+        score = float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], inside)[0])
+        if score < min_score:
+            continue
+        grow = rw * rh * unclip / (2.0 * (rw + rh))
+        rw, rh = rw + 2 * grow, rh + 2 * grow
+        if min(rw, rh) < 5:
+            continue
+        rects.append((cx, cy, rw, rh, angle))
+        scores.append(score)
+    if not rects:
+        return np.zeros((0, 5), np.float32), np.zeros(0, np.float32)
+    return np.asarray(rects, np.float32), np.asarray(scores, np.float32)
+
+
+def plate_like(
+    rects: NDArray[np.float32], geometry: TextGeometry
+) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
+    """Which rotated text boxes look like a plate's characters, and the plate around each.
+
+    Args:
+        rects: (N, 5) rotated boxes as :func:`text_boxes` returns them.
+        geometry: the shape rules and growth.
+
+    Returns:
+        (keep bool (N,), xyxy float32 (N, 4): each box's axis-aligned hull grown from the
+        characters to the plate, pixels, not clipped).
+    """
+    if not len(rects):
+        return np.zeros(0, bool), np.zeros((0, 4), np.float32)
+    cx, cy, rw, rh, angle = (rects[:, i].astype(np.float64) for i in range(5))
+    # OpenCV reports the angle of the side it calls width; make "long" the reading direction.
+    swap = rh > rw
+    long = np.where(swap, rh, rw)
+    short = np.where(swap, rw, rh)
+    tilt = np.abs(((np.where(swap, angle + 90.0, angle) + 90.0) % 180.0) - 90.0)
+    aspect = long / np.maximum(short, 1e-6)
+    keep = (
+        (short >= geometry.min_height)
+        & (aspect >= geometry.min_aspect)
+        & (aspect <= geometry.max_aspect)
+        & (tilt <= geometry.max_tilt)
+    )
+    rad = np.deg2rad(tilt)
+    half_w = 0.5 * (long * np.cos(rad) + short * np.sin(rad))
+    half_h = 0.5 * (long * np.sin(rad) + short * np.cos(rad))
+    half_w = half_w * (1.0 + 2.0 * geometry.grow_x)
+    half_h = half_h * (1.0 + 2.0 * geometry.grow_y)
+    xyxy = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
+    return keep, xyxy
+
+
+class TextPlate(PassDetector):
+    """Plate regions from text: DBNet's text boxes shaped like plate characters.
+
+    Scores are DBNet's mean text probability inside each box, on the plate scale
+    (:func:`to_plate_score`): one per-label threshold judges both plate opinions.
+
+    Attributes:
+        name: registry name.
+        label: ``"plate"``: text regions are redacted as plates.
+        threshold: the plate label's score threshold (on the mapped scale).
+        passes: the resize/tile passes run by :meth:`detect`.
+    """
+
+    name = "text_plate"
+    label = Label.PLATE.value
+
+    def __init__(
+        self,
+        model: ModelFile,
+        *,
+        threshold: float = PLATE_SCORE_AT,
+        passes: Sequence[Pass] = (Pass(tile=1600, overlap=160),),
+        threads: int | None = None,
+        cpu_only: bool = False,
+        nms_iou: float = 0.5,
+        geometry: TextGeometry | None = None,
+    ) -> None:
+        super().__init__(model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only, nms_iou=nms_iou)
+        self.geometry = geometry or TextGeometry()
+
+    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
+
+        Returns:
+            (xyxy float32 (N, 4) plate regions in this picture's pixels, clipped; score
+            float32 (N,) on the plate scale), NMS-ed.
+        """
+        h, w = image.shape[:2]
+        padded = pad_to_multiple(image, 32, 0)
+        blob = to_blob(padded, rgb=False, scale=2.0 / 255.0, mean=(127.5, 127.5, 127.5))
+        prob = self._runner.run(blob)[0][0, 0, :h, :w]
+        g = self.geometry
+        least = from_plate_score(self._decode_threshold)
+        rects, text_score = text_boxes(prob, bin_threshold=g.bin_threshold, min_score=least, unclip=g.unclip)
+        keep, xyxy = plate_like(rects, g)
+        xyxy, score = xyxy[keep], to_plate_score(text_score[keep])
+        np.clip(xyxy[:, 0::2], 0, w, out=xyxy[:, 0::2])
+        np.clip(xyxy[:, 1::2], 0, h, out=xyxy[:, 1::2])
+        idx = nms(xyxy, score, self.nms_iou)
+        return xyxy[idx], score[idx]
