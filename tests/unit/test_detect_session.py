@@ -251,7 +251,11 @@ def test_device_cpu_keeps_every_model_off_the_gpu(monkeypatch: pytest.MonkeyPatc
     for glance in (False, True):
         detectors = make_detectors(config, 1, glance=glance)
         for d in detectors.detectors:  # type: ignore[attr-defined]
-            runner = d._coco._runner if hasattr(d, "_coco") else d._runner  # noqa: SLF001
-            runner.run(np.zeros((1, 3, 32, 32), np.float32))
+            if hasattr(d, "vehicles"):  # the vehicle zoom: three networks of its own
+                runners = [d.plate._runner, d.text._runner, d.vehicles._runner]  # noqa: SLF001
+            else:
+                runners = [d._coco._runner if hasattr(d, "_coco") else d._runner]  # noqa: SLF001
+            for runner in runners:
+                runner.run(np.zeros((1, 3, 32, 32), np.float32))
         assert detectors.accelerated is not cpu_only  # type: ignore[attr-defined]
     assert asked and set(asked) == {cpu_only}

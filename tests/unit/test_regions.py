@@ -71,3 +71,17 @@ def test_frame_mask_union() -> None:
     r = regions.build(dets([[0, 0, 10, 10], [5, 5, 15, 15]]), 20, 20, padding=0.0)
     m = regions.frame_mask(r, 20, 20)
     assert m.sum() == 100 + 100 - 25
+
+
+def test_large_plates_get_a_bounded_margin_faces_do_not() -> None:
+    pad = regions.PLATE_MAX_PAD_PX
+    found = Detections.from_arrays(
+        np.array([[100, 100, 500, 300], [100, 400, 500, 800], [10, 10, 60, 30]], np.float32),
+        np.ones(3, np.float32),
+        np.array(["plate", "face", "plate"], dtype=object),
+        "detector",
+    )
+    boxes = regions.build(found, 1000, 1000, padding=0.15).boxes
+    assert boxes[0].tolist() == [100 - pad, 100 - pad, 500 + pad, 300 + pad]
+    assert boxes[1].tolist() == [40, 340, 560, 860]  # 15 % of 400 per side
+    assert boxes[2].tolist() == [2, 7, 68, 33]  # a small plate keeps its fraction (7.5 x 3 px)

@@ -1,0 +1,83 @@
+"""Large regions need a second opinion: headlights are not faces, a bright panel is not a plate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from redact.detect.evidence import RULES, LargeRule, confirm
+from redact.types import Detections
+
+W, H = 1000, 1000  # a picture of 1e6 px: a 300x300 box is 9 %
+
+
+def _dets(boxes: list[list[float]], scores: list[float], label: str) -> Detections:
+    return Detections.from_arrays(
+        np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(scores, np.float32), label, "detector"
+    )
+
+
+FACE_RULE = LargeRule("centerface", 0.05, ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, sure=0.8)
+PLATE_RULE = LargeRule("yolo_plate", 0.04, ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=1.01)
+
+
+def test_a_large_face_one_network_alone_sees_is_dropped_small_ones_stay() -> None:
+    faces = _dets([[100, 100, 400, 400], [600, 600, 640, 640]], [0.5, 0.5], "face")
+    kept = confirm({"centerface": faces}, {"centerface": faces, "retinaface": Detections.empty()}, W, H,
+                   rules=[FACE_RULE])
+    np.testing.assert_array_equal(kept["centerface"].xyxy, faces.xyxy[1:])
+
+
+def test_a_large_face_both_networks_see_stays() -> None:
+    faces = _dets([[100, 100, 400, 400]], [0.5], "face")
+    other = _dets([[110, 90, 410, 390]], [0.3], "face")
+    kept = confirm({"centerface": faces}, {"centerface": faces, "retinaface": other}, W, H, rules=[FACE_RULE])
+    assert len(kept["centerface"]) == 1
+
+
+def test_a_witness_must_score_its_floor_and_overlap_enough() -> None:
+    faces = _dets([[100, 100, 400, 400]], [0.5], "face")
+    faint = _dets([[100, 100, 400, 400]], [0.1], "face")  # under the witness floor
+    beside = _dets([[380, 100, 680, 400]], [0.9], "face")  # a different object
+    for witness in (faint, beside):
+        kept = confirm({"centerface": faces}, {"centerface": faces, "retinaface": witness}, W, H,
+                       rules=[FACE_RULE])
+        assert len(kept["centerface"]) == 0
+
+
+def test_a_sure_large_box_needs_no_witness() -> None:
+    faces = _dets([[100, 100, 400, 400]], [0.85], "face")
+    kept = confirm({"centerface": faces}, {"centerface": faces, "retinaface": Detections.empty()}, W, H,
+                   rules=[FACE_RULE])
+    assert len(kept["centerface"]) == 1
+
+
+def test_no_witness_detector_running_means_no_rule() -> None:
+    """A preset or option without the witness never loses boxes for want of it (fail closed)."""
+    faces = _dets([[100, 100, 400, 400]], [0.5], "face")
+    kept = confirm({"centerface": faces}, {"centerface": faces}, W, H, rules=[FACE_RULE])
+    assert len(kept["centerface"]) == 1
+
+
+def test_a_large_plate_needs_characters_on_it() -> None:
+    panel = _dets([[100, 0, 400, 300]], [0.76], "plate")  # a plain white door panel
+    plate = _dets([[500, 500, 900, 700]], [0.6], "plate")  # a zoomed plate crop
+    text = _dets([[540, 560, 860, 650]], [0.8], "plate")  # its characters
+    both = Detections.concat([panel, plate])
+    kept = confirm({"yolo_plate": both}, {"yolo_plate": both, "text_plate": text}, W, H, rules=[PLATE_RULE])
+    np.testing.assert_array_equal(kept["yolo_plate"].xyxy, plate.xyxy)
+
+
+def test_other_detectors_pass_untouched_and_inputs_are_not_changed() -> None:
+    faces = _dets([[100, 100, 400, 400]], [0.5], "face")
+    plates = _dets([[0, 0, 900, 900]], [0.9], "plate")
+    judged = {"centerface": faces, "text_plate": plates}
+    kept = confirm(judged, {**judged, "retinaface": Detections.empty()}, W, H, rules=[FACE_RULE])
+    assert kept["text_plate"] is plates and len(judged["centerface"]) == 1
+
+
+def test_the_shipped_rules_name_real_detectors() -> None:
+    from redact.detect import DETECTORS
+
+    for rule in RULES:
+        assert rule.detector in DETECTORS and all(w in DETECTORS for w in rule.witnesses)
+        assert 0 < rule.share < 1 and rule.match in ("iou", "inside")

@@ -1,0 +1,64 @@
+"""Vehicle-guided zoom: which vehicles are enlarged, and a small plate found only enlarged."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from redact.detect import MODELS, build_detector_set
+from redact.detect.vehicle_zoom import MAX_VEHICLE_HEIGHT, VehicleZoom
+
+
+@pytest.fixture(scope="module")
+def zoom() -> VehicleZoom:
+    return VehicleZoom(MODELS["yolo_plate"], MODELS["text_plate"], MODELS["vehicle_plate"], threshold=0.3)
+
+
+def test_only_small_vehicles_are_enlarged(zoom: VehicleZoom) -> None:
+    image = np.zeros((720, 1280, 3), np.uint8)
+    small = [100, 300, 220, 400]
+    large = [500, 100, 1100, 100 + MAX_VEHICLE_HEIGHT + 50]
+    wins = zoom.windows(image, vehicles=np.array([small, large], np.float32))
+    assert len(wins) == 1
+    w = wins[0]
+    assert w.x0 <= small[0] and w.y0 <= small[1] and w.x1 >= small[2] and w.y1 >= small[3]
+    assert w.x1 < large[0]  # nothing of the large vehicle
+    assert zoom.windows(image, vehicles=np.zeros((0, 4), np.float32)) == []
+
+
+def test_no_vehicles_no_look(zoom: VehicleZoom) -> None:
+    dets = zoom.detect(np.zeros((64, 64, 3), np.uint8), vehicles=np.zeros((0, 4), np.float32))
+    assert len(dets) == 0
+
+
+def _small_plate() -> tuple[np.ndarray, list[int]]:
+    """A distant car's plate: about 44x11 px, its characters 7 px tall."""
+    image = np.full((720, 1280, 3), (70, 60, 55), np.uint8)
+    cv2.rectangle(image, (600, 330), (700, 420), (40, 40, 120), -1)  # the car's back
+    x0, y0, x1, y1 = 628, 396, 672, 407
+    cv2.rectangle(image, (x0, y0), (x1, y1), (235, 235, 235), -1)
+    cv2.putText(image, "B12XYZ", (x0 + 2, y1 - 2), cv2.FONT_HERSHEY_PLAIN, 0.6, (15, 15, 15), 1, cv2.LINE_AA)
+    return image, [x0, y0, x1, y1]
+
+
+@pytest.mark.slow
+def test_a_small_plate_is_found_inside_its_vehicle(zoom: VehicleZoom) -> None:
+    image, (x0, y0, x1, y1) = _small_plate()
+    dets = zoom.detect(image, vehicles=np.array([[596, 326, 704, 424]], np.float32))
+    assert (dets.label == "plate").all()
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hit = (dets.xyxy[:, 0] < cx) & (cx < dets.xyxy[:, 2]) & (dets.xyxy[:, 1] < cy) & (cy < dets.xyxy[:, 3])
+    assert hit.any()
+
+
+@pytest.mark.slow
+def test_the_detector_set_hands_the_occupant_detectors_vehicles_to_the_zoom() -> None:
+    """With occupants on, the COCO network runs once per picture: the zoom reuses its vehicles."""
+    ds = build_detector_set(occupants="windows", threads=1)
+    zoom = next(d for d in ds.detectors if isinstance(d, VehicleZoom))
+    calls = []
+    real = zoom.vehicles.detect
+    zoom.vehicles.detect = lambda *a, **k: calls.append(1) or real(*a, **k)  # type: ignore[method-assign]
+    ds.detect(np.full((240, 320, 3), 127, np.uint8))
+    assert calls == []
