@@ -15,8 +15,15 @@ width/height per side, at least 2 px, rounded outwards, clipped to the picture) 
   shorter side (<16, 16-32, 32-64, >=64 px).
 - stray rate: redacted regions of a label that overlap no ground-truth box of that label,
   over all regions of that label, counted only on sets that annotate that label.
-- seconds per image: wall time of ``DetectorSet.candidates`` + merge, per set and over the
-  1280x720 images.
+- away from objects: the share of each picture's area that is redacted outside every
+  ground-truth box (of any label), averaged per set, and the count of regions larger than a
+  tenth of their picture (a blacked-out half frame hides the story).
+- seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge),
+  per set and over the 1280x720 images.
+
+Every figure is reported per set and, for recall and stray, over all sets per label. The
+dash-cam and dashboard sets are the primary plate sets: they look like the footage the tool
+exists for (small plates at night, zoomed plate crops); openalpr's daytime close-ups follow.
 
 ``--sweep`` scores several thresholds from one detection run (candidates are kept at the
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
@@ -42,13 +49,19 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from redact.config import RedactConfig  # noqa: E402
-from redact.detect import DEFAULT_THRESHOLDS, MERGE_CONTAIN, MERGE_IOU, build_detector_set  # noqa: E402
-from redact.detect.merge import merge_detections  # noqa: E402
+from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
+from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
 from redact.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"
-DEFAULT_SETS = ("faces-mask-street", "faces-dlib-voc", "plates-openalpr-us-eu")
+DEFAULT_SETS = (
+    "plates-romania-dashcam",
+    "plates-dashboard",
+    "plates-openalpr-us-eu",
+    "faces-mask-street",
+    "faces-dlib-voc",
+)
 BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("<16", 0, 16),
     ("16-32", 16, 32),
@@ -56,6 +69,7 @@ BUCKETS: tuple[tuple[str, float, float], ...] = (
     (">=64", 64, float("inf")),
 )
 COVER = 0.8
+BIG = 0.1  # a region over this share of its picture's area is counted as large
 
 
 @dataclass
@@ -124,6 +138,19 @@ def covered_fraction(gt: NDArray[np.int64], regions: NDArray[np.int64]) -> NDArr
     return out
 
 
+def away_from_objects(item: Item, regions: NDArray[np.int64]) -> tuple[float, int]:
+    """Share of the picture redacted outside every ground-truth box, and the number of
+    regions larger than :data:`BIG` of the picture."""
+    area = item.width * item.height
+    mask = np.zeros((item.height, item.width), bool)
+    for x1, y1, x2, y2 in regions:
+        mask[y1:y2, x1:x2] = True
+    for x1, y1, x2, y2 in item.gt:
+        mask[y1:y2, x1:x2] = False
+    sizes = (regions[:, 2] - regions[:, 0]) * (regions[:, 3] - regions[:, 1]) if len(regions) else np.zeros(0)
+    return float(mask.sum()) / max(area, 1), int((sizes > BIG * area).sum())
+
+
 def bucket_of(side: float) -> str:
     for name, lo, hi in BUCKETS:
         if lo <= side < hi:
@@ -131,12 +158,15 @@ def bucket_of(side: float) -> str:
     return BUCKETS[-1][0]
 
 
+def image_regions(item: Item, dets: Detections, pad: float) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """Exactly the regions `redact run` would redact (padding, rounding, clipping) and their labels."""
+    built = build_regions(dets, item.width, item.height, padding=pad)
+    return built.boxes.astype(np.int64).reshape(-1, 4), built.label
+
+
 def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tally], set_labels: set[str]) -> None:
     """Add one image's coverage and stray counts to ``tallies`` (per label)."""
-    # Exactly the regions `redact run` would redact (padding, rounding, clipping).
-    built = build_regions(dets, item.width, item.height, padding=pad)
-    regions = built.boxes.astype(np.int64)
-    labels = built.label
+    regions, labels = image_regions(item, dets, pad)
     frac = covered_fraction(item.gt, regions)
     for (x1, y1, x2, y2), lbl, f in zip(item.gt, item.gt_label, frac, strict=True):
         t = tallies.setdefault(lbl, Tally())
@@ -157,12 +187,6 @@ def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tal
         iy = np.minimum(mine[:, None, 3], gt[None, :, 3]) - np.maximum(mine[:, None, 1], gt[None, :, 1])
         touches = ((ix > 0) & (iy > 0)).any(axis=1)
         t.stray += int((~touches).sum())
-
-
-def filter_merge(cands: Detections, thresholds: dict[str, float]) -> Detections:
-    """Candidates at or above per-label thresholds, merged as DetectorSet.detect does."""
-    keep = np.array([s >= thresholds[lbl] for s, lbl in zip(cands.score, cands.label, strict=True)], bool)
-    return merge_detections(cands[keep], iou=MERGE_IOU, contain=MERGE_CONTAIN)
 
 
 def run(
@@ -195,27 +219,33 @@ def run(
     tallies: dict[str, dict[str, Tally]] = {"default": {}}
     for t in levels:
         tallies[f"{t:g}"] = {}
+    per_set: dict[str, dict[str, Tally]] = {}
+    clutter: dict[str, list[tuple[float, int]]] = {}
     times: dict[str, list[float]] = {}
     times_720p: list[float] = []
     for folder, items in loaded:
         set_labels = {lbl for it in items for lbl in it.gt_label}
         ds = detector_set(set_labels)
         ds.candidates(np.zeros((64, 64, 3), np.uint8))  # open sessions before timing
+        mine = per_set.setdefault(folder.name, {})
         for n, item in enumerate(items):
             image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
             if image is None:
                 raise SystemExit(f"cannot read {item.path}")
             t0 = time.perf_counter()
-            cands = ds.candidates(image)
-            dets = filter_merge(cands, thresholds)
+            found = ds.per_detector(image, ratio=WITNESS_RATIO)
+            dets = ds.decide(found, item.width, item.height, thresholds=thresholds)
             dt = time.perf_counter() - t0
             times.setdefault(folder.name, []).append(dt)
             if image.shape[:2] == (720, 1280):
                 times_720p.append(dt)
             score_image(item, dets, pad, tallies["default"], set_labels)
+            score_image(item, dets, pad, mine, set_labels)
+            clutter.setdefault(folder.name, []).append(away_from_objects(item, image_regions(item, dets, pad)[0]))
             for t in levels:
                 level = {lbl: t for lbl in thresholds}
-                score_image(item, filter_merge(cands, level), pad, tallies[f"{t:g}"], set_labels)
+                swept = ds.decide(found, item.width, item.height, thresholds=level)
+                score_image(item, swept, pad, tallies[f"{t:g}"], set_labels)
             if progress and (n + 1) % 50 == 0:
                 print(f"  {folder.name}: {n + 1}/{len(items)}", file=sys.stderr)
 
@@ -235,6 +265,14 @@ def run(
             }
         return out
 
+    def away(rows: list[tuple[float, int]]) -> dict:
+        shares = np.array([r[0] for r in rows])
+        return {
+            "mean_share": float(shares.mean()),
+            "max_share": float(shares.max()),
+            "large_regions": int(sum(r[1] for r in rows)),
+        }
+
     return {
         "quality": quality,
         "pad": pad,
@@ -245,6 +283,10 @@ def run(
         "sets": [str(s) for s in sets],
         "images": sum(len(i) for _, i in loaded),
         "results": summary(tallies["default"]),
+        "per_set": {
+            name: {"images": len(clutter[name]), "labels": summary(t), "away": away(clutter[name])}
+            for name, t in per_set.items()
+        },
         "sweep": {k: summary(v) for k, v in tallies.items() if k != "default"},
         "seconds_per_image": {k: float(np.mean(v)) for k, v in times.items()},
         "seconds_per_1280x720": float(np.mean(times_720p)) if times_720p else None,
@@ -256,16 +298,26 @@ def _fmt(x: float | None) -> str:
     return "  -  " if x is None else f"{x:.3f}"
 
 
-def print_table(res: dict) -> None:
-    print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
-    head = f"{'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
-    print(head + f" {'stray':>6} {'regions':>7}")
-    for lbl, r in res["results"].items():
+def _rows(results: dict, name: str) -> None:
+    for lbl, r in results.items():
         cells = " ".join(f"{_fmt(r['buckets'][b[0]]['recall']):>6}" for b in BUCKETS)
         print(
-            f"{lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
+            f"{name:24} {lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
             f" {_fmt(r['stray_rate']):>6} {r['regions']:>7}"
         )
+
+
+def print_table(res: dict) -> None:
+    print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
+    head = f"{'set':24} {'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
+    print(head + f" {'stray':>6} {'regions':>7}")
+    for name, r in res["per_set"].items():
+        _rows(r["labels"], name)
+    _rows(res["results"], "all sets")
+    print(f"{'set':24} {'away mean':>9} {'away max':>9} {'>10% regions':>12}")
+    for name, r in res["per_set"].items():
+        a = r["away"]
+        print(f"{name:24} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}")
     print(
         "bucket n: "
         + "; ".join(
