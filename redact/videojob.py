@@ -93,7 +93,7 @@ from redact.io.yuv import Picture, redact_picture
 from redact.manifest import empty_counts
 from redact.memory import return_large_blocks
 from redact.track import centres_inside, grow_blind, make_tracker
-from redact.types import Detections, Frame, Regions
+from redact.types import Detections, Frame, Label, Regions
 
 if TYPE_CHECKING:
     from redact.discover import Job
@@ -576,7 +576,13 @@ class _Run:
             self.last_full = f.index
             return out, FULL
         expected = self.tracker.active(f.index, f.pts)
-        rois = self._focus(f, expected)
+        # Between keyframes an occupant track (a vehicle's windows) is followed by the vehicle
+        # network alone, in windows of its own: its zones are large, and the face and plate
+        # networks run where faces and plates are tracked or suspected.
+        by_vehicle = _occupant_only(full) if kind != FULL else None
+        is_occ = expected.label == Label.OCCUPANT.value
+        rois = self._focus(f, expected[~is_occ] if by_vehicle is not None else expected)
+        occ_rois = self._focus(f, expected[is_occ], suspects=False) if by_vehicle is not None else []
         thumb = read.thumb if kind == FULL else None
         cells = None
         if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
@@ -594,6 +600,9 @@ class _Run:
             self.since_whole = 0
         else:
             dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
+            if by_vehicle is not None and occ_rois:
+                vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois)
+                dets, weak = Detections.concat([dets, vdets]), Detections.concat([weak, vweak])
             if kind == GLANCE:
                 dets = Detections.concat([dets, self._glance(read, f.image)])
                 dets = merge_detections(dets, iou=MERGE_IOU, contain=MERGE_CONTAIN)
@@ -638,14 +647,14 @@ class _Run:
         whole = sum(t.width * t.height for t in wins) > FOCUS_MAX_AREA * w * h
         return self.worker.glance.detect(image, rois=None if whole else wins)
 
-    def _focus(self, f: Frame, expected: Detections) -> list[Tile]:
+    def _focus(self, f: Frame, expected: Detections, *, suspects: bool = True) -> list[Tile]:
         """Windows the full detectors look at between keyframes: around every live track
-        (``expected``: where it is predicted) and every suspect of the last keyframe (grown
-        as far as it could have moved since)."""
+        (``expected``: where it is predicted) and, with ``suspects``, every suspect of the
+        last keyframe (grown as far as it could have moved since)."""
         h, w = f.image.shape[:2]
         boxes: list[NDArray[np.float64]] = [expected.xyxy.astype(np.float64)]
         since = f.index - self.suspects_at
-        for box in self.suspects.xyxy.astype(np.float64):
+        for box in self.suspects.xyxy.astype(np.float64) if suspects else ():
             boxes.append(grow_blind(box, since)[None])
         return windows_around(np.concatenate(boxes), w, h, margin=FOCUS_MARGIN, min_margin=FOCUS_MIN_MARGIN)
 
@@ -698,3 +707,13 @@ class _Run:
 
     def track_summary(self) -> list[dict[str, Any]]:
         return [{k: v for k, v in t.items() if k != "_last"} for _, t in sorted(self.tracks.items())]
+
+
+def _occupant_only(detectors: Any) -> Any:
+    """The occupant detector of a detector set on its own, or ``None`` where the set has
+    none (or cannot be split: test doubles)."""
+    only = getattr(detectors, "only", None)
+    names = [getattr(d, "name", "") for d in getattr(detectors, "detectors", ())]
+    if only is None or "occupants" not in names:
+        return None
+    return only(("occupants",))

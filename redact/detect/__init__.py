@@ -238,6 +238,12 @@ class DetectorSet:
         (``CPUExecutionProvider``, ``CUDAExecutionProvider``); then forgotten."""
         return set().union(*(d.take_providers() for d in self.detectors if hasattr(d, "take_providers")))
 
+    def only(self, names: Sequence[str]) -> DetectorSet:
+        """The same set with only the named detectors (the same instances and thresholds)."""
+        pairs = [(d, m) for d, m in zip(self.detectors, self.models, strict=True) if d.name in names]
+        detectors, models = [d for d, _ in pairs], [m for _, m in pairs]
+        return DetectorSet(detectors=detectors, models=models, thresholds=self.thresholds, quality=self.quality)
+
     def per_detector(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
     ) -> dict[str, Detections]:

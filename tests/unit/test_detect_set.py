@@ -151,3 +151,15 @@ def test_providers_used_are_taken_once() -> None:
     used = ds.take_providers()
     assert used and used <= {"CPUExecutionProvider", "CUDAExecutionProvider"}
     assert ds.take_providers() == set()  # forgotten once taken: the next file starts afresh
+
+
+def test_only_keeps_the_named_detectors_with_the_same_thresholds() -> None:
+    from redact.videojob import _occupant_only
+
+    ds = build_detector_set(occupants="windows", threads=1)
+    occ = ds.only(("occupants",))
+    assert [d.name for d in occ.detectors] == ["occupants"] and occ.models == [MODELS["occupants"]]
+    assert occ.thresholds == ds.thresholds and occ.detectors[0] is ds.detectors[-1]
+    assert [d.name for d in _occupant_only(ds).detectors] == ["occupants"]
+    assert _occupant_only(build_detector_set(occupants="off", threads=1)) is None
+    assert _occupant_only(object()) is None  # a test double that cannot be split
