@@ -116,13 +116,8 @@ DEFAULT_QUALITY = "balanced"
 # Upscaled passes keep only small boxes (max_box, source pixels): they are there for
 # faces and plates too small for the network at native size.
 # Native tiles are also at most TILE_PIXELS in area, about what a 1080p frame's two tiles are
-# (1024x1080): one run's working memory grows with its area. A 4K frame is then nine 1387x827
-# tiles instead of six 1387x1160 (6 % more pixels) and a window of changes of up to 1600x1600
-# px two or three. Measured on 4K clips (2 cores): a 1536x1440 window made YOLO and RetinaFace
-# take 55-70 MiB more than a 4K tile and set a 60-s run's peak (1087 MiB); with at most 1.7 Mpx
-# (six 4K tiles, windows cut) 1037 at the same speed; with 1.2 Mpx 1010, 3 % slower on that
-# clip and 18 % on a 10-s one (more of its keyframes look at the whole frame). 1080p is not
-# affected: its tiles and windows are smaller.
+# (1024x1080): one run's working memory grows with its area, and 4K memory is bounded by it
+# (figures in docs/performance.md).
 TILE_PIXELS = 1_200_000
 _FACE_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=128)
 _FACE_X2 = Pass(scale=2.0, tile=2560, overlap=256, max_side=1280, max_box=64)
