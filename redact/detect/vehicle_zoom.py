@@ -32,7 +32,7 @@ MARGIN = 0.1
 
 
 class VehicleZoom:
-    """Plates inside small vehicles, looked for at :data:`ZOOM` times their size.
+    """Plates inside small vehicles, looked for enlarged (by the passes given; :data:`ZOOM`).
 
     Attributes:
         name: registry name.
