@@ -33,7 +33,7 @@ from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
 from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
 from redact.render import Style, get_style
-from redact.types import Detections
+from redact.types import Detections, FrameCallback
 
 if TYPE_CHECKING:
     from redact.detect.tiling import Tile
@@ -42,8 +42,6 @@ log = logging.getLogger("redact")
 
 FileCallback = Callable[[int, int, Mapping[str, Any]], None]
 """Called after each file with (files done, files total, the file's manifest entry)."""
-FrameCallback = Callable[[str, int, int | None], None]
-"""Called during a video with (input path relative to its root, frames done, frames total or None)."""
 
 
 @dataclass

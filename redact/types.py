@@ -7,7 +7,7 @@ of shape ``(H, W, 3)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from fractions import Fraction
@@ -34,6 +34,9 @@ class Source(StrEnum):
 
 LABELS: tuple[str, ...] = tuple(lbl.value for lbl in Label)
 SOURCES: tuple[str, ...] = tuple(src.value for src in Source)
+
+FrameCallback = Callable[[str, int, int | None], None]
+"""Called during a video with (input path relative to its root, frames done, frames total or None)."""
 
 
 def _as_str_array(values: Sequence[str] | NDArray[np.str_] | str, n: int) -> NDArray[np.object_]:

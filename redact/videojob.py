@@ -65,7 +65,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,13 +93,29 @@ from redact.io.yuv import Picture, redact_picture
 from redact.manifest import empty_counts
 from redact.memory import return_large_blocks
 from redact.track import centres_inside, grow_blind, make_tracker
-from redact.types import Detections, Frame, Label, Regions
+from redact.types import Detections, Frame, FrameCallback, Label, Regions
 
 if TYPE_CHECKING:
+    from redact.config import RedactConfig
     from redact.discover import Job
-    from redact.pipeline import FrameCallback, Worker
+    from redact.overrides import Overrides
+    from redact.render import Style
 
 log = logging.getLogger("redact")
+
+
+class VideoContext(Protocol):
+    """What the video job takes from the process that runs it (a pipeline ``Worker`` is one):
+    the run's settings, its detector sets, style and reviewer edits, and where sidecars go."""
+
+    config: RedactConfig
+    detectors: Any
+    style: Style
+    overrides: Overrides
+    frames_dir: Path | None
+
+    @property
+    def glance(self) -> Any: ...
 
 # Decoded frames waiting for the detectors, at most QUEUE_FRAMES and QUEUE_BYTES, at least
 # one (and the reader holds the next while it waits): decoding is 20-60x faster than
@@ -294,7 +310,7 @@ def plan_schedule(
     return Schedule(keyframe=k, every=every, glance=glance and k > every, lookahead=max(pad, 2 * k))
 
 
-def redact_video(job: Job, worker: Worker, on_frames: FrameCallback | None = None) -> dict[str, Any]:
+def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None = None) -> dict[str, Any]:
     """Redact one video file into ``job.dst`` and write its frames sidecar.
 
     Returns:
@@ -370,7 +386,7 @@ class _Run:
     """The state of one video's pipeline run."""
 
     def __init__(
-        self, job: Job, worker: Worker, reader: VideoReader, settings: EncoderSettings,
+        self, job: Job, worker: VideoContext, reader: VideoReader, settings: EncoderSettings,
         on_frames: FrameCallback | None,
     ) -> None:
         cfg = worker.config
