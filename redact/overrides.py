@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from redact.errors import ConfigError
+from redact.geometry import iou_matrix
 from redact.hashing import sha256_bytes
 from redact.types import Detections, Source
 
@@ -244,11 +245,7 @@ class Overrides:
         if not len(dets):
             return None
         x, y, w, h = (float(v) for v in edit["box"])
-        a = dets.xyxy.astype(np.float64)
-        iw = np.clip(np.minimum(a[:, 2], x + w) - np.maximum(a[:, 0], x), 0, None)
-        ih = np.clip(np.minimum(a[:, 3], y + h) - np.maximum(a[:, 1], y), 0, None)
-        inter = iw * ih
-        iou = inter / ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + w * h - inter)
+        iou = iou_matrix(dets.xyxy, np.array([[x, y, x + w, y + h]]), np.float64)[:, 0]
         best = int(np.argmax(iou))
         return best if iou[best] >= MATCH_IOU else None
 

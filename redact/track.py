@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from redact import geometry
 from redact.types import Detections, Source
 
 # Predicted boxes grow by this fraction of their size per unobserved frame, up to MAX_GROWTH,
@@ -102,18 +103,8 @@ class Tracker(Protocol):
 
 
 def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), xyxy; shape (N, M)."""
-    if not len(a) or not len(b):
-        return np.zeros((len(a), len(b)))
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), xyxy, in float64; (N, M)."""
+    return geometry.iou_matrix(a, b, np.float64)
 
 
 def centres_inside(boxes: NDArray[np.floating], regions: NDArray[np.floating]) -> NDArray[np.bool_]:

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 
 from redact.config import RedactConfig
 from redact.errors import ManifestError, MediaError, RedactError
+from redact.geometry import iou_matrix
 from redact.hashing import sha256_file
 from redact.manifest import DIGEST_SUFFIX, validate_frame_line
 from redact.manifest import load as load_manifest
@@ -268,14 +269,7 @@ def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mappin
 
 
 def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou: float = 0.3) -> bool:
-    if not len(others):
-        return False
-    x1, y1, x2, y2 = box
-    iw = np.clip(np.minimum(others[:, 2], x2) - np.maximum(others[:, 0], x1), 0, None)
-    ih = np.clip(np.minimum(others[:, 3], y2) - np.maximum(others[:, 1], y1), 0, None)
-    inter = iw * ih
-    union = (x2 - x1) * (y2 - y1) + (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1]) - inter
-    return bool(np.any(inter / np.maximum(union, 1) >= iou))
+    return bool(len(others)) and bool((iou_matrix(np.array([box]), others, np.float64) >= iou).any())
 
 
 # --- paths and media -----------------------------------------------------------------

@@ -10,31 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.geometry import box_area, intersection_matrix, iou_matrix
 from redact.types import Detections, Source
 
-
-def iou_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4); (N, M)."""
-    inter = intersection_matrix(a, b)
-    area_a = box_area(a)[:, None]
-    area_b = box_area(b)[None, :]
-    union = area_a + area_b - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(np.float32)
-
-
-def intersection_matrix(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Intersection area of every box in ``a`` (N, 4) with every box in ``b`` (M, 4)."""
-    a = np.asarray(a, np.float32).reshape(-1, 4)
-    b = np.asarray(b, np.float32).reshape(-1, 4)
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    return (np.clip(w, 0, None) * np.clip(h, 0, None)).astype(np.float32)
-
-
-def box_area(x: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Area of each xyxy box (N, 4); inverted boxes count as empty."""
-    x = np.asarray(x, np.float32).reshape(-1, 4)
-    return (np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)).astype(np.float32)
+__all__ = ["box_area", "fuse_boxes", "intersection_matrix", "iou_matrix", "merge_detections", "nms"]
 
 
 def nms(xyxy: NDArray[np.floating], score: NDArray[np.floating], iou: float) -> NDArray[np.int64]:

@@ -20,11 +20,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.geometry import any_overlap
 from redact.regions import region_mask
 
 if TYPE_CHECKING:
     from redact.render import Style
-    from redact.types import Regions
+from redact.types import Regions
 
 Image = NDArray[np.uint8]
 FINGERPRINT_ROWS = 7  # see Picture.fingerprint
@@ -121,17 +122,7 @@ def pack(y: Image, u: Image, v: Image) -> Image:
     return out.reshape(h * 3 // 2, w)
 
 
-def _overlap(boxes: list[tuple[int, int, int, int]]) -> bool:
-    """Whether any two of the boxes share a pixel (even boxes: then also a chroma sample)."""
-    if len(boxes) < 2:
-        return False
-    b = np.array(boxes)
-    x1, y1, x2, y2 = (b[:, k] for k in range(4))
-    meet = (np.maximum(x1[:, None], x1) < np.minimum(x2[:, None], x2)) & (
-        np.maximum(y1[:, None], y1) < np.minimum(y2[:, None], y2)
-    )
-    np.fill_diagonal(meet, False)
-    return bool(meet.any())
+
 
 
 def _even_box(box: NDArray[np.int32], w: int, h: int) -> tuple[int, int, int, int]:
@@ -160,7 +151,7 @@ def redact_picture(style: Style, picture: Picture, regions: Regions, *, in_place
         return picture  # nothing to draw: no copy of the whole frame
     w, h = picture.width, picture.height
     boxes = [_even_box(regions.boxes[i], w, h) for i in range(len(regions))]
-    out = picture.data if in_place and not _overlap(boxes) else picture.data.copy()
+    out = picture.data if in_place and not any_overlap(np.array(boxes).reshape(-1, 4)) else picture.data.copy()
     src_y, src_u, src_v = planes(picture.data)
     dst_y, dst_u, dst_v = planes(out)
     for i, (x1, y1, x2, y2) in enumerate(boxes):

@@ -1,0 +1,44 @@
+"""Box maths, once: areas, intersections and IoU of ``xyxy`` boxes (pixels, exclusive
+right/bottom bounds), as (N, 4) arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Boxes = NDArray[np.floating] | NDArray[np.integer]
+
+
+def box_area(x: Boxes, dtype: Any = np.float32) -> NDArray[Any]:
+    """Area of each box (N, 4); inverted boxes count as empty."""
+    x = np.asarray(x, dtype).reshape(-1, 4)
+    return (np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)).astype(dtype)
+
+
+def intersection_matrix(a: Boxes, b: Boxes, dtype: Any = np.float32) -> NDArray[Any]:
+    """Intersection area of every box in ``a`` (N, 4) with every box in ``b`` (M, 4); (N, M)."""
+    a = np.asarray(a, dtype).reshape(-1, 4)
+    b = np.asarray(b, dtype).reshape(-1, 4)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return (np.clip(w, 0, None) * np.clip(h, 0, None)).astype(dtype)
+
+
+def iou_matrix(a: Boxes, b: Boxes, dtype: Any = np.float32) -> NDArray[Any]:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4); (N, M), 0 where the
+    union is empty. ``dtype``: the precision it is computed in (float64 for tracking)."""
+    inter = intersection_matrix(a, b, dtype)
+    union = box_area(a, dtype)[:, None] + box_area(b, dtype)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(dtype)
+
+
+def any_overlap(boxes: Boxes) -> bool:
+    """Whether any two of the boxes share area (for integer boxes: share a pixel)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if len(b) < 2:
+        return False
+    meet = intersection_matrix(b, b, np.float64) > 0
+    np.fill_diagonal(meet, False)
+    return bool(meet.any())
