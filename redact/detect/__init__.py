@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.config import OCCUPANT_MODES
+from redact.config import OCCUPANT_MODES, QUALITIES
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
 from redact.detect.evidence import WITNESS_RATIO, confirm
@@ -108,7 +108,7 @@ DETECTORS: dict[str, DetectorFactory] = {
 # Occupants: the vehicle and person score of the COCO network (see redact.detect.yolox).
 DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35, "plate": 0.3, "occupant": VEHICLE_THRESHOLD}
 
-QUALITY_PRESETS: tuple[str, ...] = ("fast", "balanced", "thorough")
+QUALITY_PRESETS: tuple[str, ...] = QUALITIES
 DEFAULT_QUALITY = "balanced"
 
 # Passes per quality and detector. Tile sizes are in resized pixels; the models take any

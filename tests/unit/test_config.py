@@ -81,3 +81,12 @@ def test_json_config_and_type_errors(tmp_path) -> None:
 def test_settings_hash_ignores_non_output_options() -> None:
     assert RedactConfig(workers=1).settings_hash() == RedactConfig(workers=4).settings_hash()
     assert RedactConfig(style="blur").settings_hash() != RedactConfig().settings_hash()
+
+
+def test_option_choices_and_registries_agree() -> None:
+    """The option lists are defined in config once; the registries serve exactly them."""
+    from redact import config, render
+    from redact.detect import PRESETS, QUALITY_PRESETS
+
+    assert tuple(render.STYLES) == config.STYLES
+    assert QUALITY_PRESETS == config.QUALITIES and set(config.QUALITIES) <= set(PRESETS)
