@@ -415,6 +415,8 @@ class _Run:
         self.cuts: list[dict[str, Any]] = []  # first frames of new shots, and the tracks each ended
         self.since_whole = 0  # keyframes since the last one on the whole picture
         self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
+        # The occupant detector alone, for vehicles' window zones between keyframes (None: not running).
+        self.by_vehicle = _occupant_only(worker.detectors)
         self.suspects_at = 0
         self.bgr: NDArray[np.uint8] | None = None  # see _bgr_buffer
         self.frames = 0
@@ -595,7 +597,7 @@ class _Run:
         # Between keyframes an occupant track (a vehicle's windows) is followed by the vehicle
         # network alone, in windows of its own: its zones are large, and the face and plate
         # networks run where faces and plates are tracked or suspected.
-        by_vehicle = _occupant_only(full) if kind != FULL else None
+        by_vehicle = self.by_vehicle if kind != FULL else None
         is_occ = expected.label == Label.OCCUPANT.value
         rois = self._focus(f, expected[~is_occ] if by_vehicle is not None else expected)
         occ_rois = self._focus(f, expected[is_occ], suspects=False) if by_vehicle is not None else []

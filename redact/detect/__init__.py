@@ -247,17 +247,18 @@ class DetectorSet:
         _check_image(image)
         if rois is not None and not rois:
             return {d.name: Detections.empty() for d in self.detectors}
-        found: dict[str, Detections] = {}
-        zoom = [d for d in self.detectors if isinstance(d, VehicleZoom)]
-        for d in self.detectors:
-            if not isinstance(d, VehicleZoom):
-                found[d.name] = d.detect(image, rois=rois, floor=d.threshold * ratio if ratio < 1.0 else None)
+        def floor(d: Detector) -> float | None:
+            return d.threshold * ratio if ratio < 1.0 else None
+
+        found = {
+            d.name: d.detect(image, rois=rois, floor=floor(d)) for d in self.detectors if not isinstance(d, VehicleZoom)
+        }
         # The vehicle zoom takes the vehicles the occupant detector found, if it ran (one
         # COCO run per picture), else finds them itself.
         seen = next((f.vehicles for f in found.values() if isinstance(f, OccupantFinds)), None)
-        for d in zoom:
-            floor = d.threshold * ratio if ratio < 1.0 else None
-            found[d.name] = d.detect(image, rois=rois, floor=floor, vehicles=seen)
+        for d in self.detectors:
+            if isinstance(d, VehicleZoom):
+                found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
         return found
 
     def candidates(
