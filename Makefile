@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
 demo: install
@@ -30,7 +30,7 @@ lint: install
 
 # Accuracy, video coverage and a short speed run (~15 min on 2 cores); see docs/performance.md.
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray,bench]'
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/speed.py --sizes 1080p --seconds 2 --images 10

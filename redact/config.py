@@ -27,6 +27,7 @@ VIDEO_PRESETS = (
 VIDEO_CODECS = ("libx264", "libx265", "libvpx-vp9", "mpeg4")
 DEVICES = ("auto", "cpu")
 OCCUPANT_MODES = ("windows", "people", "off")
+EXECUTORS = ("local", "ray")
 
 
 def _opt(
@@ -106,11 +107,18 @@ class RedactConfig:
         min=0.0,
         max=10.0,
     )
+    watch: bool = _opt(
+        True,
+        "Video: between keyframes the full detectors also look, on every frame, at every part of the "
+        "picture that changed since they last looked at it, so an object that appears between two "
+        "keyframes is looked at closely from its first frame. Off: the --glance instead (faster; "
+        "objects too small for it that come and go between two keyframes can be missed).",
+    )
     glance: bool = _opt(
         True,
-        "Video: the fast 640-px pass between keyframes (on what changed since last looked at), for "
-        "objects that come and go between two keyframes (off: only the close looks around tracks "
-        "and candidates).",
+        "Video, with --no-watch: the fast 640-px pass between keyframes (on what changed since last "
+        "looked at), for objects that come and go between two keyframes (off: only the close looks "
+        "around tracks and candidates).",
     )
     track_gap: float = _opt(
         0.5, "Seconds a video track is carried through frames where it is not detected.", min=0.0, max=10.0
@@ -142,6 +150,20 @@ class RedactConfig:
     overwrite: bool = _opt(
         False, "Replace outputs left in --out by a run with other settings.", output=False
     )
+    executor: str = _opt(
+        "local",
+        "Where files are redacted: 'local' on this machine (--workers processes); 'ray' as tasks "
+        "on a Ray cluster whose machines all see the inputs and --out at the same paths "
+        "(docs/distributed.md). Needs redact[ray].",
+        choices=EXECUTORS,
+        output=False,
+    )
+    address: str | None = _opt(
+        None,
+        "Ray cluster to join, e.g. 10.0.0.5:6379 (what `ray start --head` prints). Default: "
+        "RAY_ADDRESS, else a cluster started on this machine for the run.",
+        output=False,
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -159,6 +181,8 @@ class RedactConfig:
                 if meta["max"] is not None and value > meta["max"]:
                     raise ConfigError(f"{_flag(f.name)}: {value} is above the maximum {meta['max']}")
         parse_color(self.fill_color)
+        if self.address is not None and self.executor != "ray":
+            raise ConfigError("--address names a Ray cluster; add --executor ray")
         if not (self.faces or self.plates or self.occupants != "off"):
             raise ConfigError(
                 "--no-faces, --no-plates and --occupants off together leave nothing to redact; drop one"

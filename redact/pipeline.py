@@ -1,31 +1,33 @@
-"""Orchestration only: plan jobs, run them (in parallel), keep the manifest current.
+"""Orchestration only: plan jobs, run them through an executor, keep the manifest current.
 
-Each file is redacted to a temp file and renamed into place; the manifest is
-rewritten atomically after every file, so an interrupted run loses at most the
-files in progress, and a rerun with the same settings skips what is done.
+Each file becomes a :class:`~redact.executors.FileWork` (its tasks and a finish step) that
+an executor (:mod:`redact.executors`: this machine's processes, or a Ray cluster) runs.
+Each file is redacted to a temp file and renamed into place; the driver alone records
+each finished file in the manifest, so an interrupted run loses at most the files in
+progress, and a rerun with the same settings skips what is done.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import io
 import logging
-import multiprocessing
 import os
-import signal
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from redact import __version__
 from redact import regions as region_mod
 from redact.config import RedactConfig
 from redact.discover import Job, plan
-from redact.errors import ConfigError, MediaError, ModelError, RedactError
+from redact.errors import ConfigError, MediaError, RedactError
+from redact.executors import FileWork, Outcome, Task, TaskContext, WorkerSpec, make_executor, one_line
 from redact.hashing import sha256_bytes, sha256_file
 from redact.io.atomic import remove_stale_temps, write_bytes_atomic
 from redact.io.image import encode_image, read_image
@@ -119,13 +121,13 @@ class Worker:
                 raise AssertionError(f"unexpected job kind {job.kind!r}")
             entry["status"] = "ok"
         except (RedactError, OSError) as exc:
-            entry.update(status="failed", error=_one_line(exc), output=None, output_sha256=None)
+            entry.update(status="failed", error=one_line(exc), output=None, output_sha256=None)
             log.warning("%s: %s", job.rel, entry["error"])
         except Exception as exc:  # a bug must fail this file, not the whole batch
             log.exception("internal error while redacting %s", job.rel)
             entry.update(
                 status="failed", output=None, output_sha256=None,
-                error=f"internal error ({type(exc).__name__}: {_one_line(exc)}); please report it",
+                error=f"internal error ({type(exc).__name__}: {one_line(exc)}); please report it",
             )
         entry["providers"] = self._take_providers()
         entry["seconds"] = round(time.monotonic() - started, 3)
@@ -204,13 +206,6 @@ def _thresholds(config: RedactConfig) -> dict[str, float]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
-    return text
-
-
 def base_entry(job: Job) -> dict[str, Any]:
     """A file entry with every required field, before processing."""
     return {
@@ -232,33 +227,46 @@ def base_entry(job: Job) -> dict[str, Any]:
     }
 
 
-# --- process pool plumbing -------------------------------------------------------------
-
-_WORKER: Worker | None = None
+# --- work units ------------------------------------------------------------------------
 
 
-def _init_pool_worker(config: RedactConfig, threads: int, overrides: Overrides | None = None) -> None:
-    # The parent owns Ctrl-C; workers are terminated by it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _WORKER
-    _WORKER = Worker(config, threads, overrides=overrides)
+def process_file(ctx: TaskContext, job: Job) -> dict[str, Any]:
+    """Task function (see :mod:`redact.executors`): redact one whole file; returns its manifest entry."""
+    return ctx.worker.process(job, ctx.on_frames)
 
 
-def _pool_process(job: Job) -> dict[str, Any]:
-    assert _WORKER is not None, "pool worker was not initialised"
-    return _WORKER.process(job)
+def file_work(job: Job, *, absolute: bool = False) -> FileWork:
+    """One task for the whole file; videos run in the driver's process on a local run.
+
+    Args:
+        job: the file.
+        absolute: give the task absolute paths (for workers on other machines or folders).
+    """
+    if absolute:
+        job = replace(job, src=job.src.absolute(), dst=job.dst.absolute(), out=job.out.absolute())
+    try:
+        cost = float(job.src.stat().st_size)
+    except OSError:
+        cost = 0.0
+    inline = job.kind == "video" and not job.problem
+    task = Task(f"{job.root}:{job.rel}", process_file, (job,), cost=cost, inline=inline)
+    return FileWork(job, [task], finish_file)
+
+
+def finish_file(job: Job, outcomes: list[Outcome]) -> dict[str, Any]:
+    """The entry of a one-task file: the task's, or a failed one with the task's error."""
+    (outcome,) = outcomes
+    if outcome.ok:
+        return dict(outcome.value)
+    entry = base_entry(job)
+    entry.update(status="failed", output=None, error=f"worker error: {outcome.error}")
+    log.warning("%s: %s", job.rel, entry["error"])
+    return entry
 
 
 def frames_dir(manifest_path: Path) -> Path:
     """Folder for video frame sidecars: ``<manifest folder>/<manifest stem>.frames/``."""
     return manifest_path.with_name(manifest_path.stem + ".frames")
-
-
-def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -381,56 +389,41 @@ def redact_path(
         if on_file:
             on_file(done, total, entry)
 
-    images = [j for j in todo if j.kind == "image" or j.problem]
-    videos = [j for j in todo if j.kind == "video" and not j.problem]
-    workers = 1 if detectors is not None else min(config.workers or cpu_count(), max(1, len(images)))
+    remote = config.executor != "local"
+    if remote and detectors is not None:
+        raise ConfigError("ready detector sets run only with the local executor; drop detectors= or use local")
+    works = [file_work(job, absolute=remote) for job in todo]
+    by_key = {task.key: work for work in works for task in work.tasks}
+    spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
+    driver = None if remote else Worker(
+        config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
+        glance=glance if glance is not None else detectors,
+    )
+    executor = make_executor(
+        config.executor, spec, workers=1 if detectors is not None else config.workers, address=config.address,
+        worker=driver, on_frames=on_frames,
+    )
     try:
-        if workers > 1:
-            _run_pool(images, config, workers, finish, overrides)
-        else:
-            videos = images + videos
-        if videos:
-            worker = Worker(
-                config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
-                glance=glance if glance is not None else detectors,
-            )
-            for job in videos:
-                finish(worker.process(job, on_frames))
+        for outcome in executor.run(task for work in works for task in work.tasks):
+            work = by_key[outcome.task.key]
+            work.outcomes[outcome.task.key] = outcome
+            if len(work.outcomes) == len(work.tasks):
+                finish(work.finish(work.job, [work.outcomes[t.key] for t in work.tasks]))
     except BaseException:
+        executor.close()
         manifest.save(complete=False)
-        remove_stale_temps(out_dir)
+        _remove_temps(out_dir, frames_dir(mpath))
         raise
+    executor.close()
+    _remove_temps(out_dir, frames_dir(mpath))  # of attempts killed mid-task: their retries wrote the outputs
     digest = manifest.save(complete=True)
     return RunResult(mpath, digest, manifest.files, warnings, resumed)
 
 
-def _run_pool(
-    jobs: list[Job], config: RedactConfig, workers: int, finish: Callable[[dict[str, Any]], None],
-    overrides: Overrides | None = None,
-) -> None:
-    threads = config.threads or max(1, cpu_count() // workers)
-    ctx = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(config, threads, overrides)
-    )
-    futures = {pool.submit(_pool_process, job): job for job in jobs}
-    try:
-        for fut in cf.as_completed(futures):
-            job = futures[fut]
-            try:
-                entry = fut.result()
-            except cf.process.BrokenProcessPool as exc:
-                raise ModelError(f"a worker process died ({exc}); rerun with --workers 1 to see why") from exc
-            except Exception as exc:  # e.g. a result that could not be sent back: this file fails
-                entry = base_entry(job)
-                entry.update(status="failed", output=None, error=f"worker error: {_one_line(exc)}")
-            finish(entry)
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+def _remove_temps(*folders: Path) -> None:
+    for folder in folders:
+        for stale in remove_stale_temps(folder):
+            log.info("removed a temp file of an interrupted task: %s", stale)
 
 
 def _previous_run(mpath: Path, settings_sha: str, config: RedactConfig) -> dict[tuple[int, str], dict[str, Any]] | None:
