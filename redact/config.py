@@ -131,6 +131,15 @@ class RedactConfig:
         "On a decode error mid-video: 'fail' the file, or 'cut' it at the last whole frame with a warning.",
         choices=("fail", "cut"),
     )
+    segment_seconds: float = _opt(
+        60.0,
+        "Video: split an MP4/MOV/M4V longer than S seconds at keyframes into segments of about S "
+        "seconds, redacted in parallel (--workers, or a Ray cluster's tasks) and joined without "
+        "re-encoding; each segment also looks at a few seconds before and after itself, so tracks "
+        "crossing a join are covered as in one pass. 0 never splits.",
+        min=0.0,
+        max=86400.0,
+    )
     follow_symlinks: bool = _opt(
         False, "Follow symlinks that lead outside an input folder (never followed by default).", output=False
     )

@@ -35,6 +35,7 @@ from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
 from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
 from redact.render import Style, get_style
+from redact.segments import video_work
 from redact.types import Detections, FrameCallback
 
 if TYPE_CHECKING:
@@ -392,7 +393,9 @@ def redact_path(
     remote = config.executor != "local"
     if remote and detectors is not None:
         raise ConfigError("ready detector sets run only with the local executor; drop detectors= or use local")
-    works = [file_work(job, absolute=remote) for job in todo]
+    # A long video is split into segments, each a task (redact.segments); other files are one task.
+    fdir = frames_dir(mpath)
+    works = [video_work(job, config, fdir, absolute=remote) or file_work(job, absolute=remote) for job in todo]
     by_key = {task.key: work for work in works for task in work.tasks}
     spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
     driver = None if remote else Worker(

@@ -252,9 +252,13 @@ class IouTracker:
         lookahead: frames the caller holds back (at least ``pad`` and ``min_carry``); the
             most a new track can be backfilled, and the more of it, the more of a new track's
             motion is known when its first frames are backfilled.
+        first_id: the id of the first track (a video split into segments gives each
+            segment's tracker ids of its own).
     """
 
-    def __init__(self, *, gap: float, pad: int, min_carry: int = 1, lookahead: int = 0) -> None:
+    def __init__(
+        self, *, gap: float, pad: int, min_carry: int = 1, lookahead: int = 0, first_id: int = 0
+    ) -> None:
         if gap < 0 or pad < 0 or min_carry < 0 or lookahead < 0:
             raise ValueError("gap, pad, min_carry and lookahead must be >= 0")
         self.gap = gap
@@ -264,7 +268,7 @@ class IouTracker:
         self._tracks: list[_Track] = []
         self._born: list[_Track] = []  # tracks whose first frame may still need backfill
         self._gaps: list[_Gap] = []  # unobserved stretches between two observations
-        self._next_id = 0
+        self._next_id = first_id
         self._shot = 0  # first frame of the current shot: nothing is padded back before it
 
     def update(
@@ -393,7 +397,9 @@ class IouTracker:
         )
 
 
-def make_tracker(*, gap: float, pad: int, detect_every: int = 1, lookahead: int = 0) -> Tracker:
+def make_tracker(
+    *, gap: float, pad: int, detect_every: int = 1, lookahead: int = 0, first_id: int = 0
+) -> Tracker:
     """The default tracker for a run's settings.
 
     Args:
@@ -401,5 +407,6 @@ def make_tracker(*, gap: float, pad: int, detect_every: int = 1, lookahead: int 
         pad: frames redacted before a track's first detection at least.
         detect_every: frames between two looks (tracks are carried at least this long).
         lookahead: frames the caller holds back (see :class:`IouTracker`).
+        first_id: the first track's id.
     """
-    return IouTracker(gap=gap, pad=pad, min_carry=detect_every, lookahead=lookahead)
+    return IouTracker(gap=gap, pad=pad, min_carry=detect_every, lookahead=lookahead, first_id=first_id)

@@ -83,6 +83,7 @@ from redact.io.video import (
     DecodedFrame,
     DecodeError,
     EncoderSettings,
+    Seek,
     VideoReader,
     VideoWriter,
     auto_lookahead,
@@ -288,6 +289,31 @@ def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
     return windows_around(_xyxy(tiles), width, height, margin=0.0, min_margin=0)
 
 
+@dataclass(frozen=True)
+class Span:
+    """The part of a video one job writes, for a video split into segments (see
+    :mod:`redact.segments`); frame numbers are 0-based indices in the whole video.
+
+    The detectors' decode starts at the keyframe ``lead`` and runs on past ``end`` by the
+    tracker's look-ahead and one frame: frames outside ``[first, end)`` are looked at and
+    tracked but not written, so the frames written get the padding and gap fill one pass
+    would give them. The part's timestamps start at 0 (at ``first_ticks``).
+
+    Attributes:
+        first: the first frame written (a keyframe) and its PTS in stream ticks.
+        end: the first frame not written; None: to the end of the video.
+        lead: the keyframe the detectors' decode starts at (at or before ``first``) and its PTS.
+        first_track: the id the segment's first track gets.
+    """
+
+    first: int
+    first_ticks: int
+    end: int | None
+    lead: int
+    lead_ticks: int
+    first_track: int
+
+
 def held_bytes(width: int, height: int) -> int:
     """Bytes one decoded frame takes (a :class:`~redact.io.yuv.Picture`: I420 when both sides
     are even, BGR otherwise)."""
@@ -387,10 +413,11 @@ class _Run:
 
     def __init__(
         self, job: Job, worker: VideoContext, reader: VideoReader, settings: EncoderSettings,
-        on_frames: FrameCallback | None,
+        on_frames: FrameCallback | None, span: Span | None = None,
     ) -> None:
         cfg = worker.config
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
+        self.span = span
         self.on_frames = on_frames
         w, h = reader.coded_size
         # On a GPU a full pass costs about what the close looks cost there (and their changing
@@ -405,9 +432,10 @@ class _Run:
         self.tracker = make_tracker(
             gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.every,
             lookahead=self.schedule.lookahead,
+            first_id=span.first_track if span else 0,
         )
         self.pad = self.tracker.lookahead
-        self.last_full = 0  # index of the latest frame the full detectors ran on
+        self.last_full = span.lead if span else 0  # index of the latest frame the full detectors ran on
         self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
         self.change = ChangeMap()  # what the glance and full detectors last saw, per cell
         self.key_change = ChangeMap()  # what the full detectors last saw, per cell
@@ -461,7 +489,12 @@ class _Run:
 
     def _read(self) -> None:
         try:
-            for item in self.reader.items():
+            span = self.span
+            start = Seek(span.lead_ticks, span.lead) if span else None
+            # A segment's detectors look on past its end by the look-ahead (and the frame that
+            # ends it, looked at as the last): see Span.
+            stop = span.end + self.pad + 1 if span and span.end is not None else None
+            for item in self.reader.items(start, stop):
                 _put(self.q_in, _Read.of(item) if isinstance(item, DecodedFrame) else item, self.stop)
         except DecodeError as exc:
             _put(self.q_in, exc, self.stop)
@@ -478,8 +511,11 @@ class _Run:
         early: list[Any] = []  # audio packets demuxed before the first picture
         # One thread is enough at the encoder's pace (1080p: ~7 ms a frame) and holds fewer
         # pictures than frame threads.
-        with VideoReader(self.job.src, keep_audio=cfg.audio == "keep", max_pixels=cfg.max_pixels, threads=1) as again:
-            items = again.items()
+        span = self.span  # a segment's part: no audio (joined from the source), timestamps from 0
+        keep_audio = cfg.audio == "keep" and span is None
+        with VideoReader(self.job.src, keep_audio=keep_audio, max_pixels=cfg.max_pixels, threads=1) as again:
+            items = again.items(Seek(span.first_ticks, span.first), span.end) if span else again.items()
+            offset = span.first_ticks if span else 0
             failed: DecodeError | None = None
             try:
                 while True:
@@ -504,7 +540,7 @@ class _Run:
                     # The picture is this decode's own, so it is redacted where it lies (no copy
                     # of the frame unless regions overlap).
                     regions = self._regions_for(item)
-                    writer.write(redact_picture(style, item.picture, regions, in_place=True), item.ticks)
+                    writer.write(redact_picture(style, item.picture, regions, in_place=True), item.ticks - offset)
                 # The detectors' decode must have ended at the same frame, and where the writer's
                 # decode failed, theirs too (then the main thread has ended the output there,
                 # --truncated-video cut, or fails the run and this wait stops).
@@ -687,6 +723,9 @@ class _Run:
     def _emit(self, seen: _Seen, dets: Detections, look: str, cut: bool, side: Any) -> None:
         index, pts = seen.index, seen.pts
         dets = Detections.concat([dets, self.tracker.backfill(index, pts)])
+        span = self.span
+        if span is not None and (index < span.first or (span.end is not None and index >= span.end)):
+            return  # a segment's lead-in or lead-out: looked at and tracked, not written
         w, h = seen.width, seen.height
         cfg = self.worker.config
         edits = self.worker.overrides.apply(self.job.rel, index, dets, w, h, root=self.job.root)

@@ -66,6 +66,7 @@ def make_clip(
     faststart: bool = False,
     background: Callable[[int, int, int], np.ndarray] | None = None,
     pix_fmt: str = "yuv420p",
+    gop: int | None = None,
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -85,6 +86,7 @@ def make_clip(
         background: (frame index, width, height) -> the upright frame's BGR background;
             default fresh noise every frame. :func:`still` makes a camera that stands still.
         pix_fmt: the stream's pixel format.
+        gop: at most this many frames from one keyframe to the next (default: the encoder's).
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -96,7 +98,7 @@ def make_clip(
             codec = "libvpx-vp9"
         # AVI counts time in frames: give it a 1/fps time base.
         tb = Fraction(1, fps) if path.suffix == ".avi" else TIME_BASE
-        vs = out.add_stream(codec, rate=fps)
+        vs = out.add_stream(codec, rate=fps, options={"g": str(gop)} if gop else None)
         vs.width, vs.height = w, h
         vs.pix_fmt = pix_fmt
         vs.time_base = tb

@@ -72,6 +72,15 @@ class DecodedFrame:
     picture: Picture
 
 
+@dataclass(frozen=True)
+class Seek:
+    """Where a partial decode starts: a keyframe's PTS (``ticks``, stream time base) and its
+    0-based frame index in presentation order (see :mod:`redact.io.parts`)."""
+
+    ticks: int
+    index: int
+
+
 class DecodeError(MediaError):
     """Decoding stopped before the end of the video; ``frames`` whole frames came before it."""
 
@@ -219,29 +228,47 @@ class VideoReader:
             rotation=self.rotation,
         )
 
-    def items(self) -> Iterator[DecodedFrame | Any]:
+    def items(self, start: Seek | None = None, stop: int | None = None) -> Iterator[DecodedFrame | Any]:
         """Decoded frames (upright pictures) and audio packets, in demux order.
+
+        Args:
+            start: decode from this keyframe on (frames keep their index in the whole video);
+                ``None``: from the first frame.
+            stop: end before the frame of this index (no checks of the file's end are made
+                then); ``None``: to the end of the file.
 
         Raises:
             DecodeError: the stream is damaged or cut short; ``frames`` says how many whole
                 frames were yielded before the damage.
+            MediaError: seeking to ``start`` did not land on that keyframe.
         """
-        index = 0
+        index = 0 if start is None else start.index
         first_ticks: int | None = None
         last_ticks: int | None = None
         step = self._tick_step()
         wanted = [self.stream, *self.audio_streams]
         try:
+            if start is not None and start.index > 0:
+                self.container.seek(start.ticks, stream=self.stream, backward=True, any_frame=False)
             for packet in self.container.demux(wanted):
                 if packet.stream.type == "audio":
                     if packet.size and packet.dts is not None:
                         yield packet
                     continue
                 for vf in packet.decode():
+                    if start is not None and vf.pts is not None and vf.pts < start.ticks:
+                        continue  # before the keyframe (a seek lands at or before it)
+                    if stop is not None and index >= stop:
+                        return
                     if vf.is_corrupt:
                         raise DecodeError(f"frame {index} of {self.path.name} is corrupt", index)
-                    if index == 0:
+                    if first_ticks is None:
                         self.rotation = _clockwise(getattr(vf, "rotation", 0) or 0)
+                        if start is not None and vf.pts != start.ticks:
+                            raise MediaError(
+                                f"{self.path.name}: seeking to frame {start.index} found timestamp {vf.pts}, "
+                                f"not {start.ticks}; pass --segment-seconds 0 to redact it in one pass"
+                            )
                     ticks = vf.pts if vf.pts is not None else (0 if last_ticks is None else last_ticks + step)
                     if last_ticks is not None and ticks <= last_ticks:
                         # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
@@ -264,9 +291,9 @@ class VideoReader:
                 f"{self.path.name} ends after {index} of its {declared} frames (the file is cut short or damaged)",
                 index,
             )
-        if index == 0:
-            raise DecodeError(f"{self.path.name} has no decodable video frames", 0)
-        if first_ticks is not None and last_ticks is not None:
+        if first_ticks is None:
+            raise DecodeError(f"{self.path.name} has no decodable video frames", index)
+        if last_ticks is not None and (start is None or start.index == 0):
             span = float((last_ticks + step - first_ticks) * self.time_base)
             short = self._declared_span(span)
             if short is not None:
