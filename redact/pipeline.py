@@ -27,7 +27,16 @@ from redact import regions as region_mod
 from redact.config import RedactConfig
 from redact.discover import Job, plan
 from redact.errors import ConfigError, MediaError, RedactError
-from redact.executors import FileWork, Outcome, Task, TaskContext, WorkerSpec, make_executor, one_line
+from redact.executors import (
+    ExecutorFactory,
+    FileWork,
+    Outcome,
+    Task,
+    TaskContext,
+    WorkerSpec,
+    make_executor,
+    one_line,
+)
 from redact.hashing import sha256_bytes, sha256_file
 from redact.io.atomic import remove_stale_temps, write_bytes_atomic
 from redact.io.image import encode_image, read_image
@@ -297,6 +306,7 @@ def redact_path(
     detectors: DetectorLike | None = None,
     overrides: Overrides | None = None,
     glance: DetectorLike | None = None,
+    executor: ExecutorFactory | None = None,
 ) -> RunResult:
     """Redact files and folders into ``out`` and write the manifest.
 
@@ -314,6 +324,8 @@ def redact_path(
             part of the run's settings identity.
         glance: a ready detector set for video frames between keyframes; defaults to
             ``detectors`` when that is given, else the configured models' glance.
+        executor: builds the executor from the run's worker spec, instead of the one
+            ``config.executor`` names (embedding; tests that inject faults).
 
     Returns:
         A RunResult; ``exit_code`` is 1 when any file failed.
@@ -325,6 +337,9 @@ def redact_path(
             and says ``complete: false``.
     """
     config = config or RedactConfig()
+    remote = config.executor != "local"
+    if remote and detectors is not None:
+        raise ConfigError("ready detector sets run only with the local executor; drop detectors= or use local")
     paths = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
     out_dir = Path(out)
     mpath = Path(manifest_path) if manifest_path else out_dir / MANIFEST_NAME
@@ -377,10 +392,23 @@ def redact_path(
             continue
         todo.append(job)
 
-    manifest.save()
-    total = len(todo)
-    if on_start:
-        on_start(total)
+    spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
+    if executor is not None:
+        runner = executor(spec)
+    else:
+        driver = None if remote else Worker(
+            config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
+            glance=glance if glance is not None else detectors,
+        )
+        runner = make_executor(
+            config.executor, spec, workers=1 if detectors is not None else config.workers,
+            address=config.address, worker=driver, on_frames=on_frames,
+        )
+    # A long video is split into segments, each a task (redact.segments); other files are one task.
+    fdir = frames_dir(mpath)
+    works = [video_work(job, config, fdir, absolute=remote) or file_work(job, absolute=remote) for job in todo]
+    by_key = {task.key: work for work in works for task in work.tasks}
+    total = len(works)
     done = 0
 
     def finish(entry: dict[str, Any]) -> None:
@@ -390,34 +418,21 @@ def redact_path(
         if on_file:
             on_file(done, total, entry)
 
-    remote = config.executor != "local"
-    if remote and detectors is not None:
-        raise ConfigError("ready detector sets run only with the local executor; drop detectors= or use local")
-    # A long video is split into segments, each a task (redact.segments); other files are one task.
-    fdir = frames_dir(mpath)
-    works = [video_work(job, config, fdir, absolute=remote) or file_work(job, absolute=remote) for job in todo]
-    by_key = {task.key: work for work in works for task in work.tasks}
-    spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
-    driver = None if remote else Worker(
-        config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
-        glance=glance if glance is not None else detectors,
-    )
-    executor = make_executor(
-        config.executor, spec, workers=1 if detectors is not None else config.workers, address=config.address,
-        worker=driver, on_frames=on_frames,
-    )
     try:
-        for outcome in executor.run(task for work in works for task in work.tasks):
+        manifest.save()
+        if on_start:
+            on_start(total)
+        for outcome in runner.run(task for work in works for task in work.tasks):
             work = by_key[outcome.task.key]
             work.outcomes[outcome.task.key] = outcome
             if len(work.outcomes) == len(work.tasks):
                 finish(work.finish(work.job, [work.outcomes[t.key] for t in work.tasks]))
     except BaseException:
-        executor.close()
+        runner.close()
         manifest.save(complete=False)
         _remove_temps(out_dir, frames_dir(mpath))
         raise
-    executor.close()
+    runner.close()
     _remove_temps(out_dir, frames_dir(mpath))  # of attempts killed mid-task: their retries wrote the outputs
     digest = manifest.save(complete=True)
     return RunResult(mpath, digest, manifest.files, warnings, resumed)

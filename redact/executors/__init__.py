@@ -142,6 +142,10 @@ class Executor(Protocol):
         ...
 
 
+ExecutorFactory = Callable[[WorkerSpec], Executor]
+"""Builds a run's executor from its worker spec (``redact_path(executor=...)``)."""
+
+
 def make_executor(
     name: str,
     spec: WorkerSpec,
@@ -207,6 +211,11 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
     return text
+
+
+def task_error(exc: BaseException) -> str:
+    """The reason an outcome gives for a task that raised: ``"<type>: <message>"``."""
+    return f"{type(exc).__name__}: {one_line(exc)}"
 
 
 def cpu_count() -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from redact.errors import ConfigError
-from redact.executors import Outcome, Task, TaskContext, WorkerSpec, one_line, worker_for
+from redact.executors import Outcome, Task, TaskContext, WorkerSpec, one_line, task_error, worker_for
 
 log = logging.getLogger("redact")
 
@@ -95,7 +95,7 @@ class RayExecutor:
             return Outcome(task, self._ray.get(ref))
         except exceptions.RayTaskError as exc:  # the task raised: not retried
             cause = getattr(exc, "cause", None) or exc
-            return Outcome(task, error=f"{type(cause).__name__}: {one_line(cause)}")
+            return Outcome(task, error=task_error(cause))
         except exceptions.RayError as exc:  # its worker or machine died on every attempt
             return Outcome(task, error=(
                 f"its worker died {RETRIES + 1} times ({type(exc).__name__}: killed, out of memory, "

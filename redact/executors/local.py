@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from redact.errors import ModelError
-from redact.executors import Outcome, Task, TaskContext, WorkerSpec, cpu_count, one_line, worker_for
+from redact.executors import Outcome, Task, TaskContext, WorkerSpec, cpu_count, task_error, worker_for
 
 if TYPE_CHECKING:
     from redact.pipeline import Worker
@@ -60,7 +60,7 @@ class LocalExecutor:
             try:
                 value = task.fn(ctx, *task.args)
             except Exception as exc:  # a bug in one task fails its file, not the run
-                yield Outcome(task, error=one_line(exc))
+                yield Outcome(task, error=task_error(exc))
             else:
                 yield Outcome(task, value)
 
@@ -81,7 +81,7 @@ class LocalExecutor:
                 except cf.process.BrokenProcessPool as exc:
                     raise ModelError(f"a worker process died ({exc}); rerun with --workers 1 to see why") from exc
                 except Exception as exc:  # e.g. a result that could not be sent back: this task fails
-                    yield Outcome(task, error=one_line(exc))
+                    yield Outcome(task, error=task_error(exc))
                 else:
                     yield Outcome(task, value)
         except BaseException:
