@@ -39,15 +39,17 @@ half the run's thresholds on the outputs. Exit: 0 clean, 1 problems found,
 @click.option("--frames-step", type=click.IntRange(1, None), default=30, show_default=True,
               help="Check every N-th video frame.")
 @click.option("--strict", is_flag=True, help="Warnings (weak detections outside regions) fail too.")
+@click.option("--signoff", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A reviewer's sign-off (exported by the review page): files it does not approve fail.")
 def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, as_json: bool, leak_check: bool,
-               frames_step: int, strict: bool) -> None:
+               frames_step: int, strict: bool, signoff: Path | None) -> None:
     """Check that a run's outputs are the ones recorded and really redacted."""
 
     def body() -> int:
         from redact.verify import verify
 
         result = verify(manifest, out_dir=out_dir, inputs_base=inputs_base, leak_check=leak_check,
-                        frames_step=frames_step, strict=strict)
+                        frames_step=frames_step, strict=strict, signoff=signoff)
         if as_json:
             click.echo(json.dumps(result.to_dict(), indent=2))
         else:
@@ -64,32 +66,59 @@ def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, a
     run_guarded(body)
 
 
-@click.command("review")
+REVIEW_EPILOG = """\b
+Examples:
+  redact review out/manifest.json --out review.html
+  redact review out/manifest.json --out review.html --verify
+  redact review out/manifest.json --out report.html --static
+
+\b
+The page works offline in a browser: click a region to drop it, drag to
+draw a missed one, A approves a file, E exports overrides.json and
+signoff.json (? lists every key). Then:
+  redact render out/manifest.json --overrides overrides.json
+  redact verify out/manifest.json --signoff signoff.json
+"""
+
+
+@click.command("review", epilog=REVIEW_EPILOG)
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "-o", "report", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Where to write the HTML report.")
+              help="Where to write the HTML review page.")
 @click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The run's output folder. Default: the manifest's folder.")
 @INPUTS_BASE
 @click.option("--include-originals", is_flag=True,
-              help="Also embed the UNREDACTED originals (internal review only; the report says so in red).")
+              help="Also embed the UNREDACTED originals (internal review only; the page says so in red).")
 @click.option("--verify/--no-verify", "run_verify", default=False,
-              help="Run verify (with its leak check) and list its findings in the report.")
+              help="Run verify (with its leak check) and list its findings in the page.")
+@click.option("--overrides", "overrides_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Earlier edits to start from. Default: the file the run applied, when it is still there.")
+@click.option("--static", is_flag=True, help="Write the read-only report instead (no editing, no script).")
 def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: Path | None,
-               include_originals: bool, run_verify: bool) -> None:
-    """Write a self-contained HTML report of a run for reviewers."""
+               include_originals: bool, run_verify: bool, overrides_file: Path | None, static: bool) -> None:
+    """Write a self-contained HTML review page (edit, approve, export) for a run."""
 
     def body() -> int:
         from redact.report import build_report, write_report
+        from redact.review.page import build_page, prior_overrides
         from redact.verify import verify
 
         vr = verify(manifest, out_dir=out_dir, inputs_base=inputs_base) if run_verify else None
-        write_report(report, build_report(manifest, out_dir=out_dir, inputs_base=inputs_base,
-                                          include_originals=include_originals, verify_result=vr))
+        if static:
+            text = build_report(manifest, out_dir=out_dir, inputs_base=inputs_base,
+                                include_originals=include_originals, verify_result=vr)
+        else:
+            prior, warning = prior_overrides(manifest, overrides_file)
+            if warning:
+                click.secho(f"redact: WARNING: {warning}", fg="yellow", err=True)
+            text = build_page(manifest, out_dir=out_dir, inputs_base=inputs_base, include_originals=include_originals,
+                              verify_result=vr, prior=prior)
+        write_report(report, text)
         if include_originals:
-            click.secho("redact: WARNING: the report contains UNREDACTED originals; keep it internal.",
+            click.secho("redact: WARNING: the page contains UNREDACTED originals; keep it internal.",
                         fg="yellow", err=True)
-        click.echo(f"report: {report}", err=True)
+        click.echo(f"review page: {report}" if not static else f"report: {report}", err=True)
         return 0
 
     run_guarded(body)

@@ -67,7 +67,7 @@ class Finding:
 
     Attributes:
         kind: ``manifest``, ``digest``, ``failed``, ``unredacted``, ``output``, ``input``,
-            ``frames``, ``region`` or ``leak``.
+            ``frames``, ``region``, ``leak``, or with a sign-off ``signoff`` and ``approval``.
         message: one line saying what is wrong and what to do.
         severity: ``problem`` (fails verify) or ``warning`` (listed; fails only with strict).
         file: the file entry's ``input`` path, or None for the whole manifest.
@@ -375,6 +375,7 @@ def verify(
     detectors: Any = None,
     strict: bool = False,
     progress: ProgressCallback | None = None,
+    signoff: Path | None = None,
 ) -> VerifyResult:
     """Re-check everything a manifest claims.
 
@@ -388,9 +389,12 @@ def verify(
             thresholds, see :func:`leak_detector`).
         strict: warnings fail too.
         progress: called after each file.
+        signoff: a reviewer's sign-off record (:mod:`redact.review.signoff`): files it does
+            not approve, and a run it does not cover, are problems.
 
     Raises:
         ManifestError: the manifest is missing, unreadable or does not match its schema.
+        ConfigError: the sign-off cannot be read or does not match its schema.
     """
     if frames_step < 1:
         raise ValueError("frames_step must be >= 1")
@@ -399,6 +403,10 @@ def verify(
     result = VerifyResult(str(manifest_path), digest, strict=strict, leak_checked=leak_check)
     add = result.findings.append
     _check_digest(manifest_path, digest, add)
+    if signoff is not None:
+        from redact.review import signoff as signoffs
+
+        result.findings += signoffs.check(data, digest, signoffs.load(signoff), str(signoff))
     if not data.get("complete", False):
         add(Finding("manifest", "the run did not finish (complete: false); rerun it before publishing"))
     out_dir = out_dir or manifest_path.parent
