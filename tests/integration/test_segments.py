@@ -15,13 +15,13 @@ from redact.errors import MediaError
 from redact.io.atomic import TMP_MARKER
 from redact.manifest import load
 from redact.types import Detections
-from tests.helpers import MarkerDetectors
+from tests.helpers import SAMPLES, MarkerDetectors
 from tests.videos import make_clip, probe, still
 
 VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1,
        1.2, 1.24, 1.3, 1.42, 1.5, 1.51, 1.6]
 # Short keyframe interval, gap and padding, so lead-ins start well after frame 0 in a short clip.
-SHORT = {"keyframe_seconds": 0.2, "track_gap": 0.2, "track_pad": 3}
+SHORT: dict[str, Any] = {"keyframe_seconds": 0.2, "track_gap": 0.2, "track_pad": 3}
 
 
 def crossing(i: int) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
@@ -45,7 +45,7 @@ def both(src: Path, tmp_path: Path, seconds: float, **cfg: Any) -> tuple[dict[st
     return one.files[0], split.files[0]
 
 
-CASES = {
+CASES: dict[str, tuple[dict[str, Any], str, float, dict[str, Any]]] = {
     "audio": ({"frames": 90, "gop": 8, "audio": True, "objects": crossing, "size": (320, 240),
                "background": still()}, "clip.mp4", 1.2, SHORT),
     "vfr": ({"pts_s": VFR, "gop": 5, "audio": True, "size": (320, 240), "background": still(1)}, "vfr.mp4", 0.4, {}),
@@ -134,3 +134,33 @@ def test_one_pass_where_segments_do_not_apply(tmp_path: Path, suffix: str, cfg: 
     result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(segment_seconds=0.5, **cfg),
                          detectors=MarkerDetectors())
     assert result.exit_code == 0 and "segments" not in result.files[0]
+
+
+@pytest.fixture(scope="module")
+def portrait_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A still camera on a real face (the sample portrait), with audio and short GOPs."""
+    import cv2
+
+    face = cv2.resize(cv2.imread(str(SAMPLES / "astronaut.jpg")), (320, 240), interpolation=cv2.INTER_AREA)
+    src = tmp_path_factory.mktemp("portrait") / "in" / "face.mp4"
+    make_clip(src, frames=48, gop=6, audio=True, size=(320, 240), objects=lambda i: ([], []),
+              background=lambda i, w, h: face)
+    return src
+
+
+def same_entry(out: Path) -> tuple[dict[str, Any], list[Any]]:
+    entry = {k: v for k, v in load(out / "manifest.json")["files"][0].items() if k not in ("seconds", "providers")}
+    return entry, regions(out, entry)
+
+
+@pytest.mark.slow
+def test_segments_in_worker_processes_equal_ray_tasks(ray_cluster: str, portrait_clip: Path, tmp_path: Path) -> None:
+    """Real models: the segments of one video run in two local worker processes, and as Ray
+    tasks; outputs, sidecar and manifest entry are the same."""
+    cfg: dict[str, Any] = {"segment_seconds": 0.5}
+    pooled = redact_path(portrait_clip, tmp_path / "pooled", RedactConfig(workers=2, **cfg))
+    on_ray = redact_path(portrait_clip, tmp_path / "ray", RedactConfig(executor="ray", **cfg))
+    assert pooled.files[0]["segments"] >= 3 and pooled.files[0]["counts"]["face"] > 0
+    assert same_entry(tmp_path / "ray") == same_entry(tmp_path / "pooled")
+    assert on_ray.files[0]["output_sha256"] == pooled.files[0]["output_sha256"]
+    assert probe(tmp_path / "ray" / "face.mp4", images=False)["times"] == probe(portrait_clip, images=False)["times"]
