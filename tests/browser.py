@@ -132,10 +132,18 @@ class Browser:
         self.call("Page.navigate", url=url)
         self.wait(ready)
 
+    def reload(self, ready: str = "document.body && document.body.dataset.ready === '1'") -> None:
+        self.eval("document.body.dataset.ready = ''")
+        self.call("Page.reload")
+        self.wait(ready)
+
     def wait(self, expression: str, timeout: float = 20) -> Any:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            value = self.eval(expression)
+            try:
+                value = self.eval(expression)
+            except BrowserError:  # the page is navigating; ask again
+                value = None
             if value:
                 return value
             time.sleep(0.05)

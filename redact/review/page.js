@@ -33,7 +33,26 @@
   function say(text, bad) { $("msg").textContent = text; $("msg").className = bad ? "bad" : ""; }
 
   // --- edits and undo -------------------------------------------------------------------
-  function act(apply, revert) { apply(); S.undo.push(revert); render(); }
+  // The session is kept in the browser's local storage under the manifest's digest, so a
+  // closed tab or a reload loses nothing: boxes, approvals and the name, never pictures.
+  const KEY = "redact-review:" + D.manifest_sha256;
+  let kept = false;
+  function keep() {
+    try {
+      localStorage.setItem(KEY, JSON.stringify({edits: S.edits, approved: S.approved, reviewer: reviewer()}));
+      kept = true;
+    } catch (err) { kept = false; }
+  }
+  function restore() {
+    let saved = null;
+    try { saved = JSON.parse(localStorage.getItem(KEY) || "null"); } catch (err) { saved = null; }
+    if (!saved) return;
+    S.edits = saved.edits.filter((e) => e.file < D.files.length);
+    S.approved = saved.approved;
+    if (saved.reviewer) $("reviewer").value = saved.reviewer;
+    say(`restored ${S.edits.length} edit(s) and ${Object.keys(S.approved).length} approval(s) from this browser`);
+  }
+  function act(apply, revert) { apply(); S.undo.push(() => { revert(); keep(); }); keep(); render(); }
   function addEdit(e) { act(() => S.edits.push(e), () => S.edits.splice(S.edits.indexOf(e), 1)); }
   function discard(e) {
     const i = S.edits.indexOf(e);
@@ -175,37 +194,6 @@
     const n = files.filter((f) => f.approved).length;
     say(`exported ${edits.length} edit(s) and the sign-off (${n} of ${files.length} files approved)`);
   }
-  function sha256hex(bytes) {  // FIPS 180-4; crypto.subtle is not offered to file:// pages everywhere
-    const prime = (n) => { for (let d = 2; d * d <= n; d++) if (n % d === 0) return false; return true; };
-    const K = [], H = [];
-    for (let n = 2; K.length < 64; n++) {
-      if (!prime(n)) continue;
-      if (H.length < 8) H.push((Math.sqrt(n) % 1) * 2 ** 32 >>> 0);
-      K.push((Math.cbrt(n) % 1) * 2 ** 32 >>> 0);
-    }
-    const len = bytes.length, total = ((len + 9 + 63) >> 6) << 6, m = new Uint8Array(total);
-    m.set(bytes); m[len] = 0x80;
-    const dv = new DataView(m.buffer);
-    dv.setUint32(total - 8, Math.floor(len / 2 ** 29)); dv.setUint32(total - 4, (len * 8) >>> 0);
-    const w = new Uint32Array(64), rot = (x, n) => (x >>> n) | (x << (32 - n));
-    for (let o = 0; o < total; o += 64) {
-      for (let i = 0; i < 16; i++) w[i] = dv.getUint32(o + 4 * i);
-      for (let i = 16; i < 64; i++) {
-        const s0 = rot(w[i - 15], 7) ^ rot(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-        const s1 = rot(w[i - 2], 17) ^ rot(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) >>> 0;
-      }
-      let [a, b, c, d, e, f, g, h] = H;
-      for (let i = 0; i < 64; i++) {
-        const t1 = (h + (rot(e, 6) ^ rot(e, 11) ^ rot(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) >>> 0;
-        const t2 = ((rot(a, 2) ^ rot(a, 13) ^ rot(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
-        [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
-      }
-      [a, b, c, d, e, f, g, h].forEach((v, i) => { H[i] = (H[i] + v) >>> 0; });
-    }
-    return H.map((v) => v.toString(16).padStart(8, "0")).join("");
-  }
-
   // --- navigation -----------------------------------------------------------------------
   function go(p, fi) {
     S.file = Math.max(0, Math.min(D.files.length - 1, p));
@@ -400,7 +388,13 @@
   $("export-btn").addEventListener("click", exportAll);
   $("help-btn").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
   window.addEventListener("resize", () => render());
-  window.addEventListener("beforeunload", (ev) => { if (S.undo.length) ev.preventDefault(); });
+  window.addEventListener("beforeunload", (ev) => { if (S.undo.length && !kept) ev.preventDefault(); });
+  $("reviewer").addEventListener("change", keep);
+  document.querySelectorAll("#report a[href^='#f']").forEach((a) => a.addEventListener("click", (ev) => {
+    const p = D.files.findIndex((f) => f.i === Number(a.getAttribute("href").slice(2)));
+    if (p >= 0) { ev.preventDefault(); go(p, 0); window.scrollTo(0, 0); }
+  }));
+  restore();
   if (D.files.length) go(0, 0); else say("this manifest lists no files to review");
   document.body.dataset.ready = "1";
 })();

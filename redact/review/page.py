@@ -2,8 +2,9 @@
 
 The page embeds the redacted outputs only (as :mod:`redact.report` does: outputs written
 with the review-only ``outline`` style, and outputs whose bytes no longer match the
-manifest, are withheld), its script and style (``page.js``, ``page.css`` in this package)
-and the run's data as JSON. It needs no network. Pictures are shown at most
+manifest, are withheld), its script, template and style (``page.js``, ``sha256.js``,
+``page.html``, ``page.css`` in this package) and the run's data as JSON. It needs no
+network; its Content-Security-Policy forbids every fetch. Pictures are shown at most
 :data:`IMAGE_WIDTH` (stills) or :data:`FRAME_WIDTH` (video frames) pixels wide; every box
 on the page is ``[x, y, w, h]`` in the output's own pixels (top-left origin), as in the
 manifest and the overrides file.
@@ -283,8 +284,8 @@ def build_page(
               "Internal review only: do not publish, forward or upload it.</div>" if include_originals else "")
     title = f"redact review · {manifest_path}"
     return _asset("page.html").format(
-        title=_e(title), css=_asset("page.css"), js=_asset("page.js"), data=blob, banner=banner,
-        report=report, manifest=_e(manifest_path), sha=_e(page["manifest_sha256"]),
+        title=_e(title), css=_asset("page.css"), js=_asset("sha256.js") + _asset("page.js"), data=blob,
+        banner=banner, report=report, manifest=_e(manifest_path), sha=_e(page["manifest_sha256"]),
     )
 
 

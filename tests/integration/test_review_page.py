@@ -23,7 +23,7 @@ from redact.overrides import load as load_overrides
 from redact.pipeline import redact_path
 from redact.rerender import rerender
 from redact.review import signoff as signoffs
-from redact.review.page import MAX_FRAMES, build_page, pick_frames
+from redact.review.page import MAX_FRAMES, build_page, order_key, pick_frames
 from redact.verify import verify
 from tests.browser import Browser, find_chromium
 from tests.helpers import MarkerDetectors, scene
@@ -76,6 +76,15 @@ def test_frames_around_track_ends_and_cuts_come_first() -> None:
     assert 0 in marks and 999 in marks
     many = [{"id": i, "first_frame": 10 * i, "last_frame": 10 * i + 5} for i in range(90)]
     assert len(pick_frames(1000, many, [])) <= MAX_FRAMES
+
+
+def test_files_with_no_detections_then_low_confidence_come_first() -> None:
+    def item(i: int, status: str = "ok", faces: int = 1, low: bool = False) -> dict[str, Any]:
+        return {"i": i, "status": status, "counts": {"face": faces},
+                "frames": [{"regions": [{"low": low}] if faces else []}]}
+
+    items = [item(0), item(1, status="failed", faces=0), item(2, low=True), item(3, faces=0), item(4)]
+    assert [x["i"] for x in sorted(items, key=order_key)] == [3, 2, 0, 4, 1]
 
 
 def _record(manifest: Path, **changes: Any) -> dict[str, Any]:
@@ -159,6 +168,12 @@ def test_review_edit_approve_export_render_verify(run_dir: Path, browser: Browse
     b.key("a")  # approving needs a name first
     assert "Reviewer" in b.eval("document.getElementById('msg').textContent")
     b.type_into("#reviewer", REVIEWER)
+    b.key("j")
+    b.key("j")
+    assert b.eval("document.querySelector('#filehead h2').textContent") == "clip.mp4"
+    b.key("n")  # the next suspect: the file with no detections
+    assert b.eval("document.querySelector('#filehead h2').textContent") == "empty.png"
+    assert "no detections" in b.eval("document.getElementById('msg').textContent")
 
     # empty.png: draw a missed face, approve (the page moves on to a.png).
     x0, y0, x1, y1 = _to_screen(b, (100, 60, 40, 40), (320, 240))
@@ -207,7 +222,10 @@ def test_review_edit_approve_export_render_verify(run_dir: Path, browser: Browse
     ov_bytes = _wait_file(downloads / "overrides.json")
     so_bytes = _wait_file(downloads / "signoff.json")
     assert ov_bytes.decode() == b.eval("document.getElementById('out-overrides').value")
-    b.screenshot(run_dir / "page.png")
+    # A reload loses nothing: the session is kept in the browser under the manifest's digest.
+    b.reload()
+    assert b.eval("document.getElementById('progress').textContent").endswith("approved 3/3 · edits 4")
+    assert b.eval("document.getElementById('reviewer').value") == REVIEWER
 
     edits = json.loads(ov_bytes)["edits"]
     assert edits[0] == {"op": "add", "file": "empty.png", "root": 0, "box": [100, 60, 40, 40], "label": "face",
