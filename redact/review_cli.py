@@ -19,13 +19,14 @@ Examples:
   redact verify out/manifest.json
   redact verify out/manifest.json --json > verify.json
   redact verify out/manifest.json --no-leak-check --frames-step 10
+  redact verify out/manifest.json --signoff signoff.json
 
 \b
 Checks: manifest schema and manifest.json.sha256; every output's SHA-256; every
 input still present against its recorded hash; every recorded region really
 redacted (output vs input pixels); a leak check re-running the detectors at
-half the run's thresholds on the outputs. Exit: 0 clean, 1 problems found,
-2 manifest unusable.
+half the run's thresholds on the outputs; with --signoff, every file approved
+by the reviewer. Exit: 0 clean, 1 problems found, 2 manifest unusable.
 """
 
 

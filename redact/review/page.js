@@ -116,7 +116,7 @@
       return;
     }
     addEdit({kind: "add", file: p, frame: f, box, label, reason: reason(`missed ${label}`)});
-    say(`${label} box added` + (isVideo() ? ` on frame ${f}` : ""));
+    say(`${label} box added` + (isVideo() ? ` on frame ${f} only (R: a box over a frame range)` : ""));
   }
   function endRange(box) {
     const st = S.range, f = frm().f;

@@ -66,7 +66,8 @@ def test_page_is_offline_and_embeds_outputs_only(run_dir: Path) -> None:
     assert clip["frames"][0]["f"] == 0 and clip["frames"][-1]["f"] == 19 and len(clip["frames"]) == 12
     assert "track #0 starts" in clip["frames"][0]["why"] and "track #1 ends" in clip["frames"][-1]["why"]
     full = build_page(run_dir / "out" / "manifest.json", include_originals=True)
-    assert "UNREDACTED ORIGINAL" in full
+    data = json.loads(full.split('id="review-data">', 1)[1].split("</script>", 1)[0])
+    assert "UNREDACTED ORIGINAL" in full and all(fr["orig"] for f in data["files"] for fr in f["frames"])
 
 
 def test_frames_around_track_ends_and_cuts_come_first() -> None:
