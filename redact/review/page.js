@@ -295,6 +295,7 @@
     if (pic.getAttribute("src") !== fr.src) pic.src = fr.src;
     const fit = Math.min($("stage-wrap").clientWidth / f.width, Math.max(240, window.innerHeight - 240) / f.height);
     pic.style.width = `${Math.floor(f.width * fit)}px`;
+    pic.style.height = `${Math.floor(f.height * fit)}px`;
     const ov = $("overlay"), size = 14 / fit;  // 14 screen pixels, in picture pixels
     ov.setAttribute("viewBox", `0 0 ${f.width} ${f.height}`);
     ov.setAttribute("preserveAspectRatio", "none");
@@ -310,19 +311,23 @@
     }), ...boxesAt(p, fr.f).map(([b, label, cls]) => el("svg:g", {class: cls}, el("svg:rect", boxRect(b)),
       el("svg:text", {x: b[0] + 2, y: b[1] + b[3] - 3, "font-size": size, text: "+" + label}))));
   }
-  function drawFrames(f) {
-    if (f.kind !== "video" || !f.frames.length) { put("frames", ); return; }
+  function drawFrames(f) {  // the slider is made once and updated, so dragging it is not interrupted
+    $("frames").hidden = f.kind !== "video" || !f.frames.length;
+    if ($("frames").hidden) return;
+    if (!$("scrub")) {
+      put("frames", el("div", {id: "frame-meta", class: "meta"}), el("input", {type: "range", min: 0, id: "scrub",
+        "aria-label": "sampled frames", oninput: (ev) => go(S.file, Number(ev.target.value))}),
+      el("div", {id: "strip", class: "strip"}));
+    }
     const fr = f.frames[S.frame];
-    const scrub = el("input", {type: "range", min: 0, max: f.frames.length - 1, value: S.frame, id: "scrub",
-                               "aria-label": "sampled frames", oninput: (ev) => go(S.file, Number(ev.target.value))});
-    put("frames", 
-      el("div", {class: "meta", text: `frame ${fr.f} of 0-${f.frameCount - 1} (${S.frame + 1}/${f.frames.length} shown)` +
-        (fr.why.length ? ` · ${fr.why.join(", ")}` : "") + (S.range && S.range.file === S.file
-        ? ` · range started at frame ${S.range.f}` : "")}),
-      scrub,
-      el("div", {class: "strip"}, ...f.frames.map((g, fi) => el("button", {type: "button", "data-fi": fi,
-        class: [fi === S.frame ? "current" : "", g.why.some((w) => w !== "sample") ? "mark" : ""].join(" "),
-        title: g.why.join(", "), text: String(g.f), onclick: () => go(S.file, fi)}))));
+    $("scrub").max = f.frames.length - 1;
+    $("scrub").value = S.frame;
+    $("frame-meta").textContent = `frame ${fr.f} of 0-${f.frameCount - 1} (${S.frame + 1}/${f.frames.length} shown)` +
+      (fr.why.length ? ` · ${fr.why.join(", ")}` : "") +
+      (S.range && S.range.file === S.file ? ` · range started at frame ${S.range.f}` : "");
+    put("strip", ...f.frames.map((g, fi) => el("button", {type: "button", "data-fi": fi,
+      class: [fi === S.frame ? "current" : "", g.why.some((w) => w !== "sample") ? "mark" : ""].join(" "),
+      title: g.why.join(", "), text: String(g.f), onclick: () => go(S.file, fi)})));
   }
   function drawPanels(f, fr, p) {
     const rows = fr ? fr.regions.map((r, k) => {

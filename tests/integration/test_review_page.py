@@ -214,6 +214,10 @@ def test_review_edit_approve_export_render_verify(run_dir: Path, browser: Browse
     b.key("t")
     assert _count(b, "#overlay .region.dropped") == 1
     assert _count(b, "#overlay .added.range") == 1
+    # Scrubbing: drag the slider to its end, the clip's last frame.
+    r = b.rect("#scrub")
+    b.drag(r["left"] + 2, r["top"] + r["height"] / 2, r["left"] + r["width"] + 40, r["top"] + r["height"] / 2)
+    assert b.eval("document.querySelector('#frames .strip .current').textContent") == "19"
     b.key("a")
     assert b.eval("document.getElementById('progress').textContent").endswith("approved 3/3 · edits 4")
     assert b.errors() == []
