@@ -69,6 +69,8 @@ Examples:
   redact run in/ --out out/ --style pixelate --padding 0.25
   redact run in/ --out out/ --no-plates --face-threshold 0.3
   redact run in/ --out review/ --style outline  # review copy, NOT redacted
+  redact run /mnt/in --out /mnt/out --executor ray --address HEAD:6379
+                                                # on a Ray cluster (docs/distributed.md)
 
 \b
 Outputs mirror the input tree; inputs are never modified. The manifest

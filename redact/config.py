@@ -144,10 +144,20 @@ class RedactConfig:
         False, "Follow symlinks that lead outside an input folder (never followed by default).", output=False
     )
     workers: int | None = _opt(
-        None, "Files processed in parallel. Default: the number of CPU cores.", min=1, max=256, output=False
+        None,
+        "Files processed in parallel. Default: the number of CPU cores. Ray: at most N tasks at once "
+        "(default: twice the cluster's task slots).",
+        min=1,
+        max=256,
+        output=False,
     )
     threads: int | None = _opt(
-        None, "Inference threads per worker. Default: cores / workers.", min=1, max=256, output=False
+        None,
+        "Inference threads per worker. Default: cores / workers. Ray: the CPUs each task asks for "
+        "(default 1).",
+        min=1,
+        max=256,
+        output=False,
     )
     device: str = _opt(
         "auto",

@@ -165,7 +165,7 @@ def make_executor(
         address: Ray: the cluster to join (``ray start --head`` prints it); None joins the
             cluster named by ``RAY_ADDRESS`` or starts one on this machine.
         worker: local: the driver's worker for inline tasks (may hold injected detectors).
-        on_frames: frame progress of tasks run in the driver's process.
+        on_frames: frame progress of videos (local: those redacted in the driver's process).
 
     Raises:
         ConfigError: an unknown name, or Ray asked for but not installed.
@@ -177,7 +177,7 @@ def make_executor(
     if name == "ray":
         from redact.executors.cluster import RayExecutor
 
-        return RayExecutor(spec, workers=workers, address=address)
+        return RayExecutor(spec, workers=workers, address=address, on_frames=on_frames)
     raise ConfigError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 

@@ -6,17 +6,22 @@ twice the cluster's task slots) so the order holds on a large batch. Each task a
 may use one (``--device auto``), a share of a GPU (:data:`GPU_SHARE`). A task whose worker
 dies (killed, out of memory, its machine gone) is retried up to :data:`RETRIES` times; an
 exception the task raises is not retried and fails its file.
+
+With an ``on_frames`` callback, tasks report video frame progress to a small actor that the
+driver reads while it waits, and the driver shows one running video's progress at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from redact.errors import ConfigError
 from redact.executors import Outcome, Task, TaskContext, WorkerSpec, one_line, task_error, worker_for
+from redact.types import FrameCallback
 
 log = logging.getLogger("redact")
 
@@ -26,6 +31,7 @@ RETRIES = 3
 GPU_SHARE = 0.25
 POLL_SECONDS = 0.5  # how often the driver wakes while waiting (Ctrl-C and SIGTERM are seen then)
 CANCEL_SECONDS = 10.0  # how long an interrupted run waits for cancelled tasks to stop
+REPORT_SECONDS = 0.5  # a task reports its frame progress at most this often
 
 
 class RayExecutor:
@@ -35,7 +41,14 @@ class RayExecutor:
         ConfigError: Ray is not installed, or the cluster cannot be joined.
     """
 
-    def __init__(self, spec: WorkerSpec, *, workers: int | None = None, address: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        *,
+        workers: int | None = None,
+        address: str | None = None,
+        on_frames: FrameCallback | None = None,
+    ) -> None:
         try:
             import ray
         except ImportError:
@@ -59,6 +72,14 @@ class RayExecutor:
         self.threads = spec.threads or 1
         self.spec = dataclasses.replace(spec, threads=self.threads)
         self.workers = workers
+        self.on_frames = on_frames
+        largest = max((n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")), default=0)
+        if largest < self.threads:
+            self.close()
+            raise ConfigError(
+                f"--threads {self.threads} asks for more CPUs per task than any machine of the Ray "
+                f"cluster has ({largest:g}); lower --threads"
+            )
 
     def _options(self) -> tuple[dict[str, Any], int]:
         """Resources of one task, and how many tasks to keep submitted."""
@@ -75,19 +96,29 @@ class RayExecutor:
         options, window = self._options()
         remote = ray.remote(_ray_call).options(**options)
         spec_ref = ray.put(self.spec)
+        frames = _Frames(ray, self.on_frames) if self.on_frames else None
         pending: dict[Any, Task] = {}
         try:
             while True:
                 while len(pending) < window and (task := next(todo, None)) is not None:
-                    pending[remote.remote(spec_ref, task.fn, task.args)] = task
+                    sink = frames.actor if frames else None
+                    pending[remote.remote(spec_ref, task.fn, task.args, task.key, sink)] = task
                 if not pending:
                     return
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)
                 for ref in ready:
-                    yield self._outcome(pending.pop(ref), ref)
+                    task = pending.pop(ref)
+                    if frames:
+                        frames.done(task.key)
+                    yield self._outcome(task, ref)
+                if frames:
+                    frames.show()
         except BaseException:
             self._cancel(list(pending))
             raise
+        finally:
+            if frames:
+                frames.close()
 
     def _outcome(self, task: Task, ref: Any) -> Outcome:
         exceptions = self._ray.exceptions
@@ -119,6 +150,63 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def _ray_call(spec: WorkerSpec, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+def _ray_call(spec: WorkerSpec, fn: Callable[..., Any], args: tuple[Any, ...], key: str, sink: Any) -> Any:
     """Runs on a cluster worker: this process's worker for the run, then the task."""
-    return fn(TaskContext(worker_for(spec)), *args)
+    return fn(TaskContext(worker_for(spec), _Reporter(sink, key) if sink is not None else None), *args)
+
+
+class _Reporter:
+    """A task's frame callback: sends its progress to the driver's actor, at most every REPORT_SECONDS."""
+
+    def __init__(self, sink: Any, key: str) -> None:
+        self.sink, self.key, self.sent = sink, key, 0.0
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.sent >= REPORT_SECONDS or done == total:
+            self.sent = now
+            self.sink.report.remote(self.key, name, done, total)  # not waited for
+
+
+class _FrameBoard:
+    """Ray actor: the latest frame progress of each running task."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, tuple[str, int, int | None]] = {}
+
+    def report(self, key: str, name: str, done: int, total: int | None) -> None:
+        self.latest[key] = (name, done, total)
+
+    def take(self) -> dict[str, tuple[str, int, int | None]]:
+        latest, self.latest = self.latest, {}
+        return latest
+
+
+class _Frames:
+    """The driver's side of frame progress: shows one running task's frames until it ends."""
+
+    def __init__(self, ray: Any, on_frames: FrameCallback) -> None:
+        self.ray = ray
+        self.on_frames = on_frames
+        self.actor = ray.remote(num_cpus=0)(_FrameBoard).remote()
+        self.latest: dict[str, tuple[str, int, int | None]] = {}
+        self.finished: set[str] = set()
+        self.shown: str | None = None
+
+    def done(self, key: str) -> None:
+        self.finished.add(key)
+        self.latest.pop(key, None)
+
+    def show(self) -> None:
+        try:
+            reports = self.ray.get(self.actor.take.remote(), timeout=POLL_SECONDS)
+        except self.ray.exceptions.GetTimeoutError:
+            return
+        self.latest.update((k, v) for k, v in reports.items() if k not in self.finished)
+        if self.shown not in self.latest:
+            self.shown = next(iter(self.latest), None)
+        if self.shown is not None:
+            self.on_frames(*self.latest[self.shown])
+
+    def close(self) -> None:
+        self.ray.kill(self.actor)

@@ -218,3 +218,32 @@ def test_interrupted_driver_resumes_like_a_local_run(ray_cluster: str, tmp_path:
     data = json.loads(manifest.read_text())
     assert data["complete"] is True and data["summary"]["ok"] == 10
     assert not [p for p in out.rglob("*") if TMP_MARKER in p.name]
+
+
+def _frames(ctx: TaskContext, n: int) -> int:
+    assert ctx.on_frames is not None
+    for i in range(1, n + 1):
+        ctx.on_frames("clip.mp4", i, n)
+        time.sleep(0.25)
+    return n
+
+
+def test_frame_progress_reaches_the_driver(ray_cluster: str) -> None:
+    from redact.executors.cluster import RayExecutor
+
+    seen: list[tuple[str, int, int | None]] = []
+    spec = WorkerSpec(RedactConfig(), 1, None, None, __version__, "progress")
+    executor = RayExecutor(spec, on_frames=lambda *a: seen.append(a))
+    try:
+        assert [o.value for o in executor.run([Task("a", _frames, (8,))])] == [8]
+    finally:
+        executor.close()
+    assert seen and all(name == "clip.mp4" and 1 <= done <= 8 and total == 8 for name, done, total in seen)
+
+
+def test_threads_beyond_any_machine_are_refused(ray_cluster: str) -> None:
+    from redact.errors import ConfigError
+    from redact.executors.cluster import RayExecutor
+
+    with pytest.raises(ConfigError, match="lower --threads"):
+        RayExecutor(WorkerSpec(RedactConfig(), 64, None, None, __version__, "big"))
