@@ -1,0 +1,94 @@
+"""The executor interface without a cluster: registry, resources asked of Ray, local ordering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from redact import __version__
+from redact.config import RedactConfig
+from redact.errors import ConfigError
+from redact.executors import Task, TaskContext, WorkerSpec, make_executor, worker_for
+from redact.executors.cluster import GPU_SHARE, RETRIES, RayExecutor
+from redact.executors.local import LocalExecutor
+
+
+def spec(**cfg: Any) -> WorkerSpec:
+    return WorkerSpec(RedactConfig(**cfg), 1, None, None, __version__, "unit")
+
+
+def test_unknown_executor_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="local, ray"):
+        make_executor("dask", spec())
+
+
+def test_address_needs_the_ray_executor() -> None:
+    with pytest.raises(ConfigError, match="--executor ray"):
+        RedactConfig(address="10.0.0.5:6379")
+    assert RedactConfig(executor="ray", address="10.0.0.5:6379").address == "10.0.0.5:6379"
+
+
+def test_the_executor_is_not_part_of_the_settings_identity() -> None:
+    assert RedactConfig(executor="ray").settings_hash() == RedactConfig().settings_hash()
+
+
+def test_a_worker_of_another_version_refuses() -> None:
+    other = WorkerSpec(RedactConfig(), 1, None, None, "0.0.0-other", "unit")
+    with pytest.raises(ConfigError, match="same version on every machine"):
+        worker_for(other)
+
+
+class FakeRay:
+    def __init__(self, resources: dict[str, float]) -> None:
+        self.resources = resources
+
+    def cluster_resources(self) -> dict[str, float]:
+        return self.resources
+
+
+def ray_executor(resources: dict[str, float], workers: int | None = None, **cfg: Any) -> RayExecutor:
+    executor = RayExecutor.__new__(RayExecutor)
+    executor._ray = FakeRay(resources)
+    executor.threads = 1
+    executor.spec = spec(**cfg)
+    executor.workers = workers
+    return executor
+
+
+@pytest.mark.parametrize(
+    ("resources", "device", "workers", "gpus", "window"),
+    [
+        ({"CPU": 8.0}, "auto", None, None, 16),
+        ({"CPU": 8.0, "GPU": 1.0}, "auto", None, GPU_SHARE, 16),
+        ({"CPU": 8.0, "GPU": 1.0}, "cpu", None, None, 16),
+        ({"CPU": 8.0}, "auto", 3, None, 3),
+    ],
+)
+def test_ray_task_resources(resources: dict[str, float], device: str, workers: int | None,
+                            gpus: float | None, window: int) -> None:
+    options, got_window = ray_executor(resources, workers, device=device)._options()
+    assert options.get("num_gpus") == gpus
+    assert options["num_cpus"] == 1 and options["max_retries"] == RETRIES and options["retry_exceptions"] is False
+    assert got_window == window
+
+
+def _record(ctx: TaskContext, name: str) -> str:
+    return name
+
+
+def _fail(ctx: TaskContext, name: str) -> str:
+    raise OSError(2, "No such file or directory", name)
+
+
+def test_local_runs_pooled_tasks_before_inline_ones_and_reports_exceptions() -> None:
+    executor = LocalExecutor(spec(), workers=1, worker=object())  # type: ignore[arg-type]
+    tasks = [
+        Task("v", _record, ("video",), inline=True),
+        Task("i", _record, ("image",)),
+        Task("x", _fail, ("gone.jpg",)),
+    ]
+    outcomes = list(executor.run(tasks))
+    assert [o.task.key for o in outcomes] == ["i", "x", "v"]
+    assert outcomes[0].value == "image" and outcomes[2].value == "video"
+    assert outcomes[1].error == "FileNotFoundError: No such file or directory: gone.jpg"
