@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -30,6 +32,7 @@ RETRIES = 3
 # encode run on its CPU), so one task per GPU would leave the GPU mostly idle.
 GPU_SHARE = 0.25
 POLL_SECONDS = 0.5  # how often the driver wakes while waiting (Ctrl-C and SIGTERM are seen then)
+CONNECT_SECONDS = 5.0  # how long the driver tries to reach the cluster's address before giving up
 CANCEL_SECONDS = 10.0  # how long an interrupted run waits for cancelled tasks to stop
 REPORT_SECONDS = 0.5  # a task reports its frame progress at most this often
 
@@ -59,6 +62,7 @@ class RayExecutor:
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
+            check_reachable(address or os.environ.get("RAY_ADDRESS"))
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.WARNING, configure_logging=False)
@@ -148,6 +152,26 @@ class RayExecutor:
         if self._started:
             self._started = False
             self._ray.shutdown()
+
+
+def check_reachable(address: str | None) -> None:
+    """Refuse a ``HOST:PORT`` cluster address that takes no connection (Ray itself would retry
+    for minutes); other forms (``auto``, ``ray://...``) are left to Ray.
+
+    Raises:
+        ConfigError: nothing listens there.
+    """
+    host, _, port = (address or "").rpartition(":")
+    if not host or not port.isdigit() or "/" in host:
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach a Ray cluster at {address} ({exc.strerror or exc}); check --address (or "
+            "RAY_ADDRESS) against what `ray start --head` printed, and that its port is open"
+        ) from None
 
 
 def _ray_call(spec: WorkerSpec, fn: Callable[..., Any], args: tuple[Any, ...], key: str, sink: Any) -> Any:

@@ -92,3 +92,17 @@ def test_local_runs_pooled_tasks_before_inline_ones_and_reports_exceptions() -> 
     assert [o.task.key for o in outcomes] == ["i", "x", "v"]
     assert outcomes[0].value == "image" and outcomes[2].value == "video"
     assert outcomes[1].error == "FileNotFoundError: No such file or directory: gone.jpg"
+
+
+def test_an_address_nothing_listens_on_is_refused_at_once() -> None:
+    import socket
+
+    from redact.executors.cluster import check_reachable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match="ray start --head"):
+        check_reachable(f"127.0.0.1:{port}")
+    for left_to_ray in (None, "auto", "ray://head:10001"):
+        check_reachable(left_to_ray)
