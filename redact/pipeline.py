@@ -28,6 +28,7 @@ from redact.config import RedactConfig
 from redact.discover import Job, plan
 from redact.errors import ConfigError, MediaError, RedactError
 from redact.executors import (
+    Executor,
     ExecutorFactory,
     FileWork,
     Outcome,
@@ -392,18 +393,8 @@ def redact_path(
             continue
         todo.append(job)
 
+    manifest.save()
     spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
-    if executor is not None:
-        runner = executor(spec)
-    else:
-        driver = None if remote else Worker(
-            config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
-            glance=glance if glance is not None else detectors,
-        )
-        runner = make_executor(
-            config.executor, spec, workers=1 if detectors is not None else config.workers,
-            address=config.address, worker=driver, on_frames=on_frames,
-        )
     # A long video is split into segments, each a task (redact.segments); other files are one task.
     fdir = frames_dir(mpath)
     works = [video_work(job, config, fdir, absolute=remote) or file_work(job, absolute=remote) for job in todo]
@@ -418,8 +409,19 @@ def redact_path(
         if on_file:
             on_file(done, total, entry)
 
+    runner: Executor | None = None
     try:
-        manifest.save()
+        if executor is not None:
+            runner = executor(spec)
+        else:
+            driver = None if remote else Worker(
+                config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
+                glance=glance if glance is not None else detectors,
+            )
+            runner = make_executor(
+                config.executor, spec, workers=1 if detectors is not None else config.workers,
+                address=config.address, worker=driver, on_frames=on_frames,
+            )
         if on_start:
             on_start(total)
         for outcome in runner.run(task for work in works for task in work.tasks):
@@ -428,7 +430,8 @@ def redact_path(
             if len(work.outcomes) == len(work.tasks):
                 finish(work.finish(work.job, [work.outcomes[t.key] for t in work.tasks]))
     except BaseException:
-        runner.close()
+        if runner is not None:
+            runner.close()
         manifest.save(complete=False)
         _remove_temps(out_dir, frames_dir(mpath))
         raise

@@ -65,7 +65,7 @@ class RayExecutor:
             check_reachable(address or os.environ.get("RAY_ADDRESS"))
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.WARNING, configure_logging=False)
+                         logging_level=logging.ERROR, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = address or "RAY_ADDRESS or this machine"
                 raise ConfigError(
