@@ -38,13 +38,13 @@ from redact.executors import (
     make_executor,
     one_line,
 )
-from redact.hashing import sha256_bytes, sha256_file
+from redact.hashing import sha256_bytes
 from redact.io.atomic import remove_stale_temps, write_bytes_atomic
 from redact.io.image import encode_image, read_image
-from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts, read_journal
-from redact.manifest import load as load_manifest
+from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
 from redact.overrides import Overrides
 from redact.render import Style, get_style
+from redact.resume import previous_run, reusable
 from redact.segments import video_work
 from redact.types import Detections, FrameCallback
 
@@ -354,7 +354,7 @@ def redact_path(
         identity["overrides"] = overrides.sha256
     settings_sha = config.settings_hash(identity)
 
-    previous = _previous_run(mpath, settings_sha, config)
+    previous = previous_run(mpath, settings_sha, config)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_temps(out_dir):
         log.info("removed a temp file left by an interrupted run: %s", stale)
@@ -376,7 +376,7 @@ def redact_path(
             entry["error"] = "not an image or video; left out"
             manifest.add(entry)
             continue
-        reused = _reusable(job, previous, mpath.parent)
+        reused = reusable(job, previous, mpath.parent)
         if reused is not None:
             manifest.add(reused)
             resumed += 1
@@ -446,50 +446,3 @@ def _remove_temps(*folders: Path) -> None:
         for stale in remove_stale_temps(folder):
             log.info("removed a temp file of an interrupted task: %s", stale)
 
-
-def _previous_run(mpath: Path, settings_sha: str, config: RedactConfig) -> dict[tuple[int, str], dict[str, Any]] | None:
-    """Entries of an earlier run into the same manifest, when its settings match."""
-    if not mpath.exists():
-        return None
-    try:
-        data = load_manifest(mpath, check=False)
-    except RedactError as exc:
-        if config.overwrite:
-            return {}
-        raise ConfigError(f"{exc}; remove it or pass --overwrite") from None
-    if data.get("settings_sha256") != settings_sha:
-        if config.overwrite:
-            return {}
-        raise ConfigError(
-            f"{mpath} records a run with other settings or models; use another --out, "
-            "or pass --overwrite to replace its outputs"
-        )
-    entries = list(data.get("files", [])) + read_journal(mpath)  # journal lines are newer
-    return {(int(e.get("root", 0)), str(e["input"])): e for e in entries}
-
-
-def _reusable(
-    job: Job, previous: dict[tuple[int, str], dict[str, Any]] | None, manifest_dir: Path
-) -> dict[str, Any] | None:
-    """The previous entry when input, settings and output all still match, else None."""
-    if not previous:
-        return None
-    entry = previous.get((job.root, job.rel))
-    if not entry or entry.get("status") != "ok" or not entry.get("output_sha256"):
-        return None
-    try:
-        if not job.dst.is_file() or sha256_file(job.dst) != entry["output_sha256"]:
-            return None
-        if sha256_file(job.src) != entry.get("input_sha256"):
-            return None
-    except OSError:
-        return None
-    frames = entry.get("frames") or {}
-    if frames:
-        sidecar = manifest_dir / str(frames.get("file", ""))
-        try:
-            if not sidecar.is_file() or sha256_file(sidecar) != frames.get("sha256"):
-                return None
-        except OSError:
-            return None
-    return dict(entry)
