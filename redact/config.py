@@ -58,6 +58,12 @@ class RedactConfig:
         "Independent of --no-plates and --no-faces.",
         choices=OCCUPANT_MODES,
     )
+    person_heads: bool = _opt(
+        True,
+        "Redact the head of every person found where no face is found (riders and cyclists in "
+        "helmets, people turned away or far off) as a face. Runs the vehicle and person network "
+        "even with --occupants off; nothing with --no-faces.",
+    )
     face_threshold: float | None = _opt(
         None, "Face score threshold (0..1); lower finds more. Default: tuned per model.", min=0.0, max=1.0
     )

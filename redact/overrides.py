@@ -19,8 +19,9 @@ An overrides file (schema ``redact/schema/overrides-1.schema.json``) looks like:
 Boxes are ``[x, y, w, h]`` in output pixels (top-left origin), as in the manifest. A
 ``remove`` names a detection either by ``index`` (its position in the picture's list of
 detections, which is the manifest's region list of a run without overrides) or by
-``box`` (the detection overlapping it most, IoU >= :data:`MATCH_IOU`, is removed; the
-padded region box from the manifest matches). The whole file is applied to fresh
+``box`` (the detection overlapping it most, IoU >= :data:`MATCH_IOU` or held whole by the
+box, is removed; the region box from the manifest, a face grown to its head and padded,
+matches). The whole file is applied to fresh
 detections on every run, so a second review round edits the same file, never stacks
 a new one on an edited manifest.
 
@@ -41,12 +42,15 @@ from typing import Any
 import numpy as np
 
 from redact.errors import ConfigError
-from redact.geometry import iou_matrix
+from redact.geometry import box_area, intersection_matrix, iou_matrix
 from redact.hashing import sha256_bytes
 from redact.types import Detections, Source
 
 SCHEMA_ID = "redact-overrides/1"
 MATCH_IOU = 0.3
+# A remove box that holds at least this share of a detection names it whatever the IoU
+# (a region is the detection grown to a whole head and padded: much larger than it).
+MATCH_HELD = 0.9
 
 
 @lru_cache(maxsize=1)
@@ -245,9 +249,12 @@ class Overrides:
         if not len(dets):
             return None
         x, y, w, h = (float(v) for v in edit["box"])
-        iou = iou_matrix(dets.xyxy, np.array([[x, y, x + w, y + h]]), np.float64)[:, 0]
-        best = int(np.argmax(iou))
-        return best if iou[best] >= MATCH_IOU else None
+        box = np.array([[x, y, x + w, y + h]])
+        iou = iou_matrix(dets.xyxy, box, np.float64)[:, 0]
+        held = intersection_matrix(dets.xyxy, box, np.float64)[:, 0] / np.maximum(box_area(dets.xyxy, np.float64), 1e-9)
+        fit = np.where((iou >= MATCH_IOU) | (held >= MATCH_HELD), iou, -1.0)
+        best = int(np.argmax(fit))
+        return best if fit[best] >= 0 else None
 
 
 def load(path: Path) -> Overrides:

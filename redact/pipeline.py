@@ -205,6 +205,7 @@ def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: 
         faces=config.faces,
         plates=config.plates,
         occupants=config.occupants,
+        person_heads=config.person_heads,
         thresholds=_thresholds(config),
         quality=GLANCE if glance else config.quality,
         threads=threads,

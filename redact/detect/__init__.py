@@ -18,6 +18,7 @@ from redact.config import OCCUPANT_MODES, QUALITIES
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
 from redact.detect.evidence import WITNESS_RATIO, confirm
+from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
 from redact.detect.retinaface import RetinaFace
@@ -216,12 +217,15 @@ class DetectorSet:
         models: the weight files in use (for the manifest).
         thresholds: resolved per-label score thresholds.
         quality: the preset name.
+        person_heads: where the head of a person with no face found there is redacted
+            as a face (:mod:`redact.detect.heads`); ``None``: people add no faces.
     """
 
     detectors: list[Detector]
     models: list[ModelFile]
     thresholds: dict[str, float]
     quality: str
+    person_heads: HeadZone | None = None
 
     @property
     def accelerated(self) -> bool:
@@ -234,10 +238,18 @@ class DetectorSet:
         return set().union(*(d.take_providers() for d in self.detectors if hasattr(d, "take_providers")))
 
     def only(self, names: Sequence[str]) -> DetectorSet:
-        """The same set with only the named detectors (the same instances and thresholds)."""
+        """The same set with only the named detectors (the same instances and thresholds).
+        Person heads stay only with a face detector (without one, every person would be bare)."""
         pairs = [(d, m) for d, m in zip(self.detectors, self.models, strict=True) if d.name in names]
         detectors, models = [d for d, _ in pairs], [m for _, m in pairs]
-        return DetectorSet(detectors=detectors, models=models, thresholds=self.thresholds, quality=self.quality)
+        faces = any(d.label == Label.FACE.value for d in detectors)
+        return DetectorSet(
+            detectors=detectors,
+            models=models,
+            thresholds=self.thresholds,
+            quality=self.quality,
+            person_heads=self.person_heads if faces else None,
+        )
 
     def per_detector(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
@@ -276,7 +288,8 @@ class DetectorSet:
         thresholds: Mapping[str, float] | None = None,
     ) -> Detections:
         """The detections that pass: each label's threshold, the evidence large regions need
-        (:func:`redact.detect.evidence.confirm`), then per-label fusion.
+        (:func:`redact.detect.evidence.confirm`), the zones plates and people imply, then
+        per-label fusion.
 
         Args:
             found: per detector name, its candidates (as :meth:`per_detector` gives them).
@@ -288,6 +301,9 @@ class DetectorSet:
         kept = confirm(strong, found, width, height)
         # Occupants: the windshield zone above each plate that no vehicle box holds.
         kept = add_plate_zones(kept, found, width, height, least.get(Label.OCCUPANT.value))
+        # Faces: the heads of people where no face was found.
+        if self.person_heads is not None:
+            kept = add_person_heads(kept, found, self.person_heads)
         return merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
@@ -371,6 +387,7 @@ def build_detector_set(
     faces: bool = True,
     plates: bool = True,
     occupants: str = "off",
+    person_heads: bool = False,
     thresholds: Mapping[str, float] | None = None,
     quality: str = DEFAULT_QUALITY,
     threads: int | None = None,
@@ -386,6 +403,10 @@ def build_detector_set(
         occupants: vehicle occupants (:mod:`redact.detect.occupants`): ``"windows"`` (window
             zones and people in or on vehicles), ``"people"`` (people only) or ``"off"``
             (here the default; ``redact run``'s option defaults to ``"windows"``).
+        person_heads: with ``faces``, redact the head of every person found where no face
+            was found (:mod:`redact.detect.heads`); runs the COCO network even when
+            ``occupants`` is ``"off"`` (it then adds no occupant regions). Here off by
+            default; ``redact run``'s option defaults to on.
         thresholds: per-label score thresholds; a missing label or ``None`` uses the default.
         quality: one of :data:`QUALITY_PRESETS`, or :data:`GLANCE` (internal, for video).
         threads: intra-op threads per model; ``None`` lets onnxruntime decide.
@@ -402,7 +423,10 @@ def build_detector_set(
     if threads is not None and threads < 1:
         raise ConfigError(f"threads must be >= 1, got {threads}")
     resolved = resolve_thresholds(thresholds)
-    wanted = [lbl for lbl, on in (("face", faces), ("plate", plates), ("occupant", occupants != "off")) if on]
+    heads = faces and person_heads
+    wanted = [
+        lbl for lbl, on in (("face", faces), ("plate", plates), ("occupant", occupants != "off" or heads)) if on
+    ]
     detectors: list[Detector] = []
     models: list[ModelFile] = []
     for label in wanted:
@@ -416,7 +440,13 @@ def build_detector_set(
             detectors.append(detector)
             models.append(model)
     log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
-    return DetectorSet(detectors=detectors, models=models, thresholds=resolved, quality=quality)
+    return DetectorSet(
+        detectors=detectors,
+        models=models,
+        thresholds=resolved,
+        quality=quality,
+        person_heads=PERSON_HEAD if heads else None,
+    )
 
 
 __all__ = [

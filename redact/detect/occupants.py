@@ -200,23 +200,29 @@ class OccupantFinds(Detections):
         vehicles: float32 (M, 4), xyxy source pixels of every vehicle found (any of
             :data:`redact.detect.yolox.VEHICLES`, and bicycles).
         vehicle_score: float32 (M,), their scores.
+        persons: float32 (P, 4), xyxy source pixels of every person found, aboard or not
+            (:mod:`redact.detect.heads` looks for faces where their heads are).
+        person_score: float32 (P,), their scores.
         windows: whether window zones are wanted (``windows`` mode), plate-anchored ones too.
     """
 
     vehicles: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     vehicle_score: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    persons: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    person_score: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     windows: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        vehicles = np.asarray(self.vehicles, np.float32).reshape(-1, 4)
-        score = np.asarray(self.vehicle_score, np.float32).reshape(-1)
-        if len(score) != len(vehicles):
-            raise ValueError(f"OccupantFinds.vehicle_score has {len(score)} entries, expected {len(vehicles)}")
-        for arr in (vehicles, score):
-            arr.setflags(write=False)
-        object.__setattr__(self, "vehicles", vehicles)
-        object.__setattr__(self, "vehicle_score", score)
+        for boxes_name, score_name in (("vehicles", "vehicle_score"), ("persons", "person_score")):
+            boxes = np.asarray(getattr(self, boxes_name), np.float32).reshape(-1, 4)
+            score = np.asarray(getattr(self, score_name), np.float32).reshape(-1)
+            if len(score) != len(boxes):
+                raise ValueError(f"OccupantFinds.{score_name} has {len(score)} entries, expected {len(boxes)}")
+            for arr in (boxes, score):
+                arr.setflags(write=False)
+            object.__setattr__(self, boxes_name, boxes)
+            object.__setattr__(self, score_name, score)
 
 
 def add_plate_zones(
@@ -276,7 +282,9 @@ class Occupants:
             factory signature.
         threads: intra-op threads; ``None`` lets onnxruntime decide.
         cpu_only: run on the CPU even where a GPU provider is available.
-        mode: ``"windows"`` (zones and persons) or ``"people"`` (persons only).
+        mode: ``"windows"`` (zones and persons), ``"people"`` (persons only) or ``"off"``
+            (no regions: the vehicles and persons found are still reported, for the plate
+            zoom and :mod:`redact.detect.heads`).
     """
 
     name = "occupants"
@@ -292,8 +300,8 @@ class Occupants:
         cpu_only: bool = False,
         mode: str = "windows",
     ) -> None:
-        if mode not in ("windows", "people"):
-            raise ValueError(f"occupant mode must be 'windows' or 'people', got {mode!r}")
+        if mode not in ("windows", "people", "off"):
+            raise ValueError(f"occupant mode must be 'windows', 'people' or 'off', got {mode!r}")
         self.model = model
         self.threshold = threshold
         self.passes = tuple(passes)
@@ -328,7 +336,7 @@ class Occupants:
         objects = self._coco.detect(image, rois=rois)
         vehicles = objects.of((*ENCLOSED, *TWO_WHEELERS))
         persons = objects.persons()
-        aboard = persons[riders(persons, vehicles)]
+        aboard = persons[riders(persons, vehicles)] if self.mode != "off" else persons[:0]
         xyxy, score = [aboard.xyxy], [aboard.score]
         if self.mode == "windows":
             zx, zs = window_zones(vehicles)
@@ -342,5 +350,7 @@ class Occupants:
             source=np.array([Source.DETECTOR.value] * len(boxes), dtype=object),
             vehicles=vehicles.xyxy,
             vehicle_score=vehicles.score,
+            persons=persons.xyxy,
+            person_score=persons.score,
             windows=self.mode == "windows",
         )

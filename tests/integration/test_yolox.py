@@ -77,17 +77,20 @@ def test_rois_limit_where_it_looks(detector: YoloxCoco) -> None:
     assert len(detector.detect(image, rois=[Tile(10, 10, 10, 50), Tile(w + 5, 0, w + 50, h)])) == 0
 
 
-def test_driver_in_the_sample_street(detector: YoloxCoco) -> None:
-    """The generated scene's car is drawn flat (the network does not take it for a car), but
-    the photographed face pasted in as its driver is a person."""
+def test_car_and_driver_in_the_sample_street(detector: YoloxCoco) -> None:
+    """The generated scene's car is a car to the network, and its driver a person inside it."""
     image = cv2.imread(str(SAMPLES / "street" / "parked-car.png"), cv2.IMREAD_COLOR)
     assert image is not None
-    persons = detector.detect(image).persons()
-    assert len(persons) >= 1
-    # The driver's face sits at about x 612..708, y 340..420 (1280x720 scene).
+    found = detector.detect(image)
+    cars = found.vehicles()
+    assert len(cars) == 1, cars
+    # The car spans about x 340..940, y 285..650 of the 1280x720 scene.
+    assert np.allclose(cars.xyxy[0], [340, 285, 940, 650], atol=25), cars
+    persons = found.persons()
+    # The driver's face sits at about x 506..584, y 308..396, behind the windscreen.
     cx = (persons.xyxy[:, 0] + persons.xyxy[:, 2]) / 2
     cy = (persons.xyxy[:, 1] + persons.xyxy[:, 3]) / 2
-    assert np.any((cx > 612) & (cx < 708) & (cy > 340) & (cy < 420)), persons
+    assert np.any((cx > 506) & (cx < 584) & (cy > 308) & (cy < 430)), persons
 
 
 def test_blank_picture_finds_nothing(detector: YoloxCoco) -> None:

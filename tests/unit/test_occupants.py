@@ -175,7 +175,7 @@ def test_detector_floor_lowers_the_networks_threshold() -> None:
     det.detect(np.zeros((400, 800, 3), np.uint8))
     assert det._coco.asked == [0.15, 0.3]  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="mode"):
-        Occupants(YOLOX_MODEL, mode="off")
+        Occupants(YOLOX_MODEL, mode="everyone")
 
 
 def test_decide_adds_plate_zones_once() -> None:

@@ -106,6 +106,18 @@ def test_remove_that_matches_nothing_warns_and_keeps_everything() -> None:
     assert len(applied.dets) == 2 and len(applied.warnings) == 2
 
 
+@pytest.mark.parametrize("padding", [0.0, 0.15, 0.5])
+def test_remove_by_the_manifest_region_box_of_a_grown_face(padding) -> None:
+    """A face's region (grown to the head, padded) is much larger than the detection; its
+    manifest box still names that detection, not a neighbour's."""
+    from redact import regions
+
+    dets = Detections.from_arrays([[100, 100, 140, 150], [200, 100, 230, 140]], [0.9, 0.8], "face")
+    box = regions.build(dets[:1], 320, 240, padding=padding).to_records()[0]["box"]
+    applied = make([{"op": "remove", "file": "a.jpg", "reason": "x", "box": box}]).apply("a.jpg", 0, dets, 320, 240)
+    assert applied.dets.xyxy.tolist() == [[200, 100, 230, 140]] and not applied.warnings
+
+
 def test_remove_only_on_its_frame_and_remove_track() -> None:
     tracked = DETS.replace(track_id=np.array([3, 4]))
     o = make([{"op": "remove", "file": "v.mp4", "frame": 2, "index": 0, "reason": "r"},
