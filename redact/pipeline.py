@@ -37,6 +37,7 @@ from redact.executors import (
     WorkerSpec,
     make_executor,
     one_line,
+    preflight,
 )
 from redact.hashing import sha256_bytes
 from redact.io.atomic import remove_stale_temps, write_bytes_atomic
@@ -342,6 +343,7 @@ def redact_path(
     remote = config.executor != "local"
     if remote and detectors is not None:
         raise ConfigError("ready detector sets run only with the local executor; drop detectors= or use local")
+    preflight(config.executor, config.address)
     paths = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
     out_dir = Path(out)
     mpath = Path(manifest_path) if manifest_path else out_dir / MANIFEST_NAME

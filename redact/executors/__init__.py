@@ -181,6 +181,19 @@ def make_executor(
     raise ConfigError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 
+def preflight(name: str, address: str | None = None) -> None:
+    """Check, before a run writes anything, that executor ``name`` can start.
+
+    Raises:
+        ConfigError: Ray asked for but not installed, or its address takes no connection.
+    """
+    if name == "ray":
+        from redact.executors.cluster import check_reachable, import_ray
+
+        import_ray()
+        check_reachable(address or os.environ.get("RAY_ADDRESS"))
+
+
 _PROCESS_WORKER: tuple[str, Worker] | None = None
 
 

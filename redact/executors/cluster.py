@@ -52,13 +52,7 @@ class RayExecutor:
         address: str | None = None,
         on_frames: FrameCallback | None = None,
     ) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise ConfigError(
-                "--executor ray needs Ray on this machine and every machine of the cluster: "
-                "pip install 'redact[ray]'"
-            ) from None
+        ray = import_ray()
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
@@ -152,6 +146,22 @@ class RayExecutor:
         if self._started:
             self._started = False
             self._ray.shutdown()
+
+
+def import_ray() -> Any:
+    """The ``ray`` module.
+
+    Raises:
+        ConfigError: Ray is not installed.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            "--executor ray needs Ray on this machine and every machine of the cluster: "
+            "pip install 'redact[ray]'"
+        ) from None
+    return ray
 
 
 def check_reachable(address: str | None) -> None:

@@ -106,3 +106,16 @@ def test_an_address_nothing_listens_on_is_refused_at_once() -> None:
         check_reachable(f"127.0.0.1:{port}")
     for left_to_ray in (None, "auto", "ray://head:10001"):
         check_reachable(left_to_ray)
+
+
+def test_ray_missing_is_refused_before_anything_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import sys
+
+    from redact.pipeline import redact_path
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("x")
+    with pytest.raises(ConfigError, match=r"pip install 'redact\[ray\]'"):
+        redact_path([tmp_path / "in"], tmp_path / "out", RedactConfig(executor="ray"))
+    assert not (tmp_path / "out").exists()
