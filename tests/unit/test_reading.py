@@ -1,0 +1,117 @@
+"""The recogniser's veto on text boxes: which readings cannot be a plate, CTC decoding,
+crops, which boxes get read, and the real network on drawn text."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from redact.detect import build_detector_set
+from redact.detect.reading import (
+    HEIGHT,
+    MAX_WIDTH,
+    READER_MODEL,
+    Reading,
+    TextReader,
+    crop_blob,
+    ctc_decode,
+    veto_reason,
+)
+from redact.types import Detections
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2014-05-13", "07:25:13", "2014-05-1206:33:20", "11:05 PM", "camera 41", "Truck Rental", "GoPenske.com",
+     "REDLIGHTSFLASH", "CHEVROLET", "INTELLIGENT"],
+)
+def test_confident_readings_no_plate_carries_are_vetoed(text: str) -> None:
+    assert veto_reason(Reading(text, 0.95)) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["B 123 ABC", "B320WTW", "CC=2881", "LM-169AM", "1049338", "WA 56660", "TR 05RBG", "GERNA", "TEXAS", "EXIT 79B",
+     "4B3:9376", "", "联联", "nn"],
+)
+def test_plate_like_or_unreadable_text_is_kept(text: str) -> None:
+    assert veto_reason(Reading(text, 0.95)) is None
+
+
+def test_an_unsure_reading_never_vetoes() -> None:
+    assert veto_reason(Reading("2014-05-13", 0.6)) is None
+    assert veto_reason(Reading("2014-05-13", 0.6), min_confidence=0.5) is not None
+
+
+def test_ctc_decode_collapses_repeats_and_blanks() -> None:
+    chars = ["A", "B", "1"]
+    # columns: A A blank A B 1 1 (space is the class after the list)
+    cls = [1, 1, 0, 1, 2, 3, 3, 4]
+    probs = np.full((len(cls), 5), 0.01, np.float32)
+    probs[np.arange(len(cls)), cls] = 0.9
+    probs[1, 1] = 0.7
+    reading = ctc_decode(probs, chars)
+    assert reading.text == "AAB1 "
+    assert reading.confidence == pytest.approx(0.9)
+    assert ctc_decode(np.eye(5, dtype=np.float32)[[0, 0, 0]], chars) == Reading("", 0.0)
+
+
+def test_crops_are_resized_to_the_network_height_and_padded_to_the_widest() -> None:
+    image = np.zeros((100, 400, 3), np.uint8)
+    boxes = np.array([[10, 10, 110, 30], [0, 50, 20, 90], [-5, 0, 400, 10]], np.float32)
+    batch, widths = crop_blob(image, boxes)
+    assert batch.shape == (3, 3, HEIGHT, max(widths))
+    assert widths[0] == 240 and widths[1] == HEIGHT // 2 and widths[2] == MAX_WIDTH
+    assert np.all(batch[1, :, :, widths[1]:] == 0)
+    assert batch[0, :, :, : widths[0]].max() == pytest.approx(-1.0)  # black is -1 after normalisation
+
+
+class _Reads(TextReader):
+    """The veto with readings given per box instead of the network's."""
+
+    def __init__(self, readings: dict[tuple[int, ...], Reading]) -> None:
+        self.readings = readings
+        self.read_boxes: list[tuple[int, ...]] = []
+        self.min_confidence = 0.8
+
+    def read(self, image: np.ndarray, boxes: np.ndarray) -> list[Reading]:
+        keys = [tuple(int(v) for v in b) for b in boxes]
+        self.read_boxes += keys
+        return [self.readings[k] for k in keys]
+
+
+def test_only_text_no_plate_network_saw_is_read_and_only_non_plates_dropped() -> None:
+    date, plate, seen = (0, 0, 100, 20), (200, 200, 300, 230), (400, 400, 500, 430)
+    reader = _Reads({date: Reading("2014-05-13", 0.97), plate: Reading("B 123 ABC", 0.97)})
+    text = Detections.from_arrays([date, plate, seen], [0.6, 0.6, 0.6], "plate")
+    yolo = Detections.from_arrays([[395, 395, 505, 435]], [0.2], "plate")
+    kept = reader.veto(np.zeros((500, 600, 3), np.uint8), text, [yolo, Detections.empty()])
+    assert sorted(reader.read_boxes) == [date, plate]
+    assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, seen]
+
+
+def test_balanced_reads_text_and_thorough_keeps_every_line() -> None:
+    balanced = build_detector_set(faces=False)
+    assert balanced.reader is not None and balanced.models[-1] == READER_MODEL
+    assert balanced.only(["yolo_plate"]).reader is None
+    assert balanced.only(["yolo_plate", "text_plate"]).models[-1] == READER_MODEL
+    assert build_detector_set(faces=False, quality="thorough").reader is None
+    assert build_detector_set(plates=False).reader is None
+
+
+def _drawn(text: str) -> np.ndarray:
+    image = np.full((60, 360, 3), 235, np.uint8)
+    cv2.putText(image, text, (8, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20, 20, 20), 2, cv2.LINE_AA)
+    return image
+
+
+@pytest.mark.slow
+def test_real_network_reads_drawn_text() -> None:
+    reader = TextReader(threads=1)
+    plate, date = _drawn("B 123 XYZ"), _drawn("2014-05-13")
+    image = np.concatenate([plate, date], axis=0)
+    got = reader.read(image, np.array([[0, 0, 360, 60], [0, 60, 360, 120]], np.float32))
+    assert got[0].text.replace(" ", "") == "B123XYZ" and got[0].confidence > 0.8
+    assert got[1].text == "2014-05-13" and veto_reason(got[1]) is not None
+    assert veto_reason(got[0]) is None
