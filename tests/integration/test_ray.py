@@ -70,7 +70,9 @@ def outputs(out: Path) -> dict[str, str]:
 
 
 def assert_same_run(out: Path, reference: Path) -> None:
-    assert files_of(out) == files_of(reference)
+    for got, want in zip(files_of(out), files_of(reference), strict=True):
+        differ = sorted(k for k in got.keys() | want.keys() if got.get(k) != want.get(k))
+        assert not differ, f"{got['input']}: {differ} differ from the local run"
     assert outputs(out) == outputs(reference)
     assert not [p for p in out.rglob("*") if TMP_MARKER in p.name], "a partial output was left"
 
