@@ -18,12 +18,15 @@ from redact.verify import input_root
 # schedule, no glance).
 LEGACY_SETTINGS: dict[str, Any] = {"lookahead": 250, "keyframe_seconds": 0.0, "glance": False}
 
+# Where a run ran, not how it redacts: a re-render runs on this machine.
+PLACEMENT = frozenset({"executor", "address"})
+
 
 def config_from_manifest(data: dict[str, Any]) -> RedactConfig:
     """The run's configuration from a manifest's ``settings`` (non-option keys ignored;
     options the run's version did not have take :data:`LEGACY_SETTINGS`)."""
     known = {f.name for f in fields(RedactConfig)}
-    settings = {k: v for k, v in (data.get("settings") or {}).items() if k in known}
+    settings = {k: v for k, v in (data.get("settings") or {}).items() if k in known and k not in PLACEMENT}
     return RedactConfig.from_mapping({**LEGACY_SETTINGS, **settings})
 
 

@@ -119,3 +119,11 @@ def test_ray_missing_is_refused_before_anything_is_written(monkeypatch: pytest.M
     with pytest.raises(ConfigError, match=r"pip install 'redact\[ray\]'"):
         redact_path([tmp_path / "in"], tmp_path / "out", RedactConfig(executor="ray"))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rerender_runs_here_whatever_executor_the_run_used() -> None:
+    from redact.rerender import config_from_manifest
+
+    settings = RedactConfig(executor="ray", address="10.0.0.5:6379", padding=0.3).as_dict()
+    config = config_from_manifest({"settings": settings})
+    assert (config.executor, config.address, config.padding) == ("local", None, 0.3)
