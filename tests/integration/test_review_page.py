@@ -281,3 +281,35 @@ def test_second_round_starts_from_the_applied_overrides(run_dir: Path) -> None:
     assert res.exit_code == 0 and "pass --overrides FILE" in res.output
     res = CliRunner().invoke(main, ["review", str(mpath), "--out", str(run_dir / "r3.html"), "--static"])
     assert res.exit_code == 0 and "review-data" not in (run_dir / "r3.html").read_text("utf-8")
+
+
+def test_second_round_in_the_browser_keeps_earlier_edits(run_dir: Path, browser: Browser) -> None:
+    b = browser
+    mpath = run_dir / "out" / "manifest.json"
+    earlier = {"op": "add", "file": "empty.png", "root": 0, "box": [5, 5, 20, 20], "label": "face", "reason": "missed"}
+    (run_dir / "overrides.json").write_text(json.dumps({"schema": "redact-overrides/1", "reviewer": REVIEWER,
+                                                        "edits": [earlier]}))
+    assert rerender(mpath, load_overrides(Path("overrides.json")), detectors=MarkerDetectors()).exit_code == 0
+    b.open(_page(run_dir).as_uri())
+    assert b.eval("document.getElementById('reviewer').value") == REVIEWER
+    # empty.png has a region now, so the files are in manifest order.
+    assert b.eval("document.querySelector('#filehead h2').textContent") == "a.png"
+    x0, y0, x1, y1 = _to_screen(b, (191, 147, 78, 26), (320, 240))
+    b.click((x0 + x1) / 2, (y0 + y1) / 2)
+    b.key("k")
+    b.key("j")
+    b.key("j")
+    assert b.eval("document.querySelector('#filehead h2').textContent") == "empty.png"
+    assert _count(b, "#overlay .region.manual") == 1
+    b.key("Tab")
+    b.key("x")  # a reviewer's own region is discarded from the edit list, not dropped
+    assert _count(b, "#overlay .region.dropped") == 0
+    assert "earlier: add face" in b.eval("document.querySelector('#edits').textContent")
+    b.key("e")
+    edits = json.loads(_wait_file(run_dir / "downloads" / "overrides.json"))["edits"]
+    assert edits[0] == earlier and edits[1]["op"] == "remove" and "box" in edits[1] and "index" not in edits[1]
+    assert rerender(mpath, load_overrides(run_dir / "downloads" / "overrides.json"),
+                    detectors=MarkerDetectors()).exit_code == 0
+    files = {e["input"]: e for e in load_manifest(mpath)["files"]}
+    assert [r["label"] for r in files["a.png"]["regions"]] == ["face"]
+    assert [r["source"] for r in files["empty.png"]["regions"]] == ["manual"]
