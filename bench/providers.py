@@ -2,7 +2,7 @@
 
 Times ``DetectorSet.detect`` (the ``--quality`` preset, faces and plates) on a 1080p and a
 4K frame, once per provider that the installed onnxruntime offers and that redact uses
-(CUDA from the ``gpu`` extra, CPU): warm-up calls first (sessions open, cuDNN picks its
+(TensorRT where it is installed, CUDA from the ``gpu`` extra, CPU): warm-up calls first (sessions open, cuDNN picks its
 algorithms), then the median of ``--repeats`` timed calls. The frame is a picture of
 ``samples/`` scaled up (no dev data needed). Also checks that every provider finds the same
 boxes within a pixel or two, so a GPU run redacts what a CPU run does.
@@ -87,6 +87,9 @@ def main() -> int:
     available = onnxruntime.get_available_providers()
     runs = []
     if session_mod.CUDA in available:
+        if session_mod.TENSORRT in available and session_mod.tensorrt_present():
+            trt = {**session_mod.TENSORRT_OPTIONS, "trt_engine_cache_path": str(session_mod.tensorrt_cache())}
+            runs.append(("tensorrt", [(session_mod.TENSORRT, trt), (session_mod.CUDA, cuda_options), session_mod.CPU]))
         runs.append(("cuda", [(session_mod.CUDA, cuda_options), session_mod.CPU]))
     runs.append(("cpu", [session_mod.CPU]))
     rows = [time_provider(name, wanted, args.quality, args.repeats) for name, wanted in runs]
@@ -95,13 +98,14 @@ def main() -> int:
             f"{r['provider']:>5} on {r['sessions_on']}: "
             + ", ".join(f"{k} {r[k]['ms']} ms/frame ({len(r[k]['boxes'])} boxes)" for k in SIZES)
         )
-    if len(rows) == 2:
+    cpu = rows[-1]
+    for row in rows[:-1]:
         for k in SIZES:
-            a, b = np.array(rows[0][k]["boxes"]).reshape(-1, 4), np.array(rows[1][k]["boxes"]).reshape(-1, 4)
+            a, b = np.array(row[k]["boxes"]).reshape(-1, 4), np.array(cpu[k]["boxes"]).reshape(-1, 4)
             same = len(a) == len(b) and (not len(a) or float(np.abs(np.sort(a, 0) - np.sort(b, 0)).max()) <= 2.0)
-            gap = np.abs(np.sort(rows[0][k]["scores"]) - np.sort(rows[1][k]["scores"]))
+            gap = np.abs(np.sort(row[k]["scores"]) - np.sort(cpu[k]["scores"]))
             score = f", scores differ by at most {gap.max():.2g}" if same and len(a) else ""
-            print(f"{k}: {'same boxes' if same else 'DIFFERENT boxes'} on both providers{score}")
+            print(f"{k}: {'same boxes' if same else 'DIFFERENT boxes'} on {row['provider']} and cpu{score}")
     report = {
         "onnxruntime": onnxruntime.__version__,
         "available": available,

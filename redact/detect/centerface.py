@@ -22,8 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
+from redact.detect.binding import chain
 from redact.detect.merge import nms
-from redact.detect.passes import PassDetector
+from redact.detect.passes import Boxes, PassDetector
 from redact.detect.session import CPU, OnnxRunner
 from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
@@ -135,14 +136,17 @@ class CenterFace(PassDetector):
         return used if self._tail is None else used | self._tail.take_providers()
 
     def network(self, blob: NDArray[np.float32]) -> list[NDArray[np.float32]]:
-        """The network's outputs for one NCHW blob: the head band by band on the CPU (one band
-        on a GPU, whose memory is not the host's), then the tail."""
+        """The network's outputs for an NCHW blob: the head band by band on the CPU (one band
+        on a GPU, whose memory is not the host's), then the tail. On a GPU the head's
+        features stay there for the tail (:func:`redact.detect.binding.chain`), and only the
+        outputs :meth:`boxes` reads come back (heatmap, scale, offset)."""
         if self._tail is None:  # a whole-network file
             return self._runner.run(blob)
         height, width = blob.shape[2:]
-        rows = bands(height, width) if self._runner.provider == CPU else [(0, height)]
+        on_cpu = self._runner.provider == CPU
+        rows = bands(height, width) if on_cpu else [(0, height)]
         if len(rows) == 1:
-            return self._tail.run(*self._runner.run(blob))
+            return self._tail.run(*self._runner.run(blob)) if on_cpu else chain(self._runner, self._tail, blob, keep=3)
         parts: list[list[NDArray[np.float32]]] = [[] for _ in HEAD_STRIDES]
         for start, end in rows:
             lo, hi = max(0, start - HALO), min(height, end + HALO)
@@ -151,16 +155,14 @@ class CenterFace(PassDetector):
                 part.append(out[:, :, (start - lo) // stride : (end - lo) // stride])
         return self._tail.run(*(np.concatenate(part, axis=2) for part in parts))
 
-    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
+    def blob(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return to_blob(pad_to_multiple(image, 32), rgb=True)
 
-        Returns:
-            (xyxy float32 (N, 4) in this picture's pixels, score float32 (N,)), NMS-ed.
-        """
-        h, w = image.shape[:2]
-        padded = pad_to_multiple(image, 32)
-        blob = to_blob(padded, rgb=True)
-        heatmap, scale, offset, _landmarks = self.network(blob)[:4]
-        xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], (h, w), self._decode_threshold)
+    def forward(self, blob: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        return self.network(blob)
+
+    def boxes(self, outputs: Sequence[NDArray[np.float32]], size: tuple[int, int]) -> Boxes:
+        heatmap, scale, offset = outputs[:3]
+        xyxy, score = decode(heatmap[0, 0], scale[0], offset[0], size, self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]

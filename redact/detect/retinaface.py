@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
-from redact.detect.passes import PassDetector
+from redact.detect.passes import Boxes, PassDetector
 from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
@@ -96,19 +96,16 @@ class RetinaFace(PassDetector):
                          cpu_only=cpu_only)
         self.score_offset = score_offset
 
-    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
-
-        Returns:
-            (xyxy float32 (N, 4) in this picture's pixels, clipped; score float32 (N,)), NMS-ed.
-        """
-        h, w = image.shape[:2]
-        padded = pad_to_multiple(image, 32)
+    def blob(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
         # NCHW float32 BGR minus the mean (the values cv2.dnn.blobFromImage gives, faster).
-        blob = to_blob(padded, rgb=False, mean=MEAN_BGR.tolist())
-        loc, conf = self._runner.run(blob)[:2]
+        return to_blob(pad_to_multiple(image, 32), rgb=False, mean=MEAN_BGR.tolist())
+
+    def boxes(self, outputs: Sequence[NDArray[np.float32]], size: tuple[int, int]) -> Boxes:
+        h, w = size
+        loc, conf = outputs[:2]
         raw_threshold = min(max(self._decode_threshold - self.score_offset, 0.0), 1.0)
-        xyxy, score = decode(loc[0], conf[0], padded.shape[:2], raw_threshold)
+        padded = (h + (-h) % 32, w + (-w) % 32)  # the anchors cover the padded picture
+        xyxy, score = decode(loc[0], conf[0], padded, raw_threshold)
         score = np.clip(score + self.score_offset, 0.0, 1.0).astype(np.float32)
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, w)
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, h)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +23,8 @@ log = logging.getLogger("redact")
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+TENSORRT = "TensorrtExecutionProvider"
+GPU_PROVIDERS = (TENSORRT, CUDA)  # providers whose sessions run on a GPU
 # Pictures change shape from call to call (tiles, video focus windows): cuDNN's exhaustive
 # algorithm search would run again on every new shape. Convolutions in float32, not TF32, so
 # that scores match the CPU's, where the thresholds were chosen (docs/performance.md, GPU).
@@ -29,6 +34,17 @@ CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC", "use_tf32": "0", "arena_e
 # model for at most 1 shape (fast), 3 (balanced) or 5 (thorough), so a video frame's shapes
 # all stay open; each session holds its own arena, so more would only hold GPU memory.
 GPU_SHAPES = 6
+# TensorRT in float32 (its default; FP16 is not taken until it is shown to keep the same boxes
+# at the chosen thresholds). Building an engine for a new input shape takes seconds, so built
+# engines are kept on disk (TENSORRT_CACHE) for the next run.
+TENSORRT_OPTIONS = {"trt_fp16_enable": "False", "trt_engine_cache_enable": "True", "trt_timing_cache_enable": "True"}
+TENSORRT_LIBRARY = "libnvinfer.so"  # TensorRT's runtime, with or without its major version
+
+
+def tensorrt_cache() -> Path:
+    """Where TensorRT engines are kept: ``$XDG_CACHE_HOME/redact/tensorrt`` (``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "redact" / "tensorrt"
 
 
 def _ort() -> Any:
@@ -39,14 +55,42 @@ def _ort() -> Any:
     return onnxruntime
 
 
+def tensorrt_present() -> bool:
+    """Whether TensorRT's runtime library can be loaded (installed beside onnxruntime-gpu,
+    which lists the TensorRT provider whether or not TensorRT is installed)."""
+    names = [f"{TENSORRT_LIBRARY}.{major}" for major in (10, 11)] + [TENSORRT_LIBRARY]
+    spec = importlib.util.find_spec("tensorrt_libs")  # NVIDIA's pip wheels keep it there
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        names = [str(f) for f in sorted(folder.glob(f"{TENSORRT_LIBRARY}*"))] + names
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
 def providers() -> list[str | tuple[str, dict[str, str]]]:
     """Execution providers to ask for, best first, with their options.
 
-    CUDA comes first when the installed onnxruntime build has it (``onnxruntime-gpu``);
+    CUDA comes first when the installed onnxruntime build has it (``onnxruntime-gpu``),
+    after TensorRT when that build has it and TensorRT itself is installed;
     onnxruntime falls back to CPU by itself when no GPU is present at session creation.
     """
     available = _ort().get_available_providers()
-    return [(CUDA, dict(CUDA_OPTIONS)), CPU] if CUDA in available else [CPU]
+    if CUDA not in available:
+        return [CPU]
+    wanted: list[str | tuple[str, dict[str, str]]] = [(CUDA, dict(CUDA_OPTIONS)), CPU]
+    if TENSORRT in available and tensorrt_present():
+        options = {**TENSORRT_OPTIONS, "trt_engine_cache_path": str(tensorrt_cache())}
+        wanted.insert(0, (TENSORRT, options))
+    return wanted
+
+
+def _name(provider: str | tuple[str, dict[str, str]]) -> str:
+    return provider if isinstance(provider, str) else provider[0]
 
 
 _arena: bool | None = None  # whether the process-wide CPU arena is registered
@@ -159,17 +203,18 @@ def create_session(path: Path, *, threads: int | None = None, cpu_only: bool = F
             raise ModelError(f"threads must be >= 1, got {threads}")
         opts.intra_op_num_threads = int(threads)
     wanted: list[Any] = [CPU] if cpu_only else providers()
-    try:
-        session = ort.InferenceSession(str(path), sess_options=opts, providers=wanted)
-    except Exception as exc:  # onnxruntime raises its own untyped errors (Fail, InvalidGraph, ...)
-        if wanted != [CPU]:
-            log.warning("could not start %s on %s (%s); falling back to CPU", path.name, CUDA, exc)
-            try:
-                session = ort.InferenceSession(str(path), sess_options=opts, providers=[CPU])
-            except Exception as exc2:
-                raise ModelError(f"onnxruntime cannot load {path.name}: {exc2}; reinstall redact") from exc2
-        else:
-            raise ModelError(f"onnxruntime cannot load {path.name}: {exc}; reinstall redact") from exc
+    # Each try drops the first provider of the last: TensorRT, then CUDA, then the CPU alone.
+    tries = [wanted[i:] for i in range(len(wanted))]
+    for i, providers_now in enumerate(tries):
+        try:
+            session = ort.InferenceSession(str(path), sess_options=opts, providers=providers_now)
+            break
+        except Exception as exc:  # onnxruntime raises its own untyped errors (Fail, InvalidGraph, ...)
+            if i == len(tries) - 1:
+                raise ModelError(f"onnxruntime cannot load {path.name}: {exc}; reinstall redact") from exc
+            nxt = _name(tries[i + 1][0])
+            log.warning("could not start %s on %s (%s); falling back to %s", path.name, _name(providers_now[0]),
+                        exc, nxt)
     log.debug("loaded %s on %s", path.name, session.get_providers()[0])
     return session
 
@@ -229,6 +274,18 @@ class OnnxRunner:
         while len(self._sessions) > GPU_SHAPES:
             self._sessions.popitem(last=False)
         return session
+
+    def session_for(self, shapes: tuple[tuple[int, ...], ...]) -> Any:
+        """The session that runs inputs of these shapes (opened when needed); for callers
+        that run it themselves (:mod:`redact.detect.binding`)."""
+        return self._session_for(shapes)
+
+    @property
+    def dynamic_batch(self) -> bool:
+        """Whether the model file takes any batch size on its first input (opens a session
+        if none is open); a file exported for batches of 1 says so with a fixed 1."""
+        session = self._session if self._sessions else self._session_for(())
+        return not isinstance(session.get_inputs()[0].shape[0], int)
 
     @property
     def provider(self) -> str:

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
-from redact.detect.passes import PassDetector
+from redact.detect.passes import Boxes, PassDetector
 from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
@@ -186,17 +186,14 @@ class TextPlate(PassDetector):
         super().__init__(model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only, nms_iou=nms_iou)
         self.geometry = geometry or TextGeometry()
 
-    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
+    def blob(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return to_blob(pad_to_multiple(image, 32, 0), rgb=False, scale=2.0 / 255.0, mean=(127.5, 127.5, 127.5))
 
-        Returns:
-            (xyxy float32 (N, 4) plate regions in this picture's pixels, clipped; score
-            float32 (N,) on the plate scale), NMS-ed.
-        """
-        h, w = image.shape[:2]
-        padded = pad_to_multiple(image, 32, 0)
-        blob = to_blob(padded, rgb=False, scale=2.0 / 255.0, mean=(127.5, 127.5, 127.5))
-        prob = self._runner.run(blob)[0][0, 0, :h, :w]
+    def boxes(self, outputs: Sequence[NDArray[np.float32]], size: tuple[int, int]) -> Boxes:
+        """Plate regions (xyxy float32 (N, 4) in the picture's pixels, clipped) and their
+        scores on the plate scale, NMS-ed."""
+        h, w = size
+        prob = outputs[0][0, 0, :h, :w]
         g = self.geometry
         least = from_plate_score(self._decode_threshold)
         rects, text_score = text_boxes(prob, bin_threshold=g.bin_threshold, min_score=least, unclip=g.unclip)

@@ -174,6 +174,83 @@ def resize(image: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
     return cv2.resize(image, size, interpolation=interp)
 
 
+@dataclass(frozen=True, eq=False)
+class PassPlan:
+    """One pass over one picture before inference: the resized window and its tiles.
+
+    Attributes:
+        scaled: the window resized by the pass's factor, BGR uint8 (sh, sw, 3).
+        roi: the window in source pixels, clipped to the picture.
+        tiles: windows of ``scaled`` the network runs on, all of one size.
+        size: the source picture's (width, height), pixels.
+        spec: the pass.
+    """
+
+    scaled: NDArray[np.uint8]
+    roi: Tile
+    tiles: list[Tile]
+    size: tuple[int, int]
+    spec: Pass
+
+    def crops(self) -> list[NDArray[np.uint8]]:
+        """The tiles' pictures (views of ``scaled``), in the order of ``tiles``."""
+        return [self.scaled[t.y0 : t.y1, t.x0 : t.x1] for t in self.tiles]
+
+
+def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+
+
+def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> PassPlan | None:
+    """What one pass runs the network on (see :func:`run_pass`); ``None`` when the pass
+    is skipped for this picture or the window is empty."""
+    h, w = image.shape[:2]
+    factor = spec.factor(w, h)
+    if factor is None:
+        return None
+    if roi is None:
+        roi = Tile(0, 0, w, h)
+    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(w, roi.x1), min(h, roi.y1))
+    if roi.width <= 0 or roi.height <= 0:
+        return None
+    crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
+    scaled = resize(crop, factor)
+    sh, sw = scaled.shape[:2]
+    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
+    return PassPlan(scaled, roi, tiles, (w, h), spec)
+
+
+def finish_pass(
+    plan: PassPlan, results: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Boxes of one pass in source pixels, from the network's results on each of the plan's
+    tiles (in tile order): mapped back, clipped, size-filtered and boosted."""
+    w, h = plan.size
+    roi, spec = plan.roi, plan.spec
+    sh, sw = plan.scaled.shape[:2]
+    boxes: list[NDArray[np.float32]] = []
+    scores: list[NDArray[np.float32]] = []
+    for t, (xyxy, score) in zip(plan.tiles, results, strict=True):
+        if len(xyxy):
+            offset = np.array([roi.x0, roi.y0, roi.x0, roi.y0], np.float32)
+            boxes.append(to_source(xyxy, t, sw / roi.width, sh / roi.height) + offset)
+            scores.append(score)
+    if not boxes:
+        return empty_boxes()
+    out = np.concatenate(boxes)
+    out[:, 0::2] = np.clip(out[:, 0::2], 0, w)
+    out[:, 1::2] = np.clip(out[:, 1::2], 0, h)
+    score = np.concatenate(scores).astype(np.float32)
+    side = np.minimum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
+    keep = np.ones(len(out), bool)
+    if spec.max_box is not None:
+        keep &= side < spec.max_box
+    if spec.min_box is not None:
+        keep &= side >= spec.min_box
+    out, score = out[keep], np.minimum(score[keep] + spec.score_boost, 1.0)
+    return out.astype(np.float32), score.astype(np.float32)
+
+
 def run_pass(
     infer: InferFn, image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -190,42 +267,10 @@ def run_pass(
     Returns:
         (xyxy float32 (N, 4) in source pixels clipped to the picture, score float32 (N,)).
     """
-    h, w = image.shape[:2]
-    factor = spec.factor(w, h)
-    empty = np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-    if factor is None:
-        return empty
-    if roi is None:
-        roi = Tile(0, 0, w, h)
-    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(w, roi.x1), min(h, roi.y1))
-    if roi.width <= 0 or roi.height <= 0:
-        return empty
-    crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
-    scaled = resize(crop, factor)
-    sh, sw = scaled.shape[:2]
-    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
-    boxes: list[NDArray[np.float32]] = []
-    scores: list[NDArray[np.float32]] = []
-    for t in tiles:
-        xyxy, score = infer(scaled[t.y0 : t.y1, t.x0 : t.x1])
-        if len(xyxy):
-            offset = np.array([roi.x0, roi.y0, roi.x0, roi.y0], np.float32)
-            boxes.append(to_source(xyxy, t, sw / roi.width, sh / roi.height) + offset)
-            scores.append(score)
-    if not boxes:
-        return empty
-    out = np.concatenate(boxes)
-    out[:, 0::2] = np.clip(out[:, 0::2], 0, w)
-    out[:, 1::2] = np.clip(out[:, 1::2], 0, h)
-    score = np.concatenate(scores).astype(np.float32)
-    side = np.minimum(out[:, 2] - out[:, 0], out[:, 3] - out[:, 1])
-    keep = np.ones(len(out), bool)
-    if spec.max_box is not None:
-        keep &= side < spec.max_box
-    if spec.min_box is not None:
-        keep &= side >= spec.min_box
-    out, score = out[keep], np.minimum(score[keep] + spec.score_boost, 1.0)
-    return out.astype(np.float32), score.astype(np.float32)
+    plan = plan_pass(image, spec, roi)
+    if plan is None:
+        return empty_boxes()
+    return finish_pass(plan, [infer(crop) for crop in plan.crops()])
 
 
 def expand_boxes(xyxy: NDArray[np.floating], frac: float, width: int, height: int) -> NDArray[np.float32]:
@@ -262,6 +307,16 @@ def decode_threshold(threshold: float, passes: Sequence[Pass]) -> float:
     return max(0.0, threshold - max((p.score_boost for p in passes), default=0.0))
 
 
+def scoring_at_least(
+    parts: Sequence[tuple[NDArray[np.float32], NDArray[np.float32]]], threshold: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Passes' (xyxy, score) in one, keeping the boxes scoring at least ``threshold``."""
+    xyxy = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 4), np.float32)
+    score = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float32)
+    keep = score >= threshold
+    return xyxy[keep].astype(np.float32).reshape(-1, 4), score[keep].astype(np.float32)
+
+
 def run_passes(
     infer: InferFn,
     image: NDArray[np.uint8],
@@ -273,11 +328,7 @@ def run_passes(
     (after each pass's boost; source pixels, unmerged). ``rois``: only these windows of the
     picture (see :func:`run_pass`); ``None`` is the whole picture."""
     windows: Sequence[Tile | None] = [None] if rois is None else rois
-    parts = [run_pass(infer, image, p, roi) for p in passes for roi in windows]
-    xyxy = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 4), np.float32)
-    score = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.float32)
-    keep = score >= threshold
-    return xyxy[keep].astype(np.float32).reshape(-1, 4), score[keep].astype(np.float32)
+    return scoring_at_least([run_pass(infer, image, p, roi) for p in passes for roi in windows], threshold)
 
 
 def pad_to_multiple(image: NDArray[np.uint8], multiple: int, value: int = 0) -> NDArray[np.uint8]:

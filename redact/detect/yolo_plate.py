@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
-from redact.detect.passes import PassDetector
+from redact.detect.passes import Boxes, PassDetector
 from redact.detect.tiling import Pass, pad_to_multiple, to_blob
 from redact.types import Label
 
@@ -92,15 +92,10 @@ class YoloPlate(PassDetector):
     ) -> None:
         super().__init__(model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only, nms_iou=nms_iou)
 
-    def infer(self, image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """One forward pass on a BGR uint8 picture (h, w, 3) at its own size.
+    def blob(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return to_blob(pad_to_multiple(image, 32, PAD_VALUE), rgb=True, scale=1.0 / 255.0)
 
-        Returns:
-            (xyxy float32 (N, 4) in this picture's pixels, score float32 (N,)), NMS-ed.
-        """
-        h, w = image.shape[:2]
-        padded = pad_to_multiple(image, 32, PAD_VALUE)
-        blob = to_blob(padded, rgb=True, scale=1.0 / 255.0)
-        xyxy, score = decode(self._runner.run(blob), (h, w), self._decode_threshold)
+    def boxes(self, outputs: Sequence[NDArray[np.float32]], size: tuple[int, int]) -> Boxes:
+        xyxy, score = decode(outputs, size, self._decode_threshold)
         keep = nms(xyxy, score, self.nms_iou)
         return xyxy[keep], score[keep]
