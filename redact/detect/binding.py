@@ -18,6 +18,9 @@ from redact.detect.session import GPU_PROVIDERS, OnnxRunner
 
 log = logging.getLogger("redact")
 
+# Model files whose bound run failed once: they run the plain way for the rest of the process.
+_unbound: set[str] = set()
+
 
 def on_gpu(session: Any) -> bool:
     """Whether an onnxruntime session runs on a GPU provider (CUDA or TensorRT)."""
@@ -38,11 +41,13 @@ def chain(head: OnnxRunner, tail: OnnxRunner, blob: NDArray[np.float32], *, keep
     plain way, which has the runners' own fallback to the CPU.
     """
     session = head.session_for((tuple(blob.shape),))
-    if on_gpu(session):
+    if on_gpu(session) and head.model.file not in _unbound:
         try:
             bound = _bound(head, tail, session, blob, keep)
         except Exception as exc:  # onnxruntime's own error types are not importable portably
-            log.warning("%s: bound GPU run failed (%s); running it without I/O binding", head.model.name, exc)
+            _unbound.add(head.model.file)
+            log.warning("%s: bound GPU run failed (%s); running it without I/O binding from now on",
+                        head.model.name, exc)
         else:
             if bound is not None:
                 return bound

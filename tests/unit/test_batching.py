@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from redact.detect import MODELS, build_detector_set
 from redact.detect.binding import chain
 from redact.detect.centerface import CenterFace
-from redact.detect.frames import detect_frames, look_frames
+from redact.detect.frames import _Found, detect_frames, look_frames
 from redact.detect.passes import BATCH_PIXELS, PassDetector, batches, run_passes_many
 from redact.detect.retinaface import RetinaFace
 from redact.detect.session import CPU, OnnxRunner
@@ -136,6 +136,25 @@ def test_batch_limit_splits_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert BATCH_PIXELS > 0
 
 
+def test_found_boxes_answer_only_the_same_question() -> None:
+    det = _Brightest(MODELS["centerface"], threshold=0.1, passes=(Pass(tile=128, overlap=32),), threads=1,
+                     nms_iou=0.5)
+    runner = _CountingRunner()
+    det._runner = runner  # type: ignore[assignment]
+    image = np.random.default_rng(6).integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    known = det.detect(image, floor=0.05)
+    found = _Found(det, image, 0.05, known)
+    runner.batches.clear()
+    assert found.detect(image, floor=0.05) is known and not runner.batches
+    assert found.name == det.name and found.passes == det.passes
+    for other in ({"floor": 0.2}, {"rois": [Tile(0, 0, 100, 100)]}):
+        found.detect(image, **other)  # type: ignore[arg-type]
+        assert runner.batches  # asked the detector
+        runner.batches.clear()
+    found.detect(image.copy(), floor=0.05)
+    assert runner.batches
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", [CenterFace, RetinaFace, TextPlate])
 def test_batched_boxes_are_the_one_by_one_boxes_on_cpu(cls: type[PassDetector]) -> None:
@@ -207,3 +226,103 @@ def test_chain_on_gpu_keeps_features_there_and_matches_cpu() -> None:
     assert head.take_providers() == {head.provider}
     for a, b in zip(on_gpu, on_cpu, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+class _Value:
+    """Stands in for an onnxruntime OrtValue."""
+
+    def __init__(self, array: NDArray[np.float32], device: str) -> None:
+        self.array, self.device, self.copied = array, device, False
+
+    def shape(self) -> list[int]:
+        return list(self.array.shape)
+
+    def numpy(self) -> NDArray[np.float32]:
+        self.copied = self.device != "cpu"
+        return self.array
+
+
+class _Binding:
+    def __init__(self) -> None:
+        self.inputs: list[_Value] = []
+        self.devices: list[str] = []
+        self.outputs: list[_Value] = []
+
+    def bind_cpu_input(self, name: str, array: NDArray[np.float32]) -> None:
+        self.inputs.append(_Value(array, "cpu"))
+
+    def bind_ortvalue_input(self, name: str, value: _Value) -> None:
+        assert value.device == "cuda"  # the head's features were left on the GPU
+        self.inputs.append(value)
+
+    def bind_output(self, name: str, device: str, device_id: int) -> None:
+        self.devices.append(device)
+
+    def get_outputs(self) -> list[_Value]:
+        return self.outputs
+
+
+class _GpuSession:
+    """A CUDA session of a network that adds ``add[i]`` to its one input for output ``i``."""
+
+    def __init__(self, add: Sequence[float], fail: bool = False) -> None:
+        self.add, self.fail = add, fail
+        self.binding = _Binding()
+
+    def get_providers(self) -> list[str]:
+        return ["CUDAExecutionProvider", CPU]
+
+    def get_provider_options(self) -> dict[str, dict[str, str]]:
+        return {"CUDAExecutionProvider": {"device_id": "0"}}
+
+    def get_inputs(self) -> list[object]:
+        return [type("Arg", (), {"name": "x"})()]
+
+    def get_outputs(self) -> list[object]:
+        return [type("Arg", (), {"name": f"y{i}"})() for i in range(len(self.add))]
+
+    def io_binding(self) -> _Binding:
+        if self.fail:
+            raise RuntimeError("no I/O binding in this build")
+        self.binding = _Binding()
+        return self.binding
+
+    def run_with_iobinding(self, binding: _Binding) -> None:
+        x = binding.inputs[0].array
+        binding.outputs = [_Value(x + a, d) for a, d in zip(self.add, binding.devices, strict=True)]
+
+
+class _GpuRunner:
+    def __init__(self, session: _GpuSession, file: str) -> None:
+        self.session = session
+        self.model = type("Model", (), {"name": file, "file": file})()
+        self.ran_on: set[str] = set()
+        self.plain = 0
+
+    def session_for(self, shapes: object) -> _GpuSession:
+        return self.session
+
+    def run(self, *blobs: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        self.plain += 1
+        return [blobs[0] + a for a in self.session.add]
+
+
+def test_chain_binds_features_on_the_gpu_and_copies_back_only_what_is_kept() -> None:
+    head_session, tail_session = _GpuSession([1.0]), _GpuSession([10.0, 20.0])
+    head, tail = _GpuRunner(head_session, "head-a.onnx"), _GpuRunner(tail_session, "tail-a.onnx")
+    blob = np.zeros((2, 3, 4, 4), np.float32)
+    out = chain(head, tail, blob, keep=1)  # type: ignore[arg-type]
+    assert len(out) == 1 and np.all(out[0] == 11.0)
+    assert head_session.binding.devices == ["cuda"] and tail_session.binding.devices == ["cpu", "cuda"]
+    assert not tail_session.binding.outputs[1].copied  # what nothing reads stays on the GPU
+    assert head.plain == tail.plain == 0 and head.ran_on == tail.ran_on == {"CUDAExecutionProvider"}
+
+
+def test_chain_runs_plainly_once_binding_failed(caplog: pytest.LogCaptureFixture) -> None:
+    head, tail = _GpuRunner(_GpuSession([1.0], fail=True), "head-b.onnx"), _GpuRunner(_GpuSession([10.0]), "tail-b")
+    blob = np.zeros((1, 3, 4, 4), np.float32)
+    for _ in range(2):
+        out = chain(head, tail, blob, keep=1)  # type: ignore[arg-type]
+        assert np.all(out[0] == 11.0)
+    assert head.plain == tail.plain == 2
+    assert sum("without I/O binding" in r.getMessage() for r in caplog.records) == 1
