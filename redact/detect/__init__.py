@@ -164,7 +164,7 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
             _PLATE_X2_SMALL,
         ),
         "text_plate": (_TEXT_NATIVE, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
-        "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24)),
+        "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
     },
 }
 

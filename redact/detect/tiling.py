@@ -140,6 +140,8 @@ class Pass:
         score_boost: added to this pass's scores (capped at 1): networks score an object
             seen through heavy upscaling lower than the same object seen large, so a
             small-object pass may count its (few, size-filtered) boxes as more certain.
+        sharp: enlarge with bicubic rather than bilinear interpolation: the strokes of a
+            small, dim plate's characters keep their edges.
     """
 
     scale: float = 1.0
@@ -151,6 +153,7 @@ class Pass:
     max_box: float | None = None
     min_box: float | None = None
     score_boost: float = 0.0
+    sharp: bool = False
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -164,13 +167,15 @@ class Pass:
         return self.scale
 
 
-def resize(image: NDArray[np.uint8], factor: float) -> NDArray[np.uint8]:
-    """Resize a BGR uint8 picture by ``factor`` (area filter down, linear up)."""
+def resize(image: NDArray[np.uint8], factor: float, *, sharp: bool = False) -> NDArray[np.uint8]:
+    """Resize a BGR uint8 picture by ``factor`` (area filter down; linear up, or bicubic
+    when ``sharp``)."""
     if factor == 1.0:
         return image
     h, w = image.shape[:2]
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    interp = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_LINEAR
+    up = cv2.INTER_CUBIC if sharp else cv2.INTER_LINEAR
+    interp = cv2.INTER_AREA if factor < 1.0 else up
     return cv2.resize(image, size, interpolation=interp)
 
 
@@ -214,7 +219,7 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
     if roi.width <= 0 or roi.height <= 0:
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
-    scaled = resize(crop, factor)
+    scaled = resize(crop, factor, sharp=spec.sharp)
     sh, sw = scaled.shape[:2]
     tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
     return PassPlan(scaled, roi, tiles, (w, h), spec)

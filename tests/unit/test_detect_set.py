@@ -19,10 +19,10 @@ from redact.detect import (
 )
 from redact.detect.base import sha256_file
 from redact.detect.centerface import CenterFace
+from redact.detect.reading import READER_MODEL
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL
 from redact.errors import ConfigError, ModelError
-from redact.detect.reading import READER_MODEL
 from redact.types import Detections
 from tests.helpers import SAMPLES, require_dev
 

@@ -62,3 +62,16 @@ def test_the_detector_set_hands_the_occupant_detectors_vehicles_to_the_zoom() ->
     zoom.vehicles.detect = lambda *a, **k: calls.append(1) or real(*a, **k)  # type: ignore[method-assign]
     ds.detect(np.full((240, 320, 3), 127, np.uint8))
     assert calls == []
+
+
+def test_the_zoom_enlarges_bicubically_and_other_passes_bilinearly() -> None:
+    from redact.detect import PRESETS
+    from redact.detect.tiling import Pass, resize
+    from redact.detect.vehicle_zoom import ZOOM
+
+    image = np.random.default_rng(0).integers(0, 256, (20, 30, 3), np.uint8)
+    assert np.array_equal(resize(image, 2.0, sharp=True), cv2.resize(image, (60, 40), interpolation=cv2.INTER_CUBIC))
+    assert np.array_equal(resize(image, 2.0), cv2.resize(image, (60, 40), interpolation=cv2.INTER_LINEAR))
+    assert np.array_equal(resize(image, 0.5, sharp=True), cv2.resize(image, (15, 10), interpolation=cv2.INTER_AREA))
+    assert ZOOM.sharp and not Pass().sharp
+    assert all(p.sharp for q in ("balanced", "thorough") for p in PRESETS[q]["vehicle_plate"])
