@@ -152,7 +152,9 @@
       if (e.kind === "prior") { out.push(e.raw); continue; }
       const f = D.files[e.file], video = f.kind === "video", base = {file: f.input, root: f.root};
       if (e.kind === "drop") {
-        const pick = D.remove_by === "index" ? {index: e.k} : {box: e.box};
+        // A video frame's list can hold predicted boxes that left the picture (not in the
+        // manifest's list), so its regions are named by box; a still's by index.
+        const pick = D.remove_by === "index" && !video ? {index: e.k} : {box: e.box};
         out.push({op: "remove", ...base, ...(video ? {frame: e.frame} : {}), ...pick, reason: e.reason});
       } else if (e.kind === "dropTrack") {
         out.push({op: "remove_track", ...base, track: e.track, reason: e.reason});
