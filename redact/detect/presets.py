@@ -1,0 +1,84 @@
+"""Passes per quality: how each detector looks at a picture in ``fast``, ``balanced``,
+``thorough`` and the video glance (sizes, scales, tiles, which boxes each pass keeps)."""
+
+from __future__ import annotations
+
+from redact.detect.registry import QUALITY_PRESETS
+from redact.detect.tiling import Pass
+from redact.detect.vehicle_zoom import ZOOM as _VEHICLE_ZOOM
+
+# Passes per quality and detector. Tile sizes are in resized pixels; the models take any
+# input size, so a "tile" is simply the largest picture run in one go (bounding memory).
+# Upscaled passes keep only small boxes (max_box, source pixels): they are there for
+# faces and plates too small for the network at native size.
+# Native tiles are also at most TILE_PIXELS in area, about what a 1080p frame's two tiles are
+# (1024x1080): one run's working memory grows with its area, and 4K memory is bounded by it
+# (figures in docs/performance.md).
+TILE_PIXELS = 1_200_000
+_FACE_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=128)
+_FACE_X2 = Pass(scale=2.0, tile=2560, overlap=256, max_side=1280, max_box=64)
+# RetinaFace's upscaled pass is the second opinion for small pictures only: on 1280x720
+# frames it costs ~0.3 s on 2 cores for little gain over CenterFace's.
+_FACE_X2_SMALL = Pass(scale=2.0, tile=2560, overlap=256, max_side=960, max_box=64)
+_PLATE_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
+_PLATE_FIT = Pass(fit=640, min_box=32)
+# Plates under 16 px (distant cars in sub-1000-px footage) are only seen at 2x, where the
+# network scores them ~0.1 lower than the same plate seen large.
+_PLATE_X2_SMALL = Pass(scale=2.0, tile=1600, overlap=160, max_side=960, max_box=16, score_boost=0.1)
+# Text: characters at native size, and the picture shrunk to 640 px for zoomed plate crops
+# (an upscaled, blurred crop reads as text only once shrunk back).
+_TEXT_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
+_TEXT_FIT = Pass(fit=640, min_box=32)
+PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
+    "fast": {
+        "centerface": (Pass(tile=1600, overlap=128, max_side=1280), Pass(fit=1280)),
+        "yolo_plate": (Pass(max_side=640), Pass(fit=640)),
+    },
+    "balanced": {
+        "centerface": (_FACE_NATIVE, _FACE_X2, Pass(fit=640, min_box=32)),
+        "retinaface": (_FACE_NATIVE, _FACE_X2_SMALL),
+        "yolo_plate": (_PLATE_NATIVE, _PLATE_FIT, _PLATE_X2_SMALL),
+        "text_plate": (_TEXT_NATIVE, _TEXT_FIT),
+        "vehicle_plate": (_VEHICLE_ZOOM,),
+    },
+    "thorough": {
+        "centerface": (
+            _FACE_NATIVE,
+            Pass(scale=2.0, tile=2560, overlap=256, max_side=2048, max_box=64),
+            Pass(scale=3.0, tile=2560, overlap=256, max_side=800, max_box=24),
+            Pass(fit=640, min_box=32),
+            Pass(fit=320, min_box=64),
+        ),
+        "retinaface": (_FACE_NATIVE, Pass(scale=2.0, tile=2560, overlap=256, max_side=2048, max_box=64)),
+        "yolo_plate": (
+            _PLATE_NATIVE,
+            _PLATE_FIT,
+            Pass(fit=320, min_box=64),
+            Pass(scale=1.5, tile=2560, overlap=256, max_side=1920, max_box=32),
+            _PLATE_X2_SMALL,
+        ),
+        "text_plate": (_TEXT_NATIVE, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
+        "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
+    },
+}
+
+# Occupants at every quality: the COCO network looks at the whole picture and, for large
+# ones, its own tiles (redact.detect.yolox.views), so it takes no passes. Not in the video
+# glance: vehicles are looked for on keyframes and tracked between.
+for _quality in QUALITY_PRESETS:
+    PRESETS[_quality]["occupants"] = ()
+
+# The video "glance": one single-scale run per model on the frame shrunk to 640 px (long side),
+# used on frames between keyframes (see redact.videojob). Not a user-facing quality: it only
+# finds faces and plates large enough to matter at that scale, while the tracker and the
+# keyframes' full passes cover the rest.
+GLANCE = "glance"
+GLANCE_SIDE = 640
+PRESETS[GLANCE] = {
+    "centerface": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
+    "yolo_plate": (Pass(fit=GLANCE_SIDE), Pass(max_side=GLANCE_SIDE)),
+}
+
+# Qualities whose text boxes are read, and dropped where the reading cannot be a plate
+# (redact.detect.reading); "thorough" keeps every plate-shaped line of text.
+READ_TEXT: tuple[str, ...] = ("balanced",)
