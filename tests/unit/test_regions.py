@@ -96,7 +96,8 @@ def test_faces_grow_to_the_whole_head_before_padding() -> None:
     # A brow-to-chin box 100 wide, 100 tall: the hair line above, the chin below, the ears aside.
     head = regions.HEAD
     r = regions.build(dets([[200, 200, 300, 300]]), 1000, 1000, padding=0.0)
-    assert r.boxes.tolist() == [[200 - 100 * head.side, 200 - 100 * head.top, 300 + 100 * head.side, 300 + 100 * head.bottom]]
+    grown = [200 - 100 * head.side, 200 - 100 * head.top, 300 + 100 * head.side, 300 + 100 * head.bottom]
+    assert r.boxes.tolist() == [grown]
     assert head.top > head.bottom > 0 and head.side > 0  # more above (hair) than below (chin)
     # Padding is a margin around the head, as a fraction of the head's size.
     grown_h = 100 * (1 + head.top + head.bottom)
