@@ -107,14 +107,12 @@ def plan_video(job: Job, config: RedactConfig) -> list[Span]:
             or config.truncated_video == "cut":
         return []
     try:
-        index = scan(job.src, max_pixels=config.max_pixels)
-        if index is None:
-            return []
-        with VideoReader(job.src, keep_audio=False, max_pixels=config.max_pixels, threads=1) as reader:
-            rate = reader.rate
+        index = scan(job.src, longer_than=config.segment_seconds)
     except RedactError:
         return []
-    return plan(index, config.segment_seconds, lead_in_frames(config, rate))
+    if index is None:
+        return []
+    return plan(index, config.segment_seconds, lead_in_frames(config, index.rate))
 
 
 def part_paths(job: Job, number: int) -> tuple[Path, Path]:

@@ -494,7 +494,7 @@ class _Run:
             # A segment's detectors look on past its end by the look-ahead (and the frame that
             # ends it, looked at as the last): see Span.
             stop = span.end + self.pad + 1 if span and span.end is not None else None
-            for item in self.reader.items(start, stop):
+            for item in self.reader.items(start, stop) if span else self.reader.items():
                 _put(self.q_in, _Read.of(item) if isinstance(item, DecodedFrame) else item, self.stop)
         except DecodeError as exc:
             _put(self.q_in, exc, self.stop)

@@ -22,7 +22,7 @@ from typing import Any
 import av
 
 from redact.errors import MediaError
-from redact.io.video import VideoReader
+from redact.io.video import FALLBACK_TIME_BASE
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,13 @@ class FrameIndex:
         time_base: seconds per tick.
         ticks: every frame's PTS in ticks, in presentation order (strictly rising).
         keyframes: presentation indices of the frames a decode can start at, rising.
+        rate: the stream's average frame rate (frames per second), None when it declares none.
     """
 
     time_base: Fraction
     ticks: tuple[int, ...]
     keyframes: tuple[int, ...]
+    rate: Fraction | None = None
 
     @property
     def frames(self) -> int:
@@ -66,22 +68,42 @@ class FrameIndex:
         return self.keyframes[i - 1] if i else 0
 
 
-def scan(path: Path, *, max_pixels: int | None = None) -> FrameIndex | None:
+def scan(path: Path, *, longer_than: float = 0.0) -> FrameIndex | None:
     """The frame index of ``path``'s video stream, read from its packets (nothing is decoded).
 
+    Args:
+        path: the video.
+        longer_than: return None without reading the packets when the container's header
+            says the video is not longer than this (seconds).
+
     Returns:
-        None when the stream cannot be cut at keyframes exactly: a packet without a
-        timestamp, two frames with one timestamp, or the first frame not a keyframe.
+        None when the stream cannot be cut at keyframes exactly (a packet without a
+        timestamp, two frames with one timestamp, the first frame not a keyframe), when the
+        file has no video stream or several, or when the header says it is too short.
 
     Raises:
-        MediaError: the file cannot be opened or read (see :class:`VideoReader`).
+        MediaError: the file cannot be opened or its packets cannot be read.
     """
-    with VideoReader(path, keep_audio=False, max_pixels=max_pixels, threads=1) as reader:
-        stream = reader.stream
+    try:
+        container: Any = av.open(str(path), "r")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise MediaError(f"cannot open {path.name}: {exc}") from None
+    with container:
+        cover = av.stream.Disposition.attached_pic
+        videos = [s for s in container.streams.video if not s.disposition & cover]
+        if len(videos) != 1:
+            return None  # redacted (or refused, with a reason) in one pass
+        stream = videos[0]
+        time_base = Fraction(stream.time_base or FALLBACK_TIME_BASE)
+        header = float(stream.duration * time_base) if stream.duration is not None else (
+            float(container.duration) / 1e6 if container.duration is not None else None)
+        if header is not None and header <= longer_than:
+            return None
+        rate = Fraction(stream.average_rate) if stream.average_rate else None
         pts: list[int] = []
         keys: list[int] = []
         try:
-            for packet in reader.container.demux(stream):
+            for packet in container.demux(stream):
                 if not packet.size:
                     continue
                 if packet.pts is None:
@@ -91,14 +113,13 @@ def scan(path: Path, *, max_pixels: int | None = None) -> FrameIndex | None:
                     keys.append(int(packet.pts))
         except av.FFmpegError as exc:
             raise MediaError(f"cannot read the packets of {path.name}: {exc}") from None
-        time_base = reader.time_base
     ordered = sorted(pts)
     if not ordered or len(set(ordered)) != len(ordered):
         return None
     keyframes = sorted(bisect.bisect_left(ordered, k) for k in keys)
     if not keyframes or keyframes[0] != 0:
         return None
-    return FrameIndex(time_base, tuple(ordered), tuple(keyframes))
+    return FrameIndex(time_base, tuple(ordered), tuple(keyframes), rate)
 
 
 def _exact(value: int, from_base: Fraction, to_base: Fraction, what: str) -> int:
