@@ -50,10 +50,13 @@ SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 ENCODER: dict[str, Any] = {"codec": "libx264", "crf": 18, "preset": "medium"}  # redact's defaults (checked in main)
 
 
-def make_clip(dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None) -> int:
+def make_clip(
+    dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None, gop: int | None = None
+) -> int:
     """Upscale the first ``seconds`` of the dev clip to ``size``, looping it when it is shorter
     (audio from its first pass only); returns the frame count. ``fps``: play the clip's frames
-    at this rate instead of its own 12.5 (faster motion, ``seconds * fps`` frames)."""
+    at this rate instead of its own 12.5 (faster motion, ``seconds * fps`` frames); ``gop``: at
+    most this many frames from one keyframe to the next (default x264's 250)."""
     import av
 
     w, h = size
@@ -70,7 +73,8 @@ def make_clip(dst: Path, size: tuple[int, int], seconds: float, fps: float | Non
                 if first:
                     rate = Fraction(fps).limit_denominator(1001) if fps else vin.average_rate
                     vtb = rate_tb if fps else vin.time_base
-                    vs = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
+                    options = {"crf": "18", "preset": "veryfast"} | ({"g": str(gop)} if gop else {})
+                    vs = out.add_stream("libx264", rate=rate, options=options)
                     vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
                     vs.time_base = vtb
                     vs.codec_context.time_base = vtb
