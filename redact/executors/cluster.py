@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -57,6 +59,10 @@ class RayExecutor:
         self._started = False
         if not ray.is_initialized():
             check_reachable(address or os.environ.get("RAY_ADDRESS"))
+            # ray.init makes SIGTERM exit at once; the caller's handler (the CLI's: an
+            # interruption, exit code 130) is put back.
+            main = threading.current_thread() is threading.main_thread()
+            on_term = signal.getsignal(signal.SIGTERM) if main else None
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR, configure_logging=False)
@@ -66,6 +72,9 @@ class RayExecutor:
                     f"cannot join a Ray cluster at {where} ({one_line(exc)}); start one with "
                     "`ray start --head` and pass the address it prints to --address"
                 ) from None
+            finally:
+                if on_term is not None:
+                    signal.signal(signal.SIGTERM, on_term)
             self._started = True
         self.threads = spec.threads or 1
         self.spec = dataclasses.replace(spec, threads=self.threads)
