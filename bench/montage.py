@@ -15,7 +15,8 @@ Reports per shot and for the whole montage:
 - ``away``: the share of each frame the run redacted outside every object (ground-truth
   boxes and reference detections, both padded as redact pads), mean and worst frame;
 - ``largest``: the largest single region, as a share of the frame;
-- ``cuts``: the cuts the run found against the ones composed.
+- ``cuts``: the cuts the run found against the ones composed;
+- ``per_frame``: the detectors' work per frame (see ``bench/schedule.py``).
 
     .venv/bin/python bench/montage.py                       # ~250 frames; reference ~2-4 min on 2 cores
     .venv/bin/python bench/montage.py --set keyframe_seconds=0.5
@@ -252,12 +253,14 @@ def main() -> int:
             ref, ref_s, _ = run(clip, work, quality=args.quality, keyframe_seconds=0.0)
             cache.write_text(json.dumps({"seconds": ref_s, "frames": ref}))
         start = time.perf_counter()
-        got, seconds, entry = run(clip, work, quality=args.quality, **extra)
+        cost: dict[str, float] = {}
+        got, seconds, entry = run(clip, work, cost, quality=args.quality, **extra)
         seconds = time.perf_counter() - start
     rows = measure(shots, ref, got)
     found = [c["frame"] for c in entry.get("cuts", [])]
     summary = {"settings": extra, "frames": len(got), "s_per_frame": round(seconds / max(1, len(got)), 3),
-               "cuts_composed": composed_cuts, "cuts_found": found, "looks": entry.get("looks")}
+               "cuts_composed": composed_cuts, "cuts_found": found, "looks": entry.get("looks"),
+               "per_frame": {k: round(v / max(1, len(got)), 3) for k, v in sorted(cost.items())}}
     print(json.dumps(summary))
     head = f"{'shot':34} {'frames':>6} {'ref':>5} {'exposed':>7} {'truth':>5} {'t.exp':>5} " \
            f"{'away':>6} {'worst':>6} {'largest':>7}"

@@ -7,14 +7,17 @@ for. For every region the reference redacts on a frame, it measures how much of 
 schedule's regions cover on the same frame (from the frames sidecars; boxes as rectangles)
 and counts the regions left less than 90 % covered ("missed") and those whose detection
 itself (the region less its padding) is not wholly covered ("exposed"), per label and per
-clip. Only
-the reference's detections count (source ``detector``), not its tracker's guesses. It
-also reports seconds per frame and the mean share of the frame redacted.
+clip. Only the reference's detections count (source ``detector``), not its tracker's guesses.
+It also reports the mean share of the frame redacted, seconds per frame (wall clock: as
+busy as the machine is) and the detectors' work per frame, which is not (``per_frame``:
+``full``, how many whole frames' worth of pixels the ``--quality`` set ran on; ``calls``,
+its runs; ``vehicle`` and ``glance``, likewise for the occupant detector alone and the
+640-px glance).
 
 The reference run is cached in ``bench/results/`` (gitignored) per clip, length and
 settings, since it is the slow one.
 
-    .venv/bin/python bench/schedule.py                          # 0.5 s and 1 s keyframes
+    .venv/bin/python bench/schedule.py                          # 0.5 s and 1 s keyframes, whole clips
     .venv/bin/python bench/schedule.py --keyframes 0.5 --seconds 20 --clips car-detection.mp4
     .venv/bin/python bench/schedule.py --keyframes 2 --set glance=false      # any RedactConfig setting
 """
@@ -22,12 +25,14 @@ settings, since it is the slow one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -60,14 +65,45 @@ def cut(src: Path, dst: Path, seconds: float) -> int:
     return n
 
 
-def run(clip: Path, work: Path, **settings: object) -> tuple[dict[int, list[dict]], float, dict]:
-    """Redact one clip; returns (regions per frame, seconds, file entry)."""
+@contextlib.contextmanager
+def counting(cost: dict[str, float]) -> Iterator[None]:
+    """Adds up the detectors' work while it is open, in whole frames: ``full`` (the
+    ``--quality`` set, the share of each picture it ran on), ``vehicle`` (the occupant
+    detector alone, between keyframes), ``glance`` (640-px passes, likewise) and ``calls``
+    (runs of the full set). A measure of cost that does not depend on how busy the machine is."""
+    from redact.detect import GLANCE, DetectorSet
+
+    plain = DetectorSet.per_detector
+
+    def per_detector(self: DetectorSet, image: np.ndarray, *, rois=None, ratio: float = 1.0):  # type: ignore[no-untyped-def]
+        h, w = image.shape[:2]
+        share = 1.0 if rois is None else min(1.0, sum(t.width * t.height for t in rois) / (w * h))
+        names = [d.name for d in self.detectors]
+        kind = "glance" if self.quality == GLANCE else "vehicle" if names == ["occupants"] else "full"
+        cost[kind] = cost.get(kind, 0.0) + share
+        if kind == "full" and share > 0:
+            cost["calls"] = cost.get("calls", 0.0) + 1
+        return plain(self, image, rois=rois, ratio=ratio)
+
+    DetectorSet.per_detector = per_detector  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DetectorSet.per_detector = plain  # type: ignore[method-assign]
+
+
+def run(
+    clip: Path, work: Path, cost: dict[str, float] | None = None, **settings: object
+) -> tuple[dict[int, list[dict]], float, dict]:
+    """Redact one clip; returns (regions per frame, seconds, file entry). ``cost``: filled
+    with the detectors' work (see :func:`counting`)."""
     from redact import RedactConfig, redact_path
 
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    result = redact_path(clip, out, RedactConfig(**settings))  # type: ignore[arg-type]
+    with counting(cost if cost is not None else {}):
+        result = redact_path(clip, out, RedactConfig(**settings))  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
     entry = result.files[0]
     if entry["status"] != "ok":
@@ -154,7 +190,8 @@ def _setting(text: str) -> tuple[str, object]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", default=",".join(CLIPS), help="comma-separated clip names in the dev videos folder")
-    ap.add_argument("--seconds", type=float, default=30.0, help="first seconds of each clip (default 30)")
+    ap.add_argument("--seconds", type=float, default=200.0,
+                    help="first seconds of each clip (default 200: the whole of both dev clips)")
     ap.add_argument("--keyframes", default="0.5,1", help="comma-separated keyframe intervals in seconds")
     ap.add_argument("--quality", default="balanced")
     ap.add_argument("--json", type=Path, default=RESULTS / "schedule.json")
@@ -192,9 +229,11 @@ def main() -> int:
                          "s_per_frame": round(ref_s / frames, 3), "area": round(area_share(ref, size), 4)})
             print(json.dumps(rows[-1]), flush=True)
             for k in [float(x) for x in args.keyframes.split(",") if x.strip()]:
-                got, s, _ = run(clip, work, quality=args.quality, keyframe_seconds=k, **extra)
+                cost: dict[str, float] = {}
+                got, s, entry = run(clip, work, cost, quality=args.quality, keyframe_seconds=k, **extra)
                 rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, **extra,
-                             "s_per_frame": round(s / frames, 3),
+                             "s_per_frame": round(s / frames, 3), "looks": entry.get("looks"),
+                             "per_frame": {k2: round(v / frames, 3) for k2, v in sorted(cost.items())},
                              "area": round(area_share(got, size), 4), **compare(ref, got, size)})
                 print(json.dumps(rows[-1]), flush=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "covered": COVERED, "rows": rows}, indent=2) + "\n")

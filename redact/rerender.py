@@ -14,9 +14,10 @@ from redact.verify import input_root
 
 # Options added after manifests were first written, with the value that means what runs did
 # before the option existed (a missing key must not take today's default): no cap on the
-# encoder's look-ahead (the preset's own), and full detection on every frame (no keyframe
-# schedule, no glance).
-LEGACY_SETTINGS: dict[str, Any] = {"lookahead": 250, "keyframe_seconds": 0.0, "glance": False}
+# encoder's look-ahead (the preset's own), full detection on every frame (no keyframe
+# schedule, no glance), and, where a keyframe schedule is recorded, no close looks at what
+# changed between keyframes.
+LEGACY_SETTINGS: dict[str, Any] = {"lookahead": 250, "keyframe_seconds": 0.0, "glance": False, "watch": False}
 
 # Where a run ran, not how it redacts: a re-render runs on this machine.
 PLACEMENT = frozenset({"executor", "address"})

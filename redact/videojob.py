@@ -18,20 +18,24 @@ not, stops the run and nothing is written.
 
 Detection follows a :class:`Schedule`. The configured detector set (``--quality``) runs on
 *keyframes* (every ``keyframe_seconds``, 1 s by default, and on the last frame) and, on the
-frames between, looks closely (full resolution, every pass of the set) only at windows
-around what it expects: every live track where it is predicted, and every *suspect* of the
-last keyframe (a candidate scoring from half the threshold up to it, so an object near the
-threshold gets the chances full detection would give it). A cheap single-scale *glance*,
-every other frame between keyframes, finds large newcomers.
+frames between, looks closely (full resolution, every pass of the set) only at windows:
+around every part of the picture that changed since it last looked there (*watching*, the
+default), every live track where it is predicted, and every *suspect* of the last keyframe
+(a candidate scoring from half the threshold up to it, so an object near the threshold gets
+the chances full detection would give it). Without watching, a cheap single-scale *glance*,
+every other frame between keyframes, finds large newcomers instead.
 
 Most footage comes from cameras that stand still, where most of the picture is the same
 pixels from one look to the next, and the detectors would find in them what they found
 before. A :class:`~redact.change.ChangeMap` remembers what each part of the picture looked
 like when last looked at: a keyframe looks at the parts that changed since the previous
 keyframe (and around tracks and suspects; ``CHANGED``), the first and every
-:data:`WHOLE_EVERY`-th keyframe after a whole one at the whole picture (``FULL``); the glance
-looks at what changed since the last glance or keyframe. Wherever the windows would cover
-most of the picture (a moving camera, a cut), the whole picture gets the pass instead. With
+:data:`WHOLE_EVERY`-th keyframe after a whole one at the whole picture (``FULL``); a frame
+between keyframes (``CHANGED`` too), or the glance, looks at what changed since any look
+there. An object that comes into view changes the picture where it appears, so watching
+looks at it closely from its first frame, as full detection would. Wherever the windows
+would cover most of the picture (a moving camera, a cut), the whole picture gets the pass
+instead. With
 ``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about what
 the windows cost), every frame gets a full pass. A track born at frame ``t`` is redacted back
 to the previous keyframe (which looked at everything that changed since the one before), so
@@ -43,10 +47,13 @@ on the thumbnail the reader thread makes of each frame): the first frame of a ne
 every track and gets a full pass on the whole picture, whatever the schedule says, and is
 marked in the sidecar (``cut``) and the manifest (``cuts``).
 
-With keyframes, an object too small for the glance (under about 10-15 px at 640 px, i.e.
-faces under ~40 px and plates under ~60 px wide in 1080p) that is not even a suspect on a
-keyframe and shows up only between two keyframes is not found: that is the recall the
-schedule trades for speed (``bench/schedule.py`` measures it against full detection).
+Watching leaves one gap: an object already in view that full detection finds on a later
+frame although its pixels stayed within the change level of what the detectors last saw
+there (and it was no suspect) waits for the next whole-picture keyframe. Without watching,
+an object too small for the glance (under about 10-15 px at 640 px, i.e. faces under ~40 px
+and plates under ~60 px wide in 1080p) that is not even a suspect on a keyframe and shows up
+only between two keyframes is not found. ``bench/schedule.py`` and ``bench/montage.py``
+measure both against full detection.
 
 The output is written to a temp file that only replaces the final path once every frame was
 encoded and the result was checked (frame count); on any error it is removed.
@@ -224,16 +231,21 @@ class Schedule:
         glance: whether frames between keyframes get the glance (on every
             :data:`GLANCE_EVERY`-th of them); the others get close looks only.
         lookahead: frames held back before rendering (the tracker's look-ahead).
+        watch: whether frames between keyframes get close looks at every part of the
+            picture that changed since the full detectors last looked at it as well
+            (``CHANGED``; then no glance).
     """
 
     keyframe: int
     every: int
     glance: bool
     lookahead: int
+    watch: bool = False
 
     def kind(self, index: int, last: bool = False) -> str | None:
-        """``FULL``, ``GLANCE`` (glance and close looks), ``FOCUS`` (close looks) or ``None``
-        (tracker only) for frame ``index``.
+        """``FULL``, ``CHANGED`` (close looks at what changed, tracks and suspects),
+        ``GLANCE`` (glance and close looks), ``FOCUS`` (close looks) or ``None`` (tracker
+        only) for frame ``index``.
 
         The last frame is always a keyframe, so nothing after the final keyframe goes unseen
         by the full detectors.
@@ -242,6 +254,8 @@ class Schedule:
             return FULL
         if index % self.every:
             return None
+        if self.watch:
+            return CHANGED
         if self.glance and ((index % self.keyframe) // self.every) % GLANCE_EVERY == 1:
             return GLANCE
         return FOCUS
@@ -321,7 +335,7 @@ def held_bytes(width: int, height: int) -> int:
 
 
 def plan_schedule(
-    *, keyframe_seconds: float, every: int, glance: bool, pad: int, fps: Fraction | None
+    *, keyframe_seconds: float, every: int, glance: bool, pad: int, fps: Fraction | None, watch: bool = False
 ) -> Schedule:
     """The schedule for a video at ``fps`` frames per second.
 
@@ -333,7 +347,10 @@ def plan_schedule(
     rate = float(fps) if fps else FALLBACK_FPS
     k = max(1, round(keyframe_seconds * rate)) if keyframe_seconds > 0 else 1
     k = math.ceil(k / every) * every
-    return Schedule(keyframe=k, every=every, glance=glance and k > every, lookahead=max(pad, 2 * k))
+    watch = watch and k > every
+    return Schedule(
+        keyframe=k, every=every, glance=glance and k > every and not watch, lookahead=max(pad, 2 * k), watch=watch
+    )
 
 
 def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None = None) -> dict[str, Any]:
@@ -425,7 +442,7 @@ class _Run:
         keyframe_seconds = 0.0 if getattr(worker.detectors, "accelerated", False) else cfg.keyframe_seconds
         self.schedule = plan_schedule(
             keyframe_seconds=keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
-            fps=reader.rate,
+            fps=reader.rate, watch=cfg.watch,
         )
         # Live tracks get a close look on every detection frame between keyframes, so they are
         # carried for --track-gap as with full detection, not to the next keyframe regardless.
@@ -642,6 +659,14 @@ class _Run:
         if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
             cells = self.key_change.changed(thumb)
             rois = _merged(change_windows(cells, w, h) + rois, w, h)
+        watching = kind == CHANGED  # between keyframes, with Schedule.watch
+        if watching:
+            # Whatever changed since the full detectors last looked at it: a newcomer is
+            # looked at closely from its first frame, as full detection would. (Keyframes
+            # still look at all that changed since the last keyframe, for its suspects.)
+            thumb = read.thumb
+            cells = self.change.changed(thumb)
+            rois = _merged(change_windows(cells, w, h) + rois, w, h)
         if sum(t.width * t.height for t in rois) > FOCUS_MAX_AREA * w * h:
             # So much to look at closely that a full pass costs about the same.
             kind, cells = FULL, None
@@ -664,7 +689,9 @@ class _Run:
             # A live track may be continued by weaker evidence where it is expected (full
             # detection on every frame would likely have seen it at full score), never started.
             weak = weak[np.asarray(centres_inside(weak.xyxy, expected.xyxy).any(axis=0), bool)]
-        if thumb is None:  # between keyframes
+        if thumb is None or (watching and kind == CHANGED):  # between keyframes
+            if thumb is not None:
+                self.change.looked(thumb, cells)
             return self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak), kind
         if kind == CHANGED:
             self.since_whole += 1

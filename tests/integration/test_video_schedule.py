@@ -36,10 +36,11 @@ def covered(image: np.ndarray, box: Box) -> bool:
 
 def test_keyframes_look_at_what_changed_and_at_the_whole_frame_every_fourth(tmp_path: Path) -> None:
     """A camera that stands still: keyframes look at the moving objects' surroundings only,
-    the first and every fourth after it at the whole frame; the glance looks at what moved."""
+    the first and every fourth after it at the whole frame; with --no-watch, the glance looks
+    at what moved."""
     make_clip(tmp_path / "in" / "s.mp4", frames=18, fps=25, size=(480, 360), background=still())
     full, glance = Recording(), Recording()
-    cfg = RedactConfig(keyframe_seconds=0.2)  # 5 frames at 25 fps
+    cfg = RedactConfig(keyframe_seconds=0.2, watch=False)  # 5 frames at 25 fps
     result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
     assert result.exit_code == 0, result.files
     looks = _looks(result)
@@ -116,7 +117,7 @@ def _looks(result) -> list[str]:  # type: ignore[no-untyped-def]
 def test_glance_off_and_detect_every(tmp_path: Path) -> None:
     make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
     full, glance = Recording(), Recording()
-    cfg = RedactConfig(keyframe_seconds=0.2, detect_every=2, glance=False)  # keyframes every 6
+    cfg = RedactConfig(keyframe_seconds=0.2, detect_every=2, glance=False, watch=False)  # keyframes every 6
     redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
     assert (len(full.seen), glance.calls) == (3, 0)  # whole frames: 0, 6 and the last, 11
     assert full.calls == 3 + 4  # close looks on the even frames between: 2, 4, 8, 10
@@ -209,7 +210,7 @@ class Shy(MarkerDetectors):
 def test_keyframe_suspects_get_a_close_look_and_are_covered(tmp_path: Path) -> None:
     """Objects under the threshold on every keyframe are found by the close looks between
     and redacted on every frame, the keyframes included (backfill and tracking)."""
-    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360))
+    make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360), background=still())
     glance = Recording(blind=True)
     result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, track_pad=0),
                          detectors=Shy(), glance=glance)
@@ -246,7 +247,8 @@ def test_detectors_on_a_gpu_look_at_every_whole_frame(tmp_path: Path) -> None:
 
 def test_looks_are_recorded_per_frame_and_counted(tmp_path: Path) -> None:
     make_clip(tmp_path / "in" / "s.mp4", frames=12, fps=25, size=(480, 360), background=still())
-    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, detect_every=2),
+    result = redact_path(tmp_path / "in", tmp_path / "out",
+                         RedactConfig(keyframe_seconds=0.2, detect_every=2, watch=False),
                          detectors=Recording(), glance=Recording())
     # keyframes every 6 frames (a multiple of --detect-every 2) and the last; odd frames: tracker only
     first = ["full", "none", "glance", "none", "focus", "none"]
@@ -286,3 +288,63 @@ def test_a_still_empty_scene_is_looked_at_in_full_every_fourth_keyframe_only(tmp
     assert keyframes == ["full", "changed", "changed", "changed", "full", "changed"]
     assert glance.calls == 0 and len(full.seen) == 2
     assert result.files[0]["counts"] == {"face": 0, "plate": 0, "occupant": 0}
+
+
+def _between(i: int) -> tuple[list[Box], list[Box]]:
+    """A face in view on frames 6-8 only and a plate on 11-13, both between two keyframes
+    (every 5 frames at 0.2 s), moving 4 px a frame."""
+    faces = [(200 + 4 * i, 150, 20, 20)] if 6 <= i <= 8 else []
+    plates = [(60 + 4 * i, 250, 30, 12)] if 11 <= i <= 13 else []
+    return faces, plates
+
+
+@pytest.mark.parametrize("watch", [True, False])
+def test_an_object_in_view_only_between_keyframes_is_redacted_on_every_frame(tmp_path: Path, watch: bool) -> None:
+    """Objects that appear after one keyframe and are gone before the next, never suspects and
+    unseen by the glance: by default the full detectors look at what changed on every frame
+    and redact them wherever they are in view; --no-watch leaves them exposed."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=16, fps=25, size=(480, 360), background=still(),
+              objects=_between)
+    full, glance = Recording(), Recording(blind=True)
+    cfg = RedactConfig(keyframe_seconds=0.2, track_pad=0, watch=watch)
+    result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=glance)
+    assert result.exit_code == 0, result.files
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    shown = [(i, b) for i in range(16) for b in sum(_between(i), [])]
+    exposed = [i for i, b in shown if not covered(images[i], b)]
+    if watch:
+        assert exposed == []
+        looks = _looks(result)
+        assert all(look == "changed" for look in looks[1:]), looks  # keyframes and the frames between
+        assert len(full.seen) == 1 and glance.calls == 0  # the whole frame on frame 0 only
+        assert ("face", "detector") in _sources(result, 7) and ("plate", "detector") in _sources(result, 12)
+    else:
+        assert exposed == [6, 7, 8, 11, 12, 13]
+
+
+def test_watching_looks_only_at_what_changed_since_the_last_look(tmp_path: Path) -> None:
+    """A face comes into view at frame 2 and then stands still: it is looked at closely while
+    it changes the picture and, found, through its track; nothing else is looked at."""
+
+    def arrives(i: int) -> tuple[list[Box], list[Box]]:
+        return ([(300, 200, 24, 24)] if i >= 2 else []), []
+
+    class Windows(Recording):
+        def __init__(self) -> None:
+            super().__init__()
+            self.windows: list[list[tuple[int, int, int, int]]] = []
+
+        def detect(self, image: np.ndarray, *, rois=None) -> Detections:
+            self.windows.append([] if rois is None else [(t.x0, t.y0, t.x1, t.y1) for t in rois])
+            return super().detect(image, rois=rois)
+
+    make_clip(tmp_path / "in" / "s.mp4", frames=9, fps=25, size=(480, 360), background=still(), objects=arrives)
+    full = Windows()
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(keyframe_seconds=0.2, track_pad=0),
+                         detectors=full, glance=Recording(blind=True))
+    assert result.exit_code == 0, result.files
+    assert full.windows[1] == []  # frame 1: nothing changed, nothing tracked
+    assert full.windows[2] and all(x0 <= 300 and y0 <= 200 and x1 >= 324 and y1 >= 224
+                                   for x0, y0, x1, y1 in full.windows[2])
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    assert all(covered(images[i], arrives(i)[0][0]) for i in range(2, 9))

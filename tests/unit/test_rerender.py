@@ -19,6 +19,6 @@ def test_options_an_older_run_did_not_have_mean_what_it_did() -> None:
         del settings[key]
     config = config_from_manifest({"settings": settings})
     # Full detection on every frame, and every preset's own look-ahead (no cap below it).
-    assert config.keyframe_seconds == 0.0 and config.glance is False
+    assert config.keyframe_seconds == 0.0 and config.glance is False and config.watch is False
     assert config.lookahead >= max(max(t.values()) for t in PRESET_LOOKAHEAD.values())
     assert config.crf == RedactConfig().crf  # the rest as recorded

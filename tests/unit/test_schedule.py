@@ -1,4 +1,4 @@
-"""The video detection schedule: keyframe interval, glance frames and the look-ahead."""
+"""The video detection schedule: keyframe interval, glance or watched frames and the look-ahead."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from redact.videojob import FOCUS, FULL, GLANCE, Schedule, held_bytes, plan_schedule
+from redact.videojob import CHANGED, FOCUS, FULL, GLANCE, Schedule, held_bytes, plan_schedule
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,16 @@ def test_kinds_per_frame() -> None:
     assert [s.kind(i) for i in range(7)] == [FULL, FOCUS, FOCUS, FOCUS, FOCUS, FOCUS, FULL]
     assert s.kind(7, last=True) == FULL  # the last frame is always looked at in full
     assert Schedule(keyframe=4, every=1, glance=False, lookahead=8).kind(1) == FOCUS  # close looks stay
+
+
+def test_watching_replaces_the_glance_between_keyframes() -> None:
+    """With watch, every detection frame between keyframes looks at what changed (no glance);
+    without a keyframe schedule there is nothing between to watch."""
+    s = plan_schedule(keyframe_seconds=1.0, every=1, glance=True, pad=5, fps=Fraction(25), watch=True)
+    assert (s.watch, s.glance) == (True, False)
+    assert [s.kind(i) for i in range(3)] == [FULL, CHANGED, CHANGED]
+    assert s.kind(25) == FULL and s.kind(30, last=True) == FULL
+    s = plan_schedule(keyframe_seconds=1.0, every=2, glance=True, pad=5, fps=Fraction(25), watch=True)
+    assert [s.kind(i) for i in range(4)] == [FULL, None, CHANGED, None]  # --detect-every still rules
+    s = plan_schedule(keyframe_seconds=0.0, every=1, glance=True, pad=5, fps=Fraction(25), watch=True)
+    assert (s.keyframe, s.watch, s.glance) == (1, False, False)
