@@ -141,11 +141,15 @@ class RayExecutor:
             ))
 
     def _cancel(self, refs: list[Any]) -> None:
-        """Stop the tasks still running or queued, and wait a little for them to go."""
+        """Stop the tasks still running or queued, and wait a little for them to go.
+
+        Not forced: a running task gets a KeyboardInterrupt and removes its temp files as it
+        unwinds (forcing also races Ray's bookkeeping of tasks not yet started).
+        """
         ray = self._ray
         for ref in refs:
             try:
-                ray.cancel(ref, force=True)
+                ray.cancel(ref)
             except (ray.exceptions.RayError, ValueError, TypeError) as exc:
                 log.info("could not cancel a task: %s", exc)
         if refs:
