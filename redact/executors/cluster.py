@@ -35,7 +35,6 @@ RETRIES = 3
 GPU_SHARE = 0.25
 POLL_SECONDS = 0.5  # how often the driver wakes while waiting (Ctrl-C and SIGTERM are seen then)
 CONNECT_SECONDS = 5.0  # how long the driver tries to reach the cluster's address before giving up
-CANCEL_SECONDS = 10.0  # how long an interrupted run waits for cancelled tasks to stop
 REPORT_SECONDS = 0.5  # a task reports its frame progress at most this often
 
 
@@ -121,7 +120,9 @@ class RayExecutor:
                 if frames:
                     frames.show()
         except BaseException:
-            self._cancel(list(pending))
+            # The tasks are not cancelled one by one (Ray's driver can abort while it settles
+            # cancels of tasks finishing at that moment): leaving the cluster (close) ends
+            # them, and the next run removes any temp file they leave.
             raise
         finally:
             if frames:
@@ -139,21 +140,6 @@ class RayExecutor:
                 f"its worker died {RETRIES + 1} times ({type(exc).__name__}: killed, out of memory, "
                 "or its machine left the cluster); see the Ray logs of the cluster"
             ))
-
-    def _cancel(self, refs: list[Any]) -> None:
-        """Stop the tasks still running or queued, and wait a little for them to go.
-
-        Not forced: a running task gets a KeyboardInterrupt and removes its temp files as it
-        unwinds (forcing also races Ray's bookkeeping of tasks not yet started).
-        """
-        ray = self._ray
-        for ref in refs:
-            try:
-                ray.cancel(ref)
-            except (ray.exceptions.RayError, ValueError, TypeError) as exc:
-                log.info("could not cancel a task: %s", exc)
-        if refs:
-            ray.wait(refs, num_returns=len(refs), timeout=CANCEL_SECONDS)
 
     def close(self) -> None:
         if self._started:
