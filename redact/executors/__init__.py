@@ -132,8 +132,9 @@ class Executor(Protocol):
     def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
         """Yield one outcome per task as each completes.
 
-        Interrupting the iteration (Ctrl-C, or closing the generator) cancels the tasks not
-        yet finished before the exception propagates.
+        Interrupting the iteration (Ctrl-C, or closing the generator) stops the tasks not
+        yet finished: the local pool cancels them; on Ray, :meth:`close` leaves the cluster,
+        which ends them.
         """
         ...
 
