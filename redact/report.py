@@ -312,16 +312,22 @@ def _region_table(regions: Sequence[Mapping[str, Any]], thresholds: Mapping[str,
             f"<th>reviewer note</th></tr>{''.join(rows)}</table>")
 
 
+def withheld_reason(entry: Mapping[str, Any], out_path: Path) -> str | None:
+    """Why an output must not be shown as redacted (written with the outline style, missing,
+    or no longer the file the manifest hashed), or ``None`` when it may be."""
+    if entry.get("redacted") is False:
+        return "output withheld: written with the review-only outline style, NOT redacted"
+    if not out_path.is_file():
+        return f"output {out_path} is missing"
+    if sha256_file(out_path) != entry.get("output_sha256"):
+        return "output withheld: it no longer matches the manifest's SHA-256 (changed or replaced)"
+    return None
+
+
 def _pictures(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir: Path, out_dir: Path,
               inputs_base: Path | None, originals: bool) -> str:
     out_path = out_dir / str(entry["output"])
-    withheld = None
-    if entry.get("redacted") is False:
-        withheld = "output withheld: written with the review-only outline style, NOT redacted"
-    elif not out_path.is_file():
-        withheld = f"output {out_path} is missing"
-    elif sha256_file(out_path) != entry.get("output_sha256"):
-        withheld = "output withheld: it no longer matches the manifest's SHA-256 (changed or replaced)"
+    withheld = withheld_reason(entry, out_path)
     in_path = input_path(data, entry, inputs_base)
     if entry.get("kind") == "video":
         return _video_pictures(entry, manifest_dir, out_path, in_path, withheld, originals)

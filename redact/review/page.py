@@ -29,7 +29,7 @@ from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.manifest import load as load_manifest
 from redact.overrides import Overrides
-from redact.report import LOW_SCORE_MARGIN, _attention, _e, _jpeg_b64, _summary, timeline_svg
+from redact.report import LOW_SCORE_MARGIN, _attention, _e, _jpeg_b64, _summary, timeline_svg, withheld_reason
 from redact.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels
 
 IMAGE_WIDTH = 1600  # pixels; stills are embedded at most this wide
@@ -136,16 +136,6 @@ def _records(regions: Sequence[Mapping[str, Any]], thresholds: Mapping[str, floa
     return [{**{k: r[k] for k in keep if k in r}, "low": is_low(r, thresholds)} for r in regions]
 
 
-def _withheld(entry: Mapping[str, Any], out_path: Path) -> str | None:
-    if entry.get("redacted") is False:
-        return "output withheld: written with the review-only outline style, NOT redacted"
-    if not out_path.is_file():
-        return f"output {out_path} is missing"
-    if sha256_file(out_path) != entry.get("output_sha256"):
-        return "output withheld: it no longer matches the manifest's SHA-256 (changed or replaced)"
-    return None
-
-
 def _file_data(n: int, data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir: Path, out_dir: Path,
                inputs_base: Path | None, originals: bool, thresholds: Mapping[str, float]) -> dict[str, Any]:
     item: dict[str, Any] = {
@@ -159,7 +149,7 @@ def _file_data(n: int, data: Mapping[str, Any], entry: Mapping[str, Any], manife
     out_path = out_dir / str(entry["output"])
     in_path = input_path(data, entry, inputs_base)
     show_orig = originals and in_path.is_file() and sha256_file(in_path) == entry.get("input_sha256")
-    item["withheld"] = _withheld(entry, out_path)
+    item["withheld"] = withheld_reason(entry, out_path)
     try:
         if entry["kind"] == "video":
             _video_data(item, entry, manifest_dir, out_path, in_path if show_orig else None, thresholds)
