@@ -19,6 +19,7 @@ leaves uncovered (should be 0).
 
     .venv/bin/python bench/segments.py                               # 10 min, S 60, 2 workers
     .venv/bin/python bench/segments.py --seconds 120 --segment-seconds 30 --serial
+    .venv/bin/python bench/segments.py --redact-args="--no-watch"    # any `redact run` options, both runs
 
 Writes bench/results/segments.json (gitignored).
 """
@@ -30,6 +31,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -149,6 +151,7 @@ def main() -> int:
     ap.add_argument("--gop", type=int, default=25,
                     help="the clip's longest keyframe interval in frames (default 25: 2 s, as many cameras)")
     ap.add_argument("--serial", action="store_true", help="also the segments one after another in one process")
+    ap.add_argument("--redact-args", default="", help="extra `redact run` options for every run, e.g. \"--no-watch\"")
     ap.add_argument("--keep", type=Path, default=None, help="keep the clip and outputs in this folder")
     args = ap.parse_args()
     if not speed.SOURCE_CLIP.exists():
@@ -161,10 +164,11 @@ def main() -> int:
             print(f"making a {args.seconds:.0f}-s 1080p clip ...", flush=True)
             speed.make_clip(clip, speed.SIZES["1080p"], args.seconds, gop=args.gop)
         s = str(args.segment_seconds)
-        runs = {"one": ["--segment-seconds", "0", "--workers", "1"],
-                "split": ["--segment-seconds", s, "--workers", str(args.workers)]}
+        more = shlex.split(args.redact_args)
+        runs = {"one": ["--segment-seconds", "0", "--workers", "1", *more],
+                "split": ["--segment-seconds", s, "--workers", str(args.workers), *more]}
         if args.serial:
-            runs["serial"] = ["--segment-seconds", s, "--workers", "1"]
+            runs["serial"] = ["--segment-seconds", s, "--workers", "1", *more]
         results: dict[str, Any] = {}
         for name, extra in runs.items():
             print(f"{name}: redact run {' '.join(extra)} ...", flush=True)
@@ -180,6 +184,7 @@ def main() -> int:
         print(f"{name} against one: {c}")
     report = {"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(), "cores": os.cpu_count(),
               "seconds": args.seconds, "segment_seconds": args.segment_seconds, "workers": args.workers,
+              "redact_args": args.redact_args,
               "runs": results, "checks": checks}
     out = REPO / "bench" / "results" / "segments.json"
     out.parent.mkdir(parents=True, exist_ok=True)
