@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
-from redact.regions import build as build_regions  # noqa: E402
+from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"

@@ -9,7 +9,7 @@ the dev sets and keeps the candidates in ``bench/results/heads-cache/`` (``--ref
 them again); then replays the tool's decisions (:meth:`redact.detect.DetectorSet.decide`)
 and region building (padding 0.15) under several settings:
 
-- ``growth``: how face boxes grow to whole heads (:class:`redact.regions.HeadGrowth`),
+- ``growth``: how face boxes grow to whole heads (:class:`redact.render.regions.HeadGrowth`),
   ``none`` being the boxes as found;
 - ``persons``: whether the heads of people with no face found there are redacted
   (:mod:`redact.detect.heads`), with the zone's shape and the person score they need.
@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from accuracy import BIG, COVER, DEV, Item, away_from_objects, covered_fraction, load_set  # noqa: E402
 
-from redact import regions as region_mod  # noqa: E402
 from redact.detect import DetectorSet, build_detector_set  # noqa: E402
 from redact.detect import heads as heads_mod  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
+from redact.render import regions as region_mod  # noqa: E402
 from redact.types import Detections, Label  # noqa: E402
 
 CACHE = ROOT / "bench" / "results" / "heads-cache"

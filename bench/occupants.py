@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from redact import regions as region_mod  # noqa: E402
 from redact.detect import MODELS, DetectorSet, build_detector_set  # noqa: E402
 from redact.detect.merge import box_area, intersection_matrix  # noqa: E402
 from redact.detect.occupants import OccupantFinds, Occupants  # noqa: E402
+from redact.render import regions as region_mod  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"

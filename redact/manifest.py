@@ -14,13 +14,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redact import __version__
 from redact.errors import ManifestError
 from redact.hashing import sha256_bytes
 from redact.io.atomic import write_bytes_atomic
 from redact.types import LABELS
+
+if TYPE_CHECKING:
+    from redact.discover import Job
 
 SCHEMA_ID = "redact-manifest/1"
 MANIFEST_NAME = "manifest.json"
@@ -84,6 +87,27 @@ def count_regions(regions: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     for r in regions:
         counts[str(r["label"])] += 1
     return counts
+
+
+def base_entry(job: Job) -> dict[str, Any]:
+    """A file entry with every required field, before processing."""
+    return {
+        "input": job.rel,
+        "root": job.root,
+        "output": job.rel if job.kind else None,
+        "kind": job.kind or "image",
+        "format": None,
+        "status": "skipped",
+        "error": None,
+        "warnings": [],
+        "redacted": True,
+        "input_sha256": None,
+        "output_sha256": None,
+        "width": None,
+        "height": None,
+        "regions": [],
+        "counts": empty_counts(),
+    }
 
 
 class Manifest:

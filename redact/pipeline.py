@@ -9,24 +9,18 @@ progress, and a rerun with the same settings skips what is done.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 
 from redact import __version__
-from redact import regions as region_mod
 from redact.config import RedactConfig
 from redact.discover import Job, plan
-from redact.errors import ConfigError, MediaError, RedactError
+from redact.errors import ConfigError
 from redact.executors import (
     Executor,
     ExecutorFactory,
@@ -36,21 +30,18 @@ from redact.executors import (
     TaskContext,
     WorkerSpec,
     make_executor,
-    one_line,
     preflight,
 )
-from redact.hashing import sha256_bytes
-from redact.io.atomic import remove_stale_temps, write_bytes_atomic
-from redact.io.image import encode_image, read_image
-from redact.manifest import MANIFEST_NAME, Manifest, count_regions, empty_counts
-from redact.overrides import Overrides
-from redact.render import Style, get_style
+from redact.io.atomic import remove_stale_temps
+from redact.manifest import MANIFEST_NAME, Manifest, base_entry
 from redact.resume import previous_run, reusable
-from redact.segments import video_work
-from redact.types import Detections, FrameCallback
+from redact.review.overrides import Overrides
+from redact.types import FrameCallback
+from redact.video.segments import video_work
+from redact.worker import DetectorLike, Worker, make_detectors
 
 if TYPE_CHECKING:
-    from redact.detect.tiling import Tile
+    pass
 
 log = logging.getLogger("redact")
 
@@ -84,160 +75,6 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
-
-
-class Worker:
-    """Per-process state: detectors and the style, built once and reused for every file."""
-
-    def __init__(
-        self,
-        config: RedactConfig,
-        threads: int | None,
-        detectors: DetectorLike | None = None,
-        frames_dir: Path | None = None,
-        overrides: Overrides | None = None,
-        glance: DetectorLike | None = None,
-    ) -> None:
-        self.config = config
-        self.threads = threads
-        # Reviewer edits, applied to every picture between detection and region building;
-        # the video job calls ``self.overrides.apply`` per frame after tracking.
-        self.overrides = overrides or Overrides(reviewer="")
-        # Where video frame sidecars (JSON Lines) are written, beside the manifest.
-        self.frames_dir = frames_dir
-        self.detectors = detectors if detectors is not None else make_detectors(config, threads)
-        self._glance = glance
-        self.style: Style = get_style(config)
-
-    @property
-    def glance(self) -> DetectorLike:
-        """The fast single-scale detector set for video frames between keyframes (built on first use)."""
-        if self._glance is None:
-            self._glance = make_detectors(self.config, self.threads, glance=True)
-        return self._glance
-
-    def process(self, job: Job, on_frames: FrameCallback | None = None) -> dict[str, Any]:
-        """Redact one file; never raises for a bad file (the entry says failed)."""
-        started = time.monotonic()
-        entry = base_entry(job)
-        try:
-            if job.problem:
-                raise MediaError(job.problem)
-            if job.kind == "image":
-                entry.update(self._image(job))
-            elif job.kind == "video":
-                from redact.videojob import redact_video
-
-                entry.update(redact_video(job, self, on_frames))
-            else:
-                raise AssertionError(f"unexpected job kind {job.kind!r}")
-            entry["status"] = "ok"
-        except (RedactError, OSError) as exc:
-            entry.update(status="failed", error=one_line(exc), output=None, output_sha256=None)
-            log.warning("%s: %s", job.rel, entry["error"])
-        except Exception as exc:  # a bug must fail this file, not the whole batch
-            log.exception("internal error while redacting %s", job.rel)
-            entry.update(
-                status="failed", output=None, output_sha256=None,
-                error=f"internal error ({type(exc).__name__}: {one_line(exc)}); please report it",
-            )
-        entry["providers"] = self._take_providers()
-        entry["seconds"] = round(time.monotonic() - started, 3)
-        return entry
-
-    def _take_providers(self) -> list[str]:
-        """Where the models ran for the file just done (detector sets without sessions: none)."""
-        used: set[str] = set()
-        for dets in (self.detectors, self._glance):
-            take = getattr(dets, "take_providers", None)
-            if take is not None:
-                used |= take()
-        return sorted(used)
-
-    def _image(self, job: Job) -> dict[str, Any]:
-        cfg = self.config
-        data = job.src.read_bytes()
-        input_sha = sha256_bytes(data)
-        image = read_image(io.BytesIO(data), cfg.max_pixels)  # hashed and decoded from one read
-        edits = self.overrides.apply(job.rel, 0, self.detectors.detect(image.bgr), image.width, image.height,
-                                     root=job.root)
-        dets = edits.dets
-        regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)
-        redacted = self.style.apply(image.bgr, regs)
-        blob = encode_image(image, redacted, quality=cfg.jpeg_quality, keep_metadata=cfg.keep_metadata)
-        write_bytes_atomic(job.checked_dst(), blob)
-        records = edits.annotate(regs.to_records())
-        return {
-            "format": image.format,
-            "input_sha256": input_sha,
-            "output_sha256": sha256_bytes(blob),
-            "width": image.width,
-            "height": image.height,
-            "regions": records,
-            "counts": count_regions(records),
-            "warnings": list(image.warnings) + list(edits.warnings),
-            "redacted": self.style.redacts,
-            "removed": list(edits.removed),
-        }
-
-
-class DetectorLike(Protocol):
-    """What the pipeline needs of a detector set (see redact.detect.DetectorSet).
-
-    The picture passed in is only valid during the call: video reuses one buffer for every
-    frame, so a detector that keeps pixels must copy them.
-    """
-
-    models: list[Any]
-    thresholds: dict[str, float]
-
-    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections: ...
-
-    def look(
-        self, image: NDArray[np.uint8], *, ratio: float, rois: Sequence[Tile] | None = None
-    ) -> tuple[Detections, Detections]: ...
-
-
-def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: bool = False) -> DetectorLike:
-    """The detector set the config asks for, or its video glance (see :mod:`redact.videojob`)."""
-    from redact.detect import GLANCE, build_detector_set
-
-    return build_detector_set(
-        faces=config.faces,
-        plates=config.plates,
-        occupants=config.occupants,
-        person_heads=config.person_heads,
-        thresholds=_thresholds(config),
-        quality=GLANCE if glance else config.quality,
-        threads=threads,
-        cpu_only=config.device == "cpu",
-    )
-
-
-def _thresholds(config: RedactConfig) -> dict[str, float]:
-    values = {"face": config.face_threshold, "plate": config.plate_threshold}
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def base_entry(job: Job) -> dict[str, Any]:
-    """A file entry with every required field, before processing."""
-    return {
-        "input": job.rel,
-        "root": job.root,
-        "output": job.rel if job.kind else None,
-        "kind": job.kind or "image",
-        "format": None,
-        "status": "skipped",
-        "error": None,
-        "warnings": [],
-        "redacted": True,
-        "input_sha256": None,
-        "output_sha256": None,
-        "width": None,
-        "height": None,
-        "regions": [],
-        "counts": empty_counts(),
-    }
 
 
 # --- work units ------------------------------------------------------------------------
@@ -323,7 +160,7 @@ def redact_path(
         on_start: called once with the number of files to process.
         detectors: a ready detector set to use instead of the configured models (tests,
             embedding); forces in-process work (no worker pool).
-        overrides: reviewer edits to apply (see :mod:`redact.overrides`); their hash is
+        overrides: reviewer edits to apply (see :mod:`redact.review.overrides`); their hash is
             part of the run's settings identity.
         glance: a ready detector set for video frames between keyframes; defaults to
             ``detectors`` when that is given, else the configured models' glance.
@@ -398,7 +235,7 @@ def redact_path(
 
     manifest.save()
     spec = WorkerSpec(config, config.threads, overrides, frames_dir(mpath).absolute(), __version__, uuid.uuid4().hex)
-    # A long video is split into segments, each a task (redact.segments); other files are one task.
+    # A long video is split into segments, each a task (redact.video.segments); other files are one task.
     fdir = frames_dir(mpath)
     works = [video_work(job, config, fdir, absolute=remote) or file_work(job, absolute=remote) for job in todo]
     by_key = {task.key: work for work in works for task in work.tasks}

@@ -4,7 +4,7 @@ A rider in a helmet, a cyclist, someone turned half away or far off: the face ne
 need a face, the COCO network (:mod:`redact.detect.yolox`) finds the person whole. Where a
 person is found and no face lies where that person's head is, the head is redacted as a
 ``face`` region. Where a face is found there, it alone is enough: region building grows
-every face to the whole head (:data:`redact.regions.HEAD`).
+every face to the whole head (:data:`redact.render.regions.HEAD`).
 
 The head is looked for at the top of the person's box, as wide as the box less an inset
 and :data:`PERSON_HEAD` ``.height`` box widths tall (a person's box is as wide as the

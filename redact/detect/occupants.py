@@ -50,14 +50,10 @@ class WindowZone:
     bottom: float
 
 
-# Calibrated on occupants-dev (51 pictures: dash-cam and enforcement views of car fronts
-# and rears, a few side windows; 73 labelled windows, 32 heads; bench/occupants.py): with
-# the YOLOX vehicle boxes at 0.25, the zone (before region padding) holds 98.3 % of the
-# windows' area and all 32 heads (>= 80 % of each head box), and takes 19 % of a picture
-# on average. Windows reach 0.47 of a car box's height at most (a high rear window),
-# heads 0.37; a side view puts its windows between about 0.05 and 0.45. Buses and coaches
-# carry windows lower down their sides (up to about 0.65; the set has none, so this is
-# from their shape, not measured).
+# Calibrated on occupants-dev with bench/occupants.py (figures in docs/performance.md):
+# windows reach about half a car box's height from its top at most (a high rear window), a
+# side view's between about 0.05 and 0.45. Buses and coaches carry windows lower down their
+# sides (up to about 0.65), so their zone reaches further.
 CAR_ZONE = WindowZone(inset=0.04, top=0.0, bottom=0.45)
 BUS_ZONE = WindowZone(inset=0.04, top=0.0, bottom=0.7)
 WINDOW_ZONES: dict[int, WindowZone] = {CAR: CAR_ZONE, TRUCK: CAR_ZONE, BUS: BUS_ZONE}

@@ -69,7 +69,7 @@ for _quality in QUALITY_PRESETS:
     PRESETS[_quality]["occupants"] = ()
 
 # The video "glance": one single-scale run per model on the frame shrunk to 640 px (long side),
-# used on frames between keyframes (see redact.videojob). Not a user-facing quality: it only
+# used on frames between keyframes (see redact.video.job). Not a user-facing quality: it only
 # finds faces and plates large enough to matter at that scale, while the tracker and the
 # keyframes' full passes cover the rest.
 GLANCE = "glance"

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.errors import ModelError
-from redact.memory import trim_heaps
+from redact.video.memory import trim_heaps
 
 log = logging.getLogger("redact")
 
@@ -142,7 +142,7 @@ def shared_arena() -> bool:
 def _run_options() -> Any:
     """Run options for the next run: every :data:`ARENA_SHRINK_SECONDS` (process-wide) one
     run hands the shared arena's free memory back at its end, else ``None``. malloc's heaps
-    hand theirs back at the same moment (:func:`redact.memory.trim_heaps`).
+    hand theirs back at the same moment (:func:`redact.video.memory.trim_heaps`).
 
     The arena keeps what runs asked for; pictures of ever new shapes (video windows) ask for
     sizes its free blocks do not fit, so without shrinking it grows with the video's length.
@@ -157,7 +157,7 @@ def _run_options() -> Any:
         if now - _last_shrink < ARENA_SHRINK_SECONDS:
             return None
         _last_shrink = now
-        trim_heaps()  # and malloc's free pages with it (redact/memory.py)
+        trim_heaps()  # and malloc's free pages with it (redact/video/memory.py)
         if _shrink_options is None:
             _shrink_options = _ort().RunOptions()
             _shrink_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")

@@ -10,7 +10,7 @@ Contract for a task function ``fn(ctx, *args) -> value``:
 - ``fn`` is a module-level function (pickled by reference); ``args`` and the returned value
   are small and picklable: paths, settings, jobs, manifest fields. Never pixels.
 - ``ctx`` is a :class:`TaskContext`: ``ctx.worker`` is the process's
-  :class:`redact.pipeline.Worker` (detectors and style, built once per process from the
+  :class:`redact.worker.Worker` (detectors and style, built once per process from the
   run's :class:`WorkerSpec`), ``ctx.on_frames`` reports video frame progress (or is None).
 - Paths in ``args`` are absolute when the task may run on another machine; every machine
   sees the inputs and ``--out`` at the same paths (shared storage).
@@ -21,7 +21,7 @@ Contract for a task function ``fn(ctx, *args) -> value``:
   the run ends.
 - An exception raised by ``fn`` is not retried: the outcome carries it as ``error`` (one
   line) and the file fails with that reason. Bad inputs should rather return a failed
-  manifest entry, as :meth:`redact.pipeline.Worker.process` does.
+  manifest entry, as :meth:`redact.worker.Worker.process` does.
 
 Kinds of work: a whole file (``redact.pipeline.process_file``, ``inline`` so a local run
 keeps redacting videos in its own process with frame progress), and the parts of a file
@@ -43,14 +43,14 @@ from redact.errors import ConfigError
 if TYPE_CHECKING:
     from redact.config import RedactConfig
     from redact.discover import Job
-    from redact.overrides import Overrides
-    from redact.pipeline import Worker
+    from redact.review.overrides import Overrides
     from redact.types import FrameCallback
+    from redact.worker import Worker
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What any process needs to build its :class:`redact.pipeline.Worker` (picklable).
+    """What any process needs to build its :class:`redact.worker.Worker` (picklable).
 
     Attributes:
         config: the run's settings.
@@ -206,7 +206,7 @@ def worker_for(spec: WorkerSpec) -> Worker:
     """
     global _PROCESS_WORKER
     from redact import __version__
-    from redact.pipeline import Worker
+    from redact.worker import Worker
 
     if spec.version != __version__:
         raise ConfigError(

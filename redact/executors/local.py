@@ -18,8 +18,8 @@ from redact.errors import ModelError
 from redact.executors import Outcome, Task, TaskContext, WorkerSpec, cpu_count, task_error, worker_for
 
 if TYPE_CHECKING:
-    from redact.pipeline import Worker
     from redact.types import FrameCallback
+    from redact.worker import Worker
 
 
 class LocalExecutor:

@@ -1,6 +1,6 @@
 """A video in parts: its frame index by packet scan, and parts joined back by packet copy.
 
-A long video is redacted in segments that start at keyframes (:mod:`redact.segments`). The
+A long video is redacted in segments that start at keyframes (:mod:`redact.video.segments`). The
 keyframes and every frame's timestamp come from the container's packets, without decoding.
 Each segment is encoded into an MP4 part with timestamps from 0 (an MP4 part that starts
 later gets an edit list, whose start MP4 rounds to 1 ms); :func:`join` copies the parts'

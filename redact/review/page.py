@@ -1,6 +1,6 @@
 """The interactive review page: one self-contained HTML file a reviewer edits and signs off in.
 
-The page embeds the redacted outputs only (as :mod:`redact.report` does: outputs written
+The page embeds the redacted outputs only (as :mod:`redact.review.report` does: outputs written
 with the review-only ``outline`` style, and outputs whose bytes no longer match the
 manifest, are withheld), its script, template and style (``page.js``, ``sha256.js``,
 ``page.html``, ``page.css`` in this package) and the run's data as JSON. It needs no
@@ -28,9 +28,9 @@ from numpy.typing import NDArray
 from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.manifest import load as load_manifest
-from redact.overrides import Overrides
-from redact.report import LOW_SCORE_MARGIN, _attention, _e, _jpeg_b64, _summary, timeline_svg, withheld_reason
-from redact.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels
+from redact.review.overrides import Overrides
+from redact.review.report import LOW_SCORE_MARGIN, _attention, _e, _jpeg_b64, _summary, timeline_svg, withheld_reason
+from redact.review.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels
 
 IMAGE_WIDTH = 1600  # pixels; stills are embedded at most this wide
 FRAME_WIDTH = 960  # pixels; video frames are embedded at most this wide
@@ -238,7 +238,7 @@ def build_page(
         out_dir: the run's output folder (default: the manifest's folder).
         inputs_base: folder the manifest's relative inputs are relative to (default: cwd).
         include_originals: also embed the UNREDACTED inputs (internal review only).
-        verify_result: findings of :func:`redact.verify.verify` to list.
+        verify_result: findings of :func:`redact.review.verify.verify` to list.
         prior: the overrides the run applied, carried into the export so that a second
             review round keeps them (overrides apply to fresh detections every time).
 
@@ -292,7 +292,7 @@ def prior_overrides(manifest_path: Path, given: Path | None = None) -> tuple[Ove
         ConfigError: ``given`` cannot be read or is not valid.
         ManifestError: the manifest cannot be read.
     """
-    from redact.overrides import load as load_overrides
+    from redact.review.overrides import load as load_overrides
 
     if given is not None:
         return load_overrides(given), None

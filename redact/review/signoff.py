@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from redact.errors import ConfigError
-from redact.verify import Finding
+from redact.review.verify import Finding
 
 SCHEMA_ID = "redact-signoff/1"
 
@@ -36,7 +36,7 @@ def validate(data: Any, source: str = "(data)") -> dict[str, Any]:
         ConfigError: naming the first offending place.
     """
     from redact.manifest import first_schema_error
-    from redact.overrides import Overrides
+    from redact.review.overrides import Overrides
 
     problem = first_schema_error(schema(), data)
     if problem:

@@ -8,8 +8,8 @@ import cv2
 import pytest
 
 from redact.config import RedactConfig
-from redact.overrides import Overrides
 from redact.pipeline import redact_path
+from redact.review.overrides import Overrides
 from tests.helpers import SAMPLES, MarkerDetectors, scene
 
 EDITS = Overrides.from_data({

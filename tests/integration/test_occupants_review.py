@@ -14,11 +14,11 @@ from redact.cli import main
 from redact.config import RedactConfig
 from redact.manifest import load as load_manifest
 from redact.manifest import validate_frame_line
-from redact.overrides import Overrides
 from redact.pipeline import redact_path
-from redact.report import build_report
+from redact.review.overrides import Overrides
+from redact.review.report import build_report
+from redact.review.verify import verify
 from redact.types import Detections
-from redact.verify import verify
 from tests.helpers import MarkerDetectors, scene
 from tests.videos import make_clip
 
@@ -81,8 +81,13 @@ def test_occupant_regions_through_manifest_verify_and_report(inputs: Path, tmp_p
 
 def test_cli_prints_occupant_counts(inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import redact.pipeline as pipeline
+    import redact.worker as worker
 
-    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None, **kw: OccupantMarkers())
+    def fake(config: object, threads: int | None = None, **kw: object) -> OccupantMarkers:
+        return OccupantMarkers()
+
+    monkeypatch.setattr(pipeline, "make_detectors", fake)
+    monkeypatch.setattr(worker, "make_detectors", fake)  # the video glance
     res = CliRunner().invoke(
         main, ["run", str(inputs / "car.png"), "--out", str(tmp_path / "out"), "--no-plates", "--workers", "1"]
     )

@@ -15,11 +15,11 @@ from redact.cli import main
 from redact.config import RedactConfig
 from redact.errors import ManifestError
 from redact.manifest import load as load_manifest
-from redact.overrides import Overrides
 from redact.pipeline import redact_path
-from redact.report import build_report
-from redact.rerender import rerender
-from redact.verify import region_redacted, verify
+from redact.review.overrides import Overrides
+from redact.review.report import build_report
+from redact.review.rerender import rerender
+from redact.review.verify import region_redacted, verify
 from tests.helpers import MarkerDetectors, scene
 
 
@@ -142,8 +142,8 @@ def _jpeg(img: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("lossy", [False, True])
 @pytest.mark.parametrize("dark", [False, True])
 def test_region_test_accepts_redaction_styles(style: str, lossy: bool, dark: bool) -> None:
-    from redact import regions as region_mod
     from redact.render import get_style
+    from redact.render import regions as region_mod
     from redact.types import Detections
 
     img = scene(faces=(), plates=(), seed=3)
@@ -160,8 +160,8 @@ def test_region_test_accepts_redaction_styles(style: str, lossy: bool, dark: boo
 
 @pytest.mark.parametrize("lossy", [False, True])
 def test_region_test_rejects_unredacted_and_outline(lossy: bool) -> None:
-    from redact import regions as region_mod
     from redact.render import get_style
+    from redact.render import regions as region_mod
     from redact.types import Detections
 
     img = scene(faces=(), plates=(), seed=4)
@@ -232,8 +232,13 @@ def test_render_applies_overrides_into_the_runs_folder(inputs: Path, tmp_path: P
 
 def test_run_and_render_cli_take_overrides(inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import redact.pipeline as pipeline
+    import redact.worker as worker
 
-    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None: MarkerDetectors())
+    def fake(config: object, threads: int | None = None, **kw: object) -> MarkerDetectors:
+        return MarkerDetectors()
+
+    monkeypatch.setattr(pipeline, "make_detectors", fake)
+    monkeypatch.setattr(worker, "make_detectors", fake)  # the video glance
     edits = tmp_path / "edits.json"
     edits.write_text(json.dumps(EDITS))
     runner = CliRunner()

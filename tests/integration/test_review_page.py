@@ -19,12 +19,12 @@ from click.testing import CliRunner
 from redact.cli import main
 from redact.errors import ConfigError
 from redact.manifest import load as load_manifest
-from redact.overrides import load as load_overrides
 from redact.pipeline import redact_path
-from redact.rerender import rerender
 from redact.review import signoff as signoffs
+from redact.review.overrides import load as load_overrides
 from redact.review.page import MAX_FRAMES, build_page, order_key, pick_frames
-from redact.verify import verify
+from redact.review.rerender import rerender
+from redact.review.verify import verify
 from tests.browser import Browser, find_chromium
 from tests.helpers import MarkerDetectors, scene
 from tests.videos import make_clip

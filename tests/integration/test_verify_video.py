@@ -16,8 +16,8 @@ import pytest
 
 from redact.hashing import sha256_file
 from redact.manifest import Manifest, empty_counts
-from redact.report import build_report
-from redact.verify import verify
+from redact.review.report import build_report
+from redact.review.verify import verify
 from tests.helpers import MarkerDetectors, scene
 
 N = 12

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from redact import RedactConfig, redact_path, videojob
+from redact import RedactConfig, redact_path
 from redact.errors import MediaError
 from redact.hashing import sha256_file
 from redact.io import video
 from redact.manifest import load, validate_frame_line
+from redact.video import job as videojob
 from tests.helpers import DEV_DATA, MarkerDetectors
 from tests.videos import default_objects, make_angles, make_clip, probe
 
@@ -341,10 +342,14 @@ def test_detector_crash_stops_threads_and_removes_partial_output(
 
 
 def test_cli_reports_video_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from redact import cli, pipeline
+    from redact import cli, pipeline, worker
 
     make_clip(tmp_path / "in" / "p.mp4", frames=6, audio=True)
-    monkeypatch.setattr(pipeline, "make_detectors", lambda config, threads=None, **kw: MarkerDetectors())
+    def fake(config: object, threads: int | None = None, **kw: object) -> MarkerDetectors:
+        return MarkerDetectors()
+
+    monkeypatch.setattr(pipeline, "make_detectors", fake)
+    monkeypatch.setattr(worker, "make_detectors", fake)  # the video glance
     res = CliRunner().invoke(cli.main, ["run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--audio", "drop"])
     assert res.exit_code == 0, res.output
     assert probe(tmp_path / "out" / "p.mp4")["streams"] == ["video"]
@@ -374,7 +379,7 @@ def test_real_12_5_fps_clip_with_aac(tmp_path: Path, audio: str) -> None:
 
 def test_overrides_apply_per_frame(tmp_path: Path) -> None:
     """A reviewer's add covers exactly its frame range; remove_track drops a whole track."""
-    from redact.overrides import Overrides
+    from redact.review.overrides import Overrides
 
     make_clip(tmp_path / "in" / "o.mp4", frames=10)
     first = run(tmp_path / "in", tmp_path / "out1")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from redact import RedactConfig, redact_path
-from redact.report import build_report
+from redact.review.report import build_report
 from redact.types import Detections
 from tests.helpers import MarkerDetectors
 from tests.videos import Box, default_objects, make_clip, probe, still

@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from redact.change import (
+from redact.io.yuv import Picture
+from redact.video.change import (
     CHANGE_CELL,
     CHANGE_SCALE,
     ChangeMap,
@@ -14,7 +15,6 @@ from redact.change import (
     thumbnail,
     windows,
 )
-from redact.io.yuv import Picture
 
 W, H = 320, 240
 SIDE = CHANGE_CELL * CHANGE_SCALE  # source pixels per cell

@@ -122,7 +122,7 @@ def test_ray_missing_is_refused_before_anything_is_written(monkeypatch: pytest.M
 
 
 def test_a_rerender_runs_here_whatever_executor_the_run_used() -> None:
-    from redact.rerender import config_from_manifest
+    from redact.review.rerender import config_from_manifest
 
     settings = RedactConfig(executor="ray", address="10.0.0.5:6379", padding=0.3).as_dict()
     config = config_from_manifest({"settings": settings})

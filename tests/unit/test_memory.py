@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from redact.memory import MMAP_THRESHOLD, TRIM_THRESHOLD
+from redact.video.memory import MMAP_THRESHOLD, TRIM_THRESHOLD
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 
@@ -17,7 +17,7 @@ PROBE = """
 import sys
 from pathlib import Path
 import numpy as np
-from redact.memory import MMAP_THRESHOLD, return_large_blocks
+from redact.video.memory import MMAP_THRESHOLD, return_large_blocks
 
 def mapping_of(address):
     for line in Path("/proc/self/maps").read_text().splitlines():
@@ -44,7 +44,7 @@ def test_heaps_hand_free_pages_back() -> None:
     # Freed small blocks in the middle of a heap stay resident until trimmed.
     probe = """
 import numpy as np
-from redact.memory import return_large_blocks, trim_heaps
+from redact.video.memory import return_large_blocks, trim_heaps
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
 return_large_blocks()

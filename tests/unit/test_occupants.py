@@ -210,7 +210,7 @@ def test_registry_off_invalid_and_not_in_the_glance() -> None:
     "run_mode, checked", [("windows", "people"), ("people", "people"), ("off", None), (None, None)]
 )
 def test_leak_check_looks_for_people_not_zones(run_mode: str | None, checked: str | None) -> None:
-    from redact.verify import leak_detector
+    from redact.review.verify import leak_detector
 
     settings = {"resolved_thresholds": {"face": 0.35, "plate": 0.4, "occupant": 0.25}, "quality": "fast"}
     if run_mode is not None:  # a manifest from before the option has none

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from redact import overrides as ov_mod
 from redact.errors import ConfigError
-from redact.overrides import Overrides
+from redact.review import overrides as ov_mod
+from redact.review.overrides import Overrides
 from redact.types import Detections
 
 
@@ -110,7 +110,7 @@ def test_remove_that_matches_nothing_warns_and_keeps_everything() -> None:
 def test_remove_by_the_manifest_region_box_of_a_grown_face(padding) -> None:
     """A face's region (grown to the head, padded) is much larger than the detection; its
     manifest box still names that detection, not a neighbour's."""
-    from redact import regions
+    from redact.render import regions
 
     dets = Detections.from_arrays([[100, 100, 140, 150], [200, 100, 230, 140]], [0.9, 0.8], "face")
     box = regions.build(dets[:1], 320, 240, padding=padding).to_records()[0]["box"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from redact import regions
+from redact.render import regions
 from redact.types import Detections
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from redact import regions
 from redact.config import RedactConfig
-from redact.render import STYLES, get_style
+from redact.render import STYLES, get_style, regions
 from redact.types import Detections
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redact.config import RedactConfig
 from redact.io.video import PRESET_LOOKAHEAD
-from redact.rerender import LEGACY_SETTINGS, config_from_manifest
+from redact.review.rerender import LEGACY_SETTINGS, config_from_manifest
 
 
 def test_settings_of_a_current_manifest_come_back_as_they_were() -> None:

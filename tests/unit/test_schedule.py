@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from redact.videojob import CHANGED, FOCUS, FULL, GLANCE, Schedule, held_bytes, plan_schedule
+from redact.video.job import held_bytes
+from redact.video.schedule import CHANGED, FOCUS, FULL, GLANCE, Schedule, plan_schedule
 
 
 @pytest.mark.parametrize(

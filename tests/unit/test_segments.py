@@ -11,7 +11,7 @@ from redact import RedactConfig
 from redact.errors import MediaError
 from redact.io.parts import FrameIndex, scan
 from redact.io.video import DecodedFrame, Seek, VideoReader
-from redact.segments import TRACK_STRIDE, lead_in_frames, plan
+from redact.video.segments import TRACK_STRIDE, lead_in_frames, plan
 from tests.videos import make_clip
 
 TB = Fraction(1, 90000)

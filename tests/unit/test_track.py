@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redact.track import IouTracker, iou_matrix
 from redact.types import Detections
+from redact.video.track import IouTracker, iou_matrix
 
 
 def dets(*boxes: list[float], label: str = "face") -> Detections:

@@ -3,12 +3,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from redact import regions
 from redact.config import RedactConfig
-from redact.io.yuv import FINGERPRINT_ROWS, Picture, pack, planes, redact_picture
-from redact.render import get_style
+from redact.io.yuv import FINGERPRINT_ROWS, Picture, pack, planes
+from redact.render import get_style, regions
+from redact.render.picture import redact_picture
+from redact.review.verify import region_redacted
 from redact.types import Detections
-from redact.verify import region_redacted
 
 W, H = 160, 120
 

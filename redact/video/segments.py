@@ -11,7 +11,7 @@ one video run on several cores or machines at once:
   carried, grown and gap-filled as in one pass, and frames keep their index in the whole
   video, so the keyframe schedule is the same.
 * **Lead-out.** The detectors go on past the segment's end by the tracker's look-ahead
-  (:class:`redact.videojob.Span`), so a track first found just after the boundary is padded
+  (:class:`redact.video.job.Span`), so a track first found just after the boundary is padded
   back into the segment as in one pass.
 * **Parts.** Each segment is encoded with the run's settings into an MP4 part beside the
   output (x264's GOPs are closed: every part starts with an IDR frame); :func:`finish` joins
@@ -43,8 +43,9 @@ from redact.hashing import sha256_file
 from redact.io.atomic import TMP_MARKER, atomic_path
 from redact.io.parts import FrameIndex, Part, join, scan
 from redact.io.video import EncoderSettings, VideoReader, auto_lookahead, count_video_packets, pix_fmt_for
-from redact.manifest import empty_counts
-from redact.videojob import FALLBACK_FPS, LOOKS, Span, _Run, plan_schedule
+from redact.manifest import base_entry, empty_counts
+from redact.video.job import Span, VideoRun
+from redact.video.schedule import FALLBACK_FPS, LOOKS, plan_schedule
 
 if TYPE_CHECKING:
     from redact.config import RedactConfig
@@ -143,21 +144,21 @@ def run_segment(ctx: TaskContext, job: Job, span: Span, number: int) -> dict[str
                 job.dst.suffix
             )
             with atomic_path(part) as tmp_out, atomic_path(side) as tmp_side:
-                run = _Run(job, worker, reader, settings, ctx.on_frames, span)
+                run = VideoRun(job, worker, reader, settings, ctx.on_frames, span)
                 run.go(tmp_out, tmp_side)
                 written = count_video_packets(tmp_out)
-                if written != run.frames:
+                if written != run.ledger.frames:
                     raise MediaError(
-                        f"{job.rel}: segment {number} holds {written} frames but {run.frames} were decoded; "
+                        f"{job.rel}: segment {number} holds {written} frames but {run.ledger.frames} were decoded; "
                         "the encoder dropped frames, try another --codec"
                     )
             info = reader.info()
             end = span.end if span.end is not None else math.inf
             return {
-                "frames": run.frames,
-                "counts": run.counts,
-                "tracks": run.track_summary(),
-                "cuts": [c for c in run.cuts if span.first <= c["frame"] < end],
+                "frames": run.ledger.frames,
+                "counts": run.ledger.counts,
+                "tracks": run.ledger.track_summary(),
+                "cuts": [c for c in run.looker.cuts if span.first <= c["frame"] < end],
                 "removed": run.removed,
                 "warnings": ([codec_warning] if codec_warning else []) + reader.left_out + run.warnings,
                 "format": info.format, "width": info.width, "height": info.height, "fps": info.fps,
@@ -304,8 +305,6 @@ def video_work(job: Job, config: RedactConfig, frames_dir: Path, *, absolute: bo
 def finish_entry(job: Job, outcomes: list[Outcome], *, config: RedactConfig, spans: list[Span],
                  frames_dir: Path) -> dict[str, Any]:
     """The manifest entry of a split video: :func:`finish`'s fields, or failed with its reason."""
-    from redact.pipeline import base_entry
-
     entry = base_entry(job)
     try:
         entry.update(finish(job, outcomes, config=config, spans=spans, frames_dir=frames_dir))

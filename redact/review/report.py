@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from redact.errors import RedactError
 from redact.hashing import sha256_file
 from redact.manifest import load as load_manifest
-from redact.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels, video_frames
+from redact.review.verify import VerifyResult, input_path, read_sidecar, recorded_max_pixels, video_frames
 
 THUMB_WIDTH = 640  # pixels; thumbnails are at most this wide
 SHEET_FRAMES = 8  # frames on a video contact sheet
@@ -165,7 +165,7 @@ def build_report(
         out_dir: the run's output folder (default: the manifest's folder).
         inputs_base: folder the manifest's relative inputs are relative to (default: cwd).
         include_originals: also embed the UNREDACTED inputs (internal review only).
-        verify_result: findings of :func:`redact.verify.verify` to list.
+        verify_result: findings of :func:`redact.review.verify.verify` to list.
 
     Raises:
         ManifestError: the manifest cannot be read.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from redact.cli_common import Bars, print_summary, run_guarded
+from redact.cli.common import Bars, print_summary, run_guarded
 
 INPUTS_BASE = click.option(
     "--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -47,7 +47,7 @@ def verify_cmd(manifest: Path, out_dir: Path | None, inputs_base: Path | None, a
     """Check that a run's outputs are the ones recorded and really redacted."""
 
     def body() -> int:
-        from redact.verify import verify
+        from redact.review.verify import verify
 
         result = verify(manifest, out_dir=out_dir, inputs_base=inputs_base, leak_check=leak_check,
                         frames_step=frames_step, strict=strict, signoff=signoff)
@@ -101,9 +101,9 @@ def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: 
     """Write a self-contained HTML review page (edit, approve, export) for a run."""
 
     def body() -> int:
-        from redact.report import build_report, write_report
         from redact.review.page import build_page, prior_overrides
-        from redact.verify import verify
+        from redact.review.report import build_report, write_report
+        from redact.review.verify import verify
 
         vr = verify(manifest, out_dir=out_dir, inputs_base=inputs_base) if run_verify else None
         if static:
@@ -135,8 +135,8 @@ def render_cmd(manifest: Path, overrides_file: Path | None, inputs_base: Path | 
     """Redact a manifest's inputs again with its settings (and --overrides) into its folder."""
 
     def body() -> int:
-        from redact.overrides import load as load_overrides
-        from redact.rerender import rerender
+        from redact.review.overrides import load as load_overrides
+        from redact.review.rerender import rerender
 
         overrides = load_overrides(overrides_file) if overrides_file else None
         bars = Bars(quiet)

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from redact.config import RedactConfig
 from redact.errors import ConfigError
-from redact.regions import region_mask
+from redact.render.regions import region_mask
 from redact.types import Regions
 
 Image = NDArray[np.uint8]

@@ -41,7 +41,7 @@ from redact.geometry import iou_matrix
 from redact.hashing import sha256_file
 from redact.manifest import DIGEST_SUFFIX, validate_frame_line
 from redact.manifest import load as load_manifest
-from redact.regions import frame_mask, region_mask
+from redact.render.regions import frame_mask, region_mask
 from redact.types import Detections
 
 log = logging.getLogger("redact")

@@ -1,6 +1,6 @@
 """The command line: the ``redact`` group and its ``run`` command; the review commands join it.
 
-Exit codes, error messages and progress bars live in :mod:`redact.cli_common`.
+Exit codes, error messages and progress bars live in :mod:`redact.cli.common`.
 
 Exit codes: 0 every file succeeded; 1 some files failed (or, for verify, problems
 were found); 2 usage, configuration or installation errors; 130 interrupted.
@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from redact import __version__
-from redact.cli_common import Bars, print_summary, run_guarded
+from redact.cli.common import Bars, print_summary, run_guarded
+from redact.cli.review import render_cmd, review_cmd, verify_cmd
 from redact.config import OPTIONS, resolve
-from redact.review_cli import render_cmd, review_cmd, verify_cmd
 
 
 def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,8 +110,8 @@ def run_cmd(
     """Redact faces and plates in INPUTS (files or folders) into --out."""
 
     def body() -> int:
-        from redact.overrides import load as load_overrides
         from redact.pipeline import redact_path
+        from redact.review.overrides import load as load_overrides
 
         config = resolve(options, config_file)
         overrides = load_overrides(overrides_file) if overrides_file else None

@@ -5,7 +5,7 @@ picture is the same pixels, and a detector shown the same pixels finds the same 
 :class:`ChangeMap` keeps, per cell of the picture, its colours as they were when last looked
 at, and says which cells moved since (in luma or colour) by more than :data:`CHANGE_LEVEL`
 levels beyond the whole picture's own shift (exposure drift moves every cell alike and is not
-a newcomer). The video schedule (``redact.videojob``) points the full detectors (on
+a newcomer). The video schedule (``redact.video.job``) points the full detectors (on
 keyframes and on the frames between) and the glance at those cells, and at the whole picture
 when much of it changed (a moving camera, a cut).
 

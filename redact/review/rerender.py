@@ -9,8 +9,8 @@ from typing import Any
 from redact.config import RedactConfig
 from redact.errors import ConfigError
 from redact.manifest import load as load_manifest
-from redact.overrides import Overrides
-from redact.verify import input_root
+from redact.review.overrides import Overrides
+from redact.review.verify import input_root
 
 # Options added after manifests were first written, with the value that means what runs did
 # before the option existed (a missing key must not take today's default): no cap on the

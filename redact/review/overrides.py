@@ -26,7 +26,7 @@ detections on every run, so a second review round edits the same file, never sta
 a new one on an edited manifest.
 
 The pipeline calls :meth:`Overrides.apply` once per picture (a still, or a video frame
-after tracking) between detection and :func:`redact.regions.build`.
+after tracking) between detection and :func:`redact.render.regions.build`.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class Overrides:
         if problem:
             raise ConfigError(
                 f"overrides {path or '(data)'} do not match {SCHEMA_ID} at {problem}; "
-                "see redact/overrides.py for the format"
+                "see redact/review/overrides.py for the format"
             )
         for i, e in enumerate(data["edits"]):
             if "box" in e and (e["box"][2] == 0 or e["box"][3] == 0):
