@@ -134,6 +134,13 @@ def held_bytes(width: int, height: int) -> int:
     return max(1, width * height * 3 // 2 if width % 2 == 0 and height % 2 == 0 else width * height * 3)
 
 
+def encoder_settings(cfg: RedactConfig, reader: VideoReader, suffix: str) -> tuple[EncoderSettings, str | None]:
+    """The encoder settings for ``reader``'s video written as ``suffix``, and a warning when the
+    configured codec does not fit that container (see :meth:`EncoderSettings.for_container`)."""
+    lookahead = cfg.lookahead if cfg.lookahead is not None else auto_lookahead(*reader.coded_size)
+    return EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead).for_container(suffix)
+
+
 def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None = None) -> dict[str, Any]:
     """Redact one video file into ``job.dst`` and write its frames sidecar.
 
@@ -157,21 +164,13 @@ def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None
     # thread: frame threads hold pictures in flight, and at the detectors' pace one thread
     # keeps the queue full.
     with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels, threads=1) as reader:
-        lookahead = cfg.lookahead if cfg.lookahead is not None else auto_lookahead(*reader.coded_size)
-        encoder = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead)
-        settings, codec_warning = encoder.for_container(job.dst.suffix)
+        settings, codec_warning = encoder_settings(cfg, reader, job.dst.suffix)
         warnings: list[str] = [codec_warning] if codec_warning else []
         warnings.extend(reader.left_out)
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = VideoRun(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)
             warnings.extend(run.warnings)
-            written = count_video_packets(tmp_out)
-            if written != run.ledger.frames:
-                raise MediaError(
-                    f"{job.rel}: the output holds {written} frames but {run.ledger.frames} were decoded; "
-                    "the encoder dropped frames, try another --codec"
-                )
         info = reader.info()
     frame_count = run.ledger.frames
     duration = info.duration
@@ -234,7 +233,8 @@ class VideoRun:
         self.q_out: queue.Queue[Any] = queue.Queue(OUT_QUEUE)
 
     def go(self, out_path: Path, sidecar_path: Path) -> None:
-        """Run every stage to the end; raises the first error of any stage."""
+        """Run every stage to the end and check that ``out_path`` holds every frame decoded;
+        raises the first error of any stage."""
         reader_stage = Stage("redact-decode", self._read)
         writer_stage = Stage("redact-encode", lambda: self._write(out_path))
         self.writer_stage = writer_stage
@@ -256,6 +256,13 @@ class VideoRun:
                     stage.join()
         if self.ledger.frames == 0:
             raise MediaError(f"{self.job.rel} has no video frames")
+        written = count_video_packets(out_path)
+        if written != self.ledger.frames:
+            what = "the output" if self.span is None else f"the part from frame {self.span.first}"
+            raise MediaError(
+                f"{self.job.rel}: {what} holds {written} frames but {self.ledger.frames} were decoded; "
+                "the encoder dropped frames, try another --codec"
+            )
 
     # --- stages ----------------------------------------------------------------------------
 

@@ -42,9 +42,9 @@ from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.io.atomic import TMP_MARKER, atomic_path
 from redact.io.parts import FrameIndex, Part, join, scan
-from redact.io.video import EncoderSettings, VideoReader, auto_lookahead, count_video_packets, pix_fmt_for
+from redact.io.video import VideoReader, count_video_packets, pix_fmt_for
 from redact.manifest import base_entry, empty_counts
-from redact.video.job import Span, VideoRun
+from redact.video.job import Span, VideoRun, encoder_settings
 from redact.video.schedule import FALLBACK_FPS, LOOKS, plan_schedule
 
 if TYPE_CHECKING:
@@ -139,19 +139,10 @@ def run_segment(ctx: TaskContext, job: Job, span: Span, number: int) -> dict[str
     job.checked_dst()
     try:
         with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels, threads=1) as reader:
-            lookahead = cfg.lookahead if cfg.lookahead is not None else auto_lookahead(*reader.coded_size)
-            settings, codec_warning = EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead).for_container(
-                job.dst.suffix
-            )
+            settings, codec_warning = encoder_settings(cfg, reader, job.dst.suffix)
             with atomic_path(part) as tmp_out, atomic_path(side) as tmp_side:
                 run = VideoRun(job, worker, reader, settings, ctx.on_frames, span)
                 run.go(tmp_out, tmp_side)
-                written = count_video_packets(tmp_out)
-                if written != run.ledger.frames:
-                    raise MediaError(
-                        f"{job.rel}: segment {number} holds {written} frames but {run.ledger.frames} were decoded; "
-                        "the encoder dropped frames, try another --codec"
-                    )
             info = reader.info()
             end = span.end if span.end is not None else math.inf
             return {
