@@ -10,7 +10,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -102,9 +104,29 @@ class LocalExecutor:
 _SPEC: WorkerSpec | None = None
 
 
+def exit_with_parent() -> None:
+    """End this process as soon as the process that spawned it is gone.
+
+    A driver killed outright (``kill``, ``kill -9``, out of memory) cannot terminate its
+    workers, and a worker in the middle of a long video would run on for an hour with no
+    one to take its result. Outputs are written atomically, so a worker ended mid-file
+    leaves nothing half-written; a rerun redoes the file.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()  # returns when the parent's end of the spawn pipe closes
+        os._exit(1)
+
+    threading.Thread(target=watch, name="redact-exit-with-parent", daemon=True).start()
+
+
 def _init_pool_worker(spec: WorkerSpec) -> None:
     # The parent owns Ctrl-C; workers are terminated by it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
     global _SPEC
     _SPEC = spec
     worker_for(spec)

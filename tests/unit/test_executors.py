@@ -127,3 +127,45 @@ def test_a_rerender_runs_here_whatever_executor_the_run_used() -> None:
     settings = RedactConfig(executor="ray", address="10.0.0.5:6379", padding=0.3).as_dict()
     config = config_from_manifest({"settings": settings})
     assert (config.executor, config.address, config.padding) == ("local", None, 0.3)
+
+
+_ORPHAN_DRIVER = """
+import multiprocessing, sys, time
+from redact.executors.local import exit_with_parent
+
+def child():
+    exit_with_parent()
+    time.sleep(60)
+
+if __name__ == "__main__":
+    p = multiprocessing.get_context("spawn").Process(target=child)
+    p.start()
+    print(p.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_pool_worker_ends_when_its_driver_is_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A driver killed outright cannot stop its workers: they stop themselves."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "driver.py"
+    script.write_text(_ORPHAN_DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert driver.stdout is not None
+    child = int(driver.stdout.readline())
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    raise AssertionError("the worker outlived its driver")
