@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from redact.config import OCCUPANT_MODES
 from redact.detect.base import Detector, ModelFile
-from redact.detect.evidence import WITNESS_RATIO, confirm
+from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
@@ -157,7 +157,10 @@ class DetectorSet:
         # Faces: the heads of people where no face was found.
         if self.person_heads is not None:
             kept = add_person_heads(kept, found, self.person_heads)
-        return merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        merged = merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+        # Large plates: where the plate network and the text detector agree (the characters).
+        plate_nets = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
+        return fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()))
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         """Faces and plates in a BGR uint8 picture (H, W, 3).

@@ -112,3 +112,61 @@ RULES: tuple[LargeRule, ...] = (
     LargeRule("yolo_plate", 0.04, ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=1.01),
     LargeRule("text_plate", 0.015, ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=0.7),
 )
+
+
+# A large plate is boxed by the plate network around the whole plate and its frame or holder
+# (on the dashboard's zoomed crops about 20-50 px past the plate), by the text detector
+# around its lines of characters: where both see it, its region is where they agree, since
+# the characters lie in both. Only when that keeps at least KEEP_TEXT of the text boxes'
+# extent (a network box that cuts the characters decides nothing). Calibrated on the
+# dashboard set's zoomed crops (docs/performance.md#plates-on-the-footage-the-tool-exists-for).
+LARGE_PLATE_PX = 64  # shorter side of a merged plate box
+KEEP_TEXT = 0.95
+
+
+def _union(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], np.float64)
+
+
+def fit_large_plates(
+    dets: Detections, network: Detections, text: Detections, *, label: str = "plate"
+) -> Detections:
+    """Large plate boxes narrowed to where the plate network and the text detector agree.
+
+    Args:
+        dets: merged detections (any labels; only ``label`` boxes whose shorter side is at
+            least :data:`LARGE_PLATE_PX` change).
+        network: every plate-network candidate seen in the picture (xyxy source pixels).
+        text: every text-detector plate candidate seen in the picture.
+
+    Returns:
+        ``dets`` with those boxes narrowed to the intersection of the union of the network
+        boxes and the union of the text boxes centred in each (and never grown).
+    """
+    if not len(dets) or not len(network) or not len(text):
+        return dets
+    xyxy = dets.xyxy.astype(np.float64)
+    side = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+    large = np.nonzero((dets.label == label) & (side >= LARGE_PLATE_PX))[0]
+    if not len(large):
+        return dets
+    out = xyxy.copy()
+    for i in large:
+        box = xyxy[i]
+        parts = []
+        for cand in (network, text):
+            c = cand.xyxy.astype(np.float64)
+            cx, cy = (c[:, 0] + c[:, 2]) / 2, (c[:, 1] + c[:, 3]) / 2
+            inside = (cx >= box[0]) & (cx <= box[2]) & (cy >= box[1]) & (cy <= box[3])
+            parts.append(_union(c[inside]) if inside.any() else None)
+        net, chars = parts
+        if net is None or chars is None:
+            continue
+        agreed = np.concatenate([np.maximum(net[:2], chars[:2]), np.minimum(net[2:], chars[2:])])
+        agreed = np.concatenate([np.maximum(agreed[:2], box[:2]), np.minimum(agreed[2:], box[2:])])
+        w, h = agreed[2] - agreed[0], agreed[3] - agreed[1]
+        if w <= 0 or h <= 0:
+            continue
+        if w * h >= KEEP_TEXT * (chars[2] - chars[0]) * (chars[3] - chars[1]):
+            out[i] = agreed
+    return dets.replace(xyxy=out.astype(np.float32))

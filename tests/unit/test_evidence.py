@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from redact.detect.evidence import RULES, LargeRule, confirm
+from redact.detect.evidence import LARGE_PLATE_PX, RULES, LargeRule, confirm, fit_large_plates
 from redact.types import Detections
 
 W, H = 1000, 1000  # a picture of 1e6 px: a 300x300 box is 9 %
@@ -81,3 +81,31 @@ def test_the_shipped_rules_name_real_detectors() -> None:
     for rule in RULES:
         assert rule.detector in DETECTORS and all(w in DETECTORS for w in rule.witnesses)
         assert 0 < rule.share < 1 and rule.match in ("iou", "inside")
+
+
+def test_a_large_plate_is_narrowed_to_where_network_and_characters_agree() -> None:
+    # The network boxes the plate and its holder; the text detector the characters.
+    merged = _dets([[80, 60, 520, 340], [700, 700, 740, 715]], [0.8, 0.6], "plate")
+    network = _dets([[80, 60, 520, 340]], [0.8], "plate")
+    text = _dets([[100, 150, 500, 300], [160, 110, 440, 150], [705, 700, 740, 715]], [0.8, 0.3, 0.5], "plate")
+    out = fit_large_plates(merged, network, text)
+    # Both lines of characters kept (the union of the text boxes in the plate); the small plate is untouched.
+    assert out.xyxy.tolist() == [[100, 110, 500, 300], [700, 700, 740, 715]]
+    assert merged.xyxy[0].tolist() == [80, 60, 520, 340]  # the input is left as it was
+
+
+def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cuts_characters() -> None:
+    merged = _dets([[80, 60, 520, 340]], [0.8], "plate")
+    network = _dets([[80, 60, 520, 340]], [0.8], "plate")
+    text = _dets([[100, 150, 500, 300]], [0.8], "plate")
+    none = _dets([], [], "plate")
+    assert fit_large_plates(merged, network, none).xyxy.tolist() == merged.xyxy.tolist()
+    assert fit_large_plates(merged, none, text).xyxy.tolist() == merged.xyxy.tolist()
+    # A network box that cuts through the characters decides nothing.
+    narrow = _dets([[80, 60, 300, 340]], [0.8], "plate")
+    assert fit_large_plates(merged, narrow, text).xyxy.tolist() == merged.xyxy.tolist()
+    # Small plates and other labels are never changed.
+    small = _dets([[80, 60, 80 + 2 * LARGE_PLATE_PX, 60 + LARGE_PLATE_PX - 1]], [0.8], "plate")
+    assert fit_large_plates(small, network, text).xyxy.tolist() == small.xyxy.tolist()
+    face = _dets([[80, 60, 520, 340]], [0.8], "face")
+    assert fit_large_plates(face, network, text).xyxy.tolist() == face.xyxy.tolist()
