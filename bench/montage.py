@@ -13,7 +13,9 @@ Reports per shot and for the whole montage:
 - ``exposed``: reference detections (source ``detector``, less their padding) not wholly
   covered by the run's regions on the same frame, and ground-truth boxes not covered;
 - ``away``: the share of each frame the run redacted outside every object (ground-truth
-  boxes and reference detections, both padded as redact pads), mean and worst frame;
+  boxes and reference detections, both padded as redact pads), mean and worst frame; and
+  ``ref.away``, the same for the reference's own tracker boxes (what tracking adds even with
+  full detection on every frame);
 - ``largest``: the largest single region, as a share of the frame;
 - ``cuts``: the cuts the run found against the ones composed;
 - ``per_frame``: the detectors' work per frame (see ``bench/schedule.py``).
@@ -40,7 +42,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from schedule import PADDING, _setting, coverage, inner, run  # noqa: E402
+from schedule import PADDING, _setting, coverage, detectors_digest, inner, run  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "data" / "dev"
@@ -187,6 +189,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
         frames = range(start, start + len(shot.frames)) if shot else range(sum(len(s.frames) for s in shots))
         exposed = exposed_truth = ref_count = truth_count = 0
         away: list[float] = []
+        ref_away: list[float] = []  # full detection's own tracker boxes beyond its detections, likewise
         largest = 0.0
         for f in frames:
             regions = got.get(f, [])
@@ -199,6 +202,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             exposed_truth += sum(coverage(b, boxes, (W, H)) < 0.99 for _, b in truth)
             objects = _mask(iter([r["box"] for r in refs] + [_padded(b) for _, b in truth]))
             away.append(float((_mask(iter(boxes)) & ~objects).mean()))
+            ref_away.append(float((_mask(iter([r["box"] for r in ref.get(f, [])])) & ~objects).mean()))
             largest = max([largest, *(r["box"][2] * r["box"][3] / (W * H) for r in regions)])
         rows.append({
             "shot": shot.name if shot else "montage", "frames": len(frames),
@@ -206,6 +210,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             "truth_boxes": truth_count, "truth_exposed": exposed_truth,
             "away_mean": round(float(np.mean(away)), 4) if away else 0.0,
             "away_worst": round(max(away), 4) if away else 0.0,
+            "reference_away_mean": round(float(np.mean(ref_away)), 4) if ref_away else 0.0,
             "largest": round(largest, 4),
         })
         if shot:
@@ -242,10 +247,7 @@ def main() -> int:
         clip = work / "in" / "montage.mp4"
         clip.parent.mkdir(parents=True)
         write(shots, clip)
-        key = hashlib.sha256(
-            clip.read_bytes() + args.quality.encode()
-            + (REPO / "redact" / "detect" / "__init__.py").read_bytes()
-        ).hexdigest()[:16]
+        key = hashlib.sha256(clip.read_bytes() + args.quality.encode() + detectors_digest().encode()).hexdigest()[:16]
         cache = args.reference or RESULTS / f"montage-ref-{key}.json"
         if cache.is_file():
             ref = {int(k): v for k, v in json.loads(cache.read_text())["frames"].items()}
@@ -263,12 +265,12 @@ def main() -> int:
                "per_frame": {k: round(v / max(1, len(got)), 3) for k, v in sorted(cost.items())}}
     print(json.dumps(summary))
     head = f"{'shot':34} {'frames':>6} {'ref':>5} {'exposed':>7} {'truth':>5} {'t.exp':>5} " \
-           f"{'away':>6} {'worst':>6} {'largest':>7}"
+           f"{'away':>6} {'worst':>6} {'largest':>7} {'ref.away':>8}"
     print(head)
     for r in rows:
         print(f"{r['shot'][:34]:34} {r['frames']:6d} {r['reference_detections']:5d} {r['exposed']:7d} "
               f"{r['truth_boxes']:5d} {r['truth_exposed']:5d} {r['away_mean']:6.1%} {r['away_worst']:6.1%} "
-              f"{r['largest']:7.1%}")
+              f"{r['largest']:7.1%} {r['reference_away_mean']:8.1%}")
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), **summary, "rows": rows}, indent=2) + "\n")
     print(f"written {args.json}")
     return 0

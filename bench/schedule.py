@@ -177,6 +177,16 @@ def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
     return float(np.mean(shares)) if shares else 0.0
 
 
+def detectors_digest() -> str:
+    """A digest of the code that decides a reference run's regions (the detectors, how
+    detections become regions, the defaults): a cached reference is stale when it changes."""
+    h = hashlib.sha256()
+    code = REPO / "redact"
+    for path in [*sorted((code / "detect").glob("*.py")), code / "render" / "regions.py", code / "config.py"]:
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
 def _setting(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
@@ -213,8 +223,7 @@ def main() -> int:
             clip.parent.mkdir(parents=True, exist_ok=True)
             frames = cut(src, clip, args.seconds)
             key = hashlib.sha256(
-                f"{name}|{args.seconds}|{args.quality}|{(REPO / 'redact' / 'detect' / '__init__.py').read_bytes()!r}"
-                f"|{(REPO / 'redact' / 'detect' / 'tiling.py').read_bytes()!r}".encode()
+                f"{name}|{args.seconds}|{args.quality}|{detectors_digest()}".encode()
             ).hexdigest()[:16]
             cache = RESULTS / f"schedule-ref-{key}.json"
             if cache.is_file():

@@ -78,6 +78,8 @@ PLATE_ZONE_GAP = 0.5  # bottom of the zone, units above the plate's top (the bon
 # Plates anchor a zone only when shaped like one (width / height): the text detector also
 # finds captions and signs, which are longer, and upright patches, which are not plates.
 PLATE_ASPECT = (1.2, 6.0)
+# A box within this many pixels of the picture's border is cut by it.
+BORDER_PX = 2
 
 
 def window_zones(vehicles: Objects) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -168,6 +170,15 @@ def plate_zones(plates: NDArray[np.floating], width: int, height: int) -> NDArra
     return zones.astype(np.float32)
 
 
+def cut_by_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArray[np.bool_]:
+    """Which boxes (xyxy (N, 4)) reach within :data:`BORDER_PX` of the picture's border."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.asarray(
+        (b[:, 0] <= BORDER_PX) | (b[:, 1] <= BORDER_PX)
+        | (b[:, 2] >= width - BORDER_PX) | (b[:, 3] >= height - BORDER_PX)
+    )
+
+
 def held(plates: NDArray[np.floating], vehicles: NDArray[np.floating]) -> NDArray[np.bool_]:
     """Which plates (xyxy (N, 4)) have their centre inside some vehicle box (xyxy (M, 4))."""
     p = np.asarray(plates, np.float32).reshape(-1, 4)
@@ -230,7 +241,11 @@ def add_plate_zones(
 ) -> dict[str, Detections]:
     """Add the windshield zone of every kept plate that no vehicle box holds.
 
-    Plates outside :data:`PLATE_ASPECT` anchor nothing.
+    Plates outside :data:`PLATE_ASPECT` anchor nothing. A vehicle cut by the picture's
+    border holds no plate: the upper part of what is seen of it need not be its windows (a
+    car half out at the top shows its bonnet there), and how much of it a network boxes
+    depends on how it is shown (a window around it, the whole picture), while its plate
+    places the windshield the same way in both.
 
     Only when an occupant detector in ``windows`` mode ran (its :class:`OccupantFinds` in
     ``found``); the zones join that detector's kept boxes, scored as their plates.
@@ -253,6 +268,7 @@ def add_plate_zones(
         if not isinstance(finds, OccupantFinds) or not finds.windows:
             continue
         strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
+        strong = strong[~cut_by_border(strong, width, height)]
         w = plates.xyxy[:, 2] - plates.xyxy[:, 0]
         h = np.maximum(plates.xyxy[:, 3] - plates.xyxy[:, 1], 1e-6)
         shaped = (w / h >= PLATE_ASPECT[0]) & (w / h <= PLATE_ASPECT[1])

@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
+from redact.detect.occupants import CAR_ZONE, cut_by_border
 from redact.detect.tiling import Tile, windows_around
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Picture
@@ -155,6 +156,15 @@ class Read:
 def _xyxy(tiles: list[Tile]) -> NDArray[np.float64]:
     """Windows as an (N, 4) xyxy array."""
     return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
+
+
+def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The vehicle boxes car window zones (N, 4) were taken from, about: a zone is the upper
+    part of its vehicle (:data:`~redact.detect.occupants.CAR_ZONE`; a bus's reaches lower, so
+    its vehicle is overestimated)."""
+    z = np.asarray(zones, np.float64).reshape(-1, 4).copy()
+    z[:, 3] += (z[:, 3] - z[:, 1]) * (1 - CAR_ZONE.bottom) / CAR_ZONE.bottom
+    return z
 
 
 def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
@@ -275,7 +285,12 @@ class Looker:
         by_vehicle = self.by_vehicle if kind != FULL else None
         is_occ = expected.label == Label.OCCUPANT.value
         rois = self._focus(f, expected[~is_occ] if by_vehicle is not None else expected)
-        occ_rois = self._focus(f, expected[is_occ], suspects=False) if by_vehicle is not None else []
+        occ_rois: list[Tile] | None = []
+        if by_vehicle is not None and is_occ.any():
+            # A vehicle cut by the picture's edge is boxed differently in an enlarged window
+            # than in the whole picture, and its window zone with it: look at the whole.
+            at_edge = cut_by_border(vehicle_below(expected.xyxy[is_occ]), w, h).any()
+            occ_rois = None if at_edge else self._focus(f, expected[is_occ], suspects=False)
         thumb = read.thumb if kind == FULL else None
         cells = None
         if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
@@ -301,7 +316,7 @@ class Looker:
             self.since_whole = 0
         else:
             dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
-            if by_vehicle is not None and occ_rois:
+            if by_vehicle is not None and (occ_rois is None or occ_rois):
                 vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois)
                 dets, weak = Detections.concat([dets, vdets]), Detections.concat([weak, vweak])
             if kind == GLANCE:
@@ -314,7 +329,10 @@ class Looker:
         if thumb is None or (watching and kind == CHANGED):  # between keyframes
             if thumb is not None:
                 self.change.looked(thumb, cells)
-            return self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak), kind
+            out = self.tracker.update(
+                f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak, windowed=kind != FULL
+            )
+            return out, kind
         if kind == CHANGED:
             self.since_whole += 1
             # The last keyframe's suspects where nothing changed are suspects still.
@@ -326,7 +344,9 @@ class Looker:
         self.change.looked(thumb, cells)
         # New tracks are covered back to the last keyframe, which looked at every part of the
         # picture that changed since the one before it.
-        out = self.tracker.update(f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak)
+        out = self.tracker.update(
+            f.index, f.pts, dets, reach=f.index - self.last_full, weak=weak, windowed=kind != FULL
+        )
         self.last_full = f.index
         return out, kind
 

@@ -68,9 +68,15 @@ class Tracker(Protocol):
 
     def update(
         self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
-        weak: Detections | None = None,
+        weak: Detections | None = None, windowed: bool = False,
     ) -> Detections:
         """Boxes for frame ``index`` at ``pts`` seconds; ``None`` means the detectors did not run.
+
+        ``windowed``: the detectors looked at windows, not the whole frame. A network draws a
+        box in a window a little differently from the whole frame's (scale, context), so a
+        track seen on the frame before is also covered where its motion puts it (its last
+        box moved, not grown; seen once, its last box) wherever that reaches past the new
+        detection.
 
         ``weak``: candidates under the threshold that may continue a track (and are then
         returned as its observation) but never start one.
@@ -273,7 +279,7 @@ class IouTracker:
 
     def update(
         self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
-        weak: Detections | None = None,
+        weak: Detections | None = None, windowed: bool = False,
     ) -> Detections:
         back = min(self.lookahead, max(self.pad, reach or 0), max(0, index - self._shot))
         self._expire(index, pts)
@@ -295,6 +301,7 @@ class IouTracker:
             for p, t in zip(preds, self._tracks, strict=True)
         ]).reshape(-1, 4)
         inside = centres_inside(boxes, search)
+        along: list[tuple[NDArray[np.float64], _Track]] = []  # (moved box, track): see ``windowed``
         # Detections over the threshold are matched first; weak ones only continue tracks left over.
         score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01 + strong[None, :] * 2.0, -1.0)
         while score.size and score.max() >= 0:
@@ -305,6 +312,11 @@ class IouTracker:
                     _Gap(track.id, track.label, track.score, track.last_index, track.last_pts, track.box,
                          index, pts, boxes[di])
                 )
+            if windowed and track.last_index == index - 1:
+                shift = track.velocity * (pts - track.last_pts)
+                moved = track.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+                if (moved[:2] < boxes[di][:2] - 1).any() or (moved[2:] > boxes[di][2:] + 1).any():
+                    along.append((moved, track))
             track.observe(boxes[di], float(dets.score[di]), index, pts)
             track_of[di] = track.id
             matched.add(int(ti))
@@ -324,7 +336,11 @@ class IouTracker:
             track_of[di] = t.id
         unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
         observed = dets.replace(track_id=track_of)[strong | (track_of >= 0)]
-        return Detections.concat([observed, self._predicted(unseen, index, pts, wide=False)])
+        moved = Detections.from_arrays(
+            np.array([b for b, _ in along]).reshape(-1, 4), [t.score for _, t in along], [t.label for _, t in along],
+            Source.TRACKER.value, [t.id for _, t in along],
+        ) if along else Detections.empty()
+        return Detections.concat([observed, moved, self._predicted(unseen, index, pts, wide=False)])
 
     def active(self, index: int, pts: float) -> Detections:
         live = [t for t in self._tracks if self._alive(t, index, pts)]

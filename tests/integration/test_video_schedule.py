@@ -348,3 +348,48 @@ def test_watching_looks_only_at_what_changed_since_the_last_look(tmp_path: Path)
                                    for x0, y0, x1, y1 in full.windows[2])
     images = probe(tmp_path / "out" / "s.mp4")["images"]
     assert all(covered(images[i], arrives(i)[0][0]) for i in range(2, 9))
+
+
+class Vehicles(MarkerDetectors):
+    """Marker detectors whose cyan blobs are vehicles' window zones (label ``occupant``),
+    splittable like a real set: :meth:`only` gives the occupant detector alone, which
+    notes the windows it is shown on every call (``None``: the whole picture)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thresholds = {"face": 0.5, "plate": 0.5, "occupant": 0.5}
+        self.detectors = [type("Named", (), {"name": n})() for n in ("faces", "occupants")]
+        self.alone: Vehicles | None = None
+        self.windows: list[object] = []
+
+    def only(self, names):  # type: ignore[no-untyped-def]
+        assert tuple(names) == ("occupants",)
+        self.alone = Vehicles()
+        return self.alone
+
+    def detect(self, image: np.ndarray, *, rois=None) -> Detections:
+        self.windows.append(rois)
+        found = super().detect(image, rois=rois)
+        return found.replace(label=np.array(["occupant" if lbl == "plate" else lbl for lbl in found.label], object))
+
+
+def _zones(top: int):  # type: ignore[no-untyped-def]
+    def objects(i: int) -> tuple[list[Box], list[Box]]:
+        return [], [(100 + 2 * i, top, 120, 60)]
+    return objects
+
+
+@pytest.mark.parametrize(("top", "whole"), [(0, True), (150, False)])
+def test_an_occupant_zone_at_the_border_is_followed_in_the_whole_picture(tmp_path: Path, top: int, whole: bool) -> None:
+    """Between keyframes a vehicle's window zone is followed by the occupant detector alone,
+    in a window around it; one at the picture's border (a car half out of view, boxed
+    differently in a window than in the whole picture) in the whole picture."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=10, fps=25, size=(480, 360), background=still(), objects=_zones(top))
+    full = Vehicles()
+    cfg = RedactConfig(keyframe_seconds=0.2, track_pad=0)
+    result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=Recording(blind=True))
+    assert result.exit_code == 0, result.files
+    assert full.alone is not None and full.alone.windows, "the occupant detector alone never ran"
+    assert all((w is None) == whole for w in full.alone.windows), full.alone.windows
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    assert all(covered(images[i], _zones(top)(i)[1][0]) for i in range(10))

@@ -16,6 +16,7 @@ from redact.detect.occupants import (
     OccupantFinds,
     Occupants,
     add_plate_zones,
+    cut_by_border,
     held,
     plate_zones,
     riders,
@@ -108,6 +109,18 @@ def test_plate_zones_only_for_plates_no_vehicle_holds() -> None:
     # A vehicle under the threshold is only a candidate: it does not hold the plate.
     weak = {**found, "occupants": _finds(True, [[300, 300, 700, 600]], score=0.1)}
     assert len(add_plate_zones(kept, weak, 2000, 2000, threshold=0.25)["occupants"]) == 1
+
+
+def test_a_vehicle_cut_by_the_border_holds_no_plate() -> None:
+    # A car half out at the top: its box's upper part is its bonnet, not its windows, so the
+    # plate anchors the windshield zone as if no vehicle held it.
+    kept = {"yolo_plate": PLATE, "occupants": Detections.empty()}
+    for cut in ([300, 0, 700, 600], [0, 300, 700, 600], [300, 300, 2000, 600], [300, 300, 700, 1999]):
+        found = {"yolo_plate": PLATE, "occupants": _finds(True, [cut])}
+        assert len(add_plate_zones(kept, found, 2000, 2000)["occupants"]) == 1, cut
+    inside = {"yolo_plate": PLATE, "occupants": _finds(True, [[300, 3, 700, 600]])}
+    assert len(add_plate_zones(kept, inside, 2000, 2000)["occupants"]) == 0
+    assert cut_by_border(np.array([[300, 0, 700, 600], [300, 3, 700, 600]]), 2000, 2000).tolist() == [True, False]
 
 
 @pytest.mark.parametrize(

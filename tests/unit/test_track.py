@@ -209,3 +209,33 @@ def test_a_large_box_seen_once_keeps_about_its_size() -> None:
     ahead = tracker.update(9, 0.36, None).xyxy[0]
     for box in (back, ahead):
         assert contains(box, [146, 0, 370, 272]) and box[2] - box[0] <= 224 * 1.1
+
+
+def test_a_track_seen_in_a_window_is_also_covered_where_its_motion_puts_it() -> None:
+    """A box drawn in a window differs a little from the whole frame's: a moving track seen
+    in a window keeps its moved last box as well, where that reaches past the detection."""
+    def box(i: int, h: float = 40.0) -> Detections:
+        return Detections.from_arrays([[100 + 10 * i, 100, 160 + 10 * i, 100 + h]], [0.9], "face")
+
+    for windowed in (False, True):
+        tr = IouTracker(gap=1.0, pad=0)
+        for i in range(3):
+            tr.update(i, i / 10, box(i), windowed=windowed)
+        out = tr.update(3, 0.3, box(3, h=30), windowed=windowed)  # drawn shorter in the window
+        extra = out[out.source == "tracker"]
+        if not windowed:
+            assert len(extra) == 0
+        else:
+            assert len(extra) == 1 and extra.track_id[0] == out.track_id[0]
+            assert np.allclose(extra.xyxy[0], [130, 100, 190, 140], atol=0.5)  # moved by 10 px, not grown
+    # Nothing extra where the detection holds the moved box, or for a track not seen on the frame before;
+    # a track seen once (no motion yet) keeps its last box.
+    tr = IouTracker(gap=1.0, pad=0)
+    for i in range(3):
+        tr.update(i, i / 10, box(i), windowed=True)
+    assert len(tr.update(3, 0.3, box(3), windowed=True)) == 1
+    assert len(tr.update(5, 0.5, box(5, h=30), windowed=True)) == 1
+    tr = IouTracker(gap=1.0, pad=0)
+    tr.update(0, 0.0, box(0), windowed=True)
+    out = tr.update(1, 0.1, box(0, h=30), windowed=True)
+    assert len(out) == 2 and np.allclose(out[out.source == "tracker"].xyxy[0], [100, 100, 160, 140])
