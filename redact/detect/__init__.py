@@ -83,9 +83,10 @@ class DetectorSet:
         runs = [d for d in (*self.detectors, self.reader) if d is not None and hasattr(d, "take_providers")]
         return set().union(*(d.take_providers() for d in runs))
 
-    def only(self, names: Sequence[str]) -> DetectorSet:
+    def only(self, names: Sequence[str], *, heads: bool = False) -> DetectorSet:
         """The same set with only the named detectors (the same instances and thresholds).
-        Person heads stay only with a face detector (without one, every person would be bare)."""
+        Person heads stay only with a face detector (without one, every person would be
+        bare), or with ``heads``: then every person scoring enough gets a head region."""
         keep = [i for i, d in enumerate(self.detectors) if d.name in names]
         detectors, models = [self.detectors[i] for i in keep], [self.models[i] for i in keep]
         reader = self.reader if any(d.name == "text_plate" for d in detectors) else None
@@ -97,7 +98,7 @@ class DetectorSet:
             models=models,
             thresholds=self.thresholds,
             quality=self.quality,
-            person_heads=self.person_heads if faces else None,
+            person_heads=self.person_heads if faces or heads else None,
             reader=reader,
         )
 

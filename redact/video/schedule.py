@@ -286,11 +286,19 @@ class Looker:
         is_occ = expected.label == Label.OCCUPANT.value
         rois = self._focus(f, expected[~is_occ] if by_vehicle is not None else expected)
         occ_rois: list[Tile] | None = []
-        if by_vehicle is not None and is_occ.any():
-            # A vehicle cut by the picture's edge is boxed differently in an enlarged window
-            # than in the whole picture, and its window zone with it: look at the whole.
-            at_edge = cut_by_border(vehicle_below(expected.xyxy[is_occ]), w, h).any()
-            occ_rois = None if at_edge else self._focus(f, expected[is_occ], suspects=False)
+        if by_vehicle is not None:
+            # A vehicle or person cut by the picture's edge is boxed differently in an enlarged
+            # window than in the whole picture, and its window zone or head with it: look at
+            # the whole (a head region may be a person's, where no face was found).
+            heads = getattr(by_vehicle, "person_heads", None) is not None
+            is_face = expected.label == Label.FACE.value
+            at_edge = bool(cut_by_border(vehicle_below(expected.xyxy[is_occ]), w, h).any()) or (
+                heads and bool(cut_by_border(expected.xyxy[is_face], w, h).any())
+            )
+            if at_edge:
+                occ_rois = None
+            elif is_occ.any():
+                occ_rois = self._focus(f, expected[is_occ], suspects=False)
         thumb = read.thumb if kind == FULL else None
         cells = None
         if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
@@ -383,10 +391,11 @@ class Looker:
 
 
 def occupant_only(detectors: Any) -> Any:
-    """The occupant detector of a detector set on its own, or ``None`` where the set has
-    none (or cannot be split: test doubles)."""
+    """The occupant detector of a detector set on its own, with the heads of the persons it
+    finds where the set has person heads, or ``None`` where the set has no occupant
+    detector (or cannot be split: test doubles)."""
     only = getattr(detectors, "only", None)
     names = [getattr(d, "name", "") for d in getattr(detectors, "detectors", ())]
     if only is None or "occupants" not in names:
         return None
-    return only(("occupants",))
+    return only(("occupants",), heads=True)

@@ -362,7 +362,7 @@ class Vehicles(MarkerDetectors):
         self.alone: Vehicles | None = None
         self.windows: list[object] = []
 
-    def only(self, names):  # type: ignore[no-untyped-def]
+    def only(self, names, *, heads=False):  # type: ignore[no-untyped-def]
         assert tuple(names) == ("occupants",)
         self.alone = Vehicles()
         return self.alone

@@ -165,3 +165,9 @@ def test_only_keeps_the_named_detectors_with_the_same_thresholds() -> None:
     assert [d.name for d in _occupant_only(ds).detectors] == ["occupants"]
     assert _occupant_only(build_detector_set(occupants="off", threads=1)) is None
     assert _occupant_only(object()) is None  # a test double that cannot be split
+    # Person heads: not without a face detector, unless asked for (every person then gets one);
+    # the video schedule's occupant detector alone keeps them where the set has them.
+    heads = build_detector_set(occupants="windows", person_heads=True, threads=1)
+    assert heads.only(("occupants",)).person_heads is None
+    assert heads.only(("occupants",), heads=True).person_heads == heads.person_heads is not None
+    assert _occupant_only(heads).person_heads is not None and _occupant_only(ds).person_heads is None
