@@ -42,3 +42,23 @@ def any_overlap(boxes: Boxes) -> bool:
     meet = intersection_matrix(b, b, np.float64) > 0
     np.fill_diagonal(meet, False)
     return bool(meet.any())
+
+
+def centres_inside(boxes: Boxes, regions: Boxes) -> NDArray[np.bool_]:
+    """Whether the centre of each box (N, 4) lies inside each region (M, 4), edges included;
+    shape (M, N)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    r = np.asarray(regions, np.float64).reshape(-1, 4)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    return np.asarray(
+        (cx[None, :] >= r[:, None, 0]) & (cx[None, :] <= r[:, None, 2])
+        & (cy[None, :] >= r[:, None, 1]) & (cy[None, :] <= r[:, None, 3])
+    )
+
+
+def cut_by_border(boxes: Boxes, width: int, height: int, margin: float) -> NDArray[np.bool_]:
+    """Which boxes (N, 4) reach within ``margin`` pixels of a ``width`` x ``height`` picture's border."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.asarray(
+        (b[:, 0] <= margin) | (b[:, 1] <= margin) | (b[:, 2] >= width - margin) | (b[:, 3] >= height - margin)
+    )

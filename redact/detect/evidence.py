@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.merge import box_area, intersection_matrix, iou_matrix
+from redact.geometry import centres_inside
 from redact.types import Detections
 
 
@@ -155,10 +156,8 @@ def fit_large_plates(
         box = xyxy[i]
         parts = []
         for cand in (network, text):
-            c = cand.xyxy.astype(np.float64)
-            cx, cy = (c[:, 0] + c[:, 2]) / 2, (c[:, 1] + c[:, 3]) / 2
-            inside = (cx >= box[0]) & (cx <= box[2]) & (cy >= box[1]) & (cy <= box[3])
-            parts.append(_union(c[inside]) if inside.any() else None)
+            inside = centres_inside(cand.xyxy, box)[0]
+            parts.append(_union(cand.xyxy[inside].astype(np.float64)) if inside.any() else None)
         net, chars = parts
         if net is None or chars is None:
             continue

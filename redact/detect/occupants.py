@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from redact import geometry
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area, intersection_matrix
 from redact.detect.tiling import Pass, Tile
@@ -172,11 +173,7 @@ def plate_zones(plates: NDArray[np.floating], width: int, height: int) -> NDArra
 
 def cut_by_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArray[np.bool_]:
     """Which boxes (xyxy (N, 4)) reach within :data:`BORDER_PX` of the picture's border."""
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return np.asarray(
-        (b[:, 0] <= BORDER_PX) | (b[:, 1] <= BORDER_PX)
-        | (b[:, 2] >= width - BORDER_PX) | (b[:, 3] >= height - BORDER_PX)
-    )
+    return geometry.cut_by_border(boxes, width, height, BORDER_PX)
 
 
 def held(plates: NDArray[np.floating], vehicles: NDArray[np.floating]) -> NDArray[np.bool_]:

@@ -108,8 +108,8 @@ def exit_with_parent() -> None:
     """End this process as soon as the process that spawned it is gone.
 
     A driver killed outright (``kill``, ``kill -9``, out of memory) cannot terminate its
-    workers, and a worker in the middle of a long video would run on for an hour with no
-    one to take its result. Outputs are written atomically, so a worker ended mid-file
+    workers, and a worker in the middle of a long video would run on to the end of its file
+    with no one to take its result. Outputs are written atomically, so a worker ended mid-file
     leaves nothing half-written; a rerun redoes the file.
     """
     parent = multiprocessing.parent_process()

@@ -54,12 +54,13 @@ from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
 from redact.detect.occupants import CAR_ZONE, cut_by_border
 from redact.detect.tiling import Tile, windows_around
+from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Picture
 from redact.types import Detections, Frame, Label
 from redact.video.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.video.change import windows as change_windows
-from redact.video.track import centres_inside, grow_blind, make_tracker
+from redact.video.track import grow_blind, make_tracker
 
 if TYPE_CHECKING:
     from redact.video.job import VideoContext

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact import geometry
+from redact.geometry import centres_inside
 from redact.types import Detections, Source
 
 # Predicted boxes grow by this fraction of their size per unobserved frame, up to MAX_GROWTH,
@@ -113,17 +114,6 @@ def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.flo
     return geometry.iou_matrix(a, b, np.float64)
 
 
-def centres_inside(boxes: NDArray[np.floating], regions: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """Whether the centre of each box (N, 4) lies inside each region (M, 4), xyxy; shape (M, N)."""
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    r = np.asarray(regions, np.float64).reshape(-1, 4)
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    return np.asarray(
-        (cx[None, :] >= r[:, None, 0]) & (cx[None, :] <= r[:, None, 2])
-        & (cy[None, :] >= r[:, None, 1]) & (cy[None, :] <= r[:, None, 3])
-    )
-
-
 def _blind_growth(box: NDArray[np.float64], frames: int) -> float:
     """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
     if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
@@ -188,8 +178,7 @@ class _Track:
         ``wide``: grown as far as the object could have gone (where to look for it); else
         bounded by what the track was seen to do (what to redact; see :func:`_bounded`).
         """
-        shift = self.velocity * (pts - self.last_pts)
-        moved = self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        moved = self.moved(pts)
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
             grown = _grow(moved, _blind_growth(self.box, unseen))
@@ -200,6 +189,11 @@ class _Track:
             if wide:
                 return grown
         return _bounded(moved, grown, self.velocity, self.size_rate(), unseen, abs(pts - self.last_pts))
+
+    def moved(self, pts: float) -> NDArray[np.float64]:
+        """The last observed box moved along the track's velocity to ``pts``, not grown."""
+        shift = self.velocity * (pts - self.last_pts)
+        return self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
 
     def size_rate(self) -> float:
         """The track's observed change of width or height per frame (relative, either way;
@@ -313,10 +307,9 @@ class IouTracker:
                          index, pts, boxes[di])
                 )
             if windowed and track.last_index == index - 1:
-                shift = track.velocity * (pts - track.last_pts)
-                moved = track.box + np.array([shift[0], shift[1], shift[0], shift[1]])
-                if (moved[:2] < boxes[di][:2] - 1).any() or (moved[2:] > boxes[di][2:] + 1).any():
-                    along.append((moved, track))
+                shifted = track.moved(pts)
+                if (shifted[:2] < boxes[di][:2] - 1).any() or (shifted[2:] > boxes[di][2:] + 1).any():
+                    along.append((shifted, track))
             track.observe(boxes[di], float(dets.score[di]), index, pts)
             track_of[di] = track.id
             matched.add(int(ti))
