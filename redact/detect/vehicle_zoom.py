@@ -21,6 +21,7 @@ from redact.detect.text import TextPlate
 from redact.detect.tiling import Pass, Tile, windows_around
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL, YoloxCoco
+from redact.geometry import centres_inside
 from redact.types import Detections, Label
 
 MAX_VEHICLE_HEIGHT = 240  # source px: taller vehicles' plates are found at native size
@@ -87,6 +88,9 @@ class VehicleZoom:
         if vehicles is None:
             vehicles = self.vehicles.detect(image, rois=rois).vehicles().xyxy
         boxes = np.asarray(vehicles, np.float32).reshape(-1, 4)
+        if rois is not None:  # the COCO network may have looked at the whole picture
+            inside = centres_inside(boxes, np.array([[t.x0, t.y0, t.x1, t.y1] for t in rois], np.float32))
+            boxes = boxes[inside.any(axis=0)]
         boxes = boxes[((boxes[:, 3] - boxes[:, 1]) <= MAX_VEHICLE_HEIGHT) & (box_area(boxes) > 0)]
         return windows_around(boxes, w, h, margin=MARGIN, min_margin=4)
 

@@ -216,6 +216,20 @@ def views(width: int, height: int) -> list[tuple[Tile, bool]]:
     return [(whole, False)] + [(t, True) for t in tile_grid(width, height, TILE_SIDE, TILE_OVERLAP)]
 
 
+def whole_costs_less(rois: Sequence[Tile], width: int, height: int) -> bool:
+    """Whether looking at the whole ``width`` x ``height`` picture takes no more runs of the
+    network than looking at the windows ``rois`` (each clipped to it): then the whole is looked
+    at, for the same cost, and objects come out boxed as a whole-picture run boxes them (a
+    window that cuts a person or a vehicle off boxes it differently, and the head or window
+    zone taken from the box with it)."""
+    runs = 0
+    for roi in rois:
+        cw, ch = min(width, roi.x1) - max(0, roi.x0), min(height, roi.y1) - max(0, roi.y0)
+        if cw > 0 and ch > 0:
+            runs += len(views(cw, ch))
+    return runs >= len(views(width, height))
+
+
 def cut_by_edges(xyxy: NDArray[np.float32], window: Tile, frame: Tile, margin: float) -> NDArray[np.bool_]:
     """Which boxes (source pixels) touch an edge of ``window`` that is not an edge of ``frame``."""
     cut = np.zeros(len(xyxy), bool)
@@ -338,6 +352,8 @@ class YoloxCoco:
             rois: look only inside these windows (source pixels, clipped to the picture),
                 each looked at as a picture of its own (:func:`views`); a window smaller
                 than the network's input is enlarged to fill it. ``None``: the whole picture.
+                Where the windows would take at least as many runs of the network as the
+                whole picture, the whole picture is looked at instead (:func:`whole_costs_less`).
 
         Returns:
             Objects in source pixels (xyxy, exclusive right/bottom), NMS-ed per class within
@@ -351,7 +367,7 @@ class YoloxCoco:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             raise ValueError(f"picture is empty ({w}x{h})")
-        windows = [Tile(0, 0, w, h)] if rois is None else rois
+        windows = [Tile(0, 0, w, h)] if rois is None or whole_costs_less(rois, w, h) else rois
         parts: list[Objects] = []
         for roi in windows:
             frame = Tile(max(0, roi.x0), max(0, roi.y0), min(w, roi.x1), min(h, roi.y1))

@@ -79,8 +79,10 @@ class Tracker(Protocol):
         box moved, not grown; seen once, its last box) wherever that reaches past the new
         detection.
 
-        ``weak``: candidates under the threshold that may continue a track (and are then
-        returned as its observation) but never start one.
+        ``weak``: candidates under the threshold. Each may continue a track (as its
+        observation) but never starts one; one left over where a track of its label is looked
+        for (a stronger detection continued that track) is returned as it is, since a network
+        scores an object in a window a little differently from the whole frame.
 
         ``reach``: frames before ``index`` that tracks born here are redacted back to (at least
         the tracker's own pad, at most its look-ahead); a caller that only looked closely some
@@ -328,7 +330,9 @@ class IouTracker:
                 self._born.append(t)
             track_of[di] = t.id
         unseen = [t for i, t in enumerate(self._tracks) if i not in matched and t.last_index != index]
-        observed = dets.replace(track_id=track_of)[strong | (track_of >= 0)]
+        # A weak candidate left over where a track of its label is looked for is kept as it is.
+        near = (same & inside).any(axis=0)
+        observed = dets.replace(track_id=track_of)[strong | (track_of >= 0) | near]
         moved = Detections.from_arrays(
             np.array([b for b, _ in along]).reshape(-1, 4), [t.score for _, t in along], [t.label for _, t in along],
             Source.TRACKER.value, [t.id for _, t in along],

@@ -133,6 +133,20 @@ def test_weak_candidates_continue_tracks_but_never_start_them() -> None:
     assert len(tracker.active(2, 0.08)) == 1  # still one track
 
 
+def test_weak_candidate_beside_a_continued_track_is_kept_without_a_track() -> None:
+    tracker = IouTracker(gap=1.0, pad=0)
+    tracker.update(0, 0.0, dets([10, 10, 50, 40]))
+    # A stronger box continues the track; a weak face lower in the same place (a window's
+    # lower score for what the whole frame finds) is redacted too, and starts no track.
+    strong = Detections.from_arrays([[10, 10, 50, 38]], [0.6], "face")
+    weak = Detections.from_arrays([[22, 24, 42, 50], [22, 24, 42, 50], [300, 300, 320, 320]], [0.2, 0.2, 0.2],
+                                  ["face", "plate", "face"])
+    out = tracker.update(1, 0.04, strong, weak=weak)
+    assert out.xyxy.tolist() == [[10, 10, 50, 38], [22, 24, 42, 50]]  # the plate and the far face are dropped
+    assert out.track_id.tolist() == [0, -1]
+    assert len(tracker.active(2, 0.08)) == 1
+
+
 def test_a_cut_ends_every_track_and_nothing_crosses_it() -> None:
     """No prediction, gap fill or padding across a cut, forward or back; the same place in the
     next shot is a new track."""

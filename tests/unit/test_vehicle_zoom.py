@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from redact.detect import MODELS, build_detector_set
+from redact.detect.tiling import Tile
 from redact.detect.vehicle_zoom import MAX_VEHICLE_HEIGHT, VehicleZoom
 
 
@@ -25,6 +26,15 @@ def test_only_small_vehicles_are_enlarged(zoom: VehicleZoom) -> None:
     assert w.x0 <= small[0] and w.y0 <= small[1] and w.x1 >= small[2] and w.y1 >= small[3]
     assert w.x1 < large[0]  # nothing of the large vehicle
     assert zoom.windows(image, vehicles=np.zeros((0, 4), np.float32)) == []
+
+
+def test_only_vehicles_inside_the_windows_are_enlarged(zoom: VehicleZoom) -> None:
+    # The COCO network may have looked at the whole picture for the windows' cost; the zoom
+    # stays with the vehicles the windows hold.
+    image = np.zeros((720, 1280, 3), np.uint8)
+    vehicles = np.array([[100, 300, 220, 400], [900, 300, 1020, 400]], np.float32)
+    wins = zoom.windows(image, [Tile(0, 200, 400, 500)], vehicles)
+    assert len(wins) == 1 and wins[0].x1 < 900
 
 
 def test_no_vehicles_no_look(zoom: VehicleZoom) -> None:

@@ -98,6 +98,34 @@ def test_views_whole_then_tiles() -> None:
     assert len(yolox.views(1920, 1080)) == 1 + 6
 
 
+def test_whole_picture_when_the_windows_cost_as_much() -> None:
+    # 768x432 is one run whole: any window costs as much.
+    assert yolox.whole_costs_less([Tile(100, 50, 300, 200)], 768, 432)
+    # 1920x1080 is seven runs whole (the picture and six tiles); a window of 832 px or less is one.
+    assert not yolox.whole_costs_less([Tile(0, 0, 400, 400)] * 6, 1920, 1080)
+    assert yolox.whole_costs_less([Tile(0, 0, 400, 400)] * 7, 1920, 1080)
+    assert yolox.whole_costs_less([Tile(0, 0, 1900, 1000)], 1920, 1080)  # a large window is tiled too
+    assert not yolox.whole_costs_less([Tile(2000, 0, 2100, 100)], 1920, 1080)  # outside: no run
+
+
+def test_detect_looks_at_the_whole_picture_for_the_same_cost() -> None:
+    class Counting(yolox.YoloxCoco):
+        seen: list[tuple[int, ...]]
+
+        def infer(self, image: np.ndarray) -> Objects:
+            self.seen.append(image.shape[:2])
+            return Objects.empty()
+
+    coco = Counting()
+    coco.seen = []
+    image = np.zeros((432, 768, 3), np.uint8)
+    coco.detect(image, rois=[Tile(100, 50, 300, 200), Tile(400, 50, 600, 200)])
+    assert coco.seen == [(432, 768)]
+    coco.seen = []
+    coco.detect(np.zeros((1080, 1920, 3), np.uint8), rois=[Tile(100, 50, 300, 200)])
+    assert coco.seen == [(150, 200)]
+
+
 def test_cut_by_edges_only_inner_edges() -> None:
     frame = Tile(0, 0, 1280, 720)
     window = Tile(544, 0, 1280, 720)  # the right tile: its left edge is inner
