@@ -30,10 +30,11 @@ from redact.types import Detections, Source
 GROWTH_PER_FRAME = 0.04
 MAX_GROWTH = 2.0
 # While a track's direction is unknown (before its first detection, or after a single one), a
-# small object — a distant plate, a face in a passing car — can move about its own size per
-# frame: its box grows by its size on every side per frame, up to MAX_SMALL_GROWTH.
+# small object — a distant plate, a face in a passing car — can move about its own size in
+# 80 ms (a frame at 12.5 fps): its box grows by its size on every side per 80 ms, up to
+# MAX_SMALL_GROWTH. Objects move in time, not in frames: at 25 fps that is half its size a frame.
 SMALL_SIDE = 48.0  # px; boxes whose shorter side is below this count as small
-SMALL_GROWTH_PER_FRAME = 2.0
+SMALL_GROWTH_PER_SECOND = 25.0
 MAX_SMALL_GROWTH = 11.0
 MATCH_IOU = 0.1
 # A detection whose centre falls in a track's predicted box grown by this per unseen frame (up
@@ -116,17 +117,18 @@ def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.flo
     return geometry.iou_matrix(a, b, np.float64)
 
 
-def _blind_growth(box: NDArray[np.float64], frames: int) -> float:
-    """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
+def _blind_growth(box: NDArray[np.float64], frames: int, seconds: float) -> float:
+    """Growth factor for a box ``frames`` frames (``seconds``) away from where it was seen,
+    direction unknown."""
     if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
-        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
+        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_SECOND * max(0.0, seconds))
     return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
 
 
-def grow_blind(box: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
+def grow_blind(box: NDArray[np.float64], frames: int, seconds: float) -> NDArray[np.float64]:
     """``box`` grown as far as an object seen there could have moved in ``frames`` frames
-    while its direction is unknown."""
-    return _grow(box, _blind_growth(box, frames))
+    (``seconds``) while its direction is unknown."""
+    return _grow(box, _blind_growth(box, frames, seconds))
 
 
 def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
@@ -183,7 +185,7 @@ class _Track:
         moved = self.moved(pts)
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
-            grown = _grow(moved, _blind_growth(self.box, unseen))
+            grown = _grow(moved, _blind_growth(self.box, unseen, pts - self.last_pts))
             if wide or min(self.box[2] - self.box[0], self.box[3] - self.box[1]) < SMALL_SIDE:
                 return grown
         else:
@@ -371,7 +373,7 @@ class IouTracker:
             if len(t.history) >= 2:
                 grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
-                grow = _blind_growth(t.first_box, ahead)
+                grow = _blind_growth(t.first_box, ahead, t.first_pts - pts)
             shift = t.velocity * (pts - t.first_pts)
             origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
             still, moved = _grow(t.first_box, grow), _grow(origin, grow)
