@@ -60,7 +60,8 @@ from redact.io.yuv import Picture
 from redact.types import Detections, Frame, Label
 from redact.video.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.video.change import windows as change_windows
-from redact.video.track import grow_blind, make_tracker
+from redact.video.motion import grow_blind
+from redact.video.track import make_tracker
 
 if TYPE_CHECKING:
     from redact.video.job import VideoContext

@@ -15,7 +15,6 @@ is not where another shot shows something else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -24,18 +23,17 @@ from numpy.typing import NDArray
 from redact import geometry
 from redact.geometry import centres_inside
 from redact.types import Detections, Source
+from redact.video.motion import (
+    GROWTH_PER_FRAME,
+    MAX_GROWTH,
+    SMALL_SIDE,
+    Gap,
+    Track,
+    blind_growth,
+    bounded,
+    grow,
+)
 
-# Predicted boxes grow by this fraction of their size per unobserved frame, up to MAX_GROWTH,
-# because the object may speed up, turn or change size while nobody looks.
-GROWTH_PER_FRAME = 0.04
-MAX_GROWTH = 2.0
-# While a track's direction is unknown (before its first detection, or after a single one), a
-# small object — a distant plate, a face in a passing car — can move about its own size in
-# 80 ms (a frame at 12.5 fps): its box grows by its size on every side per 80 ms, up to
-# MAX_SMALL_GROWTH. Objects move in time, not in frames: at 25 fps that is half its size a frame.
-SMALL_SIDE = 48.0  # px; boxes whose shorter side is below this count as small
-SMALL_GROWTH_PER_SECOND = 25.0
-MAX_SMALL_GROWTH = 11.0
 MATCH_IOU = 0.1
 # A detection whose centre falls in a track's predicted box grown by this per unseen frame (up
 # to MAX_SEARCH) may continue the track: with detections far apart in time (video keyframes)
@@ -43,14 +41,6 @@ MATCH_IOU = 0.1
 # interpolated between both boxes and the other object starts its own, backfilled track).
 SEARCH_PER_FRAME = 0.5
 MAX_SEARCH = 6.0
-VELOCITY_HISTORY = 6  # observations the velocity is fitted on
-# What a redacted prediction may grow is bounded by what the track was seen to do: per side,
-# SPEED_SLACK of the distance its observed velocity covers while unseen (the object may speed
-# up or turn), its observed change of size per frame, and MIN_GROWTH_PER_FRAME of its size per
-# unseen frame; never more than the growth above. A parked car's plate predicted for half a
-# second stays its own size instead of doubling over the frame.
-SPEED_SLACK = 0.5
-MIN_GROWTH_PER_FRAME = 0.01
 # A track observed on fewer than CONFIRMED frames is carried ONCE_CARRY frames after its
 # detection (or the tracker's pad, or the detection interval, when longer), not the whole gap:
 # one detection is weak evidence that something is still there.
@@ -117,132 +107,6 @@ def iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.flo
     return geometry.iou_matrix(a, b, np.float64)
 
 
-def _blind_growth(box: NDArray[np.float64], frames: int, seconds: float) -> float:
-    """Growth factor for a box ``frames`` frames (``seconds``) away from where it was seen,
-    direction unknown."""
-    if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
-        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_SECOND * max(0.0, seconds))
-    return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
-
-
-def grow_blind(box: NDArray[np.float64], frames: int, seconds: float) -> NDArray[np.float64]:
-    """``box`` grown as far as an object seen there could have moved in ``frames`` frames
-    (``seconds``) while its direction is unknown."""
-    return _grow(box, _blind_growth(box, frames, seconds))
-
-
-def _grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    hw, hh = (box[2] - box[0]) * factor / 2, (box[3] - box[1]) * factor / 2
-    return np.array([cx - hw, cy - hh, cx + hw, cy + hh])
-
-
-@dataclass
-class _Gap:
-    """Frames between two observations of a track, filled by linear interpolation."""
-
-    track: int
-    label: str
-    score: float
-    start_index: int
-    start_pts: float
-    start_box: NDArray[np.float64]
-    end_index: int
-    end_pts: float
-    end_box: NDArray[np.float64]
-
-    def at(self, index: int, pts: float) -> NDArray[np.float64]:
-        span = self.end_pts - self.start_pts
-        a = (pts - self.start_pts) / span if span > 0 else 0.5
-        box = (1 - a) * self.start_box + a * self.end_box
-        unseen = min(index - self.start_index, self.end_index - index)
-        return _grow(box, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
-
-
-@dataclass
-class _Track:
-    id: int
-    label: str
-    box: NDArray[np.float64]  # last observed xyxy
-    score: float
-    first_index: int
-    first_pts: float
-    first_box: NDArray[np.float64]
-    last_index: int
-    last_pts: float
-    reach: int = 0  # frames before first_index that backfill covers
-    velocity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))  # px/s of the centre
-    history: list[tuple[float, float, float]] = field(default_factory=list)  # (pts, cx, cy) observed
-    sizes: list[tuple[int, float, float]] = field(default_factory=list)  # (index, w, h) observed
-    observed: int = 0  # frames it was observed on
-
-    def predict(self, index: int, pts: float, *, wide: bool = True) -> NDArray[np.float64]:
-        """Where the box probably is at ``pts``, grown for the frames it was not seen.
-
-        ``wide``: grown as far as the object could have gone (where to look for it); else
-        bounded by what the track was seen to do (what to redact; see :func:`_bounded`).
-        """
-        moved = self.moved(pts)
-        unseen = max(0, index - self.last_index)
-        if len(self.history) < 2:  # seen once: no idea where it is heading
-            grown = _grow(moved, _blind_growth(self.box, unseen, pts - self.last_pts))
-            if wide or min(self.box[2] - self.box[0], self.box[3] - self.box[1]) < SMALL_SIDE:
-                return grown
-        else:
-            grown = _grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))
-            if wide:
-                return grown
-        return _bounded(moved, grown, self.velocity, self.size_rate(), unseen, abs(pts - self.last_pts))
-
-    def moved(self, pts: float) -> NDArray[np.float64]:
-        """The last observed box moved along the track's velocity to ``pts``, not grown."""
-        shift = self.velocity * (pts - self.last_pts)
-        return self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
-
-    def size_rate(self) -> float:
-        """The track's observed change of width or height per frame (relative, either way;
-        0 until seen on two frames): the net change over its recent observations."""
-        if len(self.sizes) < 2:
-            return 0.0
-        (i0, w0, h0), (i1, w1, h1) = self.sizes[0], self.sizes[-1]
-        frames = max(1, i1 - i0)
-        return float(max(abs(np.log(max(w1, 1e-3) / max(w0, 1e-3))),
-                         abs(np.log(max(h1, 1e-3) / max(h0, 1e-3))))) / frames
-
-    def observe(self, box: NDArray[np.float64], score: float, index: int, pts: float) -> None:
-        self.observed += 1
-        self.history.append((pts, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
-        del self.history[:-VELOCITY_HISTORY]
-        self.sizes.append((index, float(box[2] - box[0]), float(box[3] - box[1])))
-        del self.sizes[:-VELOCITY_HISTORY]
-        times = np.array([h[0] for h in self.history])
-        if len(times) >= 2 and times[-1] - times[0] > 0:
-            # Least-squares slope over recent observations: robust to pixel jitter between
-            # frames that are only milliseconds apart (variable frame rate).
-            t = times - times.mean()
-            centres = np.array([h[1:] for h in self.history])
-            self.velocity = (t[:, None] * (centres - centres.mean(axis=0))).sum(axis=0) / max((t * t).sum(), 1e-12)
-        self.box, self.score, self.last_index, self.last_pts = box, score, index, pts
-
-
-def _bounded(
-    moved: NDArray[np.float64], grown: NDArray[np.float64], velocity: NDArray[np.float64], rate: float,
-    frames: int, seconds: float,
-) -> NDArray[np.float64]:
-    """``grown`` (xyxy, around ``moved``) shrunk to what the observed motion allows.
-
-    Per side, ``moved`` may grow by :data:`SPEED_SLACK` of the distance ``velocity`` (px/s)
-    covers in ``seconds``, plus its observed relative size change ``rate`` per frame and
-    :data:`MIN_GROWTH_PER_FRAME` of its size for each of ``frames``; never beyond ``grown``.
-    """
-    w, h = moved[2] - moved[0], moved[3] - moved[1]
-    per_side = (rate + MIN_GROWTH_PER_FRAME) * frames / 2
-    mx = SPEED_SLACK * abs(float(velocity[0])) * seconds + w * per_side
-    my = SPEED_SLACK * abs(float(velocity[1])) * seconds + h * per_side
-    box = moved + np.array([-mx, -my, mx, my])
-    return np.concatenate([np.maximum(box[:2], grown[:2]), np.minimum(box[2:], grown[2:])])
-
-
 class IouTracker:
     """IoU association with constant-velocity prediction and time-based expiry.
 
@@ -269,9 +133,9 @@ class IouTracker:
         self.pad = pad
         self.min_carry = max(min_carry, pad)
         self.lookahead = max(pad, min_carry, lookahead)
-        self._tracks: list[_Track] = []
-        self._born: list[_Track] = []  # tracks whose first frame may still need backfill
-        self._gaps: list[_Gap] = []  # unobserved stretches between two observations
+        self._tracks: list[Track] = []
+        self._born: list[Track] = []  # tracks whose first frame may still need backfill
+        self._gaps: list[Gap] = []  # unobserved stretches between two observations
         self._next_id = first_id
         self._shot = 0  # first frame of the current shot: nothing is padded back before it
 
@@ -290,16 +154,16 @@ class IouTracker:
         matched: set[int] = set()
         preds = np.array([t.predict(index, pts) for t in self._tracks]).reshape(-1, 4)
         # A wrong velocity must not split a track: the last observed box counts as well.
-        stay = np.array([_grow(t.box, 1.0) for t in self._tracks]).reshape(-1, 4)
+        stay = np.array([grow(t.box, 1.0) for t in self._tracks]).reshape(-1, 4)
         iou = np.maximum(iou_matrix(preds, boxes), iou_matrix(stay, boxes))
         same = np.array([[t.label == lbl for lbl in dets.label] for t in self._tracks], dtype=bool).reshape(iou.shape)
         # Greedy by IoU, then by "detection centre inside the prediction" for small fast objects.
         search = np.array([
-            _grow(p, min(MAX_SEARCH, 1.0 + SEARCH_PER_FRAME * max(0, index - t.last_index - 1)))
+            grow(p, min(MAX_SEARCH, 1.0 + SEARCH_PER_FRAME * max(0, index - t.last_index - 1)))
             for p, t in zip(preds, self._tracks, strict=True)
         ]).reshape(-1, 4)
         inside = centres_inside(boxes, search)
-        along: list[tuple[NDArray[np.float64], _Track]] = []  # (moved box, track): see ``windowed``
+        along: list[tuple[NDArray[np.float64], Track]] = []  # (moved box, track): see ``windowed``
         # Detections over the threshold are matched first; weak ones only continue tracks left over.
         score = np.where(same & ((iou >= MATCH_IOU) | inside), iou + inside * 0.01 + strong[None, :] * 2.0, -1.0)
         while score.size and score.max() >= 0:
@@ -307,7 +171,7 @@ class IouTracker:
             track = self._tracks[int(ti)]
             if index - track.last_index > 1:
                 self._gaps.append(
-                    _Gap(track.id, track.label, track.score, track.last_index, track.last_pts, track.box,
+                    Gap(track.id, track.label, track.score, track.last_index, track.last_pts, track.box,
                          index, pts, boxes[di])
                 )
             if windowed and track.last_index == index - 1:
@@ -320,7 +184,7 @@ class IouTracker:
             score[ti, :] = -1.0
             score[:, di] = -1.0
         for di in np.flatnonzero((track_of < 0) & strong):
-            t = _Track(
+            t = Track(
                 id=self._next_id, label=str(dets.label[di]), box=boxes[di], score=float(dets.score[di]),
                 first_index=index, first_pts=pts, first_box=boxes[di], last_index=index, last_pts=pts,
                 reach=back,
@@ -371,16 +235,16 @@ class IouTracker:
             # motion. A large object seen once grows only by the least growth.
             small = min(t.first_box[2] - t.first_box[0], t.first_box[3] - t.first_box[1]) < SMALL_SIDE
             if len(t.history) >= 2:
-                grow = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
+                factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
-                grow = _blind_growth(t.first_box, ahead, t.first_pts - pts)
+                factor = blind_growth(t.first_box, ahead, t.first_pts - pts)
             shift = t.velocity * (pts - t.first_pts)
             origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
-            still, moved = _grow(t.first_box, grow), _grow(origin, grow)
+            still, moved = grow(t.first_box, factor), grow(origin, factor)
             if len(t.history) >= 2 or not small:
                 seconds = abs(t.first_pts - pts)
-                still = _bounded(t.first_box, still, t.velocity, t.size_rate(), ahead, seconds)
-                moved = _bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
+                still = bounded(t.first_box, still, t.velocity, t.size_rate(), ahead, seconds)
+                moved = bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
             # Cover both where it was first seen and where its motion says it came from.
             boxes.append(np.concatenate([np.minimum(still[:2], moved[:2]), np.maximum(still[2:], moved[2:])]))
             scores.append(t.score)
@@ -393,14 +257,14 @@ class IouTracker:
     def _expire(self, index: int, pts: float) -> None:
         self._tracks = [t for t in self._tracks if self._alive(t, index, pts)]
 
-    def _alive(self, t: _Track, index: int, pts: float) -> bool:
+    def _alive(self, t: Track, index: int, pts: float) -> bool:
         if index - t.last_index <= self.min_carry:
             return True
         if t.observed < CONFIRMED:
             return index - t.last_index <= ONCE_CARRY
         return pts - t.last_pts <= self.gap + 1e-9
 
-    def _predicted(self, tracks: list[_Track], index: int, pts: float, *, wide: bool) -> Detections:
+    def _predicted(self, tracks: list[Track], index: int, pts: float, *, wide: bool) -> Detections:
         if not tracks:
             return Detections.empty()
         return Detections.from_arrays(
