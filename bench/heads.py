@@ -65,7 +65,6 @@ GROWTHS: dict[str, region_mod.HeadGrowth | None] = {
 PERSONS: dict[str, heads_mod.HeadZone | None] = {
     "off": None,
     "default": heads_mod.PERSON_HEAD,
-    "any face": replace(heads_mod.PERSON_HEAD, sure=1.0),  # every face found stands for its head
 }
 
 

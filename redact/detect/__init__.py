@@ -155,9 +155,9 @@ class DetectorSet:
         kept = confirm(strong, found, width, height)
         # Occupants: the windshield zone above each plate that no vehicle box holds.
         kept = add_plate_zones(kept, found, width, height, least.get(Label.OCCUPANT.value))
-        # Faces: the heads of people where no sure face was found.
+        # Faces: the heads of people where no face was found.
         if self.person_heads is not None:
-            kept = add_person_heads(kept, found, self.person_heads, least.get(Label.FACE.value))
+            kept = add_person_heads(kept, found, self.person_heads)
         merged = merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
         # Large plates: where the plate network and the text detector agree (the characters).
         plate_nets = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]

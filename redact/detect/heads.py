@@ -2,12 +2,9 @@
 
 A rider in a helmet, a cyclist, someone turned half away or far off: the face networks
 need a face, the COCO network (:mod:`redact.detect.yolox`) finds the person whole. Where a
-person is found and no sure face lies where that person's head is, the head is redacted as
-a ``face`` region. Where a face is found there, scoring well over the threshold, it alone is
-enough: region building grows every face to the whole head
-(:data:`redact.render.regions.HEAD`). A face just over the threshold may be just under it
-in another look at the same picture (a video frame looked at through a window, the next
-frame), and there the person's head is what is redacted: so it is redacted either way.
+person is found and no face lies where that person's head is, the head is redacted as a
+``face`` region. Where a face is found there, it alone is enough: region building grows
+every face to the whole head (:data:`redact.render.regions.HEAD`).
 
 The head is looked for at the top of the person's box, as wide as the box less an inset
 and :data:`PERSON_HEAD` ``.height`` box widths tall (a person's box is as wide as the
@@ -38,14 +35,11 @@ class HeadZone:
         inset: left out on each side.
         height: the zone's height from the box's top (at most the box's height).
         threshold: the score a person needs (YOLOX's objectness x class probability).
-        sure: a face in the person's head stands for the head only when it scores at least
-            this many times the face threshold.
     """
 
     inset: float
     height: float
     threshold: float
-    sure: float = 1.0
 
 
 # Calibrated on the face dev sets (bench/heads.py; docs/performance.md, "Whole heads and
@@ -53,9 +47,7 @@ class HeadZone:
 # box widths of its top and are about 0.35 widths tall. On the street photos, heads of
 # persons scoring 0.4 covered about 17 more labelled faces for 180 more face regions; from
 # 0.25 about 31 for 310; from 0.55 about 11 for 110. Taller or wider zones covered hardly more.
-# A face CenterFace scores in a window and in the whole frame differs by up to about 0.1
-# (0.29 against 0.41 for one face): under 1.5x the threshold (0.53 at 0.35) a face is unsure.
-PERSON_HEAD = HeadZone(inset=0.15, height=0.5, threshold=0.4, sure=1.5)
+PERSON_HEAD = HeadZone(inset=0.15, height=0.5, threshold=0.4)
 # A face found with its centre in the top FACE_REACH box widths of a person's box is that
 # person's (95 % of the labelled faces inside a person box end within 1.2 widths of its top).
 FACE_REACH = 1.2
@@ -97,9 +89,8 @@ def add_person_heads(
     kept: Mapping[str, Detections],
     found: Mapping[str, Detections],
     zone: HeadZone = PERSON_HEAD,
-    face_threshold: float | None = None,
 ) -> dict[str, Detections]:
-    """Add a ``face`` box at the head of every person with no sure kept face there.
+    """Add a ``face`` box at the head of every person with no kept face there.
 
     Only where the COCO network ran (an :class:`OccupantFinds` in ``found``); the boxes
     join that detector's kept boxes, scored as their persons.
@@ -107,18 +98,13 @@ def add_person_heads(
     Args:
         kept: per detector name, the boxes that passed (faces among them).
         found: per detector name, every candidate (as ``DetectorSet.per_detector`` gives).
-        zone: where the head is in a person's box, the score a person needs, and what makes
-            a face sure.
-        face_threshold: the face threshold the kept faces passed; ``None``: every kept face
-            is sure.
+        zone: where the head is in a person's box, and the score a person needs.
 
     Returns:
         ``kept`` with the heads added (a new dict; the inputs are not changed).
     """
     out = dict(kept)
     faces = Detections.concat(d[d.label == Label.FACE.value] for d in kept.values() if len(d))
-    if face_threshold is not None:
-        faces = faces[faces.score >= zone.sure * face_threshold]
     for name, finds in found.items():
         if not isinstance(finds, OccupantFinds) or not len(finds.persons):
             continue

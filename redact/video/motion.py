@@ -18,11 +18,12 @@ from numpy.typing import NDArray
 GROWTH_PER_FRAME = 0.04
 MAX_GROWTH = 2.0
 # While a track's direction is unknown (before its first detection, or after a single one), a
-# small object — a distant plate, a face in a passing car — can move about its own size in
-# 80 ms (a frame at 12.5 fps): its box grows by its size on every side per 80 ms, up to
-# MAX_SMALL_GROWTH. Objects move in time, not in frames: at 25 fps that is half its size a frame.
+# small object — a distant plate, a face in a passing car — can move about its own size per
+# frame: its box grows by its size on every side per frame, up to MAX_SMALL_GROWTH. (Per frame,
+# not per second: at 25 fps the same growth per 40 ms is also what covers a face the detectors
+# miss on the next frames of a pan; see docs/performance.md.)
 SMALL_SIDE = 48.0  # px; boxes whose shorter side is below this count as small
-SMALL_GROWTH_PER_SECOND = 25.0
+SMALL_GROWTH_PER_FRAME = 2.0
 MAX_SMALL_GROWTH = 11.0
 VELOCITY_HISTORY = 6  # observations the velocity is fitted on
 # What a redacted prediction may grow is bounded by what the track was seen to do: per side,
@@ -34,18 +35,17 @@ SPEED_SLACK = 0.5
 MIN_GROWTH_PER_FRAME = 0.01
 
 
-def blind_growth(box: NDArray[np.float64], frames: int, seconds: float) -> float:
-    """Growth factor for a box ``frames`` frames (``seconds``) away from where it was seen,
-    direction unknown."""
+def blind_growth(box: NDArray[np.float64], frames: int) -> float:
+    """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
     if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
-        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_SECOND * max(0.0, seconds))
+        return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
     return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
 
 
-def grow_blind(box: NDArray[np.float64], frames: int, seconds: float) -> NDArray[np.float64]:
+def grow_blind(box: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
     """``box`` grown as far as an object seen there could have moved in ``frames`` frames
-    (``seconds``) while its direction is unknown."""
-    return grow(box, blind_growth(box, frames, seconds))
+    while its direction is unknown."""
+    return grow(box, blind_growth(box, frames))
 
 
 def grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
@@ -106,7 +106,7 @@ class Track:
         moved = self.moved(pts)
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
-            grown = grow(moved, blind_growth(self.box, unseen, pts - self.last_pts))
+            grown = grow(moved, blind_growth(self.box, unseen))
             if wide or min(self.box[2] - self.box[0], self.box[3] - self.box[1]) < SMALL_SIDE:
                 return grown
         else:

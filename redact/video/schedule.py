@@ -229,7 +229,7 @@ class Looker:
         self.cuts: list[dict[str, Any]] = []  # first frames of new shots, and the tracks each ended
         self.since_whole = 0  # keyframes since the last one on the whole picture
         self.suspects = Detections.empty()  # near-threshold candidates of the last keyframe
-        self.suspects_at, self.suspects_pts = 0, 0.0
+        self.suspects_at = 0
         # The occupant detector alone, for vehicles' window zones between keyframes (None: not running).
         self.by_vehicle = occupant_only(ctx.detectors)
         self.bgr: NDArray[np.uint8] | None = None  # see _bgr_buffer
@@ -349,7 +349,7 @@ class Looker:
             kept = np.asarray(~centres_inside(self.suspects.xyxy, _xyxy(rois)).any(axis=0), bool)
             suspects = Detections.concat([suspects, self.suspects[kept]])
         order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
-        self.suspects, self.suspects_at, self.suspects_pts = suspects[order], f.index, f.pts
+        self.suspects, self.suspects_at = suspects[order], f.index
         self.key_change.looked(thumb, cells)
         self.change.looked(thumb, cells)
         # New tracks are covered back to the last keyframe, which looked at every part of the
@@ -388,7 +388,7 @@ class Looker:
         boxes: list[NDArray[np.float64]] = [expected.xyxy.astype(np.float64)]
         since = f.index - self.suspects_at
         for box in self.suspects.xyxy.astype(np.float64) if suspects else ():
-            boxes.append(grow_blind(box, since, f.pts - self.suspects_pts)[None])
+            boxes.append(grow_blind(box, since)[None])
         return windows_around(np.concatenate(boxes), w, h, margin=FOCUS_MARGIN, min_margin=FOCUS_MIN_MARGIN)
 
 

@@ -237,7 +237,7 @@ class IouTracker:
             if len(t.history) >= 2:
                 factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
-                factor = blind_growth(t.first_box, ahead, t.first_pts - pts)
+                factor = blind_growth(t.first_box, ahead)
             shift = t.velocity * (pts - t.first_pts)
             origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
             still, moved = grow(t.first_box, factor), grow(origin, factor)

@@ -66,19 +66,6 @@ def test_a_face_found_at_the_head_is_enough(found_face, added) -> None:
     assert len(out.get("occupants", Detections.empty())) == added
 
 
-def test_a_face_just_over_the_threshold_does_not_stand_for_the_head() -> None:
-    # Another look at the picture may score it just under, and redact the person's head there.
-    threshold = THRESHOLDS["face"]
-    unsure = {"centerface": face([110, 55, 130, 75], score=threshold * 1.1)}
-    out = add_person_heads(unsure, {"occupants": finds([WALKER])}, face_threshold=threshold)
-    assert len(out["centerface"]) == 1 and len(out["occupants"]) == 1
-    sure = {"centerface": face([110, 55, 130, 75], score=threshold * PERSON_HEAD.sure)}
-    out = add_person_heads(sure, {"occupants": finds([WALKER])}, face_threshold=threshold)
-    assert "occupants" not in out
-    # Without a threshold, every kept face is sure.
-    assert "occupants" not in add_person_heads(unsure, {"occupants": finds([WALKER])})
-
-
 def test_unsure_persons_and_sets_without_the_network_add_nothing() -> None:
     weak = finds([WALKER], score=PERSON_HEAD.threshold - 0.01)
     assert add_person_heads({}, {"occupants": weak}) == {}
