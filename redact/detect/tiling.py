@@ -39,6 +39,11 @@ class Tile:
         return self.y1 - self.y0
 
 
+def tiles_xyxy(tiles: Sequence[Tile]) -> NDArray[np.float64]:
+    """Windows as an (N, 4) xyxy array."""
+    return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
+
+
 def _span(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
     """Window size and start offsets covering ``[0, length)`` with windows of at most ``tile``.
 

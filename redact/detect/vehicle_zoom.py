@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area
 from redact.detect.text import TextPlate
-from redact.detect.tiling import Pass, Tile, windows_around
+from redact.detect.tiling import Pass, Tile, tiles_xyxy, windows_around
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL, YoloxCoco
 from redact.geometry import centres_inside
@@ -89,8 +89,7 @@ class VehicleZoom:
             vehicles = self.vehicles.detect(image, rois=rois).vehicles().xyxy
         boxes = np.asarray(vehicles, np.float32).reshape(-1, 4)
         if rois is not None:  # the COCO network may have looked at the whole picture
-            inside = centres_inside(boxes, np.array([[t.x0, t.y0, t.x1, t.y1] for t in rois], np.float32))
-            boxes = boxes[inside.any(axis=0)]
+            boxes = boxes[centres_inside(boxes, tiles_xyxy(rois)).any(axis=0)]
         boxes = boxes[((boxes[:, 3] - boxes[:, 1]) <= MAX_VEHICLE_HEIGHT) & (box_area(boxes) > 0)]
         return windows_around(boxes, w, h, margin=MARGIN, min_margin=4)
 

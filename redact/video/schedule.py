@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
 from redact.detect.occupants import CAR_ZONE, cut_by_border
-from redact.detect.tiling import Tile, windows_around
+from redact.detect.tiling import Tile, tiles_xyxy, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Picture
@@ -155,11 +155,6 @@ class Read:
         return cls(decoded, thumb, cut_picture(thumb))
 
 
-def _xyxy(tiles: list[Tile]) -> NDArray[np.float64]:
-    """Windows as an (N, 4) xyxy array."""
-    return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
-
-
 def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
     """The vehicle boxes car window zones (N, 4) were taken from, about: a zone is the upper
     part of its vehicle (:data:`~redact.detect.occupants.CAR_ZONE`; a bus's reaches lower, so
@@ -171,7 +166,7 @@ def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
 
 def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
     """``tiles`` merged until none overlap (their union, window by window)."""
-    return windows_around(_xyxy(tiles), width, height, margin=0.0, min_margin=0)
+    return windows_around(tiles_xyxy(tiles), width, height, margin=0.0, min_margin=0)
 
 
 def plan_schedule(
@@ -346,7 +341,7 @@ class Looker:
         if kind == CHANGED:
             self.since_whole += 1
             # The last keyframe's suspects where nothing changed are suspects still.
-            kept = np.asarray(~centres_inside(self.suspects.xyxy, _xyxy(rois)).any(axis=0), bool)
+            kept = np.asarray(~centres_inside(self.suspects.xyxy, tiles_xyxy(rois)).any(axis=0), bool)
             suspects = Detections.concat([suspects, self.suspects[kept]])
         order = np.argsort(-suspects.score, kind="stable")[:MAX_SUSPECTS]
         self.suspects, self.suspects_at = suspects[order], f.index
