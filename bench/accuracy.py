@@ -15,7 +15,10 @@ clipped to the picture) and are scored:
   inside the union of all redacted boxes; reported per label and per bucket of the box's
   shorter side (<16, 16-32, 32-64, >=64 px).
 - stray rate: redacted regions of a label that overlap no ground-truth box of that label,
-  over all regions of that label, counted only on sets that annotate that label.
+  over all regions of that label, counted only on sets that annotate that label. The sets
+  label only some of what is there; ``stray*`` does not count a region on a known object the
+  set leaves unlabelled (``bench/data/unlabelled-plates/``: real plates of other cars on the
+  dash-cam frames) as stray. Those boxes never enter recall.
 - away from objects: the share of each picture's area that is redacted outside every
   ground-truth box (of any label), averaged per set, and the count of regions larger than a
   tenth of their picture (a blacked-out half frame hides the story).
@@ -70,6 +73,9 @@ BUCKETS: tuple[tuple[str, float, float], ...] = (
     (">=64", 64, float("inf")),
 )
 COVER = 0.8
+# Real objects the dev sets leave unlabelled, by label (dev-README format, files relative to
+# the dev folder): regions on them are not stray in the ``stray*`` column.
+KNOWN = (ROOT / "bench" / "data" / "unlabelled-plates" / "annotations.json",)
 BIG = 0.1  # a region over this share of its picture's area is counted as large
 
 
@@ -83,6 +89,8 @@ class Item:
     height: int
     gt: NDArray[np.int64]
     gt_label: list[str]
+    known: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 4), np.int64))
+    known_label: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +101,7 @@ class Tally:
     total: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
     regions: int = 0
     stray: int = 0
+    stray_known: int = 0  # stray, less the regions on known unlabelled objects
 
     def recall(self, buckets: Sequence[str] | None = None) -> float | None:
         keys = list(buckets) if buckets else list(self.total)
@@ -102,21 +111,41 @@ class Tally:
     def stray_rate(self) -> float | None:
         return None if self.regions == 0 else self.stray / self.regions
 
+    def stray_known_rate(self) -> float | None:
+        return None if self.regions == 0 else self.stray_known / self.regions
+
+
+def _xyxy(boxes: list[dict]) -> NDArray[np.int64]:
+    return np.asarray([(b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]) for b in boxes], np.int64).reshape(-1, 4)
+
+
+def known_boxes(files: Sequence[Path] = KNOWN) -> dict[Path, list[dict]]:
+    """The known unlabelled objects' boxes, by resolved image path."""
+    out: dict[Path, list[dict]] = {}
+    for f in files:
+        if f.is_file():
+            for im in json.loads(f.read_text())["images"]:
+                out.setdefault((DEV / im["file"]).resolve(), []).extend(im["boxes"])
+    return out
+
 
 def load_set(folder: Path) -> list[Item]:
     """Items of one annotated set (dev-README format)."""
     data = json.loads((folder / "annotations.json").read_text())
+    known = known_boxes()
     items = []
     for im in data["images"]:
-        boxes = [(b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]) for b in im["boxes"]]
+        extra = known.get((folder / im["file"]).resolve(), [])
         items.append(
             Item(
                 set_name=folder.name,
                 path=folder / im["file"],
                 width=int(im["width"]),
                 height=int(im["height"]),
-                gt=np.asarray(boxes, np.int64).reshape(-1, 4),
+                gt=_xyxy(im["boxes"]),
                 gt_label=[b["label"] for b in im["boxes"]],
+                known=_xyxy(extra),
+                known_label=[b["label"] for b in extra],
             )
         )
     return items
@@ -180,14 +209,20 @@ def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tal
             continue
         t = tallies.setdefault(lbl, Tally())
         gt = item.gt[np.asarray(item.gt_label, object) == lbl] if len(item.gt) else item.gt
+        known = item.known[np.asarray(item.known_label, object) == lbl] if len(item.known) else item.known
         t.regions += len(mine)
-        if not len(gt):
-            t.stray += len(mine)
-            continue
-        ix = np.minimum(mine[:, None, 2], gt[None, :, 2]) - np.maximum(mine[:, None, 0], gt[None, :, 0])
-        iy = np.minimum(mine[:, None, 3], gt[None, :, 3]) - np.maximum(mine[:, None, 1], gt[None, :, 1])
-        touches = ((ix > 0) & (iy > 0)).any(axis=1)
-        t.stray += int((~touches).sum())
+        on_gt = _touches(mine, gt)
+        t.stray += int((~on_gt).sum())
+        t.stray_known += int((~(on_gt | _touches(mine, known))).sum())
+
+
+def _touches(regions: NDArray[np.int64], boxes: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which regions overlap any of ``boxes``."""
+    if not len(boxes):
+        return np.zeros(len(regions), bool)
+    ix = np.minimum(regions[:, None, 2], boxes[None, :, 2]) - np.maximum(regions[:, None, 0], boxes[None, :, 0])
+    iy = np.minimum(regions[:, None, 3], boxes[None, :, 3]) - np.maximum(regions[:, None, 1], boxes[None, :, 1])
+    return np.asarray(((ix > 0) & (iy > 0)).any(axis=1), bool)
 
 
 def run(
@@ -269,6 +304,8 @@ def run(
                 "regions": t.regions,
                 "stray": t.stray,
                 "stray_rate": t.stray_rate(),
+                "stray_known": t.stray_known,
+                "stray_known_rate": t.stray_known_rate(),
             }
         return out
 
@@ -311,14 +348,14 @@ def _rows(results: dict, name: str) -> None:
         cells = " ".join(f"{_fmt(r['buckets'][b[0]]['recall']):>6}" for b in BUCKETS)
         print(
             f"{name:24} {lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
-            f" {_fmt(r['stray_rate']):>6} {r['regions']:>7}"
+            f" {_fmt(r['stray_rate']):>6} {_fmt(r['stray_known_rate']):>6} {r['regions']:>7}"
         )
 
 
 def print_table(res: dict) -> None:
     print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
     head = f"{'set':24} {'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
-    print(head + f" {'stray':>6} {'regions':>7}")
+    print(head + f" {'stray':>6} {'stray*':>6} {'regions':>7}")
     for name, r in res["per_set"].items():
         _rows(r["labels"], name)
     _rows(res["results"], "all sets")

@@ -6,7 +6,10 @@ them call :func:`require_dev` and are skipped with a reason when it is absent.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import numpy as np
@@ -17,6 +20,16 @@ from redact.types import Detections
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 DEV_DATA = REPO.parent / "shared" / "data" / "dev"
+
+
+def load_bench(name: str) -> ModuleType:
+    """A script under ``bench/`` (``name`` without ``.py``) loaded as a module."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up by name
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def require_dev(*parts: str) -> Path:

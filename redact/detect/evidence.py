@@ -107,11 +107,12 @@ def confirm(
 # a large text box (zoomed plate crops) is kept with a plate box on it or when DBNet is
 # sure of it (sky and foliage read as text only faintly).
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
+LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
 RULES: tuple[LargeRule, ...] = (
     LargeRule("centerface", 0.05, ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, sure=0.8),
     LargeRule("retinaface", 0.05, ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, sure=0.8),
     LargeRule("yolo_plate", 0.04, ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=1.01),
-    LargeRule("text_plate", 0.015, ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=0.7),
+    LargeRule("text_plate", LARGE_TEXT_SHARE, ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=0.7),
 )
 
 

@@ -9,24 +9,16 @@ regression in decoding, tiling, merging or thresholds fails here.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
 from redact.config import RedactConfig
-from tests.helpers import DEV_DATA, REPO
+from tests.helpers import DEV_DATA, load_bench
 
 pytestmark = pytest.mark.slow
 
 
 def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_accuracy", REPO / "bench" / "accuracy.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up by name
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("accuracy")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from redact.detect.reading import (
     TextReader,
     crop_blob,
     ctc_decode,
+    too_few_characters,
     veto_reason,
 )
 from redact.types import Detections
@@ -89,6 +90,22 @@ def test_only_text_no_plate_network_saw_is_read_and_only_non_plates_dropped() ->
     kept = reader.veto(np.zeros((500, 600, 3), np.uint8), text, [yolo, Detections.empty()])
     assert sorted(reader.read_boxes) == [date, plate]
     assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, seen]
+
+
+def test_a_large_line_no_plate_network_saw_must_read_as_characters() -> None:
+    # 600x500 picture: over 1.5 % of it (4500 px2) is large.
+    floor, plate, small, held = (0, 0, 200, 60), (0, 100, 200, 160), (300, 0, 360, 20), (300, 300, 500, 360)
+    reader = _Reads({floor: Reading("N", 0.79), plate: Reading("B320WTW", 0.99), small: Reading("", 0.0)})
+    text = Detections.from_arrays([floor, plate, small, held], [0.8, 0.8, 0.8, 0.8], "plate")
+    yolo = Detections.from_arrays([[290, 290, 510, 370]], [0.2], "plate")
+    kept = reader.veto(np.zeros((500, 600, 3), np.uint8), text, [yolo])
+    assert held not in reader.read_boxes  # a plate network holds it: never read, never dropped
+    assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, small, held]
+
+
+def test_too_few_characters_counts_letters_and_digits_of_any_script() -> None:
+    assert too_few_characters(Reading("N-", 0.9)) and too_few_characters(Reading("", 0.0))
+    assert not too_few_characters(Reading("B 32", 0.3)) and not too_few_characters(Reading("京A1", 0.5))
 
 
 def test_balanced_reads_text_and_thorough_keeps_every_line() -> None:
