@@ -10,8 +10,9 @@ redacted, because a person may read what the network cannot. The one exception i
 line (over :data:`~redact.detect.evidence.LARGE_TEXT_SHARE` of the picture) in which the
 recogniser finds fewer than :data:`MIN_LARGE_CHARACTERS` characters at all: characters that
 large are read when they are there, and what the text detector is sure of at that size
-without them is wood grain, a table's foot or a lit panel, which would black out a fifth of
-a frame (with the windscreen zone such a "plate" implies above it).
+without them is a table's foot on a wooden floor, waste bins, a house front, a maker's badge,
+which would black out up to a fifth of a frame (with the windscreen zone such a "plate"
+implies above it).
 
 Input of the network: a BGR crop resized to 48 px high, ``(pixel / 255 - 0.5) / 0.5``,
 NCHW, any width; output: per column, probabilities over its character list (stored in the
