@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
+from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
@@ -218,11 +219,7 @@ def score_image(item: Item, dets: Detections, pad: float, tallies: dict[str, Tal
 
 def _touches(regions: NDArray[np.int64], boxes: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which regions overlap any of ``boxes``."""
-    if not len(boxes):
-        return np.zeros(len(regions), bool)
-    ix = np.minimum(regions[:, None, 2], boxes[None, :, 2]) - np.maximum(regions[:, None, 0], boxes[None, :, 0])
-    iy = np.minimum(regions[:, None, 3], boxes[None, :, 3]) - np.maximum(regions[:, None, 1], boxes[None, :, 1])
-    return np.asarray(((ix > 0) & (iy > 0)).any(axis=1), bool)
+    return np.asarray((intersection_matrix(regions, boxes, np.int64) > 0).any(axis=1), bool)
 
 
 def run(
