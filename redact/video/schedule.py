@@ -60,6 +60,7 @@ from redact.io.yuv import Picture
 from redact.types import Detections, Frame, Label
 from redact.video.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.video.change import windows as change_windows
+from redact.video.follow import Follower, follow_picture
 from redact.video.motion import grow_blind
 from redact.video.track import make_tracker
 
@@ -148,11 +149,12 @@ class Read:
     frame: DecodedFrame
     thumb: NDArray[np.int16]  # change.thumbnail
     small: NDArray[np.uint8]  # change.cut_picture
+    luma: NDArray[np.uint8]  # follow.follow_picture
 
     @classmethod
     def of(cls, decoded: DecodedFrame) -> Read:
         thumb = thumbnail(decoded.picture)
-        return cls(decoded, thumb, cut_picture(thumb))
+        return cls(decoded, thumb, cut_picture(thumb), follow_picture(decoded.picture))
 
 
 def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -210,11 +212,13 @@ class Looker:
             keyframe_seconds=keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
             fps=rate, watch=cfg.watch,
         )
+        # The pictures held back, where objects seen once are followed by their pixels.
+        self.follower = Follower(keep=max(self.schedule.lookahead, cfg.track_pad, self.schedule.every) + 2)
         # Live tracks get a close look on every detection frame between keyframes, so they are
         # carried for --track-gap as with full detection, not to the next keyframe regardless.
         self.tracker = make_tracker(
             gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.every,
-            lookahead=self.schedule.lookahead, first_id=first_track,
+            lookahead=self.schedule.lookahead, first_id=first_track, locate=self.follower.locate,
         )
         self.last_full = start  # index of the latest frame the full detectors ran on
         self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
@@ -242,6 +246,7 @@ class Looker:
         :data:`LOOKS`) and whether it is the first frame of a new shot.
         """
         cut = self.cut_detector.check(read.small, after.small if after is not None else None)
+        self.follower.add(read.frame.index, read.luma, read.frame.picture.width)
         dets, look = self._look(read, last=after is None, cut=cut)
         self.looks[look] += 1
         return dets, look, cut

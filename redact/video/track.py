@@ -15,6 +15,7 @@ is not where another shot shows something else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,10 @@ MAX_SEARCH = 6.0
 # one detection is weak evidence that something is still there.
 CONFIRMED = 2
 ONCE_CARRY = 3
+
+# Where the pixels of an object seen once went (see redact.video.follow.Follower.locate):
+# (track id, box, frame it was seen on, frame wanted) -> the box there, or None.
+Locate = Callable[[int, NDArray[np.float64], int, int], "NDArray[np.float64] | None"]
 
 
 class Tracker(Protocol):
@@ -122,10 +127,13 @@ class IouTracker:
             motion is known when its first frames are backfilled.
         first_id: the id of the first track (a video split into segments gives each
             segment's tracker ids of its own).
+        locate: where a track seen once went on another frame, by its pixels (``None``:
+            its box grows blindly there, :func:`~redact.video.motion.blind_growth`).
     """
 
     def __init__(
-        self, *, gap: float, pad: int, min_carry: int = 1, lookahead: int = 0, first_id: int = 0
+        self, *, gap: float, pad: int, min_carry: int = 1, lookahead: int = 0, first_id: int = 0,
+        locate: Locate | None = None,
     ) -> None:
         if gap < 0 or pad < 0 or min_carry < 0 or lookahead < 0:
             raise ValueError("gap, pad, min_carry and lookahead must be >= 0")
@@ -138,6 +146,7 @@ class IouTracker:
         self._gaps: list[Gap] = []  # unobserved stretches between two observations
         self._next_id = first_id
         self._shot = 0  # first frame of the current shot: nothing is padded back before it
+        self.locate = locate
 
     def update(
         self, index: int, pts: float, detections: Detections | None, *, reach: int | None = None,
@@ -245,8 +254,12 @@ class IouTracker:
                 seconds = abs(t.first_pts - pts)
                 still = bounded(t.first_box, still, t.velocity, t.size_rate(), ahead, seconds)
                 moved = bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
-            # Cover both where it was first seen and where its motion says it came from.
-            boxes.append(np.concatenate([np.minimum(still[:2], moved[:2]), np.maximum(still[2:], moved[2:])]))
+            # Cover both where it was first seen and where its motion says it came from (seen
+            # once: where its pixels were, when they can be found).
+            box = _union(still, moved)
+            if len(t.history) < 2:
+                box = self._followed(t, t.first_box, t.first_index, index, box, small)
+            boxes.append(box)
             scores.append(t.score)
             labels.append(t.label)
             ids.append(t.id)
@@ -264,11 +277,31 @@ class IouTracker:
             return index - t.last_index <= ONCE_CARRY
         return pts - t.last_pts <= self.gap + 1e-9
 
+    def _followed(
+        self, t: Track, box: NDArray[np.float64], seen: int, index: int, guess: NDArray[np.float64], small: bool
+    ) -> NDArray[np.float64]:
+        """The box to redact on frame ``index`` for a track boxed ``box`` on frame ``seen``:
+        where its pixels went, grown as a track with a known motion grows, instead of
+        ``guess`` (for a small object seen once, its blind growth); with ``guess`` for a large
+        one, whose guess is about its own size. ``guess`` alone where its pixels are not found."""
+        found = self.locate(t.id, box, seen, index) if self.locate is not None else None
+        if found is None:
+            return guess
+        there = grow(found, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * abs(index - seen)))
+        return there if small else _union(there, guess)
+
     def _predicted(self, tracks: list[Track], index: int, pts: float, *, wide: bool) -> Detections:
         if not tracks:
             return Detections.empty()
+        boxes = []
+        for t in tracks:
+            box = t.predict(index, pts, wide=wide)
+            if not wide and len(t.history) < 2 and index != t.last_index:
+                side = min(t.box[2] - t.box[0], t.box[3] - t.box[1])
+                box = self._followed(t, t.box, t.last_index, index, box, side < SMALL_SIDE)
+            boxes.append(box)
         return Detections.from_arrays(
-            np.array([t.predict(index, pts, wide=wide) for t in tracks]),
+            np.array(boxes),
             [t.score for t in tracks],
             [t.label for t in tracks],
             Source.TRACKER.value,
@@ -276,8 +309,14 @@ class IouTracker:
         )
 
 
+def _union(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The box around two xyxy boxes."""
+    return np.concatenate([np.minimum(a[:2], b[:2]), np.maximum(a[2:], b[2:])])
+
+
 def make_tracker(
-    *, gap: float, pad: int, detect_every: int = 1, lookahead: int = 0, first_id: int = 0
+    *, gap: float, pad: int, detect_every: int = 1, lookahead: int = 0, first_id: int = 0,
+    locate: Locate | None = None,
 ) -> Tracker:
     """The default tracker for a run's settings.
 
@@ -287,5 +326,8 @@ def make_tracker(
         detect_every: frames between two looks (tracks are carried at least this long).
         lookahead: frames the caller holds back (see :class:`IouTracker`).
         first_id: the first track's id.
+        locate: where a track seen once went, by its pixels (see :class:`IouTracker`).
     """
-    return IouTracker(gap=gap, pad=pad, min_carry=detect_every, lookahead=lookahead, first_id=first_id)
+    return IouTracker(
+        gap=gap, pad=pad, min_carry=detect_every, lookahead=lookahead, first_id=first_id, locate=locate
+    )
