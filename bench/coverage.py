@@ -94,12 +94,17 @@ def main() -> int:
             return 1
         lines = [json.loads(s) for s in (work / "out" / entry["frames"]["file"]).read_text().splitlines()]
     missed, fractions = [], []
+    by_label: dict[str, list[float]] = {}  # share of each frame under regions of one label
     for i, line in enumerate(lines):
         mask = np.zeros((H, W), bool)
+        masks: dict[str, np.ndarray] = {}
         for r in line["regions"]:
             x, y, w, h = r["box"]
             mask[y : y + h, x : x + w] = True
+            masks.setdefault(r["label"], np.zeros((H, W), bool))[y : y + h, x : x + w] = True
         fractions.append(mask.mean())
+        for label in set(by_label) | set(masks):
+            by_label.setdefault(label, [0.0] * i).append(float(masks[label].mean()) if label in masks else 0.0)
         for label, (x, y, w, h) in truth[i].items():
             x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
             if x1 > x0 and y1 > y0 and not mask[y0:y1, x0:x1].all():
@@ -108,6 +113,7 @@ def main() -> int:
         "object_frames": 2 * N, "covered": 2 * N - len(missed), "missed": missed,
         "mean_redacted_fraction": round(float(np.mean(fractions)), 4),
         "max_redacted_fraction": round(float(np.max(fractions)), 4),
+        "mean_redacted_fraction_by_label": {k: round(float(np.mean(v)), 4) for k, v in sorted(by_label.items())},
         "tracks": entry["tracks"], "seconds": round(wall, 1), "detect_every": args.detect_every,
         "keyframe_seconds": cfg.keyframe_seconds, "glance": cfg.glance,
     }
@@ -116,6 +122,8 @@ def main() -> int:
     print(f"covered {report['covered']}/{2 * N} object-frames; missed {missed}")
     print(f"redacted area per frame: mean {report['mean_redacted_fraction']:.2%}, "
           f"max {report['max_redacted_fraction']:.2%}; {wall:.1f} s")
+    print("by label (overlaps counted in each): " + ", ".join(
+        f"{k} {v:.2%}" for k, v in report["mean_redacted_fraction_by_label"].items()))
     return 0 if not missed else 1
 
 

@@ -8,8 +8,8 @@ over faces the networks find once and then miss. Where the object's own pixels c
 found again, there is no need to guess: :class:`Follower` looks for the patch the object
 was seen as, frame by frame, in the frames around, and tells where it went. A match must be
 sure (normalised correlation), textured (a plain patch matches anywhere) and unique (a crowd
-of faces offers look-alikes): otherwise nothing is said and the tracker grows blindly as
-before.
+of faces offers look-alikes): otherwise nothing is said and the tracker grows the box
+blindly.
 
 Pictures are luma at most :data:`FOLLOW_SIDE` px on their longer side; boxes are xyxy
 source pixels.

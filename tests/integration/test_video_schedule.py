@@ -393,3 +393,44 @@ def test_an_occupant_zone_at_the_border_is_followed_in_the_whole_picture(tmp_pat
     assert all((w is None) == whole for w in full.alone.windows), full.alone.windows
     images = probe(tmp_path / "out" / "s.mp4")["images"]
     assert all(covered(images[i], _zones(top)(i)[1][0]) for i in range(10))
+
+
+def _panned(seen_on: int) -> tuple:  # type: ignore[type-arg]
+    """A pan (6 px a frame to the left) across a textured scene with a textured 24-px object in
+    it, ringed in the face marker's colour on frame ``seen_on`` only (elsewhere in a grey of the
+    same luma, which the marker detectors do not see); and the object's box on frame i."""
+    rng = np.random.default_rng(5)
+    scene = np.repeat(np.repeat(rng.integers(40, 200, (60, 120, 3), dtype=np.uint8), 8, 0), 8, 1)
+    inner = np.repeat(np.repeat(rng.integers(0, 256, (5, 5, 1), dtype=np.uint8), 4, 0), 4, 1)[:18, :18]
+
+    def box(i: int) -> Box:
+        return (300 - 6 * i, 150, 24, 24)
+
+    def background(i: int, width: int, height: int) -> np.ndarray:
+        img = scene[:height, 6 * i : 6 * i + width].copy()
+        x, y, w, h = box(i)
+        img[y : y + h, x : x + w] = (255, 0, 255) if i == seen_on else (105, 105, 105)
+        img[y + 3 : y + h - 3, x + 3 : x + w - 3] = inner
+        return img
+
+    return background, box
+
+
+def test_an_object_seen_once_is_redacted_where_its_pixels_go_not_grown_blindly(tmp_path: Path) -> None:
+    """Detected on frame 6 only while the camera pans: on the frames it is padded back and
+    carried on, its region follows it at about its size (blind growth would be 3x-11x)."""
+    background, box = _panned(6)
+    make_clip(tmp_path / "in" / "s.mp4", frames=14, fps=25, size=(480, 360), objects=lambda i: ([], []),
+              background=background)
+    result = redact_path(tmp_path / "in", tmp_path / "out", RedactConfig(), detectors=MarkerDetectors(),
+                         glance=MarkerDetectors())
+    assert result.exit_code == 0, result.files
+    lines = _lines(result)
+    images = probe(tmp_path / "out" / "s.mp4")["images"]
+    around = [i for i, line in enumerate(lines) if any(_overlaps(r, box(i)) for r in line["regions"])]
+    assert {3, 4, 5, 6, 7, 8, 9} <= set(around)
+    _, _, w, h = next(r["box"] for r in lines[6]["regions"] if _overlaps(r, box(6)))  # a whole head, padded
+    for i in around:
+        assert covered(images[i], box(i)), f"frame {i} not covered"
+        for r in (r for r in lines[i]["regions"] if _overlaps(r, box(i))):
+            assert r["box"][2] <= 1.3 * w and r["box"][3] <= 1.3 * h, f"frame {i}: {r['box']} grown blindly"
