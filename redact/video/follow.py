@@ -128,10 +128,10 @@ class Follower:
             key = (track, i) if step > 0 else (-1 - track, i)
             if key in self._found:
                 found = self._found[key]
+            elif (target := self._pictures.get(i)) is None:
+                return None  # not kept, or not seen yet: nothing to remember either way
             else:
-                target = self._pictures.get(i)
-                moved = match(self._pictures[seen], target, template, at) if target is not None else None
-                found = self._found[key] = moved
+                found = self._found[key] = match(self._pictures[seen], target, template, at)
             if found is None:
                 return None
             at = found

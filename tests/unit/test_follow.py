@@ -180,3 +180,12 @@ def test_an_object_cut_by_the_border_is_looked_for_by_the_part_in_the_picture() 
     moved = match(seen, target, np.array([-6.0, 100, 10, 120]), np.array([-6.0, 100, 10, 120]))
     assert moved is not None and moved.tolist() == [-2.0, 100, 14, 120]
 
+
+
+def test_a_frame_not_seen_yet_is_looked_in_once_it_comes() -> None:
+    follower = Follower(keep=8)
+    follower.add(0, with_face(100, 100), W)
+    assert follower.locate(0, box(100, 100), 0, 1) is None
+    follower.add(1, with_face(104, 100), W)
+    found = follower.locate(0, box(100, 100), 0, 1)
+    assert found is not None and found.tolist() == box(104, 100).tolist()
