@@ -92,13 +92,13 @@ def match(
 class Follower:
     """The recent pictures of one video and where tracked objects' pixels went in them.
 
-    Args:
+    Attributes:
         keep: how many recent pictures to keep at most (the tracker's look-ahead and one
-            more); fewer where they would take more than :data:`FOLLOW_MEMORY`.
+            more; at least 2); fewer where they would take more than :data:`FOLLOW_MEMORY`.
     """
 
-    def __init__(self, keep: int) -> None:
-        self.keep = max(2, keep)
+    def __init__(self, keep: int = 2) -> None:
+        self.keep = keep
         self._pictures: OrderedDict[int, NDArray[np.uint8]] = OrderedDict()
         self._scale = 1.0
         self._found: dict[tuple[int, int], NDArray[np.float64] | None] = {}

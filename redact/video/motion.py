@@ -35,9 +35,14 @@ SPEED_SLACK = 0.5
 MIN_GROWTH_PER_FRAME = 0.01
 
 
+def is_small(box: NDArray[np.float64]) -> bool:
+    """Whether a box (xyxy) is small: its shorter side under :data:`SMALL_SIDE`."""
+    return bool(min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE)
+
+
 def blind_growth(box: NDArray[np.float64], frames: int) -> float:
     """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
-    if min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE:
+    if is_small(box):
         return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
     return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
 
@@ -107,7 +112,7 @@ class Track:
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
             grown = grow(moved, blind_growth(self.box, unseen))
-            if wide or min(self.box[2] - self.box[0], self.box[3] - self.box[1]) < SMALL_SIDE:
+            if wide or is_small(self.box):
                 return grown
         else:
             grown = grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))

@@ -212,14 +212,16 @@ class Looker:
             keyframe_seconds=keyframe_seconds, every=cfg.detect_every, glance=cfg.glance, pad=cfg.track_pad,
             fps=rate, watch=cfg.watch,
         )
-        # The pictures held back, where objects seen once are followed by their pixels.
-        self.follower = Follower(keep=max(self.schedule.lookahead, cfg.track_pad, self.schedule.every) + 2)
+        # The pictures held back, where objects seen once are followed by their pixels (as
+        # many as the tracker holds frames back, and the one being looked at).
+        self.follower = Follower()
         # Live tracks get a close look on every detection frame between keyframes, so they are
         # carried for --track-gap as with full detection, not to the next keyframe regardless.
         self.tracker = make_tracker(
             gap=cfg.track_gap, pad=cfg.track_pad, detect_every=self.schedule.every,
             lookahead=self.schedule.lookahead, first_id=first_track, locate=self.follower.locate,
         )
+        self.follower.keep = self.tracker.lookahead + 2
         self.last_full = start  # index of the latest frame the full detectors ran on
         self.looks = dict.fromkeys(LOOKS, 0)  # frames per kind of look
         self.change = ChangeMap()  # what the glance and full detectors last saw, per cell

@@ -27,12 +27,12 @@ from redact.types import Detections, Source
 from redact.video.motion import (
     GROWTH_PER_FRAME,
     MAX_GROWTH,
-    SMALL_SIDE,
     Gap,
     Track,
     blind_growth,
     bounded,
     grow,
+    is_small,
 )
 
 MATCH_IOU = 0.1
@@ -242,7 +242,7 @@ class IouTracker:
             # with the ordinary growth, not the blind one (which would paint up to 11x boxes
             # over every frame back to the previous video keyframe), bounded by its observed
             # motion. A large object seen once grows only by the least growth.
-            small = min(t.first_box[2] - t.first_box[0], t.first_box[3] - t.first_box[1]) < SMALL_SIDE
+            small = is_small(t.first_box)
             if len(t.history) >= 2:
                 factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
@@ -258,7 +258,7 @@ class IouTracker:
             # once: where its pixels were, when they can be found).
             box = _union(still, moved)
             if len(t.history) < 2:
-                box = self._followed(t, t.first_box, t.first_index, index, box, small)
+                box = self._followed(t.id, t.first_box, t.first_index, index, box)
             boxes.append(box)
             scores.append(t.score)
             labels.append(t.label)
@@ -278,17 +278,17 @@ class IouTracker:
         return pts - t.last_pts <= self.gap + 1e-9
 
     def _followed(
-        self, t: Track, box: NDArray[np.float64], seen: int, index: int, guess: NDArray[np.float64], small: bool
+        self, track: int, box: NDArray[np.float64], seen: int, index: int, guess: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """The box to redact on frame ``index`` for a track boxed ``box`` on frame ``seen``:
+        """The box to redact on frame ``index`` for ``track``, boxed ``box`` on frame ``seen``:
         where its pixels went, grown as a track with a known motion grows, instead of
         ``guess`` (for a small object seen once, its blind growth); with ``guess`` for a large
         one, whose guess is about its own size. ``guess`` alone where its pixels are not found."""
-        found = self.locate(t.id, box, seen, index) if self.locate is not None else None
+        found = self.locate(track, box, seen, index) if self.locate is not None else None
         if found is None:
             return guess
         there = grow(found, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * abs(index - seen)))
-        return there if small else _union(there, guess)
+        return there if is_small(box) else _union(there, guess)
 
     def _predicted(self, tracks: list[Track], index: int, pts: float, *, wide: bool) -> Detections:
         if not tracks:
@@ -297,8 +297,7 @@ class IouTracker:
         for t in tracks:
             box = t.predict(index, pts, wide=wide)
             if not wide and len(t.history) < 2 and index != t.last_index:
-                side = min(t.box[2] - t.box[0], t.box[3] - t.box[1])
-                box = self._followed(t, t.box, t.last_index, index, box, side < SMALL_SIDE)
+                box = self._followed(t.id, t.box, t.last_index, index, box)
             boxes.append(box)
         return Detections.from_arrays(
             np.array(boxes),
