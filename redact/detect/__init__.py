@@ -21,7 +21,8 @@ from redact.detect.base import Detector, ModelFile
 from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
-from redact.detect.occupants import OccupantFinds, Occupants, add_plate_zones
+from redact.detect.occupants import OccupantFinds, Occupants
+from redact.detect.plate_anchors import add_plate_zones, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
 from redact.detect.reading import READER_MODEL, TextReader
 from redact.detect.registry import (
@@ -122,9 +123,14 @@ class DetectorSet:
         for d in self.detectors:
             if isinstance(d, VehicleZoom):
                 found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
+        seen_plates = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
         if self.reader is not None and "text_plate" in found:
-            seen_plates = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
             found["text_plate"] = self.reader.veto(image, found["text_plate"], seen_plates)
+        # A vehicle's windows are above its own plate (as the plate networks see it).
+        plates = _at_least(Detections.concat(seen_plates), self.thresholds)
+        for name, finds in found.items():
+            if isinstance(finds, OccupantFinds):
+                found[name] = windows_above_plates(finds, plates)
         return found
 
     def candidates(

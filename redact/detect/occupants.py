@@ -13,22 +13,21 @@ sides (:data:`WINDOW_ZONES`). Motorcycles and bicycles have no windows; their ri
 persons.
 
 Enforcement-camera crops often show only a car's front, filling the picture; the network
-then finds no vehicle, but the plate detectors find the plate. :func:`plate_zones` gives
-the windshield zone a plate implies, and :func:`add_plate_zones` adds it for plates no
-vehicle box holds (called by :meth:`redact.detect.DetectorSet.decide`).
+then finds no vehicle, but the plate detectors find the plate. Plates place occupants
+too (the windshield zone a lone plate implies; a zone ending above its vehicle's own
+plate): :mod:`redact.detect.plate_anchors`.
 
 Boxes are ``xyxy`` source-picture pixels, exclusive right/bottom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redact import geometry
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area, intersection_matrix
 from redact.detect.tiling import Pass, Tile
@@ -66,38 +65,32 @@ TWO_WHEELERS = (MOTORCYCLE, BICYCLE)
 # two-wheeler when at least RIDER_SHARE does (a rider's legs and seat are in the bike's box).
 INSIDE_SHARE = 0.7
 RIDER_SHARE = 0.3
-
-# Plate-anchored windshield zone, in units of sqrt(plate width x plate height) (a European
-# and a US plate differ 1.7x in width but 1.1x in this), from the plate's centre and top.
-# Calibrated on the 46 openalpr pictures of occupants-dev with their labelled plates: the
-# zone holds 30 of 32 heads and 94.7 % of the windows' area, and takes 33 % of a picture
-# (these pictures are crops around one car); the two heads outside belong to a car whose
-# plate is not the labelled one.
-PLATE_ZONE_HALF_WIDTH = 4.5
-PLATE_ZONE_ABOVE = 6.0  # top of the zone, units above the plate's top
-PLATE_ZONE_GAP = 0.5  # bottom of the zone, units above the plate's top (the bonnet)
-# Plates anchor a zone only when shaped like one (width / height): the text detector also
-# finds captions and signs, which are longer, and upright patches, which are not plates.
-PLATE_ASPECT = (1.2, 6.0)
-# A box within this many pixels of the picture's border is cut by it.
-BORDER_PX = 2
+# ... and only on a two-wheeler scoring at least RIDER_SCORE: the network's weak motorcycles
+# and bicycles are mostly luggage trolleys, prams and suitcases pushed or pulled by the
+# person. On the dev stills, 7 of the 8 person-on-two-wheeler pairs under 0.4 are no riders
+# (trolleys, a pram, people walking past a shop window), 2 of the 5 from 0.4 up (strollers).
+# A rider's head is a face region either way (redact.detect.heads).
+RIDER_SCORE = 0.4
 
 
-def window_zones(vehicles: Objects) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+def window_zones(vehicles: Objects) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64]]:
     """The window zone of each vehicle with windows (see :data:`WINDOW_ZONES`).
 
     Args:
         vehicles: COCO objects (xyxy source pixels); classes without a zone are skipped.
 
     Returns:
-        (xyxy float32 (K, 4) source pixels, score float32 (K,): the vehicle's score).
+        (xyxy float32 (K, 4) source pixels, score float32 (K,): the vehicle's score,
+        int64 (K,): the vehicle's index in ``vehicles``).
     """
     boxes: list[NDArray[np.float32]] = []
     scores: list[NDArray[np.float32]] = []
+    index: list[NDArray[np.int64]] = []
     for cls, zone in WINDOW_ZONES.items():
-        v = vehicles.of((cls,))
-        if not len(v):
+        which = np.nonzero(vehicles.cls == cls)[0]
+        if not len(which):
             continue
+        v = vehicles[which]
         w = v.xyxy[:, 2] - v.xyxy[:, 0]
         h = v.xyxy[:, 3] - v.xyxy[:, 1]
         boxes.append(
@@ -112,84 +105,40 @@ def window_zones(vehicles: Objects) -> tuple[NDArray[np.float32], NDArray[np.flo
             )
         )
         scores.append(v.score)
+        index.append(which.astype(np.int64))
     if not boxes:
-        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-    return np.concatenate(boxes).astype(np.float32), np.concatenate(scores).astype(np.float32)
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+    return (
+        np.concatenate(boxes).astype(np.float32),
+        np.concatenate(scores).astype(np.float32),
+        np.concatenate(index),
+    )
 
 
-def riders(persons: Objects, vehicles: Objects) -> NDArray[np.bool_]:
-    """Which persons are in a car, bus or truck, or on a motorcycle or bicycle.
+def riders(persons: Objects, vehicles: Objects) -> NDArray[np.float32]:
+    """Which persons are in a car, bus or truck, or on a motorcycle or bicycle, and how sure.
 
     Args:
         persons: person boxes (xyxy source pixels).
         vehicles: COCO objects of any class (only :data:`ENCLOSED` and
-            :data:`TWO_WHEELERS` count).
+            :data:`TWO_WHEELERS` count; two-wheelers from :data:`RIDER_SCORE`).
 
     Returns:
-        bool (len(persons),).
+        float32 (len(persons),): per person the lesser of its own score and that of the
+        best vehicle it is aboard; 0 where it is aboard none. An occupant region is as
+        sure as both: a person is one only because the vehicle is there.
     """
-    out = np.zeros(len(persons), bool)
+    best = np.zeros(len(persons), np.float32)
     if not len(persons):
-        return out
+        return best
     area = np.maximum(box_area(persons.xyxy), 1e-6)[:, None]
-    for classes, share in ((ENCLOSED, INSIDE_SHARE), (TWO_WHEELERS, RIDER_SHARE)):
+    for classes, share, least in ((ENCLOSED, INSIDE_SHARE, 0.0), (TWO_WHEELERS, RIDER_SHARE, RIDER_SCORE)):
         v = vehicles.of(classes)
+        v = v[v.score >= least]
         if len(v):
-            out |= (intersection_matrix(persons.xyxy, v.xyxy) / area >= share).any(axis=1)
-    return out
-
-
-def plate_zones(plates: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
-    """The windshield zone each plate implies when its vehicle's box is not known.
-
-    The zone is :data:`PLATE_ZONE_HALF_WIDTH` units either side of the plate's centre and
-    from :data:`PLATE_ZONE_ABOVE` to :data:`PLATE_ZONE_GAP` units above its top, a unit
-    being ``sqrt(plate width * plate height)``; clipped to the picture.
-
-    Args:
-        plates: xyxy (N, 4) plate boxes, source pixels.
-        width, height: the picture's size, pixels.
-
-    Returns:
-        xyxy float32 (N, 4), source pixels; a plate at the picture's top gives an empty
-        (zero-height) zone.
-    """
-    p = np.asarray(plates, np.float32).reshape(-1, 4)
-    unit = np.sqrt(box_area(p))
-    cx = (p[:, 0] + p[:, 2]) / 2
-    zones = np.stack(
-        [
-            cx - PLATE_ZONE_HALF_WIDTH * unit,
-            p[:, 1] - PLATE_ZONE_ABOVE * unit,
-            cx + PLATE_ZONE_HALF_WIDTH * unit,
-            p[:, 1] - PLATE_ZONE_GAP * unit,
-        ],
-        axis=1,
-    )
-    zones[:, 0::2] = np.clip(zones[:, 0::2], 0, width)
-    zones[:, 1::2] = np.clip(zones[:, 1::2], 0, height)
-    return zones.astype(np.float32)
-
-
-def cut_by_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArray[np.bool_]:
-    """Which boxes (xyxy (N, 4)) reach within :data:`BORDER_PX` of the picture's border."""
-    return geometry.cut_by_border(boxes, width, height, BORDER_PX)
-
-
-def held(plates: NDArray[np.floating], vehicles: NDArray[np.floating]) -> NDArray[np.bool_]:
-    """Which plates (xyxy (N, 4)) have their centre inside some vehicle box (xyxy (M, 4))."""
-    p = np.asarray(plates, np.float32).reshape(-1, 4)
-    v = np.asarray(vehicles, np.float32).reshape(-1, 4)
-    if not len(p) or not len(v):
-        return np.zeros(len(p), bool)
-    cx, cy = (p[:, 0] + p[:, 2]) / 2, (p[:, 1] + p[:, 3]) / 2
-    inside = (
-        (cx[:, None] >= v[None, :, 0])
-        & (cx[:, None] < v[None, :, 2])
-        & (cy[:, None] >= v[None, :, 1])
-        & (cy[:, None] < v[None, :, 3])
-    )
-    return np.asarray(inside.any(axis=1))
+            inside = intersection_matrix(persons.xyxy, v.xyxy) / area >= share
+            best = np.maximum(best, np.where(inside, v.score[None, :], 0.0).max(axis=1))
+    return np.where(best > 0, np.minimum(best, persons.score), 0.0).astype(np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,8 +146,8 @@ class OccupantFinds(Detections):
     """Occupant regions plus the vehicles they were found from.
 
     A :class:`Detections` of label ``occupant`` everywhere one is expected; the extra
-    fields let :func:`add_plate_zones` tell which plates have no vehicle around them.
-    Indexing or concatenating gives plain :class:`Detections`.
+    fields let :mod:`redact.detect.plate_anchors` tell which plates have no vehicle around
+    them and which zone is whose. Indexing or concatenating gives plain :class:`Detections`.
 
     Attributes:
         vehicles: float32 (M, 4), xyxy source pixels of every vehicle found (any of
@@ -208,6 +157,8 @@ class OccupantFinds(Detections):
             (:mod:`redact.detect.heads` looks for faces where their heads are).
         person_score: float32 (P,), their scores.
         windows: whether window zones are wanted (``windows`` mode), plate-anchored ones too.
+        zone_of: int64 (N,), per region the index in ``vehicles`` of the vehicle it is the
+            window zone of; -1 for persons (and when not given).
     """
 
     vehicles: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
@@ -215,9 +166,17 @@ class OccupantFinds(Detections):
     persons: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     person_score: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     windows: bool = True
+    zone_of: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        zone_of = np.asarray(self.zone_of, np.int64).reshape(-1)
+        if not len(zone_of):
+            zone_of = np.full(len(self), -1, np.int64)
+        if len(zone_of) != len(self) or (zone_of >= len(np.asarray(self.vehicles).reshape(-1, 4))).any():
+            raise ValueError(f"OccupantFinds.zone_of has {len(zone_of)} entries or an index past the vehicles")
+        zone_of.setflags(write=False)
+        object.__setattr__(self, "zone_of", zone_of)
         for boxes_name, score_name in (("vehicles", "vehicle_score"), ("persons", "person_score")):
             boxes = np.asarray(getattr(self, boxes_name), np.float32).reshape(-1, 4)
             score = np.asarray(getattr(self, score_name), np.float32).reshape(-1)
@@ -227,57 +186,6 @@ class OccupantFinds(Detections):
                 arr.setflags(write=False)
             object.__setattr__(self, boxes_name, boxes)
             object.__setattr__(self, score_name, score)
-
-
-def add_plate_zones(
-    kept: Mapping[str, Detections],
-    found: Mapping[str, Detections],
-    width: int,
-    height: int,
-    threshold: float | None = None,
-) -> dict[str, Detections]:
-    """Add the windshield zone of every kept plate that no vehicle box holds.
-
-    Plates outside :data:`PLATE_ASPECT` anchor nothing. A vehicle cut by the picture's
-    border holds no plate: the upper part of what is seen of it need not be its windows (a
-    car half out at the top shows its bonnet there), and how much of it a network boxes
-    depends on how it is shown (a window around it, the whole picture), while its plate
-    places the windshield the same way in both.
-
-    Only when an occupant detector in ``windows`` mode ran (its :class:`OccupantFinds` in
-    ``found``); the zones join that detector's kept boxes, scored as their plates.
-
-    Args:
-        kept: per detector name, the boxes that passed (plates among them).
-        found: per detector name, every candidate (as ``DetectorSet.per_detector`` gives).
-        width, height: the picture's size, pixels.
-        threshold: vehicles scoring below this do not count as holding a plate (they were
-            only candidates); ``None`` counts every vehicle found.
-
-    Returns:
-        ``kept`` with the zones added (a new dict; the inputs are not changed).
-    """
-    out = dict(kept)
-    plates = Detections.concat(d.with_label(Label.PLATE.value) for d in kept.values())
-    if not len(plates):
-        return out
-    for name, finds in found.items():
-        if not isinstance(finds, OccupantFinds) or not finds.windows:
-            continue
-        strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
-        strong = strong[~cut_by_border(strong, width, height)]
-        w = plates.xyxy[:, 2] - plates.xyxy[:, 0]
-        h = np.maximum(plates.xyxy[:, 3] - plates.xyxy[:, 1], 1e-6)
-        shaped = (w / h >= PLATE_ASPECT[0]) & (w / h <= PLATE_ASPECT[1])
-        lone = plates[shaped & ~held(plates.xyxy, strong)]
-        if not len(lone):
-            continue
-        zones = Detections.from_arrays(
-            plate_zones(lone.xyxy, width, height), lone.score, Label.OCCUPANT.value, Source.DETECTOR.value
-        )
-        zones = zones[box_area(zones.xyxy) > 0]
-        out[name] = Detections.concat([out.get(name, Detections.empty()), zones])
-    return out
 
 
 class Occupants:
@@ -345,12 +253,14 @@ class Occupants:
         objects = self._coco.detect(image, rois=rois)
         vehicles = objects.of((*ENCLOSED, *TWO_WHEELERS))
         persons = objects.persons()
-        aboard = persons[riders(persons, vehicles)] if self.mode != "off" else persons[:0]
-        xyxy, score = [aboard.xyxy], [aboard.score]
+        sure = riders(persons, vehicles) if self.mode != "off" else np.zeros(len(persons), np.float32)
+        aboard = persons[sure > 0]
+        xyxy, score, zone_of = [aboard.xyxy], [sure[sure > 0]], [np.full(len(aboard), -1, np.int64)]
         if self.mode == "windows":
-            zx, zs = window_zones(vehicles)
+            zx, zs, zi = window_zones(vehicles)
             xyxy.append(zx)
             score.append(zs)
+            zone_of.append(zi)
         boxes = np.concatenate(xyxy).reshape(-1, 4)
         return OccupantFinds(
             xyxy=boxes,
@@ -362,4 +272,5 @@ class Occupants:
             persons=persons.xyxy,
             person_score=persons.score,
             windows=self.mode == "windows",
+            zone_of=np.concatenate(zone_of),
         )

@@ -52,7 +52,7 @@ from numpy.typing import NDArray
 
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
-from redact.detect.occupants import CAR_ZONE, cut_by_border
+from redact.detect.plate_anchors import cut_by_border
 from redact.detect.tiling import Tile, tiles_xyxy, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
@@ -63,6 +63,7 @@ from redact.video.change import windows as change_windows
 from redact.video.follow import Follower, follow_picture
 from redact.video.motion import grow_blind
 from redact.video.track import make_tracker
+from redact.video.windowed import merged_windows, occupant_only, vehicle_below, widen_faces
 
 if TYPE_CHECKING:
     from redact.video.job import VideoContext
@@ -155,20 +156,6 @@ class Read:
     def of(cls, decoded: DecodedFrame) -> Read:
         thumb = thumbnail(decoded.picture)
         return cls(decoded, thumb, cut_picture(thumb), follow_picture(decoded.picture))
-
-
-def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
-    """The vehicle boxes car window zones (N, 4) were taken from, about: a zone is the upper
-    part of its vehicle (:data:`~redact.detect.occupants.CAR_ZONE`; a bus's reaches lower, so
-    its vehicle is overestimated)."""
-    z = np.asarray(zones, np.float64).reshape(-1, 4).copy()
-    z[:, 3] += (z[:, 3] - z[:, 1]) * (1 - CAR_ZONE.bottom) / CAR_ZONE.bottom
-    return z
-
-
-def _merged(tiles: list[Tile], width: int, height: int) -> list[Tile]:
-    """``tiles`` merged until none overlap (their union, window by window)."""
-    return windows_around(tiles_xyxy(tiles), width, height, margin=0.0, min_margin=0)
 
 
 def plan_schedule(
@@ -307,7 +294,7 @@ class Looker:
         cells = None
         if thumb is not None and self.since_whole + 1 < WHOLE_EVERY and not cut:
             cells = self.key_change.changed(thumb)
-            rois = _merged(change_windows(cells, w, h) + rois, w, h)
+            rois = merged_windows(change_windows(cells, w, h) + rois, w, h)
         watching = kind == CHANGED  # between keyframes, with Schedule.watch
         if watching:
             # Whatever changed since the full detectors last looked at it: a newcomer is
@@ -315,7 +302,7 @@ class Looker:
             # still look at all that changed since the last keyframe, for its suspects.)
             thumb = read.thumb
             cells = self.change.changed(thumb)
-            rois = _merged(change_windows(cells, w, h) + rois, w, h)
+            rois = merged_windows(change_windows(cells, w, h) + rois, w, h)
         if sum(t.width * t.height for t in rois) > FOCUS_MAX_AREA * w * h:
             # So much to look at closely that a full pass costs about the same.
             kind, cells = FULL, None
@@ -328,6 +315,7 @@ class Looker:
             self.since_whole = 0
         else:
             dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
+            dets, weak = widen_faces(dets, w, h), widen_faces(weak, w, h)
             if by_vehicle is not None and (occ_rois is None or occ_rois):
                 vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois)
                 dets, weak = Detections.concat([dets, vdets]), Detections.concat([weak, vweak])
@@ -392,14 +380,3 @@ class Looker:
         for box in self.suspects.xyxy.astype(np.float64) if suspects else ():
             boxes.append(grow_blind(box, since)[None])
         return windows_around(np.concatenate(boxes), w, h, margin=FOCUS_MARGIN, min_margin=FOCUS_MIN_MARGIN)
-
-
-def occupant_only(detectors: Any) -> Any:
-    """The occupant detector of a detector set on its own, with the heads of the persons it
-    finds where the set has person heads, or ``None`` where the set has no occupant
-    detector (or cannot be split: test doubles)."""
-    only = getattr(detectors, "only", None)
-    names = [getattr(d, "name", "") for d in getattr(detectors, "detectors", ())]
-    if only is None or "occupants" not in names:
-        return None
-    return only(("occupants",), heads=True)

@@ -156,7 +156,7 @@ def test_providers_used_are_taken_once() -> None:
 
 
 def test_only_keeps_the_named_detectors_with_the_same_thresholds() -> None:
-    from redact.video.schedule import occupant_only as _occupant_only
+    from redact.video.windowed import occupant_only as _occupant_only
 
     ds = build_detector_set(occupants="windows", threads=1)
     occ = ds.only(("occupants",))

@@ -10,17 +10,20 @@ from redact.detect import GLANCE, PRESETS, DetectorSet, build_detector_set
 from redact.detect.occupants import (
     BUS_ZONE,
     CAR_ZONE,
+    RIDER_SCORE,
+    OccupantFinds,
+    Occupants,
+    riders,
+    window_zones,
+)
+from redact.detect.plate_anchors import (
     PLATE_ZONE_ABOVE,
     PLATE_ZONE_GAP,
     PLATE_ZONE_HALF_WIDTH,
-    OccupantFinds,
-    Occupants,
     add_plate_zones,
     cut_by_border,
     held,
     plate_zones,
-    riders,
-    window_zones,
 )
 from redact.detect.yolox import BICYCLE, BUS, CAR, MOTORCYCLE, PERSON, TRUCK, YOLOX_MODEL, Objects
 from redact.errors import ConfigError
@@ -34,17 +37,17 @@ def objects(rows: list[tuple[float, float, float, float, int]], score: float = 0
 
 
 def test_window_zone_is_the_upper_part_of_a_car_inset_at_the_sides() -> None:
-    xyxy, score = window_zones(objects([(100, 200, 300, 300, CAR)]))
+    xyxy, score, index = window_zones(objects([(100, 200, 300, 300, CAR)]))
     inset = CAR_ZONE.inset * 200
     assert xyxy.tolist() == [[100 + inset, 200, 300 - inset, 200 + CAR_ZONE.bottom * 100]]
-    assert score.tolist() == pytest.approx([0.8])
+    assert score.tolist() == pytest.approx([0.8]) and index.tolist() == [0]
 
 
 def test_buses_reach_lower_and_two_wheelers_have_no_windows() -> None:
-    xyxy, _ = window_zones(
-        objects([(0, 0, 100, 100, BUS), (0, 0, 50, 50, MOTORCYCLE), (0, 0, 50, 50, BICYCLE), (0, 0, 10, 10, PERSON)])
+    xyxy, _, index = window_zones(
+        objects([(0, 0, 50, 50, MOTORCYCLE), (0, 0, 100, 100, BUS), (0, 0, 50, 50, BICYCLE), (0, 0, 10, 10, PERSON)])
     )
-    assert xyxy[:, 3].tolist() == [BUS_ZONE.bottom * 100]
+    assert xyxy[:, 3].tolist() == [BUS_ZONE.bottom * 100] and index.tolist() == [1]
     assert window_zones(Objects.empty())[0].shape == (0, 4)
 
 
@@ -59,7 +62,23 @@ def test_buses_reach_lower_and_two_wheelers_have_no_windows() -> None:
     ],
 )
 def test_riders(person, vehicle, aboard) -> None:
-    assert riders(objects([person]), objects([vehicle])).tolist() == [aboard]
+    assert (riders(objects([person]), objects([vehicle])) > 0).tolist() == [aboard]
+
+
+def test_a_rider_needs_a_sure_two_wheeler_and_is_as_sure_as_both() -> None:
+    person = objects([(50, 0, 100, 100, PERSON)], score=0.9)
+    bike = (40, 50, 110, 120, MOTORCYCLE)
+    # A weak "motorcycle" under a walking person is most often a trolley, a pram or a suitcase.
+    assert riders(person, objects([bike], score=RIDER_SCORE - 0.01)).tolist() == [0.0]
+    assert riders(person, objects([bike], score=0.6)).tolist() == pytest.approx([0.6])
+    # In a car, the lesser of both scores, whatever the car scores; the best vehicle counts.
+    driver = objects([(120, 210, 160, 260, PERSON)], score=0.5)
+    cars = Objects(
+        np.array([[100, 200, 300, 300], [110, 200, 310, 300]], np.float32), np.array([0.2, 0.3], np.float32),
+        np.array([CAR, CAR], np.int64),
+    )
+    assert riders(driver, cars).tolist() == pytest.approx([0.3])
+    assert riders(objects([(120, 210, 160, 260, PERSON)], score=0.25), cars).tolist() == pytest.approx([0.25])
 
 
 def test_plate_zone_geometry_and_clipping() -> None:

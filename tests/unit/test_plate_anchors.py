@@ -1,0 +1,106 @@
+"""Window zones end above their vehicle's own plate (redact.detect.plate_anchors)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redact.detect import DetectorSet
+from redact.detect.occupants import BUS_ZONE, CAR_ZONE, OccupantFinds, Occupants
+from redact.detect.plate_anchors import PLATE_ZONE_GAP, own_plates, windows_above_plates
+from redact.detect.yolox import BUS, CAR, PERSON, YOLOX_MODEL, Objects
+from redact.types import Detections
+
+CAR_BOX = (100, 100, 500, 400)  # 400 wide, 300 tall
+OWN = (240, 300, 360, 330)  # centred, low, 0.3 of the car's width
+UNIT = np.sqrt(120 * 30)
+
+
+def _objects(rows: list[tuple]) -> Objects:
+    xyxy = np.array([r[:4] for r in rows], np.float32).reshape(-1, 4)
+    return Objects(xyxy, np.full(len(rows), 0.8, np.float32), np.array([r[4] for r in rows], np.int64))
+
+
+class FakeCoco:
+    def __init__(self, found: Objects) -> None:
+        self.found, self.threshold = found, 0.25
+
+    def detect(self, image, *, rois=None) -> Objects:  # noqa: ANN001
+        return self.found
+
+
+def _finds(rows: list[tuple]) -> OccupantFinds:
+    det = Occupants(YOLOX_MODEL)
+    det._coco = FakeCoco(_objects(rows))  # type: ignore[assignment]
+    return det.detect(np.zeros((600, 800, 3), np.uint8))
+
+
+def _plates(*boxes: tuple) -> Detections:
+    return Detections.from_arrays(np.array(boxes, np.float32).reshape(-1, 4), [0.7] * len(boxes), "plate")
+
+
+@pytest.mark.parametrize(
+    "plate, own",
+    [
+        (OWN, True),
+        ((380, 300, 500, 330), False),  # off to one side: another car's, or a sign
+        ((250, 120, 350, 145), False),  # high up: a route display or a sticker on the glass
+        ((290, 300, 310, 305), False),  # far too narrow for this car: a car further off
+        ((110, 300, 490, 380), False),  # far too wide
+        ((240, 420, 360, 450), False),  # below the car
+    ],
+)
+def test_own_plate(plate, own) -> None:
+    assert own_plates(np.array([CAR_BOX]), np.array([plate])).tolist() == [[own]]
+
+
+def test_a_car_called_a_bus_keeps_its_windows_above_its_plate() -> None:
+    finds = _finds([(*CAR_BOX, BUS), (150, 150, 250, 350, PERSON)])
+    zone = finds.zone_of >= 0
+    assert finds.xyxy[zone][0, 3] == pytest.approx(100 + BUS_ZONE.bottom * 300)  # 310: over the plate
+    out = windows_above_plates(finds, _plates(OWN))
+    assert out.xyxy[zone][0, 3] == pytest.approx(300 - PLATE_ZONE_GAP * UNIT)
+    assert out.xyxy[zone][0, :3].tolist() == finds.xyxy[zone][0, :3].tolist()
+    assert out.xyxy[~zone].tolist() == finds.xyxy[~zone].tolist()  # the person aboard is left alone
+    assert isinstance(out, OccupantFinds) and out.vehicles.tolist() == finds.vehicles.tolist()
+
+
+def test_a_zone_never_grows_and_other_plates_change_nothing() -> None:
+    finds = _finds([(*CAR_BOX, CAR)])
+    # The car zone ends at 235, above where the plate would end it (270): unchanged.
+    assert windows_above_plates(finds, _plates(OWN)).xyxy.tolist() == finds.xyxy.tolist()
+    assert windows_above_plates(finds, _plates((380, 300, 500, 330))) is finds
+    assert windows_above_plates(finds, Detections.empty()) is finds
+    # A caption-shaped text box is not a plate.
+    caption = _plates((200, 300, 400, 312))
+    assert windows_above_plates(_finds([(*CAR_BOX, BUS)]), caption).xyxy[0, 3] == pytest.approx(310)
+
+
+def test_per_detector_ends_zones_above_plates_that_pass() -> None:
+    class Plates:
+        name, label, threshold = "yolo_plate", "plate", 0.4
+
+        def __init__(self, score: float) -> None:
+            self.score = score
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            return Detections.from_arrays([OWN], [self.score], "plate")
+
+    det = Occupants(YOLOX_MODEL)
+    det._coco = FakeCoco(_objects([(*CAR_BOX, BUS)]))  # type: ignore[assignment]
+    image = np.zeros((600, 800, 3), np.uint8)
+    bottoms = []
+    for score in (0.7, 0.3):  # a plate candidate under the threshold ends nothing
+        ds = DetectorSet(detectors=[det, Plates(score)], models=[], quality="balanced",  # type: ignore[list-item]
+                         thresholds={"face": 0.35, "plate": 0.4, "occupant": 0.25})
+        bottoms.append(float(ds.per_detector(image, ratio=0.5)["occupants"].xyxy[0, 3]))
+    assert bottoms == pytest.approx([300 - PLATE_ZONE_GAP * UNIT, 310])
+
+
+def test_zone_of_is_validated() -> None:
+    with pytest.raises(ValueError, match="zone_of"):
+        OccupantFinds(
+            xyxy=np.zeros((1, 4)), score=np.ones(1), label=np.array(["occupant"], object),
+            source=np.array(["detector"], object), zone_of=np.array([0]),
+        )
+    assert CAR_ZONE.bottom < BUS_ZONE.bottom
