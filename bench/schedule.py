@@ -75,7 +75,7 @@ def counting(cost: dict[str, float]) -> Iterator[None]:
 
     plain = DetectorSet.per_detector
 
-    def per_detector(self: DetectorSet, image: np.ndarray, *, rois=None, ratio: float = 1.0):  # type: ignore[no-untyped-def]
+    def per_detector(self: DetectorSet, image: np.ndarray, *, rois=None, ratio: float = 1.0, plates=None):  # type: ignore[no-untyped-def]
         h, w = image.shape[:2]
         share = 1.0 if rois is None else min(1.0, sum(t.width * t.height for t in rois) / (w * h))
         names = [d.name for d in self.detectors]
@@ -83,7 +83,7 @@ def counting(cost: dict[str, float]) -> Iterator[None]:
         cost[kind] = cost.get(kind, 0.0) + share
         if kind == "full" and share > 0:
             cost["calls"] = cost.get("calls", 0.0) + 1
-        return plain(self, image, rois=rois, ratio=ratio)
+        return plain(self, image, rois=rois, ratio=ratio, plates=plates)
 
     DetectorSet.per_detector = per_detector  # type: ignore[method-assign]
     try:

@@ -81,7 +81,8 @@ class MarkerDetectors:
                 parts.append(Detections.from_arrays(boxes, [0.9] * len(boxes), label))
         return Detections.concat(parts)
 
-    def look(self, image: np.ndarray, *, ratio: float, rois=None) -> tuple[Detections, Detections]:
+    def look(self, image: np.ndarray, *, ratio: float, rois=None, plates=None) -> tuple[Detections, Detections]:
+        self.plates_given = plates
         return self.detect(image, rois=rois), Detections.empty()
 
 

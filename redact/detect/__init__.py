@@ -104,10 +104,17 @@ class DetectorSet:
         )
 
     def per_detector(
-        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0
+        self,
+        image: NDArray[np.uint8],
+        *,
+        rois: Sequence[Tile] | None = None,
+        ratio: float = 1.0,
+        plates: Detections | None = None,
     ) -> dict[str, Detections]:
         """Each detector's boxes before merging (xyxy source pixels), by detector name,
-        scoring at least ``ratio`` times its threshold, inside ``rois`` when given."""
+        scoring at least ``ratio`` times its threshold, inside ``rois`` when given.
+        ``plates``: plates found in this picture by another look (a set without plate
+        networks, following vehicles), for the window zones to end above."""
         _check_image(image)
         if rois is not None and not rois:
             return {d.name: Detections.empty() for d in self.detectors}
@@ -127,10 +134,11 @@ class DetectorSet:
         if self.reader is not None and "text_plate" in found:
             found["text_plate"] = self.reader.veto(image, found["text_plate"], seen_plates)
         # A vehicle's windows are above its own plate (as the plate networks see it).
-        plates = _at_least(Detections.concat(seen_plates), self.thresholds)
+        known = Detections.concat([*seen_plates, plates if plates is not None else Detections.empty()])
+        known = _at_least(known.with_label(Label.PLATE.value), self.thresholds)
         for name, finds in found.items():
             if isinstance(finds, OccupantFinds):
-                found[name] = windows_above_plates(finds, plates)
+                found[name] = windows_above_plates(finds, known)
         return found
 
     def candidates(
@@ -185,13 +193,19 @@ class DetectorSet:
         return self.decide(found, image.shape[1], image.shape[0])
 
     def look(
-        self, image: NDArray[np.uint8], *, ratio: float, rois: Sequence[Tile] | None = None
+        self,
+        image: NDArray[np.uint8],
+        *,
+        ratio: float,
+        rois: Sequence[Tile] | None = None,
+        plates: Detections | None = None,
     ) -> tuple[Detections, Detections]:
         """:meth:`detect` plus the *suspects*: merged candidates scoring from ``ratio`` times
         the threshold up to it, which overlap no detection (for video, where later frames
         get a closer look at them, and a track may be continued by weaker evidence).
-        A large box that lacks the evidence its size asks for is not a suspect either."""
-        found = self.per_detector(image, rois=rois, ratio=ratio)
+        A large box that lacks the evidence its size asks for is not a suspect either.
+        ``plates``: as for :meth:`per_detector`."""
+        found = self.per_detector(image, rois=rois, ratio=ratio, plates=plates)
         dets = self.decide(found, image.shape[1], image.shape[0])
         below = {name: _below(d, self.thresholds) for name, d in found.items()}
         weak = merge_detections(

@@ -317,7 +317,9 @@ class Looker:
             dets, weak = full.look(f.image, ratio=SUSPECT_RATIO, rois=rois)
             dets, weak = widen_faces(dets, w, h), widen_faces(weak, w, h)
             if by_vehicle is not None and (occ_rois is None or occ_rois):
-                vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois)
+                # The plates found in this frame's windows end the zones above them.
+                plates = dets[dets.label == Label.PLATE.value]
+                vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois, plates=plates)
                 dets, weak = Detections.concat([dets, vdets]), Detections.concat([weak, vweak])
             if kind == GLANCE:
                 dets = Detections.concat([dets, self._glance(read, f.image)])

@@ -391,6 +391,7 @@ def test_an_occupant_zone_at_the_border_is_followed_in_the_whole_picture(tmp_pat
     assert result.exit_code == 0, result.files
     assert full.alone is not None and full.alone.windows, "the occupant detector alone never ran"
     assert all((w is None) == whole for w in full.alone.windows), full.alone.windows
+    assert isinstance(full.alone.plates_given, Detections)  # the frame's plates, for zones to end above
     images = probe(tmp_path / "out" / "s.mp4")["images"]
     assert all(covered(images[i], _zones(top)(i)[1][0]) for i in range(10))
 

@@ -97,6 +97,20 @@ def test_per_detector_ends_zones_above_plates_that_pass() -> None:
     assert bottoms == pytest.approx([300 - PLATE_ZONE_GAP * UNIT, 310])
 
 
+def test_a_look_without_plate_networks_takes_the_plates_found_by_another() -> None:
+    # Video follows vehicles between keyframes with the occupant detector alone; the plates
+    # the face and plate networks found on that frame end its zones.
+    det = Occupants(YOLOX_MODEL)
+    det._coco = FakeCoco(_objects([(*CAR_BOX, BUS)]))  # type: ignore[assignment]
+    alone = DetectorSet(detectors=[det], models=[], quality="balanced",
+                        thresholds={"face": 0.35, "plate": 0.4, "occupant": 0.25})
+    image = np.zeros((600, 800, 3), np.uint8)
+    dets, _ = alone.look(image, ratio=0.5)
+    assert dets.xyxy[:, 3].max() == pytest.approx(310)
+    dets, _ = alone.look(image, ratio=0.5, plates=_plates(OWN))
+    assert dets.xyxy[:, 3].max() == pytest.approx(300 - PLATE_ZONE_GAP * UNIT)
+
+
 def test_zone_of_is_validated() -> None:
     with pytest.raises(ValueError, match="zone_of"):
         OccupantFinds(
