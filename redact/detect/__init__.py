@@ -134,10 +134,11 @@ class DetectorSet:
         if self.reader is not None and "text_plate" in found:
             found["text_plate"] = self.reader.veto(image, found["text_plate"], seen_plates)
         # A vehicle's windows are above its own plate (as the plate networks see it).
-        known = Detections.concat([*seen_plates, plates if plates is not None else Detections.empty()])
-        known = _at_least(known.with_label(Label.PLATE.value), self.thresholds)
-        for name, finds in found.items():
-            if isinstance(finds, OccupantFinds):
+        occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
+        if occupants:
+            known = _at_least(Detections.concat([*seen_plates, *([plates] if plates is not None else [])]),
+                              self.thresholds)
+            for name, finds in occupants.items():
                 found[name] = windows_above_plates(finds, known)
         return found
 

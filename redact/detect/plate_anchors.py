@@ -92,18 +92,14 @@ def cut_by_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArr
 
 def held(plates: NDArray[np.floating], vehicles: NDArray[np.floating]) -> NDArray[np.bool_]:
     """Which plates (xyxy (N, 4)) have their centre inside some vehicle box (xyxy (M, 4))."""
+    return np.asarray(geometry.centres_inside(plates, vehicles).any(axis=0), bool)
+
+
+def plate_shaped(plates: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Which boxes (xyxy (N, 4)) are shaped like a plate (:data:`PLATE_ASPECT`)."""
     p = np.asarray(plates, np.float32).reshape(-1, 4)
-    v = np.asarray(vehicles, np.float32).reshape(-1, 4)
-    if not len(p) or not len(v):
-        return np.zeros(len(p), bool)
-    cx, cy = (p[:, 0] + p[:, 2]) / 2, (p[:, 1] + p[:, 3]) / 2
-    inside = (
-        (cx[:, None] >= v[None, :, 0])
-        & (cx[:, None] < v[None, :, 2])
-        & (cy[:, None] >= v[None, :, 1])
-        & (cy[:, None] < v[None, :, 3])
-    )
-    return np.asarray(inside.any(axis=1))
+    aspect = (p[:, 2] - p[:, 0]) / np.maximum(p[:, 3] - p[:, 1], 1e-6)
+    return np.asarray((aspect >= PLATE_ASPECT[0]) & (aspect <= PLATE_ASPECT[1]), bool)
 
 
 def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> NDArray[np.bool_]:
@@ -144,10 +140,7 @@ def windows_above_plates(finds: OccupantFinds, plates: Detections) -> OccupantFi
     zones = np.nonzero(finds.zone_of >= 0)[0]
     if not len(zones) or not len(plates):
         return finds
-    p = plates.xyxy
-    w = p[:, 2] - p[:, 0]
-    h = np.maximum(p[:, 3] - p[:, 1], 1e-6)
-    p = p[(w / h >= PLATE_ASPECT[0]) & (w / h <= PLATE_ASPECT[1])]
+    p = plates.xyxy[plate_shaped(plates.xyxy)]
     if not len(p):
         return finds
     owned = own_plates(finds.vehicles[finds.zone_of[zones]], p)
@@ -197,10 +190,7 @@ def add_plate_zones(
             continue
         strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
         strong = strong[~cut_by_border(strong, width, height)]
-        w = plates.xyxy[:, 2] - plates.xyxy[:, 0]
-        h = np.maximum(plates.xyxy[:, 3] - plates.xyxy[:, 1], 1e-6)
-        shaped = (w / h >= PLATE_ASPECT[0]) & (w / h <= PLATE_ASPECT[1])
-        lone = plates[shaped & ~held(plates.xyxy, strong)]
+        lone = plates[plate_shaped(plates.xyxy) & ~held(plates.xyxy, strong)]
         if not len(lone):
             continue
         zones = Detections.from_arrays(
