@@ -23,6 +23,16 @@ occupants at ``--quality``) once; their candidates are then decided three times,
 - extra area: the share of each picture redacted outside every labelled window and head
   (by any label), averaged over pictures; and the share redacted by occupant regions.
 
+``--crops`` scores enforcement-camera views made from the same pictures instead: around each
+labelled window at least :data:`CROP_MIN_WINDOW` px wide, a crop 1.3 windows wide and
+320:288 in shape, from half a window's height above it, resized to 320x288 and made grey,
+as a roadside camera's crop of one car front or rear (the vehicle fills the picture and is
+often not found as a vehicle; its plate is). A crop is made only where a plate that the
+plate dev sets label lies in it below the window (the occupant sets' pictures come from
+those sets): side windows and views from above make none. Windows whose crop would reach
+outside the picture, or whose centre an earlier crop of the same picture holds, are
+skipped; labels are moved into the crop and clipped to it.
+
 Prints a table and writes ``bench/results/occupants.json``.
 """
 
@@ -54,6 +64,10 @@ DEFAULT_SETS = (DEV / "occupants-dev" / "annotations.json", ROOT / "bench" / "da
 HEAD_COVERED = 0.8
 WINDOW_IN_VEHICLE = 0.9
 MODES = ("off", "people", "windows")
+CROP_SIZE = (320, 288)  # width, height of an enforcement camera's crop
+CROP_WIDTH = 1.3  # crop width, in window widths
+CROP_MIN_WINDOW = 80  # px: narrower windows make no crop
+PLATE_SETS = ("plates-openalpr-us-eu", "plates-romania-dashcam")  # where the occupant sets' pictures come from
 
 
 def load_set(path: Path) -> tuple[str, Path, list[dict]]:
@@ -90,6 +104,63 @@ def _mask(dets: Detections, width: int, height: int, padding: float, label: str 
     return region_mod.frame_mask(regs, width, height)
 
 
+def labelled_plates(sets: Sequence[str] = PLATE_SETS) -> dict[str, NDArray[np.float32]]:
+    """The plate dev sets' labelled plates (xyxy), by picture file name."""
+    out: dict[str, NDArray[np.float32]] = {}
+    for name in sets:
+        path = DEV / name / "annotations.json"
+        if path.is_file():
+            for entry in json.loads(path.read_text())["images"]:
+                out[Path(entry["file"]).name] = _boxes(entry, "plate")
+    return out
+
+
+def plates_of(entry: dict, plates: dict[str, NDArray[np.float32]]) -> NDArray[np.float32]:
+    """The labelled plates of an occupant set's picture (``occupants-dev`` prefixes the
+    dash-cam set's names with ``romania_``)."""
+    name = Path(entry["file"]).name
+    found = plates.get(name, plates.get(name.removeprefix("romania_")))
+    return np.zeros((0, 4), np.float32) if found is None else found
+
+
+def enforcement_crops(
+    image: NDArray[np.uint8], entry: dict, plates: NDArray[np.float32]
+) -> list[tuple[NDArray[np.uint8], dict]]:
+    """Grey 320x288 crops of one car front or rear each (see ``--crops``), with their labels
+    moved; ``plates``: the picture's labelled plates (xyxy)."""
+    h, w = image.shape[:2]
+    pcx, pcy = (plates[:, 0] + plates[:, 2]) / 2, (plates[:, 1] + plates[:, 3]) / 2
+    out: list[tuple[NDArray[np.uint8], dict]] = []
+    taken: list[tuple[float, float, float, float]] = []
+    cw_, ch_ = CROP_SIZE
+    for b in entry["boxes"]:
+        if b["label"] != "window" or b["w"] < CROP_MIN_WINDOW:
+            continue
+        cx, cy = b["x"] + b["w"] / 2, b["y"] + b["h"] / 2
+        if any(x1 <= cx <= x2 and y1 <= cy <= y2 for x1, y1, x2, y2 in taken):
+            continue
+        width = CROP_WIDTH * b["w"]
+        height = width * ch_ / cw_
+        x1, y1 = cx - width / 2, b["y"] - 0.5 * b["h"]
+        if x1 < 0 or y1 < 0 or x1 + width > w or y1 + height > h:
+            continue
+        if not np.any((pcx >= x1) & (pcx <= x1 + width) & (pcy >= b["y"] + b["h"]) & (pcy <= y1 + height)):
+            continue
+        taken.append((x1, y1, x1 + width, y1 + height))
+        sx, sy = cw_ / width, ch_ / height
+        crop = image[int(y1) : int(y1 + height), int(x1) : int(x1 + width)]
+        grey = cv2.cvtColor(cv2.resize(crop, CROP_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        boxes = []
+        for o in entry["boxes"]:
+            a = max(0.0, (o["x"] - x1) * sx), max(0.0, (o["y"] - y1) * sy)
+            z = min(cw_, (o["x"] + o["w"] - x1) * sx), min(ch_, (o["y"] + o["h"] - y1) * sy)
+            if z[0] - a[0] >= 2 and z[1] - a[1] >= 2:
+                boxes.append({**o, "x": a[0], "y": a[1], "w": z[0] - a[0], "h": z[1] - a[1]})
+        name = f"{entry['file']}@{int(x1)},{int(y1)}"
+        out.append((cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), {"file": name, "boxes": boxes}))
+    return out
+
+
 def _decided(ds: DetectorSet, found: dict[str, Detections], people: OccupantFinds, w: int, h: int) -> dict:
     """The decided detections of each mode from one picture's candidates."""
     off = {k: v for k, v in found.items() if not isinstance(v, OccupantFinds)}
@@ -109,12 +180,20 @@ def _empty() -> dict:
 
 
 def run(
-    sets: Sequence[Path], *, quality: str, padding: float, limit: int | None, threads: int | None, progress: bool = True
+    sets: Sequence[Path],
+    *,
+    quality: str,
+    padding: float,
+    limit: int | None,
+    threads: int | None,
+    crops: bool = False,
+    progress: bool = True,
 ) -> dict:
-    """Run the benchmark; returns the JSON-able results."""
+    """Run the benchmark (on enforcement-camera crops with ``crops``); returns the JSON-able results."""
     ds = build_detector_set(occupants="windows", quality=quality, threads=threads)
     people = Occupants(MODELS["occupants"], threshold=ds.thresholds["occupant"], threads=threads, mode="people")
-    out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "sets": {}}
+    out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "crops": crops, "sets": {}}
+    plates = labelled_plates() if crops else {}
     times: list[float] = []
     for path in sets:
         if not path.is_file():
@@ -122,23 +201,27 @@ def run(
         name, root, images = load_set(path)
         images = images[:limit] if limit else images
         tallies = {m: _empty() for m in MODES}
-        for i, entry in enumerate(images):
-            image = cv2.imread(str(root / entry["file"]), cv2.IMREAD_COLOR)
+        pictures = 0
+        for i, source in enumerate(images):
+            image = cv2.imread(str(root / source["file"]), cv2.IMREAD_COLOR)
             if image is None:
-                raise SystemExit(f"cannot read {root / entry['file']}")
-            h, w = image.shape[:2]
-            start = time.perf_counter()
-            found = ds.per_detector(image)
-            times.append(time.perf_counter() - start)
-            decided = _decided(ds, found, people.detect(image), w, h)
-            occ = found["occupants"]
-            vehicles = occ.vehicles[occ.vehicle_score >= ds.thresholds["occupant"]] if isinstance(
-                occ, OccupantFinds) else np.zeros((0, 4), np.float32)
-            for mode, dets in decided.items():
-                _score(tallies[mode], entry, dets, vehicles, w, h, padding)
+                raise SystemExit(f"cannot read {root / source['file']}")
+            views = enforcement_crops(image, source, plates_of(source, plates)) if crops else [(image, source)]
+            for picture, entry in views:
+                pictures += 1
+                h, w = picture.shape[:2]
+                start = time.perf_counter()
+                found = ds.per_detector(picture)
+                times.append(time.perf_counter() - start)
+                decided = _decided(ds, found, people.detect(picture), w, h)
+                occ = found["occupants"]
+                vehicles = occ.vehicles[occ.vehicle_score >= ds.thresholds["occupant"]] if isinstance(
+                    occ, OccupantFinds) else np.zeros((0, 4), np.float32)
+                for mode, dets in decided.items():
+                    _score(tallies[mode], entry, dets, vehicles, w, h, padding)
             if progress and (i + 1) % 10 == 0:
                 print(f"  {name}: {i + 1}/{len(images)}", file=sys.stderr)
-        out["sets"][name] = {"images": len(images), "results": {m: _summary(t) for m, t in tallies.items()}}
+        out["sets"][name] = {"images": pictures, "results": {m: _summary(t) for m, t in tallies.items()}}
     out["seconds_per_image"] = float(np.mean(times)) if times else None
     out["providers"] = sorted(ds.take_providers())
     return out
@@ -196,7 +279,8 @@ def _fmt(x: float | None) -> str:
 
 
 def print_table(res: dict) -> None:
-    print(f"occupant coverage; quality {res['quality']}, padding {res['padding']}, "
+    print(f"occupant coverage{' (enforcement crops)' if res.get('crops') else ''}; quality {res['quality']}, "
+          f"padding {res['padding']}, "
           f"thresholds {json.dumps(res['thresholds'])}")
     print(f"{'set':22} {'mode':8} {'heads':>7} {'recall':>6} {'by occ':>6} {'difficult':>9} {'window':>6}"
           f" {'veh rec':>7} {'extra':>6} {'occ area':>8}")
@@ -221,9 +305,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--padding", type=float, default=0.15, help="region padding, as the run's --padding")
     ap.add_argument("--limit", type=int, default=None, help="first N pictures of each set")
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "occupants.json")
+    ap.add_argument("--crops", action="store_true", help="score grey 320x288 enforcement-camera crops of car fronts")
+    ap.add_argument("--json", type=Path, default=None, help="default: bench/results/occupants[-crops].json")
     args = ap.parse_args(argv)
-    res = run(args.sets, quality=args.quality, padding=args.padding, limit=args.limit, threads=args.threads)
+    res = run(args.sets, quality=args.quality, padding=args.padding, limit=args.limit, threads=args.threads,
+              crops=args.crops)
+    if args.json is None:
+        args.json = ROOT / "bench" / "results" / ("occupants-crops.json" if args.crops else "occupants.json")
     print_table(res)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=1) + "\n")

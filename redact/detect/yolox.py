@@ -14,7 +14,10 @@ their sigmoid. :func:`decode` turns the cells that score into boxes.
 
 Large pictures are also looked at in tiles (see :func:`views`): a whole 1280x720 frame
 letterboxed into 416 px shrinks it 3x, and a car 60 px long becomes 20, at the edge of
-what the network finds.
+what the network finds. And every whole picture is looked at once more zoomed out
+(:func:`zoomed_out`): a vehicle that fills the picture (a roadside camera's crop of one car
+front, the car just ahead) is what the network, trained on scenes around objects, misses
+most often; shrunk to half inside a grey border it is found.
 """
 
 from __future__ import annotations
@@ -73,6 +76,14 @@ TILE_OVERLAP = 192
 # are cut objects; the neighbour or the whole view sees them whole. The network often ends
 # the box of a cut vehicle a few pixels short of the edge (3 input pixels in one dev image).
 EDGE_MARGIN = 8.0
+# The zoomed-out look: the whole picture shrunk by ZOOM_OUT, centred in a grey canvas.
+# Only its boxes covering at least ZOOM_OUT_SHARE of the picture are kept: it is there for
+# objects too large for the whole view, which sees everything smaller better. On grey
+# 320x288 crops of car fronts and rears made from the occupant dev sets (bench/occupants.py
+# --crops), 53 of 56 labelled windows lay in a vehicle found with it, 46 without
+# (docs/performance.md).
+ZOOM_OUT = 2.0
+ZOOM_OUT_SHARE = 0.25
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,13 +232,27 @@ def whole_costs_less(rois: Sequence[Tile], width: int, height: int) -> bool:
     network than looking at the windows ``rois`` (each clipped to it): then the whole is looked
     at, for the same cost, and objects come out boxed as a whole-picture run boxes them (a
     window that cuts a person or a vehicle off boxes it differently, and the head or window
-    zone taken from the box with it)."""
+    zone taken from the box with it). The whole picture's zoomed-out look (:func:`zoomed_out`)
+    is not counted: it is one small run, and a whole look without it would box a vehicle
+    that fills the picture differently from the keyframes' looks."""
     runs = 0
     for roi in rois:
         cw, ch = min(width, roi.x1) - max(0, roi.x0), min(height, roi.y1) - max(0, roi.y0)
         if cw > 0 and ch > 0:
             runs += len(views(cw, ch))
     return runs >= len(views(width, height))
+
+
+def zoomed_out(image: NDArray[np.uint8], factor: float = ZOOM_OUT) -> tuple[NDArray[np.uint8], int, int]:
+    """The picture centred in a grey (:data:`PAD_VALUE`) canvas ``factor`` times its size,
+    and the picture's offset (x, y) on the canvas; letterboxing the canvas then shrinks
+    the picture ``factor`` times more than letterboxing the picture itself."""
+    h, w = image.shape[:2]
+    cw, ch = max(w, round(w * factor)), max(h, round(h * factor))
+    x0, y0 = (cw - w) // 2, (ch - h) // 2
+    canvas = np.full((ch, cw, 3), PAD_VALUE, np.uint8)
+    canvas[y0 : y0 + h, x0 : x0 + w] = image
+    return canvas, x0, y0
 
 
 def cut_by_edges(xyxy: NDArray[np.float32], window: Tile, frame: Tile, margin: float) -> NDArray[np.bool_]:
@@ -344,6 +369,18 @@ class YoloxCoco:
         keep = classwise_nms(xyxy, score, cls, self.nms_iou)
         return Objects(xyxy[keep], score[keep], cls[keep])
 
+    def _zoomed_out(self, image: NDArray[np.uint8]) -> Objects:
+        """The objects covering :data:`ZOOM_OUT_SHARE` of the picture or more, as the network
+        sees them with the picture zoomed out (:func:`zoomed_out`); source pixels."""
+        h, w = image.shape[:2]
+        canvas, x0, y0 = zoomed_out(image)
+        found = self.infer(canvas)
+        xyxy = found.xyxy - np.array([x0, y0, x0, y0], np.float32)
+        xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, w)
+        xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, h)
+        area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
+        return Objects(xyxy, found.score, found.cls)[area >= ZOOM_OUT_SHARE * w * h]
+
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Objects:
         """COCO objects in a BGR uint8 picture (H, W, 3).
 
@@ -351,9 +388,10 @@ class YoloxCoco:
             image: the whole picture.
             rois: look only inside these windows (source pixels, clipped to the picture),
                 each looked at as a picture of its own (:func:`views`); a window smaller
-                than the network's input is enlarged to fill it. ``None``: the whole picture.
-                Where the windows would take at least as many runs of the network as the
-                whole picture, the whole picture is looked at instead (:func:`whole_costs_less`).
+                than the network's input is enlarged to fill it. ``None``: the whole picture,
+                also zoomed out (:meth:`_zoomed_out`). Where the windows would take at least
+                as many runs of the network as the whole picture, the whole picture is
+                looked at instead (:func:`whole_costs_less`).
 
         Returns:
             Objects in source pixels (xyxy, exclusive right/bottom), NMS-ed per class within
@@ -367,8 +405,10 @@ class YoloxCoco:
         h, w = image.shape[:2]
         if h == 0 or w == 0:
             raise ValueError(f"picture is empty ({w}x{h})")
-        windows = [Tile(0, 0, w, h)] if rois is None or whole_costs_less(rois, w, h) else rois
-        parts: list[Objects] = []
+        whole = rois is None or whole_costs_less(rois, w, h)
+        windows = [Tile(0, 0, w, h)] if whole or rois is None else rois
+        zoomed = self._zoomed_out(image) if whole else Objects.empty()
+        parts: list[Objects] = [zoomed] if len(zoomed) else []
         for roi in windows:
             frame = Tile(max(0, roi.x0), max(0, roi.y0), min(w, roi.x1), min(h, roi.y1))
             if frame.width <= 0 or frame.height <= 0:

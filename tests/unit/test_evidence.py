@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from redact.detect.evidence import LARGE_PLATE_PX, RULES, LargeRule, confirm, fit_large_plates
+from redact.detect.evidence import LARGE_PLATE_PX, RULES, LargeRule, TallRule, confirm, fit_large_plates
 from redact.types import Detections
 
 W, H = 1000, 1000  # a picture of 1e6 px: a 300x300 box is 9 %
@@ -16,8 +16,9 @@ def _dets(boxes: list[list[float]], scores: list[float], label: str) -> Detectio
     )
 
 
-FACE_RULE = LargeRule("centerface", 0.05, ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, sure=0.8)
-PLATE_RULE = LargeRule("yolo_plate", 0.04, ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, sure=1.01)
+FACE_RULE = LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8)
+PLATE_RULE = LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04)
+TALL_RULE = TallRule("yolo_plate", ("text_plate",), match="inside", overlap=0.5, witness_floor=0.15)
 
 
 def test_a_large_face_one_network_alone_sees_is_dropped_small_ones_stay() -> None:
@@ -80,7 +81,31 @@ def test_the_shipped_rules_name_real_detectors() -> None:
 
     for rule in RULES:
         assert rule.detector in DETECTORS and all(w in DETECTORS for w in rule.witnesses)
-        assert 0 < rule.share < 1 and rule.match in ("iou", "inside")
+        assert rule.match in ("iou", "inside")
+        assert 0 < rule.share < 1 if isinstance(rule, LargeRule) else rule.ratio >= 1
+    assert {r.detector for r in RULES if isinstance(r, TallRule)} == {"yolo_plate", "vehicle_plate"}
+
+
+def test_a_plate_box_taller_than_wide_needs_characters_inside() -> None:
+    sign = _dets([[100, 100, 160, 200]], [0.7], "plate")  # a sign post's panel, 60x100
+    plate = _dets([[300, 300, 360, 330]], [0.4], "plate")  # plate-shaped: never judged
+    two_line = _dets([[500, 500, 560, 570]], [0.5], "plate")  # a two-line motorcycle plate
+    lines = _dets([[505, 505, 555, 530], [505, 535, 555, 565], [102, 102, 158, 120]], [0.4, 0.3, 0.1], "plate")
+    boxes = Detections.concat([sign, plate, two_line])
+    kept = confirm({"yolo_plate": boxes}, {"yolo_plate": boxes, "text_plate": lines}, W, H, rules=[TALL_RULE])
+    # The sign's only text candidate scores under the witness floor.
+    np.testing.assert_array_equal(kept["yolo_plate"].xyxy, boxes.xyxy[1:])
+
+
+def test_a_tall_box_the_border_cuts_is_not_judged_by_its_shape() -> None:
+    # Half a plate at the right edge is as tall as it is wide, or taller.
+    edge = _dets([[W - 30, 400, W, 470], [0, 600, 25, 660], [400, 0, 420, 40]], [0.5, 0.5, 0.5], "plate")
+    kept = confirm({"yolo_plate": edge}, {"yolo_plate": edge, "text_plate": Detections.empty()}, W, H,
+                   rules=[TALL_RULE])
+    assert len(kept["yolo_plate"]) == 3
+    # Without the text detector running, no box is judged at all.
+    sign = _dets([[100, 100, 160, 200]], [0.7], "plate")
+    assert len(confirm({"yolo_plate": sign}, {"yolo_plate": sign}, W, H, rules=[TALL_RULE])["yolo_plate"]) == 1
 
 
 def test_a_large_plate_is_narrowed_to_where_network_and_characters_agree() -> None:
