@@ -80,7 +80,7 @@ EDGE_MARGIN = 8.0
 # Only its boxes covering at least ZOOM_OUT_SHARE of the picture are kept: it is there for
 # objects too large for the whole view, which sees everything smaller better. On grey
 # 320x288 crops of car fronts and rears made from the occupant dev sets (bench/occupants.py
-# --crops), 53 of 56 labelled windows lay in a vehicle found with it, 46 without
+# --crops), 52 of 56 labelled windows lay in a vehicle found with it, 46 without
 # (docs/performance.md).
 ZOOM_OUT = 2.0
 ZOOM_OUT_SHARE = 0.25
@@ -243,16 +243,24 @@ def whole_costs_less(rois: Sequence[Tile], width: int, height: int) -> bool:
     return runs >= len(views(width, height))
 
 
-def zoomed_out(image: NDArray[np.uint8], factor: float = ZOOM_OUT) -> tuple[NDArray[np.uint8], int, int]:
-    """The picture centred in a grey (:data:`PAD_VALUE`) canvas ``factor`` times its size,
-    and the picture's offset (x, y) on the canvas; letterboxing the canvas then shrinks
-    the picture ``factor`` times more than letterboxing the picture itself."""
+def zoomed_out(
+    image: NDArray[np.uint8], factor: float = ZOOM_OUT, size: int = INPUT_SIZE
+) -> tuple[NDArray[np.uint8], float, float, int, int]:
+    """The picture as a canvas ``factor`` times its size would show it letterboxed into
+    ``size`` px: shrunk to fit, centred in grey (:data:`PAD_VALUE`), the canvas at most
+    ``size`` a side (made at that scale: a 1080p frame's full-size canvas would be 4K).
+
+    Returns:
+        (canvas uint8, fx, fy, x0, y0): a source pixel x lies at ``x0 + x * fx`` on the canvas.
+    """
     h, w = image.shape[:2]
-    cw, ch = max(w, round(w * factor)), max(h, round(h * factor))
-    x0, y0 = (cw - w) // 2, (ch - h) // 2
+    r = min(size / (h * factor), size / (w * factor))
+    rw, rh = max(1, int(w * r)), max(1, int(h * r))
+    cw, ch = min(size, max(rw, round(w * factor * r))), min(size, max(rh, round(h * factor * r)))
+    x0, y0 = (cw - rw) // 2, (ch - rh) // 2
     canvas = np.full((ch, cw, 3), PAD_VALUE, np.uint8)
-    canvas[y0 : y0 + h, x0 : x0 + w] = image
-    return canvas, x0, y0
+    canvas[y0 : y0 + rh, x0 : x0 + rw] = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    return canvas, rw / w, rh / h, x0, y0
 
 
 def cut_by_edges(xyxy: NDArray[np.float32], window: Tile, frame: Tile, margin: float) -> NDArray[np.bool_]:
@@ -373,9 +381,10 @@ class YoloxCoco:
         """The objects covering :data:`ZOOM_OUT_SHARE` of the picture or more, as the network
         sees them with the picture zoomed out (:func:`zoomed_out`); source pixels."""
         h, w = image.shape[:2]
-        canvas, x0, y0 = zoomed_out(image)
+        canvas, fx, fy, x0, y0 = zoomed_out(image)
         found = self.infer(canvas)
-        xyxy = found.xyxy - np.array([x0, y0, x0, y0], np.float32)
+        offset, scale = np.array([x0, y0, x0, y0], np.float32), np.array([fx, fy, fx, fy], np.float32)
+        xyxy = ((found.xyxy - offset) / scale).astype(np.float32)
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, w)
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, h)
         area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])

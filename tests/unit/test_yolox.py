@@ -120,7 +120,7 @@ def test_detect_looks_at_the_whole_picture_for_the_same_cost() -> None:
     coco.seen = []
     image = np.zeros((432, 768, 3), np.uint8)
     coco.detect(image, rois=[Tile(100, 50, 300, 200), Tile(400, 50, 600, 200)])
-    assert coco.seen == [(864, 1536), (432, 768)]  # the whole picture zoomed out, then as it is
+    assert coco.seen == [(234, 416), (432, 768)]  # the whole picture zoomed out, then as it is
     coco.seen = []
     coco.detect(np.zeros((1080, 1920, 3), np.uint8), rois=[Tile(100, 50, 300, 200)])
     assert coco.seen == [(150, 200)]
@@ -180,10 +180,13 @@ def test_fuse_views_encloses_what_each_view_saw() -> None:
 
 def test_zoomed_out_centres_the_picture_in_a_grey_canvas() -> None:
     image = np.full((30, 40, 3), 7, np.uint8)
-    canvas, x0, y0 = yolox.zoomed_out(image, 2.0)
-    assert canvas.shape == (60, 80, 3) and (x0, y0) == (20, 15)
+    canvas, fx, fy, x0, y0 = yolox.zoomed_out(image, 2.0, size=80)
+    assert canvas.shape == (60, 80, 3) and (fx, fy, x0, y0) == (1.0, 1.0, 20, 15)
     assert np.all(canvas[y0 : y0 + 30, x0 : x0 + 40] == 7)
     assert canvas[0, 0, 0] == yolox.PAD_VALUE and canvas[-1, -1, 0] == yolox.PAD_VALUE
+    # A 1080p frame: made at the network's scale, never as a 4K canvas.
+    canvas, fx, fy, x0, y0 = yolox.zoomed_out(np.zeros((1080, 1920, 3), np.uint8))
+    assert canvas.shape == (234, 416, 3) and (x0, y0) == (104, 58) and fx == pytest.approx(208 / 1920)
 
 
 def test_the_zoomed_out_look_adds_only_objects_that_fill_much_of_the_picture() -> None:
@@ -192,8 +195,9 @@ def test_the_zoomed_out_look_adds_only_objects_that_fill_much_of_the_picture() -
             if image.shape[:2] == (432, 768):  # the picture as it is: a small car only
                 return Objects(np.array([[10, 10, 60, 40]], np.float32), np.array([0.6], np.float32),
                                np.array([CAR], np.int64))
-            # Zoomed out (864x1536, the picture at 384, 216): a car filling it, and a small person.
-            return Objects(np.array([[380, 210, 1160, 650], [500, 300, 520, 340]], np.float32),
+            # Zoomed out (a 416x234 canvas, the picture 208x117 at 104, 58): a car filling
+            # it, and a small person.
+            return Objects(np.array([[100, 50, 320, 180], [130, 80, 135, 90]], np.float32),
                            np.array([0.5, 0.9], np.float32), np.array([CAR, PERSON], np.int64))
 
     found = Canvas().detect(np.zeros((432, 768, 3), np.uint8))
