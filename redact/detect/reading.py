@@ -9,7 +9,7 @@ line stays only when it reads as something a plate might carry:
 - at least :data:`MIN_CHARACTERS` Latin letters or digits, in any reading, however unsure
   (what a plate adds to the road is characters, and the recogniser reads plates' Latin
   letters and digits well where the text detector finds them: every such line on a labelled
-  plate of the dev sets read as 5 to 8 of them);
+  plate of the dev sets read as 5 to 7 of them);
 - and, when the reading is sure, nothing no plate carries (a date or a time of day,
   lower-case words, a longer string than any plate, a long word without digits).
 
