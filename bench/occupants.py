@@ -33,7 +33,8 @@ those sets): side windows and views from above make none. Windows whose crop wou
 outside the picture, or whose centre an earlier crop of the same picture holds, are
 skipped; labels are moved into the crop and clipped to it.
 
-Prints a table and writes ``bench/results/occupants.json``.
+Prints a table and writes ``bench/results/occupants.json`` (``occupants-crops.json`` with
+``--crops``).
 """
 
 from __future__ import annotations
