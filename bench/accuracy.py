@@ -4,6 +4,7 @@ Usage::
 
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
+                             [--occupants off|people|windows]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -21,7 +22,9 @@ clipped to the picture) and are scored:
   dash-cam frames) as stray. Those boxes never enter recall.
 - away from objects: the share of each picture's area that is redacted outside every
   ground-truth box (of any label), averaged per set, and the count of regions larger than a
-  tenth of their picture (a blacked-out half frame hides the story).
+  tenth of their picture (a blacked-out half frame hides the story). With ``--occupants``
+  (off by default here; ``redact run`` redacts window zones by default) the occupant
+  regions count too, and the figures without them are given beside.
 - seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge),
   per set and over the 1280x720 images.
 
@@ -233,6 +236,7 @@ def run(
     threads: int | None,
     own_labels: bool,
     person_heads: bool = False,
+    occupants: str = "off",
     progress: bool = True,
 ) -> dict:
     """Run the benchmark; returns the JSON-able results."""
@@ -248,6 +252,7 @@ def run(
                 faces="face" in want,
                 plates="plate" in want,
                 person_heads=person_heads,
+                occupants=occupants,
                 thresholds=floor,
                 quality=quality,
                 threads=threads,
@@ -260,6 +265,7 @@ def run(
         tallies[f"{t:g}"] = {}
     per_set: dict[str, dict[str, Tally]] = {}
     clutter: dict[str, list[tuple[float, int]]] = {}
+    clutter_less: dict[str, list[tuple[float, int]]] = {}  # without occupant regions
     times: dict[str, list[float]] = {}
     times_720p: list[float] = []
     for folder, items in loaded:
@@ -280,7 +286,10 @@ def run(
                 times_720p.append(dt)
             score_image(item, dets, pad, tallies["default"], set_labels)
             score_image(item, dets, pad, mine, set_labels)
-            clutter.setdefault(folder.name, []).append(away_from_objects(item, image_regions(item, dets, pad)[0]))
+            regions, region_labels = image_regions(item, dets, pad)
+            clutter.setdefault(folder.name, []).append(away_from_objects(item, regions))
+            less = regions[region_labels != "occupant"]
+            clutter_less.setdefault(folder.name, []).append(away_from_objects(item, less))
             for t in levels:
                 level = {lbl: t for lbl in thresholds}
                 swept = ds.decide(found, item.width, item.height, thresholds=level)
@@ -320,13 +329,19 @@ def run(
         "thresholds": thresholds,
         "own_labels_only": own_labels,
         "person_heads": person_heads,
+        "occupants": occupants,
         "threads": threads,
         "cpu_count": os.cpu_count(),
         "sets": [str(s) for s in sets],
         "images": sum(len(i) for _, i in loaded),
         "results": summary(tallies["default"]),
         "per_set": {
-            name: {"images": len(clutter[name]), "labels": summary(t), "away": away(clutter[name])}
+            name: {
+                "images": len(clutter[name]),
+                "labels": summary(t),
+                "away": away(clutter[name]),
+                "away_without_occupants": away(clutter_less[name]),
+            }
             for name, t in per_set.items()
         },
         "sweep": {k: summary(v) for k, v in tallies.items() if k != "default"},
@@ -356,10 +371,15 @@ def print_table(res: dict) -> None:
     for name, r in res["per_set"].items():
         _rows(r["labels"], name)
     _rows(res["results"], "all sets")
-    print(f"{'set':24} {'away mean':>9} {'away max':>9} {'>10% regions':>12}")
+    less = res.get("occupants", "off") != "off"
+    print(
+        f"{'set':24} {'away mean':>9} {'away max':>9} {'>10% regions':>12}"
+        + (f" {'(without occupant regions: mean, max, >10%)':>44}" if less else "")
+    )
     for name, r in res["per_set"].items():
-        a = r["away"]
-        print(f"{name:24} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}")
+        a, b = r["away"], r["away_without_occupants"]
+        tail = f" {b['mean_share']:>30.3f} {b['max_share']:>6.3f} {b['large_regions']:>6}" if less else ""
+        print(f"{name:24} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}{tail}")
     print(
         "bucket n: "
         + "; ".join(
@@ -403,6 +423,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also redact the heads of people with no face found, as `redact run` does by default "
         "(runs the COCO network)",
     )
+    ap.add_argument(
+        "--occupants",
+        choices=("off", "people", "windows"),
+        default="off",
+        help="also run the occupant detector as `redact run --occupants MODE` does (its default is "
+        "windows); the away figures then count its regions, and are also given without them",
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)
 
@@ -426,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads,
         own_labels=args.own_labels,
         person_heads=args.person_heads,
+        occupants=args.occupants,
     )
     print_table(res)
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants
-from redact.detect.plate_anchors import add_plate_zones, windows_above_plates
+from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
 from redact.detect.reading import READER_MODEL, TextReader
 from redact.detect.registry import (
@@ -125,21 +125,30 @@ class DetectorSet:
             d.name: d.detect(image, rois=rois, floor=floor(d)) for d in self.detectors if not isinstance(d, VehicleZoom)
         }
         # The vehicle zoom takes the vehicles the occupant detector found, if it ran (one
-        # COCO run per picture), else finds them itself.
-        seen = next((f.vehicles for f in found.values() if isinstance(f, OccupantFinds)), None)
+        # COCO run per picture), else finds them itself; either way those scoring its own
+        # vehicle threshold (the occupant detector keeps weaker candidates too).
+        occ = next((f for f in found.values() if isinstance(f, OccupantFinds)), None)
         for d in self.detectors:
             if isinstance(d, VehicleZoom):
+                seen = None if occ is None else occ.vehicles[occ.vehicle_score >= d.vehicles.threshold]
                 found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
         seen_plates = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
         if self.reader is not None and "text_plate" in found:
-            found["text_plate"] = self.reader.veto(image, found["text_plate"], seen_plates)
-        # A vehicle's windows are above its own plate (as the plate networks see it).
+            # Text only a candidate under the threshold holds is read like text nothing holds.
+            sure = [_at_least(d, self.thresholds) for d in seen_plates]
+            found["text_plate"] = self.reader.veto(image, found["text_plate"], sure)
+        # A vehicle's windows are above its own plate (as the plate networks see it); a
+        # vehicle over half the picture needs a plate of its own or a sure score.
         occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
         if occupants:
             known = _at_least(Detections.concat([*seen_plates, *([plates] if plates is not None else [])]),
                               self.thresholds)
+            # Characters the text detector found count as a vehicle's plate too.
+            text = _at_least(found.get("text_plate", Detections.empty()), self.thresholds)
+            evidence = Detections.concat([known, text])
+            height, width = image.shape[:2]
             for name, finds in occupants.items():
-                found[name] = windows_above_plates(finds, known)
+                found[name] = windows_above_plates(drop_unplated_large(finds, evidence, width, height), known)
         return found
 
     def candidates(

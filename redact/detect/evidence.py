@@ -145,18 +145,21 @@ def confirm(
 # Calibrated on the dev sets (bench/accuracy.py; docs/performance.md). Faces: pairs of
 # headlights scored as a face by one network cover a fifth to a third of a night frame; a
 # real face that large is found by both (none of the face sets' faces over 5 % lacks the
-# other network's box at 0.2). Plates: a plate the network sees large has characters on it;
-# a large text box (zoomed plate crops) is kept with a plate box on it or when DBNet is
-# sure of it (sky and foliage read as text only faintly). No labelled plate of the dev sets
-# is taller than half its width; the plate networks' boxes touching them reach 0.72 of
-# their width on the dash-cam frames, and the two taller than wide elsewhere lay on plates
-# other boxes covered as well.
+# other network's box at 0.2). Plates: a plate the network sees large has characters on it,
+# unless the network is sure and the box is under a tenth of the picture (a plate fills 3-5 %
+# of an enforcement camera's 320x288 crop; the plain door panel it scored 0.76 in a street
+# clip filled a third of the frame); a large text box (zoomed plate crops) is kept with a
+# plate box on it or when DBNet is sure of it (sky and foliage read as text only faintly).
+# No labelled plate of the dev sets is taller than half its width; the plate networks' boxes
+# touching them reach 0.72 of their width on the dash-cam frames, and the two taller than
+# wide elsewhere lay on plates other boxes covered as well.
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
 LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
 RULES: tuple[Rule, ...] = (
     LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8),
     LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8),
-    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04),
+    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04, sure=0.7),
+    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1),
     LargeRule("text_plate", ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=LARGE_TEXT_SHARE,
               sure=0.7),
     TallRule("yolo_plate", ("text_plate",), match="inside", overlap=0.5, witness_floor=0.15),

@@ -13,6 +13,12 @@ front or rear, below the windows. So a plate does two things for the occupant re
   A vehicle's zone is taken from its box and class alone; a car the network calls a bus
   would otherwise get a bus's deep zone, down over its tail lights.
 
+A vehicle box over half the picture with no plate of its own and an unsure score gives no
+window zone (:func:`drop_unplated_large`): on dash-cam frames and dashboard screenshots the
+COCO network's look at the whole picture calls the picture itself, or the sky and road above
+a car, a vehicle, and its zone blacked out up to two thirds of a picture; a car that fills
+the picture (an enforcement crop, a car just ahead) shows its plate.
+
 Boxes are ``xyxy`` source-picture pixels, exclusive right/bottom.
 """
 
@@ -51,6 +57,11 @@ BORDER_PX = 2
 OWN_PLATE_OFFSET = 0.25
 OWN_PLATE_LOW = 0.35
 OWN_PLATE_WIDTH = (0.08, 0.6)
+# A vehicle box over LARGE_VEHICLE_SHARE of the picture needs its own plate seen, or a score
+# of SURE_VEHICLE, for its window zone (see the module's docstring). On the dash-cam and
+# dashboard dev sets, such boxes without a plate of their own scored 0.26-0.74.
+LARGE_VEHICLE_SHARE = 0.5
+SURE_VEHICLE = 0.8
 
 
 def plate_zones(plates: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
@@ -123,6 +134,59 @@ def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> 
     return np.asarray(centred & low & wide, bool)
 
 
+def extend_to_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+    """Boxes (xyxy (N, 4)) with every side within :data:`BORDER_PX` of the picture's border
+    moved onto it: where the border cuts a vehicle, it goes on beyond what is seen."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+    b[b[:, 0] <= BORDER_PX, 0] = 0
+    b[b[:, 1] <= BORDER_PX, 1] = 0
+    b[b[:, 2] >= width - BORDER_PX, 2] = width
+    b[b[:, 3] >= height - BORDER_PX, 3] = height
+    return b
+
+
+def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, height: int) -> OccupantFinds:
+    """Drop the vehicles over :data:`LARGE_VEHICLE_SHARE` of the picture that score under
+    :data:`SURE_VEHICLE` and have no plate of their own (:func:`own_plates`) among
+    ``plates``, with their window zones: neither a zone nor a holder of plates.
+
+    Args:
+        finds: the occupant detector's finds (zones tied to their vehicles by ``zone_of``).
+        plates: plate boxes (xyxy source pixels) any plate opinion found, text included.
+        width, height: the picture's size, pixels.
+
+    Returns:
+        ``finds`` without those vehicles (a new object; ``finds`` itself when none).
+    """
+    if not len(finds.vehicles):
+        return finds
+    share = box_area(finds.vehicles) / float(max(width * height, 1))
+    large = (share > LARGE_VEHICLE_SHARE) & (finds.vehicle_score < SURE_VEHICLE)
+    if not large.any():
+        return finds
+    p = plates.xyxy[plate_shaped(plates.xyxy)]
+    if len(p):
+        large &= ~own_plates(finds.vehicles, p).any(axis=1)
+    if not large.any():
+        return finds
+    renumber = np.cumsum(~large) - 1
+    zone = finds.zone_of >= 0
+    stay = np.flatnonzero(~(zone & large[np.where(zone, finds.zone_of, 0)]))
+    rest = finds[stay]
+    zone_of = np.where(finds.zone_of[stay] >= 0, renumber[np.maximum(finds.zone_of[stay], 0)], -1)
+    return replace(
+        finds,
+        xyxy=rest.xyxy,
+        score=rest.score,
+        label=rest.label,
+        source=rest.source,
+        track_id=rest.track_id,
+        vehicles=finds.vehicles[~large],
+        vehicle_score=finds.vehicle_score[~large],
+        zone_of=zone_of,
+    )
+
+
 def windows_above_plates(finds: OccupantFinds, plates: Detections) -> OccupantFinds:
     """End each vehicle's window zone above its own plate.
 
@@ -153,6 +217,47 @@ def windows_above_plates(finds: OccupantFinds, plates: Detections) -> OccupantFi
     return replace(finds, xyxy=xyxy)
 
 
+def within_vehicles(
+    zones: NDArray[np.floating],
+    plates: NDArray[np.floating],
+    vehicles: NDArray[np.floating],
+    width: int,
+    height: int,
+) -> NDArray[np.float32]:
+    """Each plate's zone cut to the smallest vehicle box that is the plate's own.
+
+    A plate's windshield zone is drawn for a vehicle of unknown size; where a vehicle the
+    network found, however unsure or cut by the border, is the plate's (:func:`own_plates`,
+    or the plate's centre inside a box the border cuts), its windows lie within its box
+    (taken on beyond the border where the border cuts it: :func:`extend_to_border`). On
+    dash-cam frames a close car's plate with no sure vehicle around it otherwise blacked out
+    the sky above the car, up to half the frame.
+
+    Args:
+        zones: xyxy (N, 4), the zone of each plate (:func:`plate_zones`).
+        plates: xyxy (N, 4), the plates.
+        vehicles: xyxy (M, 4), every vehicle found, at any score.
+        width, height: the picture's size, pixels.
+
+    Returns:
+        xyxy float32 (N, 4): the zones, cut; a zone left empty has zero width or height.
+    """
+    out = np.asarray(zones, np.float32).reshape(-1, 4).copy()
+    v = np.asarray(vehicles, np.float32).reshape(-1, 4)
+    if not len(v) or not len(out):
+        return out
+    seen = extend_to_border(v, width, height)
+    cut = cut_by_border(v, width, height)
+    theirs = own_plates(v, plates) | (cut[:, None] & geometry.centres_inside(plates, seen))
+    area = box_area(seen)
+    for j in np.flatnonzero(theirs.any(axis=0)):
+        x1, y1, x2, y2 = seen[np.flatnonzero(theirs[:, j])[np.argmin(area[theirs[:, j]])]]
+        z = out[j]
+        z[:] = [max(z[0], x1), max(z[1], y1), min(z[2], x2), min(z[3], y2)]
+        z[2:] = np.maximum(z[2:], z[:2])
+    return out
+
+
 def add_plate_zones(
     kept: Mapping[str, Detections],
     found: Mapping[str, Detections],
@@ -168,8 +273,10 @@ def add_plate_zones(
     depends on how it is shown (a window around it, the whole picture), while its plate
     places the windshield the same way in both.
 
-    Only when an occupant detector in ``windows`` mode ran (its :class:`OccupantFinds` in
-    ``found``); the zones join that detector's kept boxes, scored as their plates.
+    A zone is cut to the box of a vehicle the network found that is the plate's own, however
+    unsure (:func:`within_vehicles`). Only when an occupant detector in ``windows`` mode ran
+    (its :class:`OccupantFinds` in ``found``); the zones join that detector's kept boxes,
+    scored as their plates.
 
     Args:
         kept: per detector name, the boxes that passed (plates among them).
@@ -193,9 +300,8 @@ def add_plate_zones(
         lone = plates[plate_shaped(plates.xyxy) & ~held(plates.xyxy, strong)]
         if not len(lone):
             continue
-        zones = Detections.from_arrays(
-            plate_zones(lone.xyxy, width, height), lone.score, Label.OCCUPANT.value, Source.DETECTOR.value
-        )
+        boxes = within_vehicles(plate_zones(lone.xyxy, width, height), lone.xyxy, finds.vehicles, width, height)
+        zones = Detections.from_arrays(boxes, lone.score, Label.OCCUPANT.value, Source.DETECTOR.value)
         zones = zones[box_area(zones.xyxy) > 0]
         out[name] = Detections.concat([out.get(name, Detections.empty()), zones])
     return out

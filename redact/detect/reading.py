@@ -3,8 +3,9 @@
 The text detector finds every line of characters shaped like a plate: plates, and also
 dashboard overlays (dates, times, camera names), shop signs, lettering on vehicles, and
 textures that only look like writing (foliage, railings, a house front, waste bins). Where no
-plate network sees a plate, even under its threshold, the recogniser reads the line, and the
-line stays only when it reads as something a plate might carry:
+plate network sees a plate (a candidate under the plate threshold does not count), the
+recogniser reads the line, and the line stays only when it reads as something a plate might
+carry:
 
 - at least :data:`MIN_CHARACTERS` Latin letters or digits, in any reading, however unsure
   (what a plate adds to the road is characters, and the recogniser reads plates' Latin
@@ -13,8 +14,10 @@ line stays only when it reads as something a plate might carry:
 - and, when the reading is sure, nothing no plate carries (a date or a time of day,
   lower-case words, a longer string than any plate, a long word without digits).
 
-Text a plate network holds (:data:`SUPPORT` of its area in one of that network's candidate
-boxes) is never read and never dropped here.
+Text a plate network holds (:data:`SUPPORT` of its area in one of that network's boxes that
+pass the threshold) is never read and never dropped here. Text only candidates under the
+threshold held was, on the dev sets, bus destination boards, street names and shop signs,
+never a labelled plate (docs/performance.md).
 
 Input of the network: a BGR crop resized to 48 px high, ``(pixel / 255 - 0.5) / 0.5``,
 NCHW, any width; output: per column, probabilities over its character list (stored in the
@@ -163,9 +166,9 @@ class TextReader:
         return [ctc_decode(p[:n], self._characters) for p, n in zip(probs, cols, strict=True)]
 
     def veto(self, image: NDArray[np.uint8], text: Detections, seen: Sequence[Detections]) -> Detections:
-        """``text`` without the boxes that no box in ``seen`` (the plate networks' candidates)
-        holds and whose reading has too few characters (:func:`too_few_characters`) or
-        cannot be a plate (:func:`veto_reason`)."""
+        """``text`` without the boxes that no box in ``seen`` (the plate networks' boxes that
+        pass the plate threshold) holds and whose reading has too few characters
+        (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`)."""
         if not len(text):
             return text
         others = [d.xyxy for d in seen if len(d)]

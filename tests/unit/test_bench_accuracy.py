@@ -33,3 +33,23 @@ def test_known_boxes_point_at_dev_images_by_path() -> None:
     assert all(b["label"] == "plate" and b["w"] > 0 and b["h"] > 0 for im in data["images"] for b in im["boxes"])
     known = load_bench("accuracy").known_boxes()
     assert sum(len(v) for v in known.values()) == sum(len(im["boxes"]) for im in data["images"])
+
+
+def test_away_counts_occupant_regions_when_the_occupant_detector_runs(tmp_path: Path) -> None:
+    # The sample street scene: a car with its driver and plate, nothing labelled. With
+    # --occupants windows every region is away from the (absent) labels, and the figures
+    # without occupant regions leave the car's window zone out.
+    import shutil
+
+    shutil.copy(REPO / "samples" / "street" / "parked-car.png", tmp_path / "car.png")
+    (tmp_path / "annotations.json").write_text(
+        json.dumps({"images": [{"file": "car.png", "width": 1280, "height": 720, "boxes": []}]})
+    )
+    bench = load_bench("accuracy")
+    common = dict(quality="fast", pad=0.15, thresholds=dict(bench.DEFAULT_THRESHOLDS), sweep=[], limit=None,
+                  threads=1, own_labels=False, progress=False)
+    with_zones = bench.run([tmp_path], occupants="windows", **common)["per_set"][tmp_path.name]
+    assert with_zones["away"]["mean_share"] > with_zones["away_without_occupants"]["mean_share"] + 0.01
+    without = bench.run([tmp_path], occupants="off", **common)["per_set"][tmp_path.name]
+    assert without["away"] == without["away_without_occupants"]
+    assert without["away"]["mean_share"] == with_zones["away_without_occupants"]["mean_share"]

@@ -134,3 +134,17 @@ def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cut
     assert fit_large_plates(small, network, text).xyxy.tolist() == small.xyxy.tolist()
     face = _dets([[80, 60, 520, 340]], [0.8], "face")
     assert fit_large_plates(face, network, text).xyxy.tolist() == face.xyxy.tolist()
+
+
+def test_a_sure_plate_box_under_a_tenth_of_the_picture_needs_no_characters() -> None:
+    # An enforcement camera's 320x288 crop: its plate fills about 5 % of it, and the text
+    # detector may see nothing there; a box filling a third of the picture needs characters
+    # however sure the network is (a plain door panel).
+    plate = _dets([[113, 125, 201, 176]], [0.77], "plate")  # 4.9 %
+    unsure = _dets([[113, 125, 201, 176]], [0.6], "plate")
+    panel = _dets([[0, 0, 200, 150]], [0.9], "plate")  # 33 %
+    plate_rules = [r for r in RULES if isinstance(r, LargeRule) and r.detector == "yolo_plate"]
+    for dets, stays in ((plate, True), (unsure, False), (panel, False)):
+        found = {"yolo_plate": dets, "text_plate": Detections.empty()}
+        kept = confirm({"yolo_plate": dets}, found, 320, 288, rules=plate_rules)
+        assert len(kept["yolo_plate"]) == int(stays)

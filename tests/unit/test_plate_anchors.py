@@ -1,4 +1,5 @@
-"""Window zones end above their vehicle's own plate (redact.detect.plate_anchors)."""
+"""Window zones end above their vehicle's own plate, large vehicles need one, plate zones stay within
+their vehicle (redact.detect.plate_anchors)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import pytest
 
 from redact.detect import DetectorSet
 from redact.detect.occupants import BUS_ZONE, CAR_ZONE, OccupantFinds, Occupants
-from redact.detect.plate_anchors import PLATE_ZONE_GAP, own_plates, windows_above_plates
+from redact.detect.plate_anchors import (
+    PLATE_ZONE_GAP,
+    drop_unplated_large,
+    extend_to_border,
+    own_plates,
+    plate_zones,
+    windows_above_plates,
+    within_vehicles,
+)
 from redact.detect.yolox import BUS, CAR, PERSON, YOLOX_MODEL, Objects
 from redact.types import Detections
 
@@ -118,3 +127,53 @@ def test_zone_of_is_validated() -> None:
             source=np.array(["detector"], object), zone_of=np.array([0]),
         )
     assert CAR_ZONE.bottom < BUS_ZONE.bottom
+
+
+def _scored(rows: list[tuple], scores: list[float]) -> OccupantFinds:
+    det = Occupants(YOLOX_MODEL)
+    objects = _objects(rows)
+    det._coco = FakeCoco(Objects(objects.xyxy, np.array(scores, np.float32), objects.cls))  # type: ignore[assignment]
+    return det.detect(np.zeros((600, 800, 3), np.uint8))
+
+
+BIG_CAR = (50, 20, 750, 590)  # 83 % of the 800x600 picture
+BIG_OWN = (320, 480, 480, 520)  # centred, low, 0.23 of its width
+
+
+@pytest.mark.parametrize(
+    "score, plates, dropped",
+    [
+        (0.5, [], True),  # the whole picture called a car, nothing to show it is one
+        (0.5, [BIG_OWN], False),  # a car filling the picture shows its plate
+        (0.5, [(40, 540, 120, 560)], True),  # a plate at the side is another car's
+        (0.85, [], False),  # a sure score
+    ],
+)
+def test_a_vehicle_over_half_the_picture_needs_its_plate_or_a_sure_score(score, plates, dropped) -> None:
+    finds = _scored([(*BIG_CAR, CAR), (100, 100, 200, 200, CAR), (130, 110, 170, 190, PERSON)], [score, 0.6, 0.7])
+    out = drop_unplated_large(finds, _plates(*plates) if plates else Detections.empty(), 800, 600)
+    if not dropped:
+        assert out is finds
+        return
+    assert out.vehicles.tolist() == [[100, 100, 200, 200]]
+    zones = out.xyxy[out.zone_of >= 0]
+    assert len(zones) == 1 and zones[0, 2] <= 200  # the small car's zone stays
+    assert out.zone_of[out.zone_of >= 0].tolist() == [0]  # renumbered to the vehicles left
+    assert (out.label == "occupant").all() and len(out) == len(finds) - 1  # the person aboard stays
+
+
+def test_a_plate_zone_stays_within_the_plates_own_vehicle() -> None:
+    plate = np.array([[450, 500, 550, 525]], np.float32)  # unit 50: zone 450 wide, 275 tall
+    zone = plate_zones(plate, 2000, 2000)
+    assert zone.tolist() == [[275, 200, 725, 475]]
+    car = [350, 300, 650, 560]  # the plate centred low in it: its own, however unsure
+    assert within_vehicles(zone, plate, np.array([car]), 2000, 2000).tolist() == [[350, 300, 650, 475]]
+    # Of two vehicles the plate is the own of, the smaller box.
+    both = np.array([[0, 100, 1000, 560], car], np.float32)
+    assert within_vehicles(zone, plate, both, 2000, 2000).tolist() == [[350, 300, 650, 475]]
+    # A vehicle it is not the own of (off to one side) bounds nothing.
+    assert within_vehicles(zone, plate, np.array([[500, 300, 1300, 560]]), 2000, 2000).tolist() == zone.tolist()
+    # A vehicle the border cuts goes on beyond it: cut at the left, its box reaches to x = 0.
+    cut = np.array([[1, 300, 560, 560]], np.float32)
+    assert within_vehicles(zone, plate, cut, 2000, 2000).tolist() == [[275, 300, 560, 475]]
+    assert extend_to_border(np.array([[1, 2, 1998, 1500]]), 2000, 2000).tolist() == [[0, 0, 2000, 1500]]

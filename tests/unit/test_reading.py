@@ -141,3 +141,28 @@ def test_real_network_reads_drawn_text() -> None:
     assert got[0].text.replace(" ", "") == "B123XYZ" and got[0].confidence > 0.8
     assert got[1].text == "2014-05-13" and veto_reason(got[1]) is not None
     assert veto_reason(got[0]) is None
+
+
+def test_text_only_a_candidate_under_the_threshold_holds_is_read() -> None:
+    # A bus's destination board the plate network scores 0.2 is read like text nothing holds,
+    # and dropped for what it reads; under a box passing the threshold it is never read.
+    from redact.detect import DetectorSet
+
+    board = (100, 100, 300, 140)
+
+    class Fixed:
+        def __init__(self, name: str, score: float) -> None:
+            self.name, self.label, self.threshold, self.score = name, "plate", 0.3, score
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            box = (95, 95, 305, 145) if self.name == "yolo_plate" else board
+            return Detections.from_arrays([box], [self.score], "plate")
+
+    for plate_score, read in ((0.2, True), (0.5, False)):
+        reader = _Reads({board: Reading("AUTOGARA RAHOVA TERMINAL", 0.97)})
+        ds = DetectorSet(detectors=[Fixed("yolo_plate", plate_score), Fixed("text_plate", 0.6)],  # type: ignore[list-item]
+                         models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25}, quality="balanced",
+                         reader=reader)
+        found = ds.per_detector(np.zeros((300, 400, 3), np.uint8), ratio=0.5)
+        assert (reader.read_boxes == [board]) == read
+        assert len(found["text_plate"]) == (0 if read else 1)

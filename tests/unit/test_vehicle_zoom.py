@@ -9,6 +9,7 @@ import pytest
 from redact.detect import MODELS, build_detector_set
 from redact.detect.tiling import Tile
 from redact.detect.vehicle_zoom import MAX_VEHICLE_HEIGHT, VehicleZoom
+from redact.types import Detections
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +86,28 @@ def test_the_zoom_enlarges_bicubically_and_other_passes_bilinearly() -> None:
     assert np.array_equal(resize(image, 0.5, sharp=True), cv2.resize(image, (15, 10), interpolation=cv2.INTER_AREA))
     assert ZOOM.sharp and not Pass().sharp
     assert all(p.sharp for q in ("balanced", "thorough") for p in PRESETS[q]["vehicle_plate"])
+
+
+def test_the_zoom_takes_only_the_occupant_detectors_vehicles_that_score_its_threshold() -> None:
+    # The occupant detector keeps weak vehicle candidates too; the zoom looks inside the same
+    # vehicles whether or not the occupant detector runs.
+    from redact.detect import DetectorSet
+    from redact.detect.occupants import Occupants
+    from redact.detect.yolox import CAR, YOLOX_MODEL, Objects
+
+    class FakeCoco:
+        threshold = 0.25
+
+        def detect(self, image, *, rois=None) -> Objects:  # noqa: ANN001
+            xyxy = np.array([[10, 10, 60, 40], [100, 10, 150, 40]], np.float32)
+            return Objects(xyxy, np.array([0.8, 0.15], np.float32), np.array([CAR, CAR], np.int64))
+
+    occupants = Occupants(YOLOX_MODEL)
+    occupants._coco = FakeCoco()  # type: ignore[assignment]
+    zoom = VehicleZoom(MODELS["yolo_plate"], MODELS["text_plate"], MODELS["vehicle_plate"], threshold=0.3)
+    seen = []
+    zoom.detect = lambda image, *, rois=None, floor=None, vehicles=None: seen.append(vehicles) or Detections.empty()  # type: ignore[method-assign]
+    ds = DetectorSet(detectors=[occupants, zoom], models=[], quality="balanced",  # type: ignore[list-item]
+                     thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25})
+    ds.per_detector(np.zeros((200, 300, 3), np.uint8), ratio=0.5)
+    assert len(seen) == 1 and seen[0].tolist() == [[10, 10, 60, 40]]
