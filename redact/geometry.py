@@ -62,3 +62,14 @@ def cut_by_border(boxes: Boxes, width: int, height: int, margin: float) -> NDArr
     return np.asarray(
         (b[:, 0] <= margin) | (b[:, 1] <= margin) | (b[:, 2] >= width - margin) | (b[:, 3] >= height - margin)
     )
+
+
+def extend_to_border(boxes: Boxes, width: int, height: int, margin: float) -> NDArray[np.float32]:
+    """Boxes (N, 4) with every side within ``margin`` pixels of a ``width`` x ``height``
+    picture's border moved onto it (what the border cuts goes on beyond it)."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+    b[b[:, 0] <= margin, 0] = 0
+    b[b[:, 1] <= margin, 1] = 0
+    b[b[:, 2] >= width - margin, 2] = width
+    b[b[:, 3] >= height - margin, 3] = height
+    return b

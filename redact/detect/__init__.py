@@ -132,17 +132,17 @@ class DetectorSet:
             if isinstance(d, VehicleZoom):
                 seen = None if occ is None else occ.vehicles[occ.vehicle_score >= d.vehicles.threshold]
                 found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
-        seen_plates = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
+        # The plate networks' boxes that pass: text only a candidate under the threshold
+        # holds is read like text nothing holds.
+        sure = [_at_least(found[n], self.thresholds)
+                for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
         if self.reader is not None and "text_plate" in found:
-            # Text only a candidate under the threshold holds is read like text nothing holds.
-            sure = [_at_least(d, self.thresholds) for d in seen_plates]
             found["text_plate"] = self.reader.veto(image, found["text_plate"], sure)
         # A vehicle's windows are above its own plate (as the plate networks see it); a
         # vehicle over half the picture needs a plate of its own or a sure score.
         occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
         if occupants:
-            known = _at_least(Detections.concat([*seen_plates, *([plates] if plates is not None else [])]),
-                              self.thresholds)
+            known = Detections.concat([*sure, *([_at_least(plates, self.thresholds)] if plates is not None else [])])
             # Characters the text detector found count as a vehicle's plate too.
             text = _at_least(found.get("text_plate", Detections.empty()), self.thresholds)
             evidence = Detections.concat([known, text])

@@ -134,17 +134,6 @@ def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> 
     return np.asarray(centred & low & wide, bool)
 
 
-def extend_to_border(boxes: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
-    """Boxes (xyxy (N, 4)) with every side within :data:`BORDER_PX` of the picture's border
-    moved onto it: where the border cuts a vehicle, it goes on beyond what is seen."""
-    b = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
-    b[b[:, 0] <= BORDER_PX, 0] = 0
-    b[b[:, 1] <= BORDER_PX, 1] = 0
-    b[b[:, 2] >= width - BORDER_PX, 2] = width
-    b[b[:, 3] >= height - BORDER_PX, 3] = height
-    return b
-
-
 def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, height: int) -> OccupantFinds:
     """Drop the vehicles over :data:`LARGE_VEHICLE_SHARE` of the picture that score under
     :data:`SURE_VEHICLE` and have no plate of their own (:func:`own_plates`) among
@@ -229,7 +218,7 @@ def within_vehicles(
     A plate's windshield zone is drawn for a vehicle of unknown size; where a vehicle the
     network found, however unsure or cut by the border, is the plate's (:func:`own_plates`,
     or the plate's centre inside a box the border cuts), its windows lie within its box
-    (taken on beyond the border where the border cuts it: :func:`extend_to_border`). On
+    (taken on beyond the border where the border cuts it). On
     dash-cam frames a close car's plate with no sure vehicle around it otherwise blacked out
     the sky above the car, up to half the frame.
 
@@ -246,7 +235,7 @@ def within_vehicles(
     v = np.asarray(vehicles, np.float32).reshape(-1, 4)
     if not len(v) or not len(out):
         return out
-    seen = extend_to_border(v, width, height)
+    seen = geometry.extend_to_border(v, width, height, BORDER_PX)
     cut = cut_by_border(v, width, height)
     theirs = own_plates(v, plates) | (cut[:, None] & geometry.centres_inside(plates, seen))
     area = box_area(seen)

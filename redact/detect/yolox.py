@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
-from redact.detect.merge import iou_matrix, nms
+from redact.detect.merge import box_area, iou_matrix, nms
 from redact.detect.session import CPU, OnnxRunner
 from redact.detect.tiling import Tile, tile_grid
 
@@ -387,8 +387,7 @@ class YoloxCoco:
         xyxy = ((found.xyxy - offset) / scale).astype(np.float32)
         xyxy[:, 0::2] = np.clip(xyxy[:, 0::2], 0, w)
         xyxy[:, 1::2] = np.clip(xyxy[:, 1::2], 0, h)
-        area = (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
-        return Objects(xyxy, found.score, found.cls)[area >= ZOOM_OUT_SHARE * w * h]
+        return Objects(xyxy, found.score, found.cls)[box_area(xyxy) >= ZOOM_OUT_SHARE * w * h]
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Objects:
         """COCO objects in a BGR uint8 picture (H, W, 3).

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from redact import geometry
 from redact.detect import DetectorSet
 from redact.detect.occupants import BUS_ZONE, CAR_ZONE, OccupantFinds, Occupants
 from redact.detect.plate_anchors import (
     PLATE_ZONE_GAP,
     drop_unplated_large,
-    extend_to_border,
     own_plates,
     plate_zones,
     windows_above_plates,
@@ -176,4 +176,4 @@ def test_a_plate_zone_stays_within_the_plates_own_vehicle() -> None:
     # A vehicle the border cuts goes on beyond it: cut at the left, its box reaches to x = 0.
     cut = np.array([[1, 300, 560, 560]], np.float32)
     assert within_vehicles(zone, plate, cut, 2000, 2000).tolist() == [[275, 300, 560, 475]]
-    assert extend_to_border(np.array([[1, 2, 1998, 1500]]), 2000, 2000).tolist() == [[0, 0, 2000, 1500]]
+    assert geometry.extend_to_border(np.array([[1, 2, 1998, 1500]]), 2000, 2000, 2).tolist() == [[0, 0, 2000, 1500]]
