@@ -4,7 +4,7 @@ Usage::
 
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
-                             [--occupants off|people|windows]
+                             [--occupants off|people|windows] [--degrade night,jpeg,blur,cast,small|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -34,17 +34,23 @@ exists for (small plates at night, zoomed plate crops); openalpr's daytime close
 
 ``--sweep`` scores several thresholds from one detection run (candidates are kept at the
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
+
+``--degrade`` scores every set again on copies of its pictures made darker and noisier,
+compressed harder, softer, under a colour cast or smaller (``bench/degrade.py``), reported
+as ``<set>~<degradation>``: how far the figures hold on footage captured or passed on
+differently from the dev sets.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -52,8 +58,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):  # the package, and degrade.py beside this file
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from degrade import DEGRADATIONS  # noqa: E402
+from degrade import parse as parse_degradations  # noqa: E402
 
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
@@ -155,6 +165,16 @@ def load_set(folder: Path) -> list[Item]:
     return items
 
 
+def degraded(image: NDArray[np.uint8], item: Item, name: str, *, seed: int) -> tuple[NDArray[np.uint8], Item]:
+    """The picture degraded by ``name`` (``bench/degrade.py``, seeded per picture) and its
+    item with boxes and size to match."""
+    out, scale = DEGRADATIONS[name](image, np.random.default_rng(seed))
+    def scaled(boxes: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.round(boxes * scale).astype(np.int64).reshape(-1, 4)
+    height, width = out.shape[:2]
+    return out, replace(item, width=width, height=height, gt=scaled(item.gt), known=scaled(item.known))
+
+
 def covered_fraction(gt: NDArray[np.int64], regions: NDArray[np.int64]) -> NDArray[np.float64]:
     """Fraction of each ground-truth box's area inside the union of the regions."""
     out = np.zeros(len(gt))
@@ -237,9 +257,13 @@ def run(
     own_labels: bool,
     person_heads: bool = False,
     occupants: str = "off",
+    degrade: Sequence[str] = (),
     progress: bool = True,
 ) -> dict:
-    """Run the benchmark; returns the JSON-able results."""
+    """Run the benchmark; returns the JSON-able results. ``degrade``: names from
+    ``bench/degrade.py``; each set is scored again on copies of its pictures degraded so,
+    reported per set as ``<set>~<name>`` (the overall figures, sweep and timing are the
+    pictures' own)."""
     floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
     loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
     all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
@@ -268,34 +292,38 @@ def run(
     clutter_less: dict[str, list[tuple[float, int]]] = {}  # without occupant regions
     times: dict[str, list[float]] = {}
     times_720p: list[float] = []
-    for folder, items in loaded:
+    for (folder, items), variant in itertools.product(loaded, [None, *degrade]):
         set_labels = {lbl for it in items for lbl in it.gt_label}
         ds = detector_set(set_labels)
         ds.candidates(np.zeros((64, 64, 3), np.uint8))  # open sessions before timing
-        mine = per_set.setdefault(folder.name, {})
+        name = folder.name if variant is None else f"{folder.name}~{variant}"
+        mine = per_set.setdefault(name, {})
         for n, item in enumerate(items):
             image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
             if image is None:
                 raise SystemExit(f"cannot read {item.path}")
+            if variant is not None:
+                image, item = degraded(image, item, variant, seed=n)
             t0 = time.perf_counter()
             found = ds.per_detector(image, ratio=WITNESS_RATIO)
             dets = ds.decide(found, item.width, item.height, thresholds=thresholds)
             dt = time.perf_counter() - t0
-            times.setdefault(folder.name, []).append(dt)
-            if image.shape[:2] == (720, 1280):
-                times_720p.append(dt)
-            score_image(item, dets, pad, tallies["default"], set_labels)
             score_image(item, dets, pad, mine, set_labels)
             regions, region_labels = image_regions(item, dets, pad)
-            clutter.setdefault(folder.name, []).append(away_from_objects(item, regions))
+            clutter.setdefault(name, []).append(away_from_objects(item, regions))
             less = regions[region_labels != "occupant"]
-            clutter_less.setdefault(folder.name, []).append(away_from_objects(item, less))
-            for t in levels:
-                level = {lbl: t for lbl in thresholds}
-                swept = ds.decide(found, item.width, item.height, thresholds=level)
-                score_image(item, swept, pad, tallies[f"{t:g}"], set_labels)
+            clutter_less.setdefault(name, []).append(away_from_objects(item, less))
+            if variant is None:
+                times.setdefault(name, []).append(dt)
+                if image.shape[:2] == (720, 1280):
+                    times_720p.append(dt)
+                score_image(item, dets, pad, tallies["default"], set_labels)
+                for t in levels:
+                    level = {lbl: t for lbl in thresholds}
+                    swept = ds.decide(found, item.width, item.height, thresholds=level)
+                    score_image(item, swept, pad, tallies[f"{t:g}"], set_labels)
             if progress and (n + 1) % 50 == 0:
-                print(f"  {folder.name}: {n + 1}/{len(items)}", file=sys.stderr)
+                print(f"  {name}: {n + 1}/{len(items)}", file=sys.stderr)
 
     def summary(tal: dict[str, Tally]) -> dict:
         out = {}
@@ -330,6 +358,7 @@ def run(
         "own_labels_only": own_labels,
         "person_heads": person_heads,
         "occupants": occupants,
+        "degrade": list(degrade),
         "threads": threads,
         "cpu_count": os.cpu_count(),
         "sets": [str(s) for s in sets],
@@ -359,27 +388,27 @@ def _rows(results: dict, name: str) -> None:
     for lbl, r in results.items():
         cells = " ".join(f"{_fmt(r['buckets'][b[0]]['recall']):>6}" for b in BUCKETS)
         print(
-            f"{name:24} {lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
+            f"{name:30} {lbl:6} {r['n']:>5} {_fmt(r['recall']):>6} {_fmt(r['recall_ge16']):>6} {cells}"
             f" {_fmt(r['stray_rate']):>6} {_fmt(r['stray_known_rate']):>6} {r['regions']:>7}"
         )
 
 
 def print_table(res: dict) -> None:
     print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
-    head = f"{'set':24} {'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
+    head = f"{'set':30} {'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
     print(head + f" {'stray':>6} {'stray*':>6} {'regions':>7}")
     for name, r in res["per_set"].items():
         _rows(r["labels"], name)
     _rows(res["results"], "all sets")
     less = res.get("occupants", "off") != "off"
     print(
-        f"{'set':24} {'away mean':>9} {'away max':>9} {'>10% regions':>12}"
+        f"{'set':30} {'away mean':>9} {'away max':>9} {'>10% regions':>12}"
         + (f" {'(without occupant regions: mean, max, >10%)':>44}" if less else "")
     )
     for name, r in res["per_set"].items():
         a, b = r["away"], r["away_without_occupants"]
         tail = f" {b['mean_share']:>30.3f} {b['max_share']:>6.3f} {b['large_regions']:>6}" if less else ""
-        print(f"{name:24} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}{tail}")
+        print(f"{name:30} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}{tail}")
     print(
         "bucket n: "
         + "; ".join(
@@ -430,6 +459,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run the occupant detector as `redact run --occupants MODE` does (its default is "
         "windows); the away figures then count its regions, and are also given without them",
     )
+    ap.add_argument(
+        "--degrade",
+        default="",
+        help="comma-separated degradations (night, jpeg, blur, cast, small, or all; bench/degrade.py): "
+        "each set is scored again on degraded copies of its pictures",
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)
 
@@ -443,6 +478,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plate_threshold is not None:
         thresholds["plate"] = args.plate_threshold
     sweep = [float(x) for x in args.sweep.split(",") if x.strip()]
+    try:
+        degrade = parse_degradations(args.degrade)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     res = run(
         sets,
         quality=args.quality,
@@ -454,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         own_labels=args.own_labels,
         person_heads=args.person_heads,
         occupants=args.occupants,
+        degrade=degrade,
     )
     print_table(res)
     args.json.parent.mkdir(parents=True, exist_ok=True)

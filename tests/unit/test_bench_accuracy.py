@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from redact.types import Detections
 from tests.helpers import REPO, load_bench
@@ -53,3 +54,33 @@ def test_away_counts_occupant_regions_when_the_occupant_detector_runs(tmp_path: 
     without = bench.run([tmp_path], occupants="off", **common)["per_set"][tmp_path.name]
     assert without["away"] == without["away_without_occupants"]
     assert without["away"]["mean_share"] == with_zones["away_without_occupants"]["mean_share"]
+
+
+def test_degraded_copies_keep_their_boxes_on_the_objects() -> None:
+    bench = load_bench("accuracy")
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (120, 200, 3), dtype=np.uint8)
+    item = bench.Item(
+        set_name="s", path=Path("x.jpg"), width=200, height=120,
+        gt=np.array([[20, 30, 120, 60]], np.int64), gt_label=["plate"],
+        known=np.array([[150, 100, 190, 110]], np.int64), known_label=["plate"],
+    )
+    for name in bench.DEGRADATIONS:
+        out, moved = bench.degraded(image, item, name, seed=3)
+        again, _ = bench.degraded(image, item, name, seed=3)
+        assert out.dtype == np.uint8 and out.shape[2] == 3 and np.array_equal(out, again)  # seeded
+        assert (moved.height, moved.width) == out.shape[:2]
+        assert not np.array_equal(out, image[: out.shape[0], : out.shape[1]])
+    out, moved = bench.degraded(image, item, "small", seed=0)
+    assert out.shape[:2] == (84, 140)
+    assert moved.gt.tolist() == [[14, 21, 84, 42]] and moved.known.tolist() == [[105, 70, 133, 77]]
+    assert item.gt.tolist() == [[20, 30, 120, 60]]  # the original item is untouched
+
+
+def test_degradation_names_are_checked() -> None:
+    bench = load_bench("accuracy")
+    assert bench.parse_degradations("") == []
+    assert bench.parse_degradations("all") == list(bench.DEGRADATIONS)
+    assert bench.parse_degradations("night, small") == ["night", "small"]
+    with pytest.raises(ValueError, match="unknown degradation fog"):
+        bench.parse_degradations("night,fog")

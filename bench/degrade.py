@@ -1,0 +1,68 @@
+"""Degraded copies of a picture, for measuring how far detection holds beyond the dev sets.
+
+Held-out footage of the same kind differs from the dev frames in how it was captured and
+passed on: darker nights, harder compression, softer focus, other street lighting, a
+smaller export. ``bench/accuracy.py --degrade NAMES`` scores every set again on copies
+degraded in these ways; a figure that falls far on a mild degradation is one the dev set
+flatters. Each function takes a BGR uint8 picture and a seeded generator and returns the
+degraded picture and the factor its boxes scale by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+Image = NDArray[np.uint8]
+Degradation = Callable[[Image, np.random.Generator], tuple[Image, float]]
+
+
+def _jpeg(image: Image, quality: int) -> Image:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def night(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+    """Darker (gamma 1.8), sensor noise (sigma 5) and the JPEG of a cheap camera (quality 60)."""
+    x = (image.astype(np.float32) / 255.0) ** 1.8 * 255.0 + rng.normal(0.0, 5.0, image.shape)
+    return _jpeg(np.clip(x, 0, 255).astype(np.uint8), 60), 1.0
+
+
+def jpeg(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+    """Re-compressed hard (JPEG quality 30), as screenshots passed through messengers are."""
+    return _jpeg(image, 30), 1.0
+
+
+def blur(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+    """Soft focus or motion (Gaussian, sigma 1.2 px): small plates' strokes run together."""
+    return cv2.GaussianBlur(image, (0, 0), 1.2), 1.0
+
+
+def cast(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+    """A strong warm cast (red up, blue down), as under sodium street lighting."""
+    x = image.astype(np.float32) * np.array([0.55, 0.8, 1.25], np.float32)  # B, G, R
+    return np.clip(x, 0, 255).astype(np.uint8), 1.0
+
+
+def small(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+    """Exported at 0.7 of the size: every object a third smaller."""
+    return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), 0.7
+
+
+DEGRADATIONS: dict[str, Degradation] = {"night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small}
+
+
+def parse(names: str) -> list[str]:
+    """Comma-separated degradation names, checked; ``"all"`` is every one."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if wanted == ["all"]:
+        return list(DEGRADATIONS)
+    unknown = [n for n in wanted if n not in DEGRADATIONS]
+    if unknown:
+        raise ValueError(f"unknown degradation {', '.join(unknown)}; known: {', '.join(DEGRADATIONS)}, all")
+    return wanted
