@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area, intersection_matrix
+from redact.detect.panels import clip_to_panels, find_panels
 from redact.detect.tiling import Pass, Tile
 from redact.detect.yolox import BICYCLE, BUS, CAR, DEFAULT_THRESHOLD, MOTORCYCLE, TRUCK, Objects, YoloxCoco
 from redact.types import Detections, Label, Source
@@ -159,6 +160,9 @@ class OccupantFinds(Detections):
         windows: whether window zones are wanted (``windows`` mode), plate-anchored ones too.
         zone_of: int64 (N,), per region the index in ``vehicles`` of the vehicle it is the
             window zone of; -1 for persons (and when not given).
+        panels: float32 (K, 4), xyxy source pixels of the picture's panels
+            (:mod:`redact.detect.panels`); a zone stays inside its vehicle's or plate's
+            panel. Empty: not looked for (one panel).
     """
 
     vehicles: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
@@ -167,9 +171,13 @@ class OccupantFinds(Detections):
     person_score: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     windows: bool = True
     zone_of: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    panels: NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        panels = np.asarray(self.panels, np.float32).reshape(-1, 4)
+        panels.setflags(write=False)
+        object.__setattr__(self, "panels", panels)
         zone_of = np.asarray(self.zone_of, np.int64).reshape(-1)
         if not len(zone_of):
             zone_of = np.full(len(self), -1, np.int64)
@@ -256,9 +264,11 @@ class Occupants:
         sure = riders(persons, vehicles) if self.mode != "off" else np.zeros(len(persons), np.float32)
         aboard = persons[sure > 0]
         xyxy, score, zone_of = [aboard.xyxy], [sure[sure > 0]], [np.full(len(aboard), -1, np.int64)]
+        panels = np.zeros((0, 4), np.float32)
         if self.mode == "windows":
+            panels = find_panels(image)
             zx, zs, zi = window_zones(vehicles)
-            xyxy.append(zx)
+            xyxy.append(clip_to_panels(zx, vehicles.xyxy[zi], panels))
             score.append(zs)
             zone_of.append(zi)
         boxes = np.concatenate(xyxy).reshape(-1, 4)
@@ -273,4 +283,5 @@ class Occupants:
             person_score=persons.score,
             windows=self.mode == "windows",
             zone_of=np.concatenate(zone_of),
+            panels=panels,
         )

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from redact import geometry
 from redact.detect.merge import box_area
 from redact.detect.occupants import OccupantFinds
+from redact.detect.panels import clip_to_panels
 from redact.types import Detections, Label, Source
 
 # Plate-anchored windshield zone, in units of sqrt(plate width x plate height) (a European
@@ -263,7 +264,8 @@ def add_plate_zones(
     places the windshield the same way in both.
 
     A zone is cut to the box of a vehicle the network found that is the plate's own, however
-    unsure (:func:`within_vehicles`). Only when an occupant detector in ``windows`` mode ran
+    unsure (:func:`within_vehicles`), and to the plate's panel of a composed picture (a
+    dashboard's zoomed plate crop: :mod:`redact.detect.panels`). Only when an occupant detector in ``windows`` mode ran
     (its :class:`OccupantFinds` in ``found``); the zones join that detector's kept boxes,
     scored as their plates.
 
@@ -290,6 +292,7 @@ def add_plate_zones(
         if not len(lone):
             continue
         boxes = within_vehicles(plate_zones(lone.xyxy, width, height), lone.xyxy, finds.vehicles, width, height)
+        boxes = clip_to_panels(boxes, lone.xyxy, finds.panels)
         zones = Detections.from_arrays(boxes, lone.score, Label.OCCUPANT.value, Source.DETECTOR.value)
         zones = zones[box_area(zones.xyxy) > 0]
         out[name] = Detections.concat([out.get(name, Detections.empty()), zones])

@@ -11,6 +11,7 @@ from redact.detect.heads import FACE_REACH, PERSON_HEAD, HeadZone, add_person_he
 from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.yolox import PERSON, YOLOX_MODEL, Objects
 from redact.types import Detections
+from tests.helpers import FakeCoco
 
 THRESHOLDS = {"face": 0.35, "plate": 0.3, "occupant": 0.25}
 
@@ -80,14 +81,6 @@ def test_decide_adds_heads_only_when_asked() -> None:
     assert sorted(dets.xyxy[:, 0].tolist()) == [100 + PERSON_HEAD.inset * 40, 320]  # the walker's head, the face
     off = DetectorSet(detectors=[], models=[], thresholds=THRESHOLDS, quality="balanced")
     assert off.decide(found, 640, 480).xyxy.tolist() == [[320, 30, 380, 90]]
-
-
-class FakeCoco:
-    def __init__(self, found: Objects) -> None:
-        self.found, self.threshold = found, 0.25
-
-    def detect(self, image, *, rois=None) -> Objects:  # noqa: ANN001
-        return self.found
 
 
 def test_occupants_off_mode_reports_people_and_no_regions() -> None:

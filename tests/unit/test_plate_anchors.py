@@ -19,6 +19,7 @@ from redact.detect.plate_anchors import (
 )
 from redact.detect.yolox import BUS, CAR, PERSON, YOLOX_MODEL, Objects
 from redact.types import Detections
+from tests.helpers import FakeCoco
 
 CAR_BOX = (100, 100, 500, 400)  # 400 wide, 300 tall
 OWN = (240, 300, 360, 330)  # centred, low, 0.3 of the car's width
@@ -28,14 +29,6 @@ UNIT = np.sqrt(120 * 30)
 def _objects(rows: list[tuple]) -> Objects:
     xyxy = np.array([r[:4] for r in rows], np.float32).reshape(-1, 4)
     return Objects(xyxy, np.full(len(rows), 0.8, np.float32), np.array([r[4] for r in rows], np.int64))
-
-
-class FakeCoco:
-    def __init__(self, found: Objects) -> None:
-        self.found, self.threshold = found, 0.25
-
-    def detect(self, image, *, rois=None) -> Objects:  # noqa: ANN001
-        return self.found
 
 
 def _finds(rows: list[tuple]) -> OccupantFinds:

@@ -1,0 +1,105 @@
+"""Panels of a composed picture: the frames, crops and header of a dashboard screenshot.
+
+A plate-reading system's dashboard shows a wide frame, a zoomed crop of the plate and a
+second frame side by side, with bands of one flat colour between them. A window zone belongs
+to the panel its vehicle or plate is in: drawn for the size of a zoomed plate, it would run
+over the header and the next frame. Panels are found by cutting the picture along bands that
+are flat across the whole part being cut, again inside each part (a recursive XY cut, on the
+picture shrunk to at most :data:`SIDE` px). A photo or a video frame has no such bands and is
+one panel. Near-black and near-white bands never cut: a night sky or a burnt-out one is flat
+too, and a zone cut there could leave a windscreen's upper part out.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
+FLAT_STD = 3.0  # a row or column whose colour varies less than this (0-255) along the part is flat
+MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
+GREY = (12.0, 243.0)  # a band's mean brightness lies inside this range (not black, not white)
+MAX_DEPTH = 6  # cuts and trims, nested
+
+
+def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """The panels of a BGR uint8 picture, xyxy source pixels (K, 4); the whole picture
+    when nothing cuts it. Flat bands between panels belong to none."""
+    h, w = image.shape[:2]
+    scale = min(1.0, SIDE / max(h, w))
+    shrunk = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small: NDArray[np.float32] = np.asarray(shrunk, np.float32)
+    sh, sw = small.shape[:2]
+    found: list[tuple[int, int, int, int]] = []
+    _cut(small, 0, 0, sw, sh, MAX_DEPTH, found)
+    if len(found) <= 1:
+        return np.array([[0, 0, w, h]], np.float32)
+    fx, fy = w / sw, h / sh
+    boxes = np.array(found, np.float32) * np.array([fx, fy, fx, fy], np.float32)
+    return np.clip(np.round(boxes), 0, [w, h, w, h]).astype(np.float32)
+
+
+def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: int,
+         out: list[tuple[int, int, int, int]]) -> None:
+    part = small[y0:y1, x0:x1]
+    for axis in (0, 1):  # rows (cut across), then columns
+        runs = _content(part, axis)
+        if depth > 0 and runs != [(0, part.shape[axis])]:  # cut, or trimmed of a band at its edge
+            for a, b in runs:
+                if axis == 0:
+                    _cut(small, x0, y0 + a, x1, y0 + b, depth - 1, out)
+                else:
+                    _cut(small, x0 + a, y0, x0 + b, y1, depth - 1, out)
+            return
+    out.append((x0, y0, x1, y1))
+
+
+def _content(part: NDArray[np.float32], axis: int) -> list[tuple[int, int]]:
+    """Runs [a, b) of rows (axis 0) or columns (axis 1) between flat grey bands of at least
+    MIN_BAND; the whole extent when there are none."""
+    lines = part if axis == 0 else part.transpose(1, 0, 2)
+    n = lines.shape[0]
+    if n < 3 * MIN_BAND or lines.shape[1] < 2:
+        return [(0, n)]
+    spread = lines.std(axis=1).max(axis=1)
+    level = lines.mean(axis=(1, 2))
+    flat = (spread < FLAT_STD) & (level > GREY[0]) & (level < GREY[1])
+    runs: list[tuple[int, int]] = []
+    start, i = 0, 0
+    while i < n:
+        if not flat[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and flat[j]:
+            j += 1
+        if j - i >= MIN_BAND:
+            if i > start:
+                runs.append((start, i))
+            start = j
+        i = j
+    if start < n:
+        runs.append((start, n))
+    return runs or [(0, n)]
+
+
+def clip_to_panels(
+    boxes: NDArray[np.floating], anchors: NDArray[np.floating], panels: NDArray[np.floating]
+) -> NDArray[np.float32]:
+    """Each box cut to the panel that holds its anchor's centre (xyxy, row for row). A box
+    whose anchor lies in no panel, or that the cut would leave empty, stays as it is."""
+    out = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+    p = np.asarray(panels, np.float32).reshape(-1, 4)
+    if len(p) <= 1 or not len(out):
+        return out
+    a = np.asarray(anchors, np.float32).reshape(-1, 4)
+    cx, cy = (a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2
+    inside = (cx[:, None] >= p[None, :, 0]) & (cx[:, None] < p[None, :, 2]) & \
+             (cy[:, None] >= p[None, :, 1]) & (cy[:, None] < p[None, :, 3])
+    for i in np.flatnonzero(inside.any(axis=1)):
+        px = p[int(np.argmax(inside[i]))]
+        cut = np.concatenate([np.maximum(out[i, :2], px[:2]), np.minimum(out[i, 2:], px[2:])])
+        if cut[2] > cut[0] and cut[3] > cut[1]:
+            out[i] = cut
+    return out

@@ -1,0 +1,86 @@
+"""Panels of a composed picture, and window zones kept inside their own panel
+(redact.detect.panels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from redact.detect.occupants import Occupants
+from redact.detect.panels import clip_to_panels, find_panels
+from redact.detect.plate_anchors import add_plate_zones
+from redact.detect.yolox import CAR, YOLOX_MODEL, Objects
+from redact.types import Detections
+from tests.helpers import FakeCoco
+
+# A dashboard screenshot, 1920x1080: a header line, a wide frame on the left, a zoomed
+# plate crop top right and a second frame below it, on a flat dark grey ground.
+HEADER = (24, 16, 900, 44)
+WIDE = (24, 80, 1204, 932)
+CROP = (1228, 88, 1892, 316)
+SECOND = (1228, 560, 1892, 932)
+
+
+def _texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _dashboard() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    image = np.full((1080, 1920, 3), 34, np.uint8)
+    for x0, y0, x1, y1 in (HEADER, WIDE, CROP, SECOND):
+        image[y0:y1, x0:x1] = _texture(rng, y1 - y0, x1 - x0)
+    return image
+
+
+def _near(found: np.ndarray, want: tuple, tol: float = 6.0) -> bool:
+    return bool((np.abs(found - np.array(want, np.float32)).max(axis=1) <= tol).any())
+
+
+def test_a_dashboard_screenshot_falls_into_its_panels() -> None:
+    panels = find_panels(_dashboard())
+    assert len(panels) == 4
+    for want in (HEADER, WIDE, CROP, SECOND):
+        assert _near(panels, want), (want, panels.tolist())
+
+
+def test_a_photo_is_one_panel_and_black_or_white_bands_cut_nothing() -> None:
+    rng = np.random.default_rng(1)
+    photo = _texture(rng, 720, 1280)
+    assert find_panels(photo).tolist() == [[0, 0, 1280, 720]]
+    # A night sky: the top third black across the whole width; a burnt-out band of white.
+    night = photo.copy()
+    night[:240] = 0
+    night[400:420] = 255
+    assert find_panels(night).tolist() == [[0, 0, 1280, 720]]
+
+
+def test_a_box_is_cut_to_its_anchors_panel_only() -> None:
+    panels = np.array([WIDE, CROP, SECOND], np.float32)
+    boxes = np.array([[900, 0, 1920, 300], [900, 0, 1920, 300], [1000, 100, 1100, 200]], np.float32)
+    anchors = np.array([[1400, 200, 1700, 280], [1210, 500, 1220, 520], [1300, 600, 1400, 650]], np.float32)
+    out = clip_to_panels(boxes, anchors, panels)
+    assert out[0].tolist() == [1228, 88, 1892, 300]  # inside the crop's panel
+    assert out[1].tolist() == [900, 0, 1920, 300]  # the anchor lies on the ground between panels
+    assert out[2].tolist() == [1000, 100, 1100, 200]  # the cut would leave nothing: kept
+    one = np.array([[0, 0, 1920, 1080]], np.float32)
+    assert np.array_equal(clip_to_panels(boxes, anchors, one), boxes)
+
+
+def test_a_zoomed_plates_zone_stays_in_the_crop_and_a_cars_zone_in_its_frame() -> None:
+    # A car in the second frame whose box the network drew past the frame's edge, and the
+    # zoomed crop's plate (300x80 px: its windscreen zone, drawn for a vehicle of that
+    # plate's size, would cover the header and the wide frame).
+    car = Objects(np.array([[1300, 540, 1900, 900]], np.float32), np.array([0.8], np.float32),
+                  np.array([CAR], np.int64))
+    det = Occupants(YOLOX_MODEL)
+    det._coco = FakeCoco(car)  # type: ignore[assignment]
+    finds = det.detect(_dashboard())
+    assert len(finds.panels) == 4
+    zone = finds.xyxy[finds.zone_of == 0]
+    assert len(zone) == 1 and zone[0, 1] >= SECOND[1] and zone[0, 2] <= SECOND[2]
+    plate = Detections.from_arrays([[1400, 200, 1700, 280]], [0.9], "plate")
+    kept = add_plate_zones({"yolo_plate": plate}, {"yolo_plate": plate, "occupants": finds}, 1920, 1080)
+    zones = kept["occupants"].xyxy
+    assert len(zones) == 1
+    x0, y0, x1, y1 = zones[0]
+    assert x0 >= CROP[0] and y0 >= CROP[1] and x1 <= CROP[2] and y1 <= 200
