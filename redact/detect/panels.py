@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.geometry import centres_inside
+
 SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
 FLAT_STD = 3.0  # a row or column whose colour varies less than this (0-255) along the part is flat
 MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
@@ -93,10 +95,7 @@ def clip_to_panels(
     p = np.asarray(panels, np.float32).reshape(-1, 4)
     if len(p) <= 1 or not len(out):
         return out
-    a = np.asarray(anchors, np.float32).reshape(-1, 4)
-    cx, cy = (a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2
-    inside = (cx[:, None] >= p[None, :, 0]) & (cx[:, None] < p[None, :, 2]) & \
-             (cy[:, None] >= p[None, :, 1]) & (cy[:, None] < p[None, :, 3])
+    inside = centres_inside(anchors, p).T  # (boxes, panels)
     for i in np.flatnonzero(inside.any(axis=1)):
         px = p[int(np.argmax(inside[i]))]
         cut = np.concatenate([np.maximum(out[i, :2], px[:2]), np.minimum(out[i, 2:], px[2:])])
