@@ -1,7 +1,7 @@
 """Degraded copies of a picture, for measuring how far detection holds beyond the dev sets.
 
-Held-out footage of the same kind differs from the dev frames in how it was captured and
-passed on: darker nights, harder compression, softer focus, other street lighting, a
+Footage of the same kind from other cameras and other hands differs from the dev frames in
+how it was captured and passed on: darker nights, harder compression, softer focus, other street lighting, a
 smaller export. ``bench/accuracy.py --degrade NAMES`` scores every set again on copies
 degraded in these ways; a figure that falls far on a mild degradation is one the dev set
 flatters. Each function takes a BGR uint8 picture and a seeded generator and returns the

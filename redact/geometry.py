@@ -73,3 +73,13 @@ def extend_to_border(boxes: Boxes, width: int, height: int, margin: float) -> ND
     b[b[:, 2] >= width - margin, 2] = width
     b[b[:, 3] >= height - margin, 3] = height
     return b
+
+
+def intersect_rows(a: Boxes, b: Boxes) -> NDArray[np.float32]:
+    """Row ``i``: box ``a[i]`` cut to box ``b[i]`` (both (N, 4)); a pair that does not overlap
+    gives a box of zero width or height."""
+    x = np.asarray(a, np.float32).reshape(-1, 4)
+    y = np.asarray(b, np.float32).reshape(-1, 4)
+    out = np.concatenate([np.maximum(x[:, :2], y[:, :2]), np.minimum(x[:, 2:], y[:, 2:])], axis=1)
+    out[:, 2:] = np.maximum(out[:, 2:], out[:, :2])
+    return out

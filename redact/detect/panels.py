@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.geometry import centres_inside
+from redact.geometry import box_area, centres_inside, intersect_rows
 
 SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
 FLAT_STD = 3.0  # a row or column whose colour varies less than this (0-255) along the part is flat
@@ -96,9 +96,8 @@ def clip_to_panels(
     if len(p) <= 1 or not len(out):
         return out
     inside = centres_inside(anchors, p).T  # (boxes, panels)
-    for i in np.flatnonzero(inside.any(axis=1)):
-        px = p[int(np.argmax(inside[i]))]
-        cut = np.concatenate([np.maximum(out[i, :2], px[:2]), np.minimum(out[i, 2:], px[2:])])
-        if cut[2] > cut[0] and cut[3] > cut[1]:
-            out[i] = cut
+    rows = np.flatnonzero(inside.any(axis=1))
+    cut = intersect_rows(out[rows], p[inside[rows].argmax(axis=1)])
+    keep = box_area(cut) > 0
+    out[rows[keep]] = cut[keep]
     return out

@@ -241,10 +241,8 @@ def within_vehicles(
     theirs = own_plates(v, plates) | (cut[:, None] & geometry.centres_inside(plates, seen))
     area = box_area(seen)
     for j in np.flatnonzero(theirs.any(axis=0)):
-        x1, y1, x2, y2 = seen[np.flatnonzero(theirs[:, j])[np.argmin(area[theirs[:, j]])]]
-        z = out[j]
-        z[:] = [max(z[0], x1), max(z[1], y1), min(z[2], x2), min(z[3], y2)]
-        z[2:] = np.maximum(z[2:], z[:2])
+        smallest = seen[np.flatnonzero(theirs[:, j])[np.argmin(area[theirs[:, j]])]]
+        out[j] = geometry.intersect_rows(out[j], smallest)[0]
     return out
 
 
@@ -265,9 +263,9 @@ def add_plate_zones(
 
     A zone is cut to the box of a vehicle the network found that is the plate's own, however
     unsure (:func:`within_vehicles`), and to the plate's panel of a composed picture (a
-    dashboard's zoomed plate crop: :mod:`redact.detect.panels`). Only when an occupant detector in ``windows`` mode ran
-    (its :class:`OccupantFinds` in ``found``); the zones join that detector's kept boxes,
-    scored as their plates.
+    dashboard's zoomed plate crop: :mod:`redact.detect.panels`). Only when an occupant
+    detector in ``windows`` mode ran (its :class:`OccupantFinds` in ``found``); the zones
+    join that detector's kept boxes, scored as their plates.
 
     Args:
         kept: per detector name, the boxes that passed (plates among them).

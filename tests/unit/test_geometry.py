@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from redact.geometry import any_overlap, box_area, intersection_matrix, iou_matrix
+from redact.geometry import any_overlap, box_area, intersect_rows, intersection_matrix, iou_matrix
 
 
 def test_area_intersection_and_iou() -> None:
@@ -21,3 +21,11 @@ def test_any_overlap_means_sharing_a_pixel() -> None:
     assert not any_overlap(np.array([[0, 0, 10, 10], [10, 0, 20, 10]]))  # exclusive bounds: touching only
     assert any_overlap(np.array([[0, 0, 10, 10], [9, 9, 20, 20]]))
     assert not any_overlap(np.array([[0, 0, 10, 10]]))
+
+
+def test_intersect_rows_cuts_each_box_to_its_partner() -> None:
+    a = np.array([[0, 0, 10, 10], [0, 0, 10, 10]], np.float32)
+    b = np.array([[5, 2, 20, 8], [20, 20, 30, 30]], np.float32)
+    out = intersect_rows(a, b)
+    assert out[0].tolist() == [5, 2, 10, 8]
+    assert box_area(out[1:]).tolist() == [0.0]  # apart: nothing left
