@@ -24,7 +24,7 @@ from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
-from redact.detect.reading import READER_MODEL, TextReader
+from redact.detect.reading import LINE_PLATES, READER_MODEL, TextReader
 from redact.detect.registry import (
     DEFAULT_QUALITY,
     DEFAULT_THRESHOLDS,
@@ -37,6 +37,7 @@ from redact.detect.registry import (
     DetectorFactory,
     get_factory,
 )
+from redact.detect.text import is_line
 from redact.detect.tiling import Pass, Tile
 from redact.detect.vehicle_zoom import VehicleZoom
 from redact.errors import ConfigError
@@ -62,8 +63,10 @@ class DetectorSet:
         quality: the preset name.
         person_heads: where the head of a person with no face found there is redacted
             as a face (:mod:`redact.detect.heads`); ``None``: people add no faces.
-        reader: reads the text boxes no plate network saw and drops those that cannot be
-            a plate (:mod:`redact.detect.reading`); ``None`` keeps every text box.
+        reader: reads text (:mod:`redact.detect.reading`): the plate characters in lines
+            longer than a plate's, and, in the qualities of ``READ_TEXT``, the text boxes
+            no plate network saw, dropping those that cannot be a plate; ``None``: no
+            line counts, every plate-shaped text box stays.
     """
 
     detectors: list[Detector]
@@ -136,8 +139,16 @@ class DetectorSet:
         # holds is read like text nothing holds.
         sure = [_at_least(found[n], self.thresholds)
                 for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
+        # Lines of text longer than a plate's count only for the plate characters read in
+        # them (a dashboard's caption printing the plate it read).
+        height = image.shape[0]
         if self.reader is not None and "text_plate" in found:
-            found["text_plate"] = self.reader.veto(image, found["text_plate"], sure)
+            text = found["text_plate"]
+            vet = self.quality in READ_TEXT  # else every plate-shaped line stays
+            found["text_plate"] = self.reader.veto(image, text, sure) if vet else text[~is_line(text.xyxy, height)]
+            found[LINE_PLATES] = self.reader.plates_in_lines(image, text)
+        elif "text_plate" in found:
+            found["text_plate"] = found["text_plate"][~is_line(found["text_plate"].xyxy, height)]
         # A vehicle's windows are above its own plate (as the plate networks see it); a
         # vehicle over half the picture needs a plate of its own or a sure score.
         occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
@@ -177,8 +188,12 @@ class DetectorSet:
         least = dict(self.thresholds if thresholds is None else thresholds)
         strong = {name: _at_least(d, least) for name, d in found.items()}
         kept = confirm(strong, found, width, height)
-        # Occupants: the windshield zone above each plate that no vehicle box holds.
+        # Occupants: the windshield zone above each plate that no vehicle box holds (not
+        # above a plate printed in a caption).
+        printed = kept.pop(LINE_PLATES, None)
         kept = add_plate_zones(kept, found, width, height, least.get(Label.OCCUPANT.value))
+        if printed is not None:
+            kept[LINE_PLATES] = printed
         # Faces: the heads of people where no face was found.
         if self.person_heads is not None:
             kept = add_person_heads(kept, found, self.person_heads)
@@ -328,7 +343,7 @@ def build_detector_set(
             models.append(model)
     log.debug("detectors %s at quality %s, thresholds %s", [d.name for d in detectors], quality, resolved)
     reader = None
-    if quality in READ_TEXT and any(d.name == "text_plate" for d in detectors):
+    if any(d.name == "text_plate" for d in detectors):
         reader = TextReader(threads=threads, cpu_only=cpu_only)
         models.append(READER_MODEL)
     return DetectorSet(

@@ -80,5 +80,6 @@ PRESETS[GLANCE] = {
 }
 
 # Qualities whose text boxes are read, and dropped where the reading cannot be a plate
-# (redact.detect.reading); "thorough" keeps every plate-shaped line of text.
+# (redact.detect.reading); "thorough" keeps every plate-shaped line of text. Lines longer
+# than a plate's are read in every quality that finds text, for the plates they print.
 READ_TEXT: tuple[str, ...] = ("balanced",)

@@ -14,10 +14,16 @@ carry:
 - and, when the reading is sure, nothing no plate carries (a date or a time of day,
   lower-case words, a longer string than any plate, a long word without digits).
 
-Text a plate network holds (:data:`SUPPORT` of its area in one of that network's boxes that
-pass the threshold) is never read and never dropped here. Text only candidates under the
-threshold held was, on the dev sets, bus destination boards, street names and shop signs,
-never a labelled plate (docs/performance.md).
+A *line* of text longer than any plate's (:func:`redact.detect.text.is_line`) is read
+wherever it is: a plate-reading system's dashboard prints the plate it read in its captions
+("Plate: B 320 WTW"), and that string identifies the car as the plate itself does. Only the
+stretches of a line that read as a plate's characters (:func:`plate_tokens`) become plate
+boxes (:meth:`TextReader.plates_in_lines`); the line itself is never one.
+
+Plate-shaped text a plate network holds (:data:`SUPPORT` of its area in one of that
+network's boxes that pass the threshold) is never read and never dropped here. Text only
+candidates under the threshold held was, on the dev sets, bus destination boards, street
+names and shop signs, never a labelled plate (docs/performance.md).
 
 Input of the network: a BGR crop resized to 48 px high, ``(pixel / 255 - 0.5) / 0.5``,
 NCHW, any width; output: per column, probabilities over its character list (stored in the
@@ -36,6 +42,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.session import OnnxRunner
+from redact.detect.text import is_line
 from redact.geometry import intersection_matrix
 from redact.types import Detections, Label
 
@@ -51,6 +58,10 @@ READER_MODEL = ModelFile(
 
 HEIGHT = 48  # the recogniser's input height
 MAX_WIDTH = 12 * HEIGHT  # longer crops are squeezed: no plate is longer than this ratio
+MAX_LINE_WIDTH = 48 * HEIGHT  # lines are read at their own width up to this one
+# Where DetectorSet.per_detector puts the plate characters read in lines (beside the
+# detectors' own boxes, by their names).
+LINE_PLATES = "text_line"
 # A reading vetoes a line only when the recogniser is this sure of it (mean of its
 # characters' probabilities): an unsure reading of a plate can look like anything.
 MIN_CONFIDENCE = 0.8
@@ -68,15 +79,120 @@ MIN_CHARACTERS = 3
 # that network's boxes.
 SUPPORT = 0.3
 
+# A plate's characters in a line of text (plate_tokens): groups of capitals and digits, one
+# separator (space, hyphen, dot) apart, together 4 to MAX_PLATE_CHARACTERS of them with a
+# letter and digits among them (a word, a number, a date, a time is none of these).
+MIN_TOKEN_CHARACTERS = 4
+# ... and at least this many digits: a maker's name in chrome letters read with one letter
+# as a digit ("SU8URBAN") is no plate.
+MIN_TOKEN_DIGITS = 2
+# A group of up to this many characters, longer than a plate's, with a letter and digits in
+# it is a plate read together with a number printed after it ("L592VBI2025-12-01").
+MAX_GLUED = 16
+MIN_WORD_IN_LINE = 5  # letters without a digit that make a word in a line, not a plate's group
+SPAN_BEFORE, SPAN_AFTER = 2, 4  # output columns around a token's first and last characters'
+SPAN_REACH = 8  # columns a span reaches further over what lies unread beside it (two characters)
+_GROUPS = re.compile(r"[A-Z0-9]+(?:[ .\-\u00b7][A-Z0-9]+)*")
+
 _DATE_OR_TIME = re.compile(r"\d{4}[-./]\d{1,2}([-./]\d{1,2})?|\d{1,2}:\d{2}:\d{2}|\d{1,2}:\d{2}\s*[AaPp][Mm]")
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What the recogniser read in one crop, and how sure it is (0..1; 0 for nothing read)."""
+    """What the recogniser read in one crop, and how sure it is (0..1; 0 for nothing read).
+
+    Attributes:
+        text: the characters read.
+        confidence: the mean of their probabilities.
+        columns: per character of ``text``, the output column it was read in (empty when
+            not known).
+        width: how many output columns the crop gave (0 when not known).
+    """
 
     text: str
     confidence: float
+    columns: tuple[int, ...] = ()
+    width: int = 0
+
+
+def plate_tokens(text: str) -> list[tuple[int, int]]:
+    """Where a reading holds a plate's characters: ``[start, end)`` character ranges of
+    ``text``.
+
+    A plate is read as groups of capitals and digits one separator apart (:data:`_GROUPS`),
+    but so are the numbers printed next to it ("B 320 WTW 2025-12-01"), and the recogniser
+    may drop the space between them. So a run of such groups, split at words
+    (:data:`MIN_WORD_IN_LINE` letters and no digit), is searched for stretches of
+    :data:`MIN_TOKEN_CHARACTERS` to :data:`MAX_PLATE_CHARACTERS` characters with a letter
+    and :data:`MIN_TOKEN_DIGITS` digits among them; every group in one of them is a plate's,
+    and a token runs over consecutive such groups (a date beside a plate goes with it:
+    recall first). A single group of up to :data:`MAX_GLUED` characters with a letter and
+    digits is a token too, and one or two lower-case letters between capitals or digits
+    count as capitals.
+    """
+    def plate_like(chars: str) -> bool:
+        return sum(c.isdigit() for c in chars) >= MIN_TOKEN_DIGITS and any(c.isalpha() for c in chars)
+
+    # The recogniser now and then reads a plate's capital in lower case ("8QHc925"): one or
+    # two lower-case letters between capitals or digits count as capitals.
+    text = re.sub(r"(?<=[A-Z0-9])[a-z]{1,2}(?=[A-Z0-9])", lambda m: m.group().upper(), text)
+    out: list[tuple[int, int]] = []
+    for match in _GROUPS.finditer(text):
+        runs: list[list[tuple[int, int]]] = [[]]
+        for group in re.finditer(r"[A-Z0-9]+", match.group()):
+            word = group.group()
+            if len(word) >= MIN_WORD_IN_LINE and word.isalpha():
+                runs.append([])
+            elif MAX_PLATE_CHARACTERS < len(word) <= MAX_GLUED and plate_like(word):
+                # a plate and the number printed after it, read without the space between
+                out.append((match.start() + group.start(), match.start() + group.end()))
+                runs.append([])
+            else:
+                runs[-1].append((match.start() + group.start(), match.start() + group.end()))
+        for run in runs:
+            marked = [False] * len(run)
+            for i in range(len(run)):
+                for j in range(i, len(run)):
+                    chars = "".join(text[a:b] for a, b in run[i : j + 1])
+                    if len(chars) > MAX_PLATE_CHARACTERS:
+                        break
+                    if len(chars) >= MIN_TOKEN_CHARACTERS and plate_like(chars):
+                        marked[i : j + 1] = [True] * (j + 1 - i)
+            k = 0
+            while k < len(run):
+                if not marked[k]:
+                    k += 1
+                    continue
+                end = k
+                while end + 1 < len(run) and marked[end + 1]:
+                    end += 1
+                out.append((run[k][0], run[end][1]))
+                k = end + 1
+    return sorted(out)
+
+
+def token_spans(reading: Reading) -> list[tuple[float, float]]:
+    """Where a line's plate characters lie across it, as ``[start, end)`` shares of the
+    crop's width; the whole line where the characters' columns are not known.
+
+    CTC reads a character in one column somewhere over it, often near its left edge, and may
+    miss a character at a token's end: a span runs from :data:`SPAN_BEFORE` columns before
+    its first character's column to :data:`SPAN_AFTER` after its last one's (a character is
+    about 3-4 columns wide), and on over what lies unread between it and the characters read
+    next to it, up to :data:`SPAN_REACH` columns further."""
+    tokens = plate_tokens(reading.text)
+    if not tokens or not reading.columns or reading.width <= 0:
+        return [(0.0, 1.0)] if tokens else []
+    text, columns = reading.text, reading.columns
+    spans = []
+    for start, end in tokens:
+        first, last = columns[start], columns[end - 1] + 1
+        before = [columns[i] for i in range(start) if not text[i].isspace()]
+        after = [columns[i] for i in range(end, len(text)) if not text[i].isspace()]
+        left = min(first - SPAN_BEFORE, max(first - SPAN_BEFORE - SPAN_REACH, before[-1] + 1 if before else 0))
+        right = max(last + SPAN_AFTER, min(last + SPAN_AFTER + SPAN_REACH, after[0] if after else reading.width))
+        spans.append((max(0.0, left / reading.width), min(1.0, right / reading.width)))
+    return spans
 
 
 def veto_reason(reading: Reading, *, min_confidence: float = MIN_CONFIDENCE) -> str | None:
@@ -108,19 +224,23 @@ def ctc_decode(probs: NDArray[np.float32], characters: Sequence[str]) -> Reading
     conf = probs.max(axis=1)
     keep = (best != 0) & np.concatenate([[True], best[1:] != best[:-1]])
     out = [characters[i - 1] if i - 1 < len(characters) else " " for i in best[keep]]
-    return Reading("".join(out), float(conf[keep].mean()) if keep.any() else 0.0)
+    columns = tuple(int(c) for c in np.flatnonzero(keep))
+    return Reading("".join(out), float(conf[keep].mean()) if keep.any() else 0.0, columns, len(probs))
 
 
-def crop_blob(image: NDArray[np.uint8], boxes: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[int]]:
+def crop_blob(
+    image: NDArray[np.uint8], boxes: NDArray[np.float32], max_width: int = MAX_WIDTH
+) -> tuple[NDArray[np.float32], list[int]]:
     """The crops of ``boxes`` (xyxy source pixels) as one batch, each resized to
-    :data:`HEIGHT` px high and padded on the right to the widest; their widths."""
+    :data:`HEIGHT` px high (at most ``max_width`` wide: longer ones are squeezed) and padded
+    on the right to the widest; their widths."""
     h, w = image.shape[:2]
     crops: list[NDArray[np.float32]] = []
     for x1, y1, x2, y2 in np.asarray(boxes, np.float64):
         a, b = int(np.clip(np.floor(x1), 0, w - 1)), int(np.clip(np.ceil(x2), 1, w))
         c, d = int(np.clip(np.floor(y1), 0, h - 1)), int(np.clip(np.ceil(y2), 1, h))
         crop = image[c : max(d, c + 1), a : max(b, a + 1)]
-        width = int(np.clip(np.ceil(HEIGHT * crop.shape[1] / crop.shape[0]), HEIGHT // 3, MAX_WIDTH))
+        width = int(np.clip(np.ceil(HEIGHT * crop.shape[1] / crop.shape[0]), HEIGHT // 3, max_width))
         resized = cv2.resize(crop, (width, HEIGHT), interpolation=cv2.INTER_LINEAR)
         crops.append((resized.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1))
     widths = [c.shape[2] for c in crops]
@@ -153,36 +273,58 @@ class TextReader:
         """The execution providers the recogniser ran on since the last call (then forgotten)."""
         return self._runner.take_providers()
 
-    def read(self, image: NDArray[np.uint8], boxes: NDArray[np.float32]) -> list[Reading]:
-        """Read each box (xyxy source pixels) of a BGR uint8 picture."""
+    def read(
+        self, image: NDArray[np.uint8], boxes: NDArray[np.float32], *, max_width: int = MAX_WIDTH
+    ) -> list[Reading]:
+        """Read each box (xyxy source pixels) of a BGR uint8 picture; crops wider than
+        ``max_width`` at the recogniser's height are squeezed to it."""
         if not len(boxes):
             return []
         if self._characters is None:
             self._characters = self._runner.metadata().get("character", "").splitlines()
-        batch, widths = crop_blob(image, boxes)
+        batch, widths = crop_blob(image, boxes, max_width)
         probs = self._runner.run(batch)[0]
         # The network maps 8 input columns to one output column; padding columns are dropped.
         cols = [max(1, round(probs.shape[1] * wd / batch.shape[3])) for wd in widths]
         return [ctc_decode(p[:n], self._characters) for p, n in zip(probs, cols, strict=True)]
 
     def veto(self, image: NDArray[np.uint8], text: Detections, seen: Sequence[Detections]) -> Detections:
-        """``text`` without the boxes that no box in ``seen`` (the plate networks' boxes that
-        pass the plate threshold) holds and whose reading has too few characters
-        (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`)."""
+        """``text`` without its lines (:func:`redact.detect.text.is_line`: see
+        :meth:`plates_in_lines`) and without the boxes that no box in ``seen`` (the plate
+        networks' boxes that pass the plate threshold) holds and whose reading has too few
+        characters (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`)."""
         if not len(text):
             return text
+        line = is_line(text.xyxy, image.shape[0])
         others = [d.xyxy for d in seen if len(d)]
         lone: NDArray[np.bool_] = np.ones(len(text), bool)
         if others:
             area = np.maximum(text.area, 1e-6)
             held = intersection_matrix(text.xyxy, np.concatenate(others)) / area[:, None] >= SUPPORT
             lone = np.logical_not(held.any(axis=1))
-        idx = np.flatnonzero(lone)
-        if not len(idx):
-            return text
-        readings = self.read(image, text.xyxy[idx])
-        drop = np.zeros(len(text), bool)
-        for i, reading in zip(idx, readings, strict=True):
+        drop = line.copy()
+        idx = np.flatnonzero(lone & ~line)
+        for i, reading in zip(idx, self.read(image, text.xyxy[idx]), strict=True):
             vetoed = veto_reason(reading, min_confidence=self.min_confidence) is not None
             drop[i] = vetoed or too_few_characters(reading)
         return text[~drop]
+
+    def plates_in_lines(self, image: NDArray[np.uint8], text: Detections) -> Detections:
+        """Boxes over the plate characters read in the lines among ``text``
+        (:func:`token_spans`), each with its line's score; the lines themselves are not
+        returned. Unlike a plate, such a string has no vehicle around it and no plate's
+        frame: it anchors no windscreen zone and fits no large plate."""
+        lines = np.flatnonzero(is_line(text.xyxy, image.shape[0])) if len(text) else np.zeros(0, np.int64)
+        if not len(lines):
+            return Detections.empty()
+        xyxy = text.xyxy.astype(np.float64)
+        spans: list[NDArray[np.float32]] = []
+        which: list[int] = []
+        for i, reading in zip(lines, self.read(image, text.xyxy[lines], max_width=MAX_LINE_WIDTH), strict=True):
+            x1, y1, x2, y2 = xyxy[i]
+            for a, b in token_spans(reading):
+                spans.append(np.array([x1 + a * (x2 - x1), y1, x1 + b * (x2 - x1), y2], np.float32))
+                which.append(int(i))
+        if not spans:
+            return Detections.empty()
+        return text[np.asarray(which)].replace(xyxy=np.stack(spans))

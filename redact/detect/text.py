@@ -37,7 +37,10 @@ class TextGeometry:
         min_height: shorter side of the text box (after unclip), pixels.
         min_aspect: least longer/shorter side ratio: a lone character or a square
             two-line plate of two characters is still text.
-        max_aspect: largest ratio: long lines of words (captions, headers) are not a plate.
+        max_aspect: largest ratio of a plate's line of characters.
+        max_line_aspect: longer lines (captions, headers) are kept up to this ratio for the
+            recogniser to look for a plate's characters in (a dashboard prints the plate it
+            read); :mod:`redact.detect.reading` keeps only those stretches of them.
         max_tilt: largest angle from horizontal, degrees (plates are seen roughly level).
         unclip: DBNet's growth of the shrunk text kernel, as PaddleOCR uses it.
         grow_x, grow_y: growth per side, fraction of the text box's width/height, from the
@@ -48,6 +51,7 @@ class TextGeometry:
     min_height: float = 6.0
     min_aspect: float = 2.0
     max_aspect: float = 6.0
+    max_line_aspect: float = 40.0
     max_tilt: float = 30.0
     unclip: float = 1.6
     grow_x: float = 0.06
@@ -59,6 +63,29 @@ class TextGeometry:
 # then takes fainter text too).
 TEXT_SCORE_AT = 0.5
 PLATE_SCORE_AT = 0.3
+
+
+# Plate-shaped lines only, no longer lines: for a look whose boxes are not read
+# (redact.detect.vehicle_zoom).
+PLATE_SHAPED = TextGeometry(max_line_aspect=TextGeometry.max_aspect)
+
+# A text box (as :func:`plate_like` gives it) wider than this many times its height is a line
+# of text longer than a plate's: a plate-shaped box is at most ``max_aspect`` (6) times as
+# long as high, its grown hull at most 6 x 1.12 / 1.3 = 5.2 times; a line's box at least
+# 6 x cos 30° + sin 30° = 5.7 times.
+LINE_ASPECT = 5.5
+
+
+def is_line(xyxy: NDArray[np.floating], height: int | None = None) -> NDArray[np.bool_]:
+    """Which text boxes (xyxy, (N, 4)) are lines of text longer than a plate's (:data:`LINE_ASPECT`).
+
+    ``height``: the picture's; a box the picture's top or bottom cuts is never a line (cut
+    short, a plate-shaped box can look as long as one)."""
+    box = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    line = box[:, 2] - box[:, 0] > LINE_ASPECT * np.maximum(box[:, 3] - box[:, 1], 1e-6)
+    if height is not None:
+        line &= (box[:, 1] > 1.0) & (box[:, 3] < height - 1.0)
+    return np.asarray(line, bool)
 
 
 def to_plate_score(text_score: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -130,7 +157,8 @@ def plate_like(
 
     Returns:
         (keep bool (N,), xyxy float32 (N, 4): each box's axis-aligned hull grown from the
-        characters to the plate, pixels, not clipped).
+        characters to the plate, pixels, not clipped; for a line longer than a plate's, a
+        level box as wide as its hull and as high as the line).
     """
     if not len(rects):
         return np.zeros(0, bool), np.zeros((0, 4), np.float32)
@@ -144,7 +172,7 @@ def plate_like(
     keep = (
         (short >= geometry.min_height)
         & (aspect >= geometry.min_aspect)
-        & (aspect <= geometry.max_aspect)
+        & (aspect <= geometry.max_line_aspect)
         & (tilt <= geometry.max_tilt)
     )
     rad = np.deg2rad(tilt)
@@ -152,6 +180,11 @@ def plate_like(
     half_h = 0.5 * (long * np.sin(rad) + short * np.cos(rad))
     half_w = half_w * (1.0 + 2.0 * geometry.grow_x)
     half_h = half_h * (1.0 + 2.0 * geometry.grow_y)
+    # A line longer than a plate's: a level box as wide as its hull and as high as the line
+    # itself, not grown (is_line tells it from a plate-shaped box by that shape).
+    line = aspect > geometry.max_aspect
+    half_w = np.where(line, 0.5 * (long * np.cos(rad) + short * np.sin(rad)), half_w)
+    half_h = np.where(line, 0.5 * short, half_h)
     xyxy = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
     return keep, xyxy
 
@@ -201,5 +234,7 @@ class TextPlate(PassDetector):
         xyxy, score = xyxy[keep], to_plate_score(text_score[keep])
         np.clip(xyxy[:, 0::2], 0, w, out=xyxy[:, 0::2])
         np.clip(xyxy[:, 1::2], 0, h, out=xyxy[:, 1::2])
-        idx = nms(xyxy, score, self.nms_iou)
+        # A line never suppresses a plate-shaped box: the reader keeps only parts of lines.
+        line = is_line(xyxy, h)
+        idx = np.concatenate([np.flatnonzero(m)[nms(xyxy[m], score[m], self.nms_iou)] for m in (~line, line)])
         return xyxy[idx], score[idx]

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area
-from redact.detect.text import TextPlate
+from redact.detect.text import PLATE_SHAPED, TextPlate
 from redact.detect.tiling import Pass, Tile, tiles_xyxy, windows_around
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL, YoloxCoco
@@ -58,7 +58,9 @@ class VehicleZoom:
     ) -> None:
         self.threshold = threshold
         self.plate = YoloPlate(plate_model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only)
-        self.text = TextPlate(text_model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only)
+        # Its text is not read: plate-shaped lines only.
+        self.text = TextPlate(text_model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only,
+                              geometry=PLATE_SHAPED)
         self.vehicles = YoloxCoco(vehicle_model, threads=threads, cpu_only=cpu_only)
 
     @property

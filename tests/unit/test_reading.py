@@ -16,6 +16,8 @@ from redact.detect.reading import (
     TextReader,
     crop_blob,
     ctc_decode,
+    plate_tokens,
+    token_spans,
     too_few_characters,
     veto_reason,
 )
@@ -56,7 +58,8 @@ def test_ctc_decode_collapses_repeats_and_blanks() -> None:
     reading = ctc_decode(probs, chars)
     assert reading.text == "AAB1 "
     assert reading.confidence == pytest.approx(0.9)
-    assert ctc_decode(np.eye(5, dtype=np.float32)[[0, 0, 0]], chars) == Reading("", 0.0)
+    assert reading.columns == (0, 3, 4, 5, 7) and reading.width == len(cls)  # where each was read
+    assert ctc_decode(np.eye(5, dtype=np.float32)[[0, 0, 0]], chars) == Reading("", 0.0, (), 3)
 
 
 def test_crops_are_resized_to_the_network_height_and_padded_to_the_widest() -> None:
@@ -77,7 +80,7 @@ class _Reads(TextReader):
         self.read_boxes: list[tuple[int, ...]] = []
         self.min_confidence = 0.8
 
-    def read(self, image: np.ndarray, boxes: np.ndarray) -> list[Reading]:
+    def read(self, image: np.ndarray, boxes: np.ndarray, *, max_width: int = MAX_WIDTH) -> list[Reading]:
         keys = [tuple(int(v) for v in b) for b in boxes]
         self.read_boxes += keys
         return [self.readings[k] for k in keys]
@@ -107,6 +110,102 @@ def test_a_line_no_plate_network_saw_must_read_as_characters() -> None:
     assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, faint, held]
 
 
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Plate: B 320 WTW", ["B 320 WTW"]),
+        ("Plate read: B320WTW   confidence 97%", ["B320WTW"]),
+        ("violation 2025-210729 | camera 52 | AB-123-CD", ["AB-123-CD"]),
+        ("627 WWI", ["627 WWI"]),
+        ("M AB 1234 entered 08:14:03", ["M AB 1234"]),
+        ("violation 2025-210729", []),  # digits only: an id, a date
+        ("2025-12-01 08:14:03", []),
+        ("camera 52, lane 2", []),
+        ("A1 MOTORWAY", []),  # a word, and too few characters besides it
+        ("COMPLEX COMERCIAL", []),
+        ("CP-676-SX 2025-12-01 08:14:03", ["CP-676-SX 2025-12-01"]),  # the date beside it goes too
+        ("L 592VBI2025-12-0108:14:03", ["592VBI2025"]),  # the space before the date dropped
+        ("DYV19732025-12-0108:14:03", ["DYV19732025"]),  # and read as one group
+        ("Plate read: 8QHc925 confidence 97%", ["8QHc925"]),  # a capital read in lower case
+        ("Plateread:J793zSZconfidence97%", ["J793zSZ"]),  # and the spaces lost
+        ("Plate read: 7vzF918", ["7vzF918"]),
+        ("VIN 1HGCM82633A004352", []),  # more characters than a plate and a date carry
+        ("SU8URBAN", []),  # one digit: a maker's name misread
+    ],
+)
+def test_plate_tokens_in_a_line(text: str, tokens: list[str]) -> None:
+    assert [text[a:b] for a, b in plate_tokens(text)] == tokens
+
+
+def test_token_spans_run_over_their_characters_columns() -> None:
+    text = "Plate: B 320 WTW"
+    reading = Reading(text, 0.9, columns=tuple(range(2, 2 + 3 * len(text), 3)), width=60)
+    # "B" is character 7 (column 23), the last "W" character 15 (column 47)
+    # ":" (character 5, column 17) is read before it; nothing after it
+    assert token_spans(reading) == [pytest.approx(((17 + 1) / 60, (47 + 1 + 4 + 8) / 60))]
+    assert token_spans(Reading(text, 0.9)) == [(0.0, 1.0)]  # columns not known: the whole line
+    assert token_spans(Reading("camera 52", 0.9, (0, 3, 6, 9, 12, 15, 21, 24, 27), 30)) == []
+
+
+def test_lines_are_read_for_a_plate_and_give_boxes_only_over_it() -> None:
+    # A caption printing the plate, a caption without one, and a caption a plate network's
+    # box holds: lines are read wherever they are.
+    caption, header, held = (0, 10, 600, 50), (0, 100, 600, 140), (0, 200, 600, 240)
+    text = "Plate: B 320 WTW"
+    reader = _Reads({
+        caption: Reading(text, 0.95, columns=tuple(range(2, 2 + 4 * len(text), 4)), width=75),
+        header: Reading("Intelligent traffic management | camera 52", 0.97),
+        held: Reading("B320WTW", 0.6),
+    })
+    found = Detections.from_arrays([caption, header, held], [0.7, 0.6, 0.5], "plate")
+    yolo = Detections.from_arrays([[0, 190, 600, 250]], [0.5], "plate")
+    image = np.zeros((300, 700, 3), np.uint8)
+    assert len(reader.veto(image, found, [yolo])) == 0 and reader.read_boxes == []  # lines are not plates
+    kept = reader.plates_in_lines(image, found)
+    assert sorted(reader.read_boxes) == [caption, header, held]
+    assert len(kept) == 2 and list(kept.score) == pytest.approx([0.7, 0.5])
+    # "B" is read in column 30, the last "W" in 62, the ":" before them in 22: the box runs
+    # from column 23 to 75 of 75 (4 columns past the "W", and 8 more over nothing read)
+    np.testing.assert_allclose(kept.xyxy[0], [600 * 23 / 75, 10, 600, 50], rtol=1e-5)
+    np.testing.assert_allclose(kept.xyxy[1], held)  # no columns known: the whole line
+
+
+def test_without_a_reader_lines_are_no_plates() -> None:
+    from redact.detect import DetectorSet
+
+    class Lines:
+        name, label, threshold = "text_plate", "plate", 0.3
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            return Detections.from_arrays([(0, 10, 600, 50), (0, 100, 120, 130)], [0.7, 0.7], "plate")
+
+    ds = DetectorSet(detectors=[Lines()], models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25},  # type: ignore[list-item]
+                     quality="thorough", reader=None)
+    found = ds.per_detector(np.zeros((300, 700, 3), np.uint8))
+    np.testing.assert_allclose(found["text_plate"].xyxy, [[0, 100, 120, 130]])
+
+
+def test_thorough_reads_only_lines() -> None:
+    from redact.detect import DetectorSet
+    from redact.detect.reading import LINE_PLATES
+
+    line, word = (0, 10, 600, 50), (0, 100, 120, 130)
+
+    class Text:
+        name, label, threshold = "text_plate", "plate", 0.3
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            return Detections.from_arrays([line, word], [0.7, 0.7], "plate")
+
+    reader = _Reads({line: Reading("Plate: B 320 WTW", 0.95), word: Reading("SALE", 0.99)})
+    ds = DetectorSet(detectors=[Text()], models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25},  # type: ignore[list-item]
+                     quality="thorough", reader=reader)
+    found = ds.per_detector(np.zeros((300, 700, 3), np.uint8))
+    assert reader.read_boxes == [line]  # the word is kept unread, as thorough keeps every line
+    np.testing.assert_allclose(found["text_plate"].xyxy, [word])
+    np.testing.assert_allclose(found[LINE_PLATES].xyxy, [line])  # no columns known: the whole line
+
+
 @pytest.mark.parametrize("text", ["", "N-", "8", "QD", "厂", "中证", "欢京UN", "京A1", "..::"])
 def test_too_few_latin_letters_or_digits(text: str) -> None:
     assert too_few_characters(Reading(text, 0.9))
@@ -117,12 +216,13 @@ def test_three_latin_letters_or_digits_are_enough(text: str) -> None:
     assert not too_few_characters(Reading(text, 0.3))
 
 
-def test_balanced_reads_text_and_thorough_keeps_every_line() -> None:
+def test_balanced_reads_text_and_thorough_reads_only_lines() -> None:
     balanced = build_detector_set(faces=False)
     assert balanced.reader is not None and balanced.models[-1] == READER_MODEL
     assert balanced.only(["yolo_plate"]).reader is None
     assert balanced.only(["yolo_plate", "text_plate"]).models[-1] == READER_MODEL
-    assert build_detector_set(faces=False, quality="thorough").reader is None
+    thorough = build_detector_set(faces=False, quality="thorough")  # reads lines, vets no text
+    assert thorough.reader is not None and thorough.models[-1] == READER_MODEL
     assert build_detector_set(plates=False).reader is None
 
 
@@ -141,6 +241,25 @@ def test_real_network_reads_drawn_text() -> None:
     assert got[0].text.replace(" ", "") == "B123XYZ" and got[0].confidence > 0.8
     assert got[1].text == "2014-05-13" and veto_reason(got[1]) is not None
     assert veto_reason(got[0]) is None
+
+
+@pytest.mark.slow
+def test_real_network_finds_the_plate_a_caption_prints() -> None:
+    image = np.full((100, 900, 3), 30, np.uint8)
+    cv2.putText(image, "Plate read: B 123 XYZ  camera 41", (8, 62), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (235, 235, 235), 2,
+                cv2.LINE_AA)
+    (x0, _), (x1, _) = _text_extent("Plate read: ", 8), _text_extent("Plate read: B 123 XYZ", 8)
+    reader = TextReader(threads=1)
+    kept = reader.plates_in_lines(image, Detections.from_arrays([[0, 20, 900, 80]], [0.7], "plate"))
+    assert len(kept) == 1
+    bx0, _, bx1, _ = kept.xyxy[0]
+    assert bx0 <= x0 + 4 and bx1 >= x1 - 2  # over the whole plate string
+    assert bx0 >= x0 - 60 and bx1 <= x1 + 60  # and not over the caption around it
+
+
+def _text_extent(text: str, x: int) -> tuple[int, int]:
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 1.2, 2)
+    return x + w, h
 
 
 def test_text_only_a_candidate_under_the_threshold_holds_is_read() -> None:

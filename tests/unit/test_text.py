@@ -13,6 +13,7 @@ from redact.detect.text import (
     TextGeometry,
     TextPlate,
     from_plate_score,
+    is_line,
     plate_like,
     text_boxes,
     to_plate_score,
@@ -55,7 +56,8 @@ def test_text_boxes_drops_faint_and_tiny_blobs() -> None:
         ((100, 100, 80, 20, 0), True),  # 4:1, level: a plate line
         ((100, 100, 20, 80, 90), True),  # the same box as OpenCV may report it (sides swapped)
         ((100, 100, 40, 30, 0), False),  # square: a badge or a single word, not a plate line
-        ((100, 100, 400, 20, 0), False),  # 20:1: a line of words
+        ((100, 100, 400, 20, 0), True),  # 20:1: a line, kept for the reader (redact.detect.reading)
+        ((100, 100, 1000, 20, 0), False),  # 50:1
         ((100, 100, 20, 4, 0), False),  # too thin to be read
         ((100, 100, 80, 20, 60), False),  # steeply tilted
         ((100, 100, 80, 20, 15), True),  # slightly tilted
@@ -102,3 +104,18 @@ def test_real_network_finds_a_drawn_plate_and_nothing_on_flat_grey() -> None:
     hit = (found.xyxy[:, 0] < cx) & (cx < found.xyxy[:, 2]) & (found.xyxy[:, 1] < cy) & (cy < found.xyxy[:, 3])
     assert hit.any()
     assert len(det.detect(np.full((240, 320, 3), 127, np.uint8))) == 0
+
+
+@pytest.mark.parametrize("tilt", [0.0, 10.0, 30.0])
+@pytest.mark.parametrize("aspect", [2.0, 4.0, 5.99, 6.01, 8.0, 39.0])
+def test_is_line_tells_lines_from_plate_shaped_boxes(aspect: float, tilt: float) -> None:
+    keep, xyxy = plate_like(np.array([[300, 300, 20 * aspect, 20, tilt]], np.float32), TextGeometry())
+    assert keep[0]
+    assert bool(is_line(xyxy)[0]) is (aspect > TextGeometry().max_aspect)
+
+
+def test_a_box_the_picture_cuts_top_or_bottom_is_never_a_line() -> None:
+    # A plate-shaped box cut short by the picture's bottom edge is as long as a line.
+    boxes = np.array([[100, 90, 200, 100], [100, 50, 200, 60], [0, 50, 100, 60]], np.float32)
+    assert is_line(boxes).tolist() == [True, True, True]
+    assert is_line(boxes, 100).tolist() == [False, True, True]  # the left edge cuts nothing short

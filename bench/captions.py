@@ -1,0 +1,213 @@
+"""Plates printed in a dashboard's captions: are the strings redacted, and nothing else?
+
+A plate-reading system's dashboard prints the plate it read next to the pictures ("Plate:
+B 320 WTW"), and that string identifies the car as the plate itself does. This bench draws
+such captions onto the dev dashboard screenshots (``../shared/data/dev/plates-dashboard``,
+relative to the repository root), where their flat UI ground is, and scores what `redact
+run`'s plate detectors redact there:
+
+- *strings covered*: captions whose plate string lies at least 80 % inside redacted regions
+  (``bench/accuracy.py``'s coverage), per caption style and text size;
+- *caption away*: the share of each caption's other text (its line less the plate string)
+  that is redacted, a caption's words blacked out for nothing.
+
+Captions are drawn with Pillow's own sans-serif font and OpenCV's Hershey fonts, light on
+dark and dark on light, 12-30 px high, in the styles of :data:`STYLES`; plate strings are
+made up in the formats of :data:`FORMATS`, seeded per picture. Nothing is written into the
+repository except the JSON report (``bench/results/``, gitignored).
+
+    .venv/bin/python bench/captions.py
+    .venv/bin/python bench/captions.py --limit 10 --json bench/results/captions.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import string
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from accuracy import COVER, WITNESS_RATIO, Item, covered_fraction, image_regions  # noqa: E402
+
+from redact.detect import build_detector_set  # noqa: E402
+
+DASHBOARDS = REPO.parent / "shared" / "data" / "dev" / "plates-dashboard"
+
+# Made-up plates: L a capital, D a digit; spaces and hyphens as printed.
+FORMATS = ("L DDD LLL", "LL DD LLL", "LL-DDD-LL", "DLLLDDD", "LLDD LLL", "L LL DDDD", "LLL DDDD", "LDDDLLL")
+# A caption around the plate string {p}.
+STYLES = {
+    "label": "Plate: {p}",
+    "read": "Plate read: {p}   confidence 97%",
+    "header": "violation 2025-210729 | plate {p} | camera 52",
+    "alone": "{p}",
+    "time": "{p}  2025-12-01 08:14:03",
+}
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One caption drawn: its style, text height (px), the plate string's box and the
+    caption line's box (xyxy source pixels)."""
+
+    style: str
+    height: int
+    plate: tuple[int, int, int, int]
+    line: tuple[int, int, int, int]
+
+
+def made_up_plate(rng: np.random.Generator) -> str:
+    fmt = FORMATS[rng.integers(len(FORMATS))]
+    return "".join(
+        string.ascii_uppercase[rng.integers(26)] if c == "L" else str(rng.integers(10)) if c == "D" else c for c in fmt
+    )
+
+
+def _pil_text(image: NDArray[np.uint8], text: str, xy: tuple[int, int], size: int, colour: int) -> Callable[[str], int]:
+    """Draw with Pillow's font; returns how far a prefix of ``text`` reaches (x, pixels)."""
+    font = ImageFont.load_default(size=size)
+    pil = Image.fromarray(image[:, :, ::-1])
+    ImageDraw.Draw(pil).text(xy, text, font=font, fill=(colour, colour, colour))
+    image[:] = np.asarray(pil)[:, :, ::-1]
+    return lambda prefix: xy[0] + int(round(font.getlength(prefix)))
+
+
+def _cv_text(image: NDArray[np.uint8], text: str, xy: tuple[int, int], size: int, colour: int,
+             font: int) -> Callable[[str], int]:
+    """Draw with a Hershey font whose capitals are ``size`` px high; ``xy`` the top-left."""
+    scale = size / cv2.getTextSize("B", font, 1.0, 1)[0][1]
+    thick = max(1, round(scale * 1.6))
+    cv2.putText(image, text, (xy[0], xy[1] + size), font, scale, (colour,) * 3, thick, cv2.LINE_AA)
+    return lambda prefix: xy[0] + cv2.getTextSize(prefix, font, scale, thick)[0][0] if prefix else xy[0]
+
+
+def flat_rows(image: NDArray[np.uint8], height: int) -> list[int]:
+    """Tops of horizontal bands ``height`` px high where the picture is flat from x = 20 to
+    x = 900 (the dashboard's ground, its header): where a caption can go."""
+    grey = cv2.cvtColor(image[:, 20:900], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    flat = grey.std(axis=1) < 6
+    tops = []
+    y = 0
+    while y + height <= len(flat):
+        if flat[y : y + height].all():
+            tops.append(y)
+            y += height
+        else:
+            y += 1
+    return tops
+
+
+def draw_captions(image: NDArray[np.uint8], rng: np.random.Generator, count: int) -> list[Caption]:
+    """Draw up to ``count`` captions on the flat parts of ``image`` (in place)."""
+    out: list[Caption] = []
+    for _ in range(count):
+        size = int(rng.integers(12, 31))
+        taken = [(c.line[1] - 4, c.line[3] + 4) for c in out]
+        tops = [t for t in flat_rows(image, 2 * size + 4) if not any(a <= t + size <= b for a, b in taken)]
+        if not tops:
+            break
+        top = tops[rng.integers(len(tops))] + 2
+        style = list(STYLES)[rng.integers(len(STYLES))]
+        plate = made_up_plate(rng)
+        text = STYLES[style].format(p=plate)
+        ground = float(image[top : top + size, 20:900].mean())
+        colour = 30 if ground > 128 else 235
+        kind = rng.integers(4)
+        xy = (int(rng.integers(20, 200)), top)
+        if kind == 0:
+            reach = _pil_text(image, text, xy, size, colour)
+            y0, y1 = top + size // 5, top + size + size // 4  # Pillow's em box: capitals sit lower
+        else:
+            font = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX)[kind - 1]
+            reach = _cv_text(image, text, xy, size, colour, font)
+            y0, y1 = top, top + size + 1
+        start = text.index(plate)
+        plate_box = (reach(text[:start]), y0, reach(text[: start + len(plate)]), y1)
+        out.append(Caption(style, size, plate_box, (xy[0], y0, reach(text), y1)))
+    return out
+
+
+def caption_away(caption: Caption, regions: NDArray[np.int64]) -> float:
+    """Share of the caption line outside its plate string that the regions cover."""
+    x0, y0, x1, y1 = caption.line
+    mask = np.zeros((y1 - y0, x1 - x0), bool)
+    for rx0, ry0, rx1, ry1 in regions:
+        ax0, ay0, ax1, ay1 = max(rx0, x0), max(ry0, y0), min(rx1, x1), min(ry1, y1)
+        if ax1 > ax0 and ay1 > ay0:
+            mask[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = True
+    px0, _, px1, _ = caption.plate
+    mask[:, max(0, px0 - x0) : max(0, px1 - x0)] = False
+    rest = mask.shape[0] * (mask.shape[1] - max(0, min(px1, x1) - max(px0, x0)))
+    return float(mask.sum()) / rest if rest > 0 else 0.0
+
+
+def run(folder: Path, *, limit: int | None, per_picture: int, seed: int, pad: float = 0.15) -> dict:
+    files = sorted((folder / "images").glob("*.jpg"))[: limit or None]
+    ds = build_detector_set(faces=False, plates=True)
+    rows: list[dict] = []
+    for n, path in enumerate(files):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SystemExit(f"cannot read {path}")
+        captions = draw_captions(image, np.random.default_rng(seed + n), per_picture)
+        height, width = image.shape[:2]
+        found = ds.per_detector(image, ratio=WITNESS_RATIO)
+        dets = ds.decide(found, width, height)
+        item = Item(set_name="captions", path=path, width=width, height=height, gt=np.zeros((0, 4), np.int64),
+                    gt_label=[], known=np.zeros((0, 4), np.int64), known_label=[])
+        regions, _ = image_regions(item, dets, pad)
+        covered = covered_fraction(np.asarray([c.plate for c in captions], np.int64).reshape(-1, 4), regions)
+        for caption, frac in zip(captions, covered, strict=True):
+            rows.append({"file": path.name, "style": caption.style, "height": caption.height,
+                         "covered": bool(frac >= COVER), "cover": round(float(frac), 3),
+                         "away": round(caption_away(caption, regions), 3)})
+    return summarise(rows)
+
+
+def summarise(rows: Sequence[dict]) -> dict:
+    def part(sel: Sequence[dict]) -> dict:
+        return {"captions": len(sel), "covered": sum(r["covered"] for r in sel),
+                "away": round(float(np.mean([r["away"] for r in sel])), 3) if sel else None}
+
+    sizes = {"12-17 px": (12, 18), "18-23 px": (18, 24), "24-30 px": (24, 31)}
+    return {
+        "all": part(rows),
+        "by_style": {s: part([r for r in rows if r["style"] == s]) for s in STYLES},
+        "by_height": {k: part([r for r in rows if lo <= r["height"] < hi]) for k, (lo, hi) in sizes.items()},
+        "missed": [r for r in rows if not r["covered"]],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--limit", type=int, default=None, help="first N dashboards")
+    ap.add_argument("--per-picture", type=int, default=4, help="captions drawn on each dashboard")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    res = run(DASHBOARDS, limit=args.limit, per_picture=args.per_picture, seed=args.seed)
+    print(f"{'captions':18} {'strings covered':>16} {'caption away':>13}")
+    for name, r in [("all", res["all"]), *res["by_style"].items(), *res["by_height"].items()]:
+        print(f"{name:18} {r['covered']:>7} / {r['captions']:<6} {r['away'] if r['away'] is not None else '-':>13}")
+    for r in res["missed"]:
+        print(f"  missed: {r['file']} {r['style']} {r['height']} px, {r['cover']:.0%} covered")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
