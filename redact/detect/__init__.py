@@ -145,10 +145,11 @@ class DetectorSet:
         if self.reader is not None and "text_plate" in found:
             text = found["text_plate"]
             vet = self.quality in READ_TEXT  # else every plate-shaped line stays
-            found["text_plate"] = self.reader.veto(image, text, sure) if vet else text[~is_line(text.xyxy, height)]
-            found[LINE_PLATES] = self.reader.plates_in_lines(image, text)
+            kept = text[~is_line(text.xyxy, height, rois)]
+            found["text_plate"] = self.reader.veto(image, text, sure, rois) if vet else kept
+            found[LINE_PLATES] = self.reader.plates_in_lines(image, text, rois)
         elif "text_plate" in found:
-            found["text_plate"] = found["text_plate"][~is_line(found["text_plate"].xyxy, height)]
+            found["text_plate"] = found["text_plate"][~is_line(found["text_plate"].xyxy, height, rois)]
         # A vehicle's windows are above its own plate (as the plate networks see it); a
         # vehicle over half the picture needs a plate of its own or a sure score.
         occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}

@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.session import OnnxRunner
 from redact.detect.text import is_line
+from redact.detect.tiling import Tile
 from redact.geometry import intersection_matrix
 from redact.types import Detections, Label
 
@@ -288,14 +289,21 @@ class TextReader:
         cols = [max(1, round(probs.shape[1] * wd / batch.shape[3])) for wd in widths]
         return [ctc_decode(p[:n], self._characters) for p, n in zip(probs, cols, strict=True)]
 
-    def veto(self, image: NDArray[np.uint8], text: Detections, seen: Sequence[Detections]) -> Detections:
+    def veto(
+        self,
+        image: NDArray[np.uint8],
+        text: Detections,
+        seen: Sequence[Detections],
+        windows: Sequence[Tile] | None = None,
+    ) -> Detections:
         """``text`` without its lines (:func:`redact.detect.text.is_line`: see
         :meth:`plates_in_lines`) and without the boxes that no box in ``seen`` (the plate
         networks' boxes that pass the plate threshold) holds and whose reading has too few
-        characters (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`)."""
+        characters (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`).
+        ``windows``: where the text was looked for (``None``: the whole picture)."""
         if not len(text):
             return text
-        line = is_line(text.xyxy, image.shape[0])
+        line = is_line(text.xyxy, image.shape[0], windows)
         others = [d.xyxy for d in seen if len(d)]
         lone: NDArray[np.bool_] = np.ones(len(text), bool)
         if others:
@@ -309,12 +317,15 @@ class TextReader:
             drop[i] = vetoed or too_few_characters(reading)
         return text[~drop]
 
-    def plates_in_lines(self, image: NDArray[np.uint8], text: Detections) -> Detections:
+    def plates_in_lines(
+        self, image: NDArray[np.uint8], text: Detections, windows: Sequence[Tile] | None = None
+    ) -> Detections:
         """Boxes over the plate characters read in the lines among ``text``
         (:func:`token_spans`), each with its line's score; the lines themselves are not
         returned. Unlike a plate, such a string has no vehicle around it and no plate's
-        frame: it anchors no windscreen zone and fits no large plate."""
-        lines = np.flatnonzero(is_line(text.xyxy, image.shape[0])) if len(text) else np.zeros(0, np.int64)
+        frame: it anchors no windscreen zone and fits no large plate. ``windows``: as for
+        :meth:`veto`."""
+        lines = np.flatnonzero(is_line(text.xyxy, image.shape[0], windows)) if len(text) else np.zeros(0, np.int64)
         if not len(lines):
             return Detections.empty()
         xyxy = text.xyxy.astype(np.float64)

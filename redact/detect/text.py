@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple, to_blob
+from redact.detect.tiling import Pass, Tile, pad_to_multiple, to_blob
 from redact.types import Label
 
 
@@ -76,15 +76,21 @@ PLATE_SHAPED = TextGeometry(max_line_aspect=TextGeometry.max_aspect)
 LINE_ASPECT = 5.5
 
 
-def is_line(xyxy: NDArray[np.floating], height: int | None = None) -> NDArray[np.bool_]:
+def is_line(
+    xyxy: NDArray[np.floating], height: int | None = None, windows: Sequence[Tile] | None = None
+) -> NDArray[np.bool_]:
     """Which text boxes (xyxy, (N, 4)) are lines of text longer than a plate's (:data:`LINE_ASPECT`).
 
-    ``height``: the picture's; a box the picture's top or bottom cuts is never a line (cut
-    short, a plate-shaped box can look as long as one)."""
+    ``height``: the picture's; ``windows``: those the boxes were looked for in. A box the
+    picture's or a window's top or bottom cuts is never a line (cut short, a plate-shaped box
+    can look as long as one)."""
     box = np.asarray(xyxy, np.float64).reshape(-1, 4)
     line = box[:, 2] - box[:, 0] > LINE_ASPECT * np.maximum(box[:, 3] - box[:, 1], 1e-6)
     if height is not None:
         line &= (box[:, 1] > 1.0) & (box[:, 3] < height - 1.0)
+    for w in windows or ():
+        across = (box[:, 0] < w.x1) & (box[:, 2] > w.x0)
+        line &= ~(across & ((np.abs(box[:, 1] - w.y0) <= 1.0) | (np.abs(box[:, 3] - w.y1) <= 1.0)))
     return np.asarray(line, bool)
 
 

@@ -119,3 +119,12 @@ def test_a_box_the_picture_cuts_top_or_bottom_is_never_a_line() -> None:
     boxes = np.array([[100, 90, 200, 100], [100, 50, 200, 60], [0, 50, 100, 60]], np.float32)
     assert is_line(boxes).tolist() == [True, True, True]
     assert is_line(boxes, 100).tolist() == [False, True, True]  # the left edge cuts nothing short
+
+
+def test_a_box_a_window_cuts_top_or_bottom_is_never_a_line() -> None:
+    # Looked for in a window, a plate-shaped box its edge cuts short is as long as a line.
+    from redact.detect.tiling import Tile
+
+    boxes = np.array([[100, 40, 200, 50], [100, 60, 200, 70], [500, 40, 600, 50]], np.float32)
+    window = Tile(50, 40, 300, 200)
+    assert is_line(boxes, 400, [window]).tolist() == [False, True, True]  # the third lies beside it
