@@ -141,16 +141,14 @@ def draw_captions(image: NDArray[np.uint8], rng: np.random.Generator, count: int
 
 def caption_away(caption: Caption, regions: NDArray[np.int64]) -> float:
     """Share of the caption line outside its plate string that the regions cover."""
-    x0, y0, x1, y1 = caption.line
-    mask = np.zeros((y1 - y0, x1 - x0), bool)
-    for rx0, ry0, rx1, ry1 in regions:
-        ax0, ay0, ax1, ay1 = max(rx0, x0), max(ry0, y0), min(rx1, x1), min(ry1, y1)
-        if ax1 > ax0 and ay1 > ay0:
-            mask[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = True
-    px0, _, px1, _ = caption.plate
-    mask[:, max(0, px0 - x0) : max(0, px1 - x0)] = False
-    rest = mask.shape[0] * (mask.shape[1] - max(0, min(px1, x1) - max(px0, x0)))
-    return float(mask.sum()) / rest if rest > 0 else 0.0
+    (x0, y0, x1, y1), (px0, _, px1, _) = caption.line, caption.plate
+    plate = (max(px0, x0), y0, min(px1, x1), y1)  # the string's part of the line
+    area = [(b[2] - b[0]) * (b[3] - b[1]) for b in (caption.line, plate)]
+    rest = area[0] - max(0, area[1])
+    if rest <= 0:
+        return 0.0
+    line_cover, plate_cover = covered_fraction(np.asarray([caption.line, plate], np.int64), regions)
+    return float(line_cover * area[0] - plate_cover * max(0, area[1])) / rest
 
 
 def run(folder: Path, *, limit: int | None, per_picture: int, seed: int, pad: float = 0.15) -> dict:

@@ -141,15 +141,14 @@ class DetectorSet:
                 for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
         # Lines of text longer than a plate's count only for the plate characters read in
         # them (a dashboard's caption printing the plate it read).
-        height = image.shape[0]
-        if self.reader is not None and "text_plate" in found:
+        if "text_plate" in found:
             text = found["text_plate"]
-            vet = self.quality in READ_TEXT  # else every plate-shaped line stays
-            kept = text[~is_line(text.xyxy, height, rois)]
-            found["text_plate"] = self.reader.veto(image, text, sure, rois) if vet else kept
-            found[LINE_PLATES] = self.reader.plates_in_lines(image, text, rois)
-        elif "text_plate" in found:
-            found["text_plate"] = found["text_plate"][~is_line(found["text_plate"].xyxy, height, rois)]
+            if self.reader is not None and self.quality in READ_TEXT:
+                found["text_plate"] = self.reader.veto(image, text, sure, rois)
+            else:  # every plate-shaped line stays
+                found["text_plate"] = text[~is_line(text.xyxy, image.shape[0], rois)]
+            if self.reader is not None:
+                found[LINE_PLATES] = self.reader.plates_in_lines(image, text, rois)
         # A vehicle's windows are above its own plate (as the plate networks see it); a
         # vehicle over half the picture needs a plate of its own or a sure score.
         occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
