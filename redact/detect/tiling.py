@@ -147,6 +147,11 @@ class Pass:
             small-object pass may count its (few, size-filtered) boxes as more certain.
         sharp: enlarge with bicubic rather than bilinear interpolation: the strokes of a
             small, dim plate's characters keep their edges.
+        grey: run on the picture's luma (the same grey in every channel): a network that
+            misses a small plate under coloured light or in a tinted, compressed frame can
+            find it by its contrast alone.
+        max_height_ratio: keep only boxes at most this many times as high as wide (a pass
+            looking for plates' lines of characters, not square signs and lamps).
     """
 
     scale: float = 1.0
@@ -159,6 +164,8 @@ class Pass:
     min_box: float | None = None
     score_boost: float = 0.0
     sharp: bool = False
+    grey: bool = False
+    max_height_ratio: float | None = None
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -211,9 +218,15 @@ def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
 
 
+def _is_grey(image: NDArray[np.uint8]) -> bool:
+    """Whether a BGR picture has the same value in every channel (greyscale footage)."""
+    return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
+
+
 def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> PassPlan | None:
     """What one pass runs the network on (see :func:`run_pass`); ``None`` when the pass
-    is skipped for this picture or the window is empty."""
+    is skipped for this picture (a grey pass for a window already grey too) or the window
+    is empty."""
     h, w = image.shape[:2]
     factor = spec.factor(w, h)
     if factor is None:
@@ -224,6 +237,10 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
     if roi.width <= 0 or roi.height <= 0:
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
+    if spec.grey:
+        if _is_grey(crop):  # already grey: the colour passes saw the same picture
+            return None
+        crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     scaled = resize(crop, factor, sharp=spec.sharp)
     sh, sw = scaled.shape[:2]
     tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
@@ -257,6 +274,8 @@ def finish_pass(
         keep &= side < spec.max_box
     if spec.min_box is not None:
         keep &= side >= spec.min_box
+    if spec.max_height_ratio is not None:
+        keep &= out[:, 3] - out[:, 1] <= spec.max_height_ratio * (out[:, 2] - out[:, 0])
     out, score = out[keep], np.minimum(score[keep] + spec.score_boost, 1.0)
     return out.astype(np.float32), score.astype(np.float32)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redact.detect import TILE_PIXELS
+from redact.detect import PRESETS, TILE_PIXELS
 from redact.detect.tiling import (
     Pass,
     Tile,
@@ -196,6 +197,57 @@ def test_box_size_filters_in_source_pixels() -> None:
     small_only = run_pass(_marker_infer, image, Pass(scale=2.0, max_box=32))[0]
     large_only = run_pass(_marker_infer, image, Pass(scale=2.0, min_box=32))[0]
     assert len(small_only) == 1 and len(large_only) == 0
+
+
+def test_height_ratio_filter_keeps_wide_boxes_only() -> None:
+    wide = np.zeros((400, 400, 3), np.uint8)
+    wide[100:120, 100:160] = 255  # 60 x 20: a plate's line
+    square = np.zeros((400, 400, 3), np.uint8)
+    square[100:130, 100:140] = 255  # 40 x 30: a sign or a lamp
+    spec = Pass(max_height_ratio=0.5)
+    assert len(run_pass(_marker_infer, wide, spec)[0]) == 1
+    assert len(run_pass(_marker_infer, square, spec)[0]) == 0
+    assert len(run_pass(_marker_infer, square, Pass())[0]) == 1
+
+
+def test_a_grey_pass_runs_on_the_windows_luma() -> None:
+    """A ``grey`` pass gives the network the picture's luma in every channel, inside its
+    window only, and maps boxes back as any pass does."""
+    image = np.zeros((200, 300, 3), np.uint8)
+    image[50:70, 100:160] = (40, 90, 230)  # a warm-lit patch: bright in red only
+    seen: list[np.ndarray] = []
+
+    def record(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The box of the pixels bright in the first channel (blue in a BGR picture)."""
+        seen.append(img.copy())
+        ys, xs = np.nonzero(img[:, :, 0] > 100)
+        if len(xs) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+        return np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32), np.ones(1, np.float32)
+
+    assert len(run_pass(record, image, Pass(), Tile(80, 30, 200, 100))[0]) == 0  # dark in blue
+    seen.clear()
+    xyxy = run_pass(record, image, Pass(grey=True), Tile(80, 30, 200, 100))[0]
+    crop = seen[0]
+    assert crop.shape == (70, 120, 3)
+    assert (crop[..., 0] == crop[..., 1]).all() and (crop[..., 1] == crop[..., 2]).all()
+    grey = cv2.cvtColor(image[30:100, 80:200], cv2.COLOR_BGR2GRAY)
+    assert np.array_equal(crop[..., 0], grey)
+    assert len(xyxy) == 1
+    np.testing.assert_allclose(xyxy[0], [100, 50, 160, 70], atol=1e-4)
+    # the picture itself is left as it was
+    assert (image[55, 120] == (40, 90, 230)).all()
+    # a picture already grey gets no grey pass: the colour passes saw the same
+    seen.clear()
+    flat = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    assert len(run_pass(record, flat, Pass(grey=True))[0]) == 0 and not seen
+
+
+def test_balanced_and_thorough_look_for_plates_in_grey_too() -> None:
+    for quality in ("balanced", "thorough"):
+        grey = [p for p in PRESETS[quality]["yolo_plate"] if p.grey]
+        assert len(grey) == 1 and grey[0].scale == 1.0 and grey[0].max_height_ratio == 0.5
+    assert not any(p.grey for p in PRESETS["fast"]["yolo_plate"])
 
 
 @pytest.mark.parametrize(
