@@ -152,6 +152,10 @@ class Pass:
             find it by its contrast alone.
         max_height_ratio: keep only boxes at most this many times as high as wide (a pass
             looking for plates' lines of characters, not square signs and lamps).
+        unsharp: sharpen the pass's picture by this amount of an unsharp mask (the picture
+            less its blur of :data:`UNSHARP_SIGMA` px): where soft focus, motion or an
+            enlarged export runs a small plate's strokes together, the network finds it by
+            the edges the mask gives back; 0 leaves the picture as it is.
     """
 
     scale: float = 1.0
@@ -166,6 +170,7 @@ class Pass:
     sharp: bool = False
     grey: bool = False
     max_height_ratio: float | None = None
+    unsharp: float = 0.0
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -218,6 +223,16 @@ def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
 
 
+UNSHARP_SIGMA = 2.0  # px of the pass's (resized) picture
+
+
+def unsharp(image: NDArray[np.uint8], amount: float) -> NDArray[np.uint8]:
+    """``image`` sharpened by an unsharp mask: ``(1 + amount) * image - amount * blur``,
+    the blur Gaussian of :data:`UNSHARP_SIGMA` px, saturated to 0..255."""
+    soft = cv2.GaussianBlur(image, (0, 0), UNSHARP_SIGMA)
+    return cv2.addWeighted(image, 1.0 + amount, soft, -amount, 0.0)
+
+
 def _is_grey(image: NDArray[np.uint8]) -> bool:
     """Whether a BGR picture has the same value in every channel (greyscale footage)."""
     return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
@@ -225,8 +240,8 @@ def _is_grey(image: NDArray[np.uint8]) -> bool:
 
 def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> PassPlan | None:
     """What one pass runs the network on (see :func:`run_pass`); ``None`` when the pass
-    is skipped for this picture (a grey pass for a window already grey too) or the window
-    is empty."""
+    is skipped for this picture (a grey pass that sharpens nothing, for a window already
+    grey too) or the window is empty."""
     h, w = image.shape[:2]
     factor = spec.factor(w, h)
     if factor is None:
@@ -238,10 +253,14 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
     if spec.grey:
-        if _is_grey(crop):  # already grey: the colour passes saw the same picture
-            return None
-        crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        if _is_grey(crop):
+            if not spec.unsharp:  # the colour passes saw the same picture
+                return None
+        else:
+            crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     scaled = resize(crop, factor, sharp=spec.sharp)
+    if spec.unsharp:
+        scaled = unsharp(scaled, spec.unsharp)
     sh, sw = scaled.shape[:2]
     tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
     return PassPlan(scaled, roi, tiles, (w, h), spec)

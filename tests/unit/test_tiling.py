@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from redact.detect import PRESETS, TILE_PIXELS
 from redact.detect.tiling import (
+    UNSHARP_SIGMA,
     Pass,
     Tile,
     decode_threshold,
@@ -243,10 +244,43 @@ def test_a_grey_pass_runs_on_the_windows_luma() -> None:
     assert len(run_pass(record, flat, Pass(grey=True))[0]) == 0 and not seen
 
 
+def test_an_unsharp_pass_sharpens_the_luma_and_runs_on_grey_pictures_too() -> None:
+    """An ``unsharp`` grey pass gives the network the window's luma, resized, then
+    sharpened; a picture already grey still gets it (it shows the network edges the
+    colour passes did not see)."""
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (120, 160, 3), dtype=np.uint8), (0, 0), 1.5)
+    seen: list[np.ndarray] = []
+
+    def record(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(img.copy())
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
+
+    run_pass(record, image, Pass(grey=True, unsharp=1.0, scale=2.0), Tile(20, 10, 100, 90))
+    luma = cv2.cvtColor(image[10:90, 20:100], cv2.COLOR_BGR2GRAY)
+    big = cv2.resize(luma, (160, 160), interpolation=cv2.INTER_LINEAR)
+    soft = cv2.GaussianBlur(big, (0, 0), UNSHARP_SIGMA)
+    want = np.clip(2.0 * big.astype(np.float64) - soft, 0, 255)
+    got = seen[0]
+    assert got.shape == (160, 160, 3)
+    assert (got[..., 0] == got[..., 2]).all()
+    assert np.abs(got[..., 0].astype(np.float64) - want).max() <= 1.0
+    assert got[..., 0].std() > big.std()  # more contrast at the edges, not less
+    seen.clear()
+    flat = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    run_pass(record, flat, Pass(grey=True, unsharp=1.0))
+    assert len(seen) == 1 and not np.array_equal(seen[0], flat)
+    seen.clear()
+    run_pass(record, flat, Pass(grey=True))
+    assert not seen
+
+
 def test_balanced_and_thorough_look_for_plates_in_grey_too() -> None:
+    """Plain and sharpened luma, both at native size, both keeping plate-shaped boxes only."""
     for quality in ("balanced", "thorough"):
         grey = [p for p in PRESETS[quality]["yolo_plate"] if p.grey]
-        assert len(grey) == 1 and grey[0].scale == 1.0 and grey[0].max_height_ratio == 0.5
+        assert sorted(p.unsharp for p in grey) == [0.0, 1.0]
+        assert all(p.scale == 1.0 and p.fit is None and p.max_height_ratio == 0.5 for p in grey)
     assert not any(p.grey for p in PRESETS["fast"]["yolo_plate"])
 
 
