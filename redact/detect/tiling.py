@@ -253,10 +253,10 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
     if spec.grey:
-        if _is_grey(crop):
-            if not spec.unsharp:  # the colour passes saw the same picture
-                return None
-        else:
+        already = _is_grey(crop)
+        if already and not spec.unsharp:  # the colour passes saw the same picture
+            return None
+        if not already:
             crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     scaled = resize(crop, factor, sharp=spec.sharp)
     if spec.unsharp:
