@@ -8,14 +8,19 @@ schedule's regions cover on the same frame (from the frames sidecars; boxes as r
 and counts the regions left less than 90 % covered ("missed") and those whose detection
 itself (the region less its padding) is not wholly covered ("exposed"), per label and per
 clip. Only the reference's detections count (source ``detector``), not its tracker's guesses.
-It also reports the mean share of the frame redacted, seconds per frame (wall clock: as
+It also reports the mean share of the frame redacted (``area``) and the share redacted
+outside every region the reference's detections make (``away``: the dev clips have no
+labels, so full detection stands for the objects; ``away_worst``, the worst frame's;
+``ref_away``, the reference's own tracker boxes beyond its detections), seconds per frame (wall clock: as
 busy as the machine is) and the detectors' work per frame, which is not (``per_frame``:
 ``full``, how many whole frames' worth of pixels the ``--quality`` set ran on; ``calls``,
 its runs; ``vehicle`` and ``glance``, likewise for the occupant detector alone and the
 640-px glance).
 
 The reference run is cached in ``bench/results/`` (gitignored) per clip, length and
-settings, since it is the slow one.
+settings, since it is the slow one; the cache follows the detectors' code, not the
+tracker's, so the reference's own ``area`` and ``ref_away`` are those of the tracker it ran
+with (its detections, which are what count, do not depend on it).
 
     .venv/bin/python bench/schedule.py                          # 0.5 s and 1 s keyframes, whole clips
     .venv/bin/python bench/schedule.py --keyframes 0.5 --seconds 20 --clips car-detection.mp4
@@ -177,6 +182,24 @@ def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
     return float(np.mean(shares)) if shares else 0.0
 
 
+def _mask(boxes: list[list[int]], size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    mask = np.zeros((h, w), bool)
+    for x, y, bw, bh in boxes:
+        mask[max(0, y) : max(0, y + bh), max(0, x) : max(0, x + bw)] = True
+    return mask
+
+
+def away_share(ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[int, int]) -> tuple[float, float]:
+    """Mean and worst share of a frame that ``got`` redacts outside every region of the
+    reference's detections on that frame."""
+    shares = []
+    for frame in sorted(set(ref) | set(got)):
+        objects = _mask([r["box"] for r in ref.get(frame, []) if r["source"] == "detector"], size)
+        shares.append(float((_mask([r["box"] for r in got.get(frame, [])], size) & ~objects).mean()))
+    return (float(np.mean(shares)), max(shares)) if shares else (0.0, 0.0)
+
+
 def detectors_digest() -> str:
     """A digest of the code that decides a reference run's regions (the detectors, how
     detections become regions, the defaults): a cached reference is stale when it changes."""
@@ -235,15 +258,19 @@ def main() -> int:
                 size = (entry["width"], entry["height"])
                 cache.write_text(json.dumps({"seconds": ref_s, "size": size, "frames": ref}))
             rows.append({"clip": name, "frames": frames, "keyframe_seconds": 0.0,
-                         "s_per_frame": round(ref_s / frames, 3), "area": round(area_share(ref, size), 4)})
+                         "s_per_frame": round(ref_s / frames, 3), "area": round(area_share(ref, size), 4),
+                         "ref_away": round(away_share(ref, ref, size)[0], 4)})
             print(json.dumps(rows[-1]), flush=True)
             for k in [float(x) for x in args.keyframes.split(",") if x.strip()]:
                 cost: dict[str, float] = {}
                 got, s, entry = run(clip, work, cost, quality=args.quality, keyframe_seconds=k, **extra)
+                away, away_worst = away_share(ref, got, size)
                 rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, **extra,
                              "s_per_frame": round(s / frames, 3), "looks": entry.get("looks"),
                              "per_frame": {k2: round(v / frames, 3) for k2, v in sorted(cost.items())},
-                             "area": round(area_share(got, size), 4), **compare(ref, got, size)})
+                             "area": round(area_share(got, size), 4),
+                             "away": round(away, 4), "away_worst": round(away_worst, 4),
+                             **compare(ref, got, size)})
                 print(json.dumps(rows[-1]), flush=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "covered": COVERED, "rows": rows}, indent=2) + "\n")
     print(f"written {args.json}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.types import Label
+
 # Predicted boxes grow by this fraction of their size per unobserved frame, up to MAX_GROWTH,
 # because the object may speed up, turn or change size while nobody looks.
 GROWTH_PER_FRAME = 0.04
@@ -23,6 +25,10 @@ MAX_GROWTH = 2.0
 # not per second: at 25 fps the same growth per 40 ms is also what covers a face the detectors
 # miss on the next frames of a pan; see docs/performance.md.)
 SMALL_SIDE = 48.0  # px; boxes whose shorter side is below this count as small
+# ... except a vehicle's window zone (label occupant), however thin the picture's edge or a
+# plate below cuts it: it is part of a vehicle, which moves a fraction of its own width per
+# frame even at road speed, where a face or a plate can cross its own size in one frame.
+NEVER_SMALL = frozenset({Label.OCCUPANT.value})
 SMALL_GROWTH_PER_FRAME = 2.0
 MAX_SMALL_GROWTH = 11.0
 VELOCITY_HISTORY = 6  # observations the velocity is fitted on
@@ -35,22 +41,24 @@ SPEED_SLACK = 0.5
 MIN_GROWTH_PER_FRAME = 0.01
 
 
-def is_small(box: NDArray[np.float64]) -> bool:
-    """Whether a box (xyxy) is small: its shorter side under :data:`SMALL_SIDE`."""
-    return bool(min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE)
+def is_small(box: NDArray[np.float64], label: str = "") -> bool:
+    """Whether a box (xyxy) of ``label`` is small: its shorter side under :data:`SMALL_SIDE`
+    (never for the labels of :data:`NEVER_SMALL`)."""
+    return label not in NEVER_SMALL and bool(min(box[2] - box[0], box[3] - box[1]) < SMALL_SIDE)
 
 
-def blind_growth(box: NDArray[np.float64], frames: int) -> float:
-    """Growth factor for a box ``frames`` frames away from where it was seen, direction unknown."""
-    if is_small(box):
+def blind_growth(box: NDArray[np.float64], frames: int, label: str = "") -> float:
+    """Growth factor for a box of ``label`` ``frames`` frames away from where it was seen,
+    direction unknown."""
+    if is_small(box, label):
         return min(MAX_SMALL_GROWTH, 1.0 + SMALL_GROWTH_PER_FRAME * frames)
     return min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * frames)
 
 
-def grow_blind(box: NDArray[np.float64], frames: int) -> NDArray[np.float64]:
-    """``box`` grown as far as an object seen there could have moved in ``frames`` frames
-    while its direction is unknown."""
-    return grow(box, blind_growth(box, frames))
+def grow_blind(box: NDArray[np.float64], frames: int, label: str = "") -> NDArray[np.float64]:
+    """``box`` (of ``label``) grown as far as an object seen there could have moved in
+    ``frames`` frames while its direction is unknown."""
+    return grow(box, blind_growth(box, frames, label))
 
 
 def grow(box: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
@@ -111,8 +119,8 @@ class Track:
         moved = self.moved(pts)
         unseen = max(0, index - self.last_index)
         if len(self.history) < 2:  # seen once: no idea where it is heading
-            grown = grow(moved, blind_growth(self.box, unseen))
-            if wide or is_small(self.box):
+            grown = grow(moved, blind_growth(self.box, unseen, self.label))
+            if wide or is_small(self.box, self.label):
                 return grown
         else:
             grown = grow(moved, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * unseen))

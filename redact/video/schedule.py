@@ -63,7 +63,7 @@ from redact.video.change import windows as change_windows
 from redact.video.follow import Follower, follow_picture
 from redact.video.motion import grow_blind
 from redact.video.track import make_tracker
-from redact.video.windowed import merged_windows, occupant_only, vehicle_below, widen_faces
+from redact.video.windowed import merged_windows, occupant_only, one_zone_each, vehicle_below, widen_faces
 
 if TYPE_CHECKING:
     from redact.video.job import VideoContext
@@ -320,7 +320,9 @@ class Looker:
                 # The plates found in this frame's windows end the zones above them.
                 plates = dets[dets.label == Label.PLATE.value]
                 vdets, vweak = by_vehicle.look(f.image, ratio=SUSPECT_RATIO, rois=occ_rois, plates=plates)
-                dets, weak = Detections.concat([dets, vdets]), Detections.concat([weak, vweak])
+                # Where both looks' windows overlap, both find the same window zone.
+                dets = one_zone_each(Detections.concat([dets, vdets]))
+                weak = one_zone_each(Detections.concat([weak, vweak]))
             if kind == GLANCE:
                 dets = Detections.concat([dets, self._glance(read, f.image)])
                 dets = merge_detections(dets, iou=MERGE_IOU, contain=MERGE_CONTAIN)
@@ -379,6 +381,7 @@ class Looker:
         h, w = f.image.shape[:2]
         boxes: list[NDArray[np.float64]] = [expected.xyxy.astype(np.float64)]
         since = f.index - self.suspects_at
-        for box in self.suspects.xyxy.astype(np.float64) if suspects else ():
-            boxes.append(grow_blind(box, since)[None])
+        looked_for = self.suspects if suspects else Detections.empty()
+        for box, label in zip(looked_for.xyxy.astype(np.float64), looked_for.label, strict=True):
+            boxes.append(grow_blind(box, since, str(label))[None])
         return windows_around(np.concatenate(boxes), w, h, margin=FOCUS_MARGIN, min_margin=FOCUS_MIN_MARGIN)

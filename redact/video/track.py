@@ -242,11 +242,11 @@ class IouTracker:
             # with the ordinary growth, not the blind one (which would paint up to 11x boxes
             # over every frame back to the previous video keyframe), bounded by its observed
             # motion. A large object seen once grows only by the least growth.
-            small = is_small(t.first_box)
+            small = is_small(t.first_box, t.label)
             if len(t.history) >= 2:
                 factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
             else:
-                factor = blind_growth(t.first_box, ahead)
+                factor = blind_growth(t.first_box, ahead, t.label)
             shift = t.velocity * (pts - t.first_pts)
             origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
             still, moved = grow(t.first_box, factor), grow(origin, factor)
@@ -258,7 +258,7 @@ class IouTracker:
             # once: where its pixels were, when they can be found).
             box = _union(still, moved)
             if len(t.history) < 2:
-                box = self._followed(t.id, t.first_box, t.first_index, index, box)
+                box = self._followed(t.id, t.first_box, t.first_index, index, box, small)
             boxes.append(box)
             scores.append(t.score)
             labels.append(t.label)
@@ -278,17 +278,18 @@ class IouTracker:
         return pts - t.last_pts <= self.gap + 1e-9
 
     def _followed(
-        self, track: int, box: NDArray[np.float64], seen: int, index: int, guess: NDArray[np.float64]
+        self, track: int, box: NDArray[np.float64], seen: int, index: int, guess: NDArray[np.float64], small: bool
     ) -> NDArray[np.float64]:
         """The box to redact on frame ``index`` for ``track``, boxed ``box`` on frame ``seen``:
         where its pixels went, grown as a track with a known motion grows, instead of
-        ``guess`` (for a small object seen once, its blind growth); with ``guess`` for a large
-        one, whose guess is about its own size. ``guess`` alone where its pixels are not found."""
+        ``guess`` (for a ``small`` object seen once, its blind growth); with ``guess`` for a
+        large one, whose guess is about its own size. ``guess`` alone where its pixels are not
+        found."""
         found = self.locate(track, box, seen, index) if self.locate is not None else None
         if found is None:
             return guess
         there = grow(found, min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * abs(index - seen)))
-        return there if is_small(box) else _union(there, guess)
+        return there if small else _union(there, guess)
 
     def _predicted(self, tracks: list[Track], index: int, pts: float, *, wide: bool) -> Detections:
         if not tracks:
@@ -297,7 +298,7 @@ class IouTracker:
         for t in tracks:
             box = t.predict(index, pts, wide=wide)
             if not wide and len(t.history) < 2 and index != t.last_index:
-                box = self._followed(t.id, t.box, t.last_index, index, box)
+                box = self._followed(t.id, t.box, t.last_index, index, box, is_small(t.box, t.label))
             boxes.append(box)
         return Detections.from_arrays(
             np.array(boxes),

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect import MERGE_CONTAIN, MERGE_IOU
+from redact.detect.merge import merge_detections
 from redact.detect.occupants import CAR_ZONE
 from redact.detect.tiling import Tile, tiles_xyxy, windows_around
 from redact.types import Detections, Label
@@ -35,6 +37,17 @@ def vehicle_below(zones: NDArray[np.floating]) -> NDArray[np.float64]:
     z = np.asarray(zones, np.float64).reshape(-1, 4).copy()
     z[:, 3] += (z[:, 3] - z[:, 1]) * (1 - CAR_ZONE.bottom) / CAR_ZONE.bottom
     return z
+
+
+def one_zone_each(dets: Detections) -> Detections:
+    """The window zones of the whole set's windows and the vehicle network's own fused per
+    label (as in a still): where both windows overlap, both find the same zone, and a second
+    copy would start a track of its own, seen once. Faces and heads stay as they are (a
+    person's head and the face in it are followed as the tracks they are)."""
+    occ = dets.label == Label.OCCUPANT.value
+    if occ.sum() < 2:
+        return dets
+    return Detections.concat([dets[~occ], merge_detections(dets[occ], iou=MERGE_IOU, contain=MERGE_CONTAIN)])
 
 
 def widen_faces(dets: Detections, width: int, height: int) -> Detections:

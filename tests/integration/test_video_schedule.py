@@ -396,6 +396,22 @@ def test_an_occupant_zone_at_the_border_is_followed_in_the_whole_picture(tmp_pat
     assert all(covered(images[i], _zones(top)(i)[1][0]) for i in range(10))
 
 
+def test_a_zone_both_looks_find_between_keyframes_is_one_track(tmp_path: Path) -> None:
+    """Between keyframes the whole set looks at what changed and the occupant detector alone
+    at the zones it follows: where their windows overlap, both find the same zone, which is
+    one object (a second copy would start a track of its own, seen once)."""
+    make_clip(tmp_path / "in" / "s.mp4", frames=10, fps=25, size=(480, 360), background=still(), objects=_zones(150))
+    full = Vehicles()
+    cfg = RedactConfig(keyframe_seconds=0.2, track_pad=0)
+    result = redact_path(tmp_path / "in", tmp_path / "out", cfg, detectors=full, glance=Recording(blind=True))
+    assert result.exit_code == 0, result.files
+    assert full.alone is not None and full.alone.windows, "the occupant detector alone never ran"
+    lines = _lines(result)
+    assert any(line["look"] == "changed" for line in lines[1:5])  # the whole set looked between keyframes too
+    tracks = {r["track"] for line in lines for r in line["regions"] if r["label"] == "occupant"}
+    assert len(tracks) == 1, tracks
+
+
 def _panned(seen_on: int) -> tuple:  # type: ignore[type-arg]
     """A pan (6 px a frame to the left) across a textured scene with a textured 24-px object in
     it, ringed in the face marker's colour on frame ``seen_on`` only (elsewhere in a grey of the

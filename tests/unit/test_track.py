@@ -225,6 +225,23 @@ def test_a_large_box_seen_once_keeps_about_its_size() -> None:
         assert contains(box, [146, 0, 370, 272]) and box[2] - box[0] <= 224 * 1.1
 
 
+def test_a_thin_window_zone_seen_once_keeps_about_its_size() -> None:
+    """A vehicle's window zone cut thin by the picture's edge (166x37 px) is part of a
+    vehicle, not a small fast object: seen once, it is neither padded back nor carried as a
+    box grown by its own size per frame (which would black out most of a 768x432 frame)."""
+    zone = [122, 348, 288, 385]
+    for label, most in (("occupant", 166 * 1.1), ("plate", 166 * 5)):
+        tracker = IouTracker(gap=1.0, pad=5, lookahead=10)
+        for i in range(6):
+            tracker.update(i, i * 0.04, None)
+        tracker.update(6, 0.24, dets(zone, label=label))
+        back = tracker.backfill(1, 0.04).xyxy[0]
+        ahead = tracker.update(9, 0.36, None).xyxy[0]
+        for box in (back, ahead):
+            assert contains(box, zone)
+            assert (box[2] - box[0] <= most) == (label == "occupant")  # a thin plate still grows blindly
+
+
 def test_a_track_seen_in_a_window_is_also_covered_where_its_motion_puts_it() -> None:
     """A box drawn in a window differs a little from the whole frame's: a moving track seen
     in a window keeps its moved last box as well, where that reaches past the detection."""
