@@ -32,7 +32,6 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -42,7 +41,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from schedule import PADDING, _setting, coverage, detectors_digest, inner, run  # noqa: E402
+from schedule import PADDING, _setting, box_mask, coverage, detectors_digest, inner, run  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "data" / "dev"
@@ -169,13 +168,6 @@ def write(shots: list[Shot], path: Path) -> None:
         out.mux(vs.encode(None))
 
 
-def _mask(boxes: Iterator[Box]) -> np.ndarray:
-    m = np.zeros((H, W), bool)
-    for x, y, w, h in boxes:
-        m[max(0, y) : max(0, y + h), max(0, x) : max(0, x + w)] = True
-    return m
-
-
 def _padded(box: Box) -> Box:
     x, y, w, h = box
     px, py = round(w * PADDING), round(h * PADDING)
@@ -200,9 +192,9 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             truth = _truth(shots, f)
             truth_count += len(truth)
             exposed_truth += sum(coverage(b, boxes, (W, H)) < 0.99 for _, b in truth)
-            objects = _mask(iter([r["box"] for r in refs] + [_padded(b) for _, b in truth]))
-            away.append(float((_mask(iter(boxes)) & ~objects).mean()))
-            ref_away.append(float((_mask(iter([r["box"] for r in ref.get(f, [])])) & ~objects).mean()))
+            objects = box_mask([r["box"] for r in refs] + [_padded(b) for _, b in truth], (W, H))
+            away.append(float((box_mask(boxes, (W, H)) & ~objects).mean()))
+            ref_away.append(float((box_mask([r["box"] for r in ref.get(f, [])], (W, H)) & ~objects).mean()))
             largest = max([largest, *(r["box"][2] * r["box"][3] / (W * H) for r in regions)])
         rows.append({
             "shot": shot.name if shot else "montage", "frames": len(frames),

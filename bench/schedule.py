@@ -37,7 +37,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import av
@@ -170,19 +170,8 @@ def compare(ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[
     }
 
 
-def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
-    w, h = size
-    shares = []
-    for regions in frames.values():
-        mask = np.zeros((h, w), bool)
-        for r in regions:
-            x, y, bw, bh = r["box"]
-            mask[max(0, y) : y + bh, max(0, x) : x + bw] = True
-        shares.append(mask.mean())
-    return float(np.mean(shares)) if shares else 0.0
-
-
-def _mask(boxes: list[list[int]], size: tuple[int, int]) -> np.ndarray:
+def box_mask(boxes: Iterable[list[int]], size: tuple[int, int]) -> np.ndarray:
+    """The pixels of a ``size`` (w, h) frame inside any of ``boxes`` (x, y, w, h)."""
     w, h = size
     mask = np.zeros((h, w), bool)
     for x, y, bw, bh in boxes:
@@ -190,13 +179,18 @@ def _mask(boxes: list[list[int]], size: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
+    shares = [box_mask((r["box"] for r in regions), size).mean() for regions in frames.values()]
+    return float(np.mean(shares)) if shares else 0.0
+
+
 def away_share(ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[int, int]) -> tuple[float, float]:
     """Mean and worst share of a frame that ``got`` redacts outside every region of the
     reference's detections on that frame."""
     shares = []
     for frame in sorted(set(ref) | set(got)):
-        objects = _mask([r["box"] for r in ref.get(frame, []) if r["source"] == "detector"], size)
-        shares.append(float((_mask([r["box"] for r in got.get(frame, [])], size) & ~objects).mean()))
+        objects = box_mask((r["box"] for r in ref.get(frame, []) if r["source"] == "detector"), size)
+        shares.append(float((box_mask((r["box"] for r in got.get(frame, [])), size) & ~objects).mean()))
     return (float(np.mean(shares)), max(shares)) if shares else (0.0, 0.0)
 
 
