@@ -13,7 +13,8 @@ Reports per shot and for the whole montage:
 - ``exposed``: reference detections (source ``detector``, less their padding) not wholly
   covered by the run's regions on the same frame, and ground-truth boxes not covered;
 - ``away``: the share of each frame the run redacted outside every object (ground-truth
-  boxes and reference detections, both padded as redact pads), mean and worst frame; and
+  boxes and reference detections, both padded as redact pads), mean and worst frame, and
+  the frames where it exceeds a quarter of the frame (``>25%``); and
   ``ref.away``, the same for the reference's own tracker boxes (what tracking adds even with
   full detection on every frame);
 - ``largest``: the largest single region, as a share of the frame;
@@ -41,7 +42,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from schedule import PADDING, _setting, box_mask, coverage, detectors_digest, inner, run  # noqa: E402
+from schedule import AWAY_OVER, PADDING, _setting, box_mask, coverage, detectors_digest, inner, run  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "data" / "dev"
@@ -202,6 +203,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             "truth_boxes": truth_count, "truth_exposed": exposed_truth,
             "away_mean": round(float(np.mean(away)), 4) if away else 0.0,
             "away_worst": round(max(away), 4) if away else 0.0,
+            "away_over": sum(a > AWAY_OVER for a in away),
             "reference_away_mean": round(float(np.mean(ref_away)), 4) if ref_away else 0.0,
             "largest": round(largest, 4),
         })
@@ -257,12 +259,12 @@ def main() -> int:
                "per_frame": {k: round(v / max(1, len(got)), 3) for k, v in sorted(cost.items())}}
     print(json.dumps(summary))
     head = f"{'shot':34} {'frames':>6} {'ref':>5} {'exposed':>7} {'truth':>5} {'t.exp':>5} " \
-           f"{'away':>6} {'worst':>6} {'largest':>7} {'ref.away':>8}"
+           f"{'away':>6} {'worst':>6} {'>25%':>5} {'largest':>7} {'ref.away':>8}"
     print(head)
     for r in rows:
         print(f"{r['shot'][:34]:34} {r['frames']:6d} {r['reference_detections']:5d} {r['exposed']:7d} "
               f"{r['truth_boxes']:5d} {r['truth_exposed']:5d} {r['away_mean']:6.1%} {r['away_worst']:6.1%} "
-              f"{r['largest']:7.1%} {r['reference_away_mean']:8.1%}")
+              f"{r['away_over']:5d} {r['largest']:7.1%} {r['reference_away_mean']:8.1%}")
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), **summary, "rows": rows}, indent=2) + "\n")
     print(f"written {args.json}")
     return 0

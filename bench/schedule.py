@@ -11,6 +11,7 @@ clip. Only the reference's detections count (source ``detector``), not its track
 It also reports the mean share of the frame redacted (``area``) and the share redacted
 outside every region the reference's detections make (``away``: the dev clips have no
 labels, so full detection stands for the objects; ``away_worst``, the worst frame's;
+``away_over``, the frames where it exceeds a quarter of the frame;
 ``ref_away``, the reference's own tracker boxes beyond its detections), seconds per frame (wall clock: as
 busy as the machine is) and the detectors' work per frame, which is not (``per_frame``:
 ``full``, how many whole frames' worth of pixels the ``--quality`` set ran on; ``calls``,
@@ -49,6 +50,7 @@ RESULTS = REPO / "bench" / "results"
 CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4")
 COVERED = 0.9
 PADDING = 0.15  # the default --padding: a region is its detection grown by this much per side
+AWAY_OVER = 0.25  # a frame redacted over this share away from any object hides the story
 
 
 def cut(src: Path, dst: Path, seconds: float) -> int:
@@ -184,14 +186,19 @@ def area_share(frames: dict[int, list[dict]], size: tuple[int, int]) -> float:
     return float(np.mean(shares)) if shares else 0.0
 
 
-def away_share(ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[int, int]) -> tuple[float, float]:
+def away_share(
+    ref: dict[int, list[dict]], got: dict[int, list[dict]], size: tuple[int, int]
+) -> tuple[float, float, int]:
     """Mean and worst share of a frame that ``got`` redacts outside every region of the
-    reference's detections on that frame."""
+    reference's detections on that frame, and how many frames that share exceeds
+    :data:`AWAY_OVER` on."""
     shares = []
     for frame in sorted(set(ref) | set(got)):
         objects = box_mask((r["box"] for r in ref.get(frame, []) if r["source"] == "detector"), size)
         shares.append(float((box_mask((r["box"] for r in got.get(frame, [])), size) & ~objects).mean()))
-    return (float(np.mean(shares)), max(shares)) if shares else (0.0, 0.0)
+    if not shares:
+        return 0.0, 0.0, 0
+    return float(np.mean(shares)), max(shares), sum(x > AWAY_OVER for x in shares)
 
 
 def detectors_digest() -> str:
@@ -258,12 +265,12 @@ def main() -> int:
             for k in [float(x) for x in args.keyframes.split(",") if x.strip()]:
                 cost: dict[str, float] = {}
                 got, s, entry = run(clip, work, cost, quality=args.quality, keyframe_seconds=k, **extra)
-                away, away_worst = away_share(ref, got, size)
+                away, away_worst, away_over = away_share(ref, got, size)
                 rows.append({"clip": name, "frames": frames, "keyframe_seconds": k, **extra,
                              "s_per_frame": round(s / frames, 3), "looks": entry.get("looks"),
                              "per_frame": {k2: round(v / frames, 3) for k2, v in sorted(cost.items())},
                              "area": round(area_share(got, size), 4),
-                             "away": round(away, 4), "away_worst": round(away_worst, 4),
+                             "away": round(away, 4), "away_worst": round(away_worst, 4), "away_over": away_over,
                              **compare(ref, got, size)})
                 print(json.dumps(rows[-1]), flush=True)
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), "covered": COVERED, "rows": rows}, indent=2) + "\n")

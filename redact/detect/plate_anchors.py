@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact import geometry
-from redact.detect.merge import box_area
+from redact.detect.merge import box_area, intersection_matrix, iou_matrix
 from redact.detect.occupants import OccupantFinds
 from redact.detect.panels import clip_to_panels
 from redact.types import Detections, Label, Source
@@ -48,6 +48,18 @@ PLATE_ZONE_GAP = 0.5  # bottom of the zone, units above the plate's top (the bon
 # Plates anchor a zone only when shaped like one (width / height): the text detector also
 # finds captions and signs, which are longer, and upright patches, which are not plates.
 PLATE_ASPECT = (1.2, 6.0)
+# A plate on a person (WORN: that share of its box inside a person's box) anchors a zone only
+# when the network is sure of it (ANCHOR_SURE) or a second plate opinion sees it too (another
+# plate detector's candidate with IoU >= ANCHOR_IOU, or at least ANCHOR_INSIDE of that
+# candidate inside it: its characters). A plate network's unsure box on a walker's sweater or
+# bag otherwise put a windscreen zone over the walker and the wall behind, a third of a video
+# frame; the person's head is redacted as such. A plate seen on no person anchors its zone on
+# one opinion's word: an overhead camera's view of a car the vehicle network misses shows a
+# plate only the plate network sees, unsure, below the car's rear window.
+WORN = 0.8
+ANCHOR_SURE = 0.7
+ANCHOR_IOU = 0.2
+ANCHOR_INSIDE = 0.5
 # A box within this many pixels of the picture's border is cut by it.
 BORDER_PX = 2
 # A vehicle's own plate: its centre within OWN_PLATE_OFFSET box widths of the box's middle,
@@ -112,6 +124,32 @@ def plate_shaped(plates: NDArray[np.floating]) -> NDArray[np.bool_]:
     p = np.asarray(plates, np.float32).reshape(-1, 4)
     aspect = (p[:, 2] - p[:, 0]) / np.maximum(p[:, 3] - p[:, 1], 1e-6)
     return np.asarray((aspect >= PLATE_ASPECT[0]) & (aspect <= PLATE_ASPECT[1]), bool)
+
+
+def seconded(plates: Detections, name: str, found: Mapping[str, Detections]) -> NDArray[np.bool_]:
+    """Which of detector ``name``'s ``plates`` are sure (:data:`ANCHOR_SURE`) or seen by
+    another plate detector among ``found``'s candidates."""
+    ok = np.asarray(plates.score >= ANCHOR_SURE, bool)
+    for other, cands in found.items():
+        if other == name or isinstance(cands, OccupantFinds) or not len(cands) or ok.all():
+            continue
+        c = cands.with_label(Label.PLATE.value)
+        if not len(c):
+            continue
+        inside = intersection_matrix(plates.xyxy, c.xyxy) / np.maximum(box_area(c.xyxy)[None, :], 1e-6)
+        ok |= ((iou_matrix(plates.xyxy, c.xyxy) >= ANCHOR_IOU) | (inside >= ANCHOR_INSIDE)).any(axis=1)
+    return ok
+
+
+def worn(plates: NDArray[np.floating], persons: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Which plates (xyxy (N, 4)) lie on a person (xyxy (P, 4)): :data:`WORN` of their area
+    inside one person's box."""
+    p = np.asarray(plates, np.float32).reshape(-1, 4)
+    q = np.asarray(persons, np.float32).reshape(-1, 4)
+    if not len(p) or not len(q):
+        return np.zeros(len(p), bool)
+    inside = intersection_matrix(p, q) / np.maximum(box_area(p)[:, None], 1e-6)
+    return np.asarray((inside >= WORN).any(axis=1), bool)
 
 
 def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> NDArray[np.bool_]:
@@ -255,7 +293,9 @@ def add_plate_zones(
 ) -> dict[str, Detections]:
     """Add the windshield zone of every kept plate that no vehicle box holds.
 
-    Plates outside :data:`PLATE_ASPECT` anchor nothing. A vehicle cut by the picture's
+    Plates outside :data:`PLATE_ASPECT` anchor nothing, nor do plates on a person
+    (:func:`worn`) that are neither sure nor seen by a second plate opinion
+    (:func:`seconded`). A vehicle cut by the picture's
     border holds no plate: the upper part of what is seen of it need not be its windows (a
     car half out at the top shows its bonnet there), and how much of it a network boxes
     depends on how it is shown (a window around it, the whole picture), while its plate
@@ -271,22 +311,25 @@ def add_plate_zones(
         kept: per detector name, the boxes that passed (plates among them).
         found: per detector name, every candidate (as ``DetectorSet.per_detector`` gives).
         width, height: the picture's size, pixels.
-        threshold: vehicles scoring below this do not count as holding a plate (they were
-            only candidates); ``None`` counts every vehicle found.
+        threshold: vehicles and persons scoring below this do not count as holding or
+            wearing a plate (they were only candidates); ``None`` counts every one found.
 
     Returns:
         ``kept`` with the zones added (a new dict; the inputs are not changed).
     """
     out = dict(kept)
-    plates = Detections.concat(d.with_label(Label.PLATE.value) for d in kept.values())
+    parts = [(name, p) for name, d in kept.items() if len(p := d.with_label(Label.PLATE.value))]
+    plates = Detections.concat(p for _, p in parts)
     if not len(plates):
         return out
+    vouched = np.concatenate([seconded(p, name, found) for name, p in parts])
     for name, finds in found.items():
         if not isinstance(finds, OccupantFinds) or not finds.windows:
             continue
         strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
         strong = strong[~cut_by_border(strong, width, height)]
-        lone = plates[plate_shaped(plates.xyxy) & ~held(plates.xyxy, strong)]
+        persons = finds.persons if threshold is None else finds.persons[finds.person_score >= threshold]
+        lone = plates[plate_shaped(plates.xyxy) & ~held(plates.xyxy, strong) & (vouched | ~worn(plates.xyxy, persons))]
         if not len(lone):
             continue
         boxes = within_vehicles(plate_zones(lone.xyxy, width, height), lone.xyxy, finds.vehicles, width, height)

@@ -47,6 +47,12 @@ MAX_SEARCH = 6.0
 # one detection is weak evidence that something is still there.
 CONFIRMED = 2
 ONCE_CARRY = 3
+# A new detection lying at least NESTED of its area inside a larger one of its label on the
+# same frame is that object's second box (two networks or passes boxing one face, a head and
+# its face), not an object of its own: it takes the larger box's track. As a track of its own
+# it would be seen once and, small, grow blindly by its size per frame over the object that
+# is already followed.
+NESTED = 0.8
 
 # Where the pixels of an object seen once went (see redact.video.follow.Follower.locate):
 # (track id, box, frame it was seen on, frame wanted) -> the box there, or None.
@@ -192,7 +198,11 @@ class IouTracker:
             matched.add(int(ti))
             score[ti, :] = -1.0
             score[:, di] = -1.0
-        for di in np.flatnonzero((track_of < 0) & strong):
+        area = geometry.box_area(boxes, np.float64)
+        for di in sorted(np.flatnonzero((track_of < 0) & strong), key=lambda i: -area[i]):
+            track_of[di] = self._host(int(di), boxes, dets.label, track_of)
+            if track_of[di] >= 0:
+                continue
             t = Track(
                 id=self._next_id, label=str(dets.label[di]), box=boxes[di], score=float(dets.score[di]),
                 first_index=index, first_pts=pts, first_box=boxes[di], last_index=index, last_pts=pts,
@@ -266,6 +276,19 @@ class IouTracker:
         if not boxes:
             return Detections.empty()
         return Detections.from_arrays(np.array(boxes), scores, labels, Source.TRACKER.value, ids)
+
+    @staticmethod
+    def _host(
+        di: int, boxes: NDArray[np.float64], labels: NDArray[np.object_], track_of: NDArray[np.int64]
+    ) -> int:
+        """The track of the largest tracked detection of its label that detection ``di`` is
+        nested in (:data:`NESTED`), or -1."""
+        area = geometry.box_area(boxes, np.float64)
+        inside = geometry.intersection_matrix(boxes[di : di + 1], boxes, np.float64)[0]
+        hosts = np.flatnonzero(
+            (track_of >= 0) & (labels == labels[di]) & (area > area[di]) & (inside >= NESTED * max(area[di], 1e-9))
+        )
+        return int(track_of[hosts[np.argmax(area[hosts])]]) if len(hosts) else -1
 
     def _expire(self, index: int, pts: float) -> None:
         self._tracks = [t for t in self._tracks if self._alive(t, index, pts)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -128,6 +130,30 @@ def test_plate_zones_only_for_plates_no_vehicle_holds() -> None:
     # A vehicle under the threshold is only a candidate: it does not hold the plate.
     weak = {**found, "occupants": _finds(True, [[300, 300, 700, 600]], score=0.1)}
     assert len(add_plate_zones(kept, weak, 2000, 2000, threshold=0.25)["occupants"]) == 1
+
+
+def test_an_unsure_plate_on_a_person_anchors_a_zone_only_when_a_second_opinion_sees_it() -> None:
+    unsure = PLATE.replace(score=np.array([0.35], np.float32))
+    kept = {"yolo_plate": unsure, "occupants": Detections.empty()}
+    walker = replace(_finds(True, []), persons=np.array([[420, 200, 580, 900]], np.float32),
+                     person_score=np.array([0.8], np.float32))
+    alone = {"yolo_plate": unsure, "occupants": walker}
+    assert len(add_plate_zones(kept, alone, 2000, 2000, threshold=0.25)["occupants"]) == 0
+    chars = Detections.from_arrays([[465, 505, 535, 520]], [0.2], "plate")  # its characters
+    elsewhere = Detections.from_arrays([[900, 505, 970, 520]], [0.9], "plate")
+    for text, zones in ((chars, 1), (elsewhere, 0)):
+        found = {**alone, "text_plate": text}
+        assert len(add_plate_zones(kept, found, 2000, 2000, threshold=0.25)["occupants"]) == zones
+    # Its own detector's other candidates are no second opinion.
+    same = {**alone, "yolo_plate": Detections.concat([unsure, PLATE])}
+    assert len(add_plate_zones(kept, same, 2000, 2000, threshold=0.25)["occupants"]) == 0
+    # A sure plate, a plate on no person, or on a person only a candidate: its zone as before.
+    sure = {"yolo_plate": PLATE, "occupants": Detections.empty()}
+    assert len(add_plate_zones(sure, {**alone, "yolo_plate": PLATE}, 2000, 2000, threshold=0.25)["occupants"]) == 1
+    nobody = {"yolo_plate": unsure, "occupants": _finds(True, [])}
+    assert len(add_plate_zones(kept, nobody, 2000, 2000, threshold=0.25)["occupants"]) == 1
+    faint = {**alone, "occupants": replace(walker, person_score=np.array([0.1], np.float32))}
+    assert len(add_plate_zones(kept, faint, 2000, 2000, threshold=0.25)["occupants"]) == 1
 
 
 def test_a_vehicle_cut_by_the_border_holds_no_plate() -> None:

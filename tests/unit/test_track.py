@@ -242,6 +242,27 @@ def test_a_thin_window_zone_seen_once_keeps_about_its_size() -> None:
             assert (box[2] - box[0] <= most) == (label == "occupant")  # a thin plate still grows blindly
 
 
+def test_a_box_nested_in_a_followed_object_is_that_object() -> None:
+    """Two boxes of one face on a frame (a 36x70 box inside a 64x127 one): the inner one
+    takes the followed face's track instead of starting one of its own, which, seen once and
+    small, would be padded and carried as a box growing by its size per frame."""
+    tracker = IouTracker(gap=1.0, pad=5, lookahead=10)
+    for i in range(5):
+        tracker.update(i, i * 0.04, dets([453.0 + 22 * i, 0, 501.0 + 22 * i, 95]))
+    out = tracker.update(5, 0.2, dets([563, 0, 627, 127], [567, 24, 603, 94]))
+    assert len(out) == 2 and len(set(out.track_id.tolist())) == 1
+    back = tracker.backfill(1, 0.04)
+    assert len(back) == 0  # no new track to pad back
+    ahead = tracker.update(7, 0.28, None)
+    assert len(ahead) == 1 and ahead.xyxy[0][2] - ahead.xyxy[0][0] < 2 * 64
+    # Not nested enough, or another label: an object of its own.
+    for box, label in (([600, 60, 660, 140], "face"), ([567, 24, 603, 94], "plate")):
+        tracker = IouTracker(gap=1.0, pad=5, lookahead=10)
+        tracker.update(0, 0.0, dets([563, 0, 627, 127]))
+        out = tracker.update(1, 0.04, Detections.concat([dets([563, 0, 627, 127]), dets(box, label=label)]))
+        assert len(set(out.track_id.tolist())) == 2
+
+
 def test_a_track_seen_in_a_window_is_also_covered_where_its_motion_puts_it() -> None:
     """A box drawn in a window differs a little from the whole frame's: a moving track seen
     in a window keeps its moved last box as well, where that reaches past the detection."""
