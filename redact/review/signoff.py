@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from redact.errors import ConfigError
-from redact.review.verify import Finding
+from redact.review.checks import Finding
 
 SCHEMA_ID = "redact-signoff/1"
 

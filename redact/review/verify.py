@@ -6,11 +6,13 @@ findings (e.g. a low-score detection outside every region) are listed for the re
 and fail only with ``strict=True``. A manifest that cannot be read or does not match
 its schema raises :class:`~redact.errors.ManifestError` (CLI exit 2).
 
-The per-region test (:func:`region_redacted`) compares output and input pixels inside
-each recorded region (boxes ``[x, y, w, h]`` in output pixels; ellipses inscribed):
+The per-region test (:func:`~redact.review.checks.region_redacted`) compares output and
+input pixels inside each recorded region (boxes ``[x, y, w, h]`` in output pixels; ellipses
+inscribed):
 
 * at least 90% of the region's pixels differ clearly (max channel difference above 0
-  for lossless formats, above :data:`LOSSY_TOL` grey levels for JPEG/WebP/video), or
+  for lossless formats, above :data:`~redact.review.checks.LOSSY_TOL` grey levels for
+  JPEG/WebP/video), or
 * the region is near-uniform (a solid fill whose colour happens to be close to a dark
   original after lossy compression), or
 * lossy outputs only: the detail (Laplacian of Gaussian) of output and input no longer
@@ -26,74 +28,29 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from redact.config import RedactConfig
 from redact.errors import ManifestError, MediaError, RedactError
-from redact.geometry import iou_matrix
 from redact.hashing import sha256_file
 from redact.manifest import DIGEST_SUFFIX, validate_frame_line
 from redact.manifest import load as load_manifest
-from redact.render.regions import frame_mask, region_mask
-from redact.types import Detections
+from redact.review.checks import Finding, check_regions, find_leaks
 
 log = logging.getLogger("redact")
 
 LOSSY_FORMATS = frozenset({"JPEG", "WEBP"})
-LOSSY_TOL = 8  # grey levels a lossy re-encode may move a pixel without it counting as changed
-CHANGED_MIN = 0.9  # fraction of region pixels that must change clearly
-UNIFORM_STD = 6.0  # grey levels; per-channel std below which a region counts as a solid fill
-DETAIL_SIGMA = 1.5  # pixels; smoothing before the Laplacian in the detail test
-DETAIL_CORR_MAX = 0.5  # Laplacian correlation at or above which detail survived
-LEAK_INSIDE_MIN = 0.5  # a detection with less of its box inside redacted regions is a leak
-LEAK_TOUCH = 0.1  # ...a strong one this much inside only borders a region: likely the fill's edge, a warning
 LEAK_THRESHOLD_FACTOR = 0.5  # the leak check runs the detectors at this fraction of the run's thresholds
 DEFAULT_FRAMES_STEP = 30
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (files checked, files total)."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing verify found.
-
-    Attributes:
-        kind: ``manifest``, ``digest``, ``failed``, ``unredacted``, ``output``, ``input``,
-            ``frames``, ``region``, ``leak``, or with a sign-off ``signoff`` and ``approval``.
-        message: one line saying what is wrong and what to do.
-        severity: ``problem`` (fails verify) or ``warning`` (listed; fails only with strict).
-        file: the file entry's ``input`` path, or None for the whole manifest.
-        frame: video frame index (0 for a still), or None.
-        box: ``[x, y, w, h]`` output pixels, or None.
-        label: the region's or detection's label for region and leak findings.
-        score: detector score for leak findings.
-    """
-
-    kind: str
-    message: str
-    severity: str = "problem"
-    file: str | None = None
-    frame: int | None = None
-    box: list[int] | None = None
-    label: str | None = None
-    score: float | None = None
-
-    def line(self) -> str:
-        """A human-readable one-liner."""
-        where = self.file or "(manifest)"
-        if self.frame is not None and self.frame > 0:
-            where += f" frame {self.frame}"
-        if self.box is not None:
-            where += f" box {self.box}"
-        return f"{self.severity.upper()} {self.kind}: {where}: {self.message}"
 
 
 @dataclass
@@ -133,143 +90,6 @@ class VerifyResult:
             "leak_checked": self.leak_checked,
             "findings": [{k: v for k, v in asdict(f).items() if v is not None} for f in self.findings],
         }
-
-
-# --- pixel tests ---------------------------------------------------------------------
-
-
-def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask: NDArray[np.bool_],
-                    *, lossy: bool) -> tuple[bool, str]:
-    """Whether one region of an output is redacted relative to the input.
-
-    Args:
-        out_roi: output pixels of the region's box, BGR uint8 (h, w, 3).
-        in_roi: input pixels of the same box, BGR uint8 (h, w, 3).
-        mask: bool (h, w), the pixels of the box that belong to the region (ellipse or rect).
-        lossy: the output went through lossy compression (JPEG, WebP, video).
-
-    Returns:
-        (redacted, a short description of the measurements).
-    """
-    if not mask.any():
-        return True, "empty region"
-    diff = np.abs(out_roi.astype(np.int16) - in_roi.astype(np.int16)).max(axis=2)[mask]
-    changed = float(np.mean(diff > (LOSSY_TOL if lossy else 0)))
-    if changed >= CHANGED_MIN:
-        return True, f"{changed:.0%} changed"
-    spread = float(out_roi[mask].astype(np.float32).std(axis=0).max())
-    if spread <= UNIFORM_STD:
-        return True, f"uniform (std {spread:.1f})"
-    corr = detail_correlation(out_roi, in_roi, mask)
-    if lossy and corr < DETAIL_CORR_MAX:
-        return True, f"detail gone (corr {corr:.2f})"
-    return False, f"only {changed:.0%} of pixels changed, detail correlation {corr:.2f}"
-
-
-def _band(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
-    # Laplacian of a slightly smoothed grey picture: the mid-frequency detail that makes a
-    # face or plate readable, above the pixel-level noise JPEG compression throws away.
-    grey = cv2.GaussianBlur(bgr.mean(axis=2, dtype=np.float32), (0, 0), DETAIL_SIGMA)
-    return np.asarray(cv2.Laplacian(grey, cv2.CV_32F), dtype=np.float32)
-
-
-def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
-    """Pearson correlation of the band-passed detail of two BGR patches over ``mask`` (0 when either is flat)."""
-    la = _band(a)[mask]
-    lb = _band(b)[mask]
-    sa, sb = float(la.std()), float(lb.std())
-    if sa < 1e-3 or sb < 1e-3 or la.size < 4:
-        return 0.0
-    return float(np.mean((la - la.mean()) * (lb - lb.mean())) / (sa * sb))
-
-
-def regions_to_xyxy(records: Sequence[Mapping[str, Any]]) -> NDArray[np.int32]:
-    """Manifest region records (box ``[x, y, w, h]``) as int32 xyxy (N, 4)."""
-    boxes = np.array([r["box"] for r in records], dtype=np.int64).reshape(-1, 4)
-    boxes[:, 2] += boxes[:, 0]
-    boxes[:, 3] += boxes[:, 1]
-    return boxes.astype(np.int32)
-
-
-def _records_mask(records: Sequence[Mapping[str, Any]], width: int, height: int) -> NDArray[np.bool_]:
-    from redact.types import Regions
-
-    n = len(records)
-    regs = Regions(
-        boxes=regions_to_xyxy(records),
-        label=np.array([r["label"] for r in records], dtype=object).reshape(n),
-        score=np.zeros(n, np.float32),
-        source=np.array([r["source"] for r in records], dtype=object).reshape(n),
-        track_id=np.full(n, -1, np.int64),
-        shape=np.array([r.get("shape", "rect") for r in records], dtype=object).reshape(n),
-    )
-    return frame_mask(regs, width, height)
-
-
-def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], *,
-                  lossy: bool, file: str, frame: int) -> list[Finding]:
-    """Region findings for one picture (output and input BGR of the same size)."""
-    findings = []
-    h, w = out.shape[:2]
-    for rec in records:
-        x, y, bw, bh = (int(v) for v in rec["box"])
-        x2, y2 = min(w, x + bw), min(h, y + bh)
-        if x2 <= x or y2 <= y:
-            findings.append(Finding("region", f"region lies outside the {w}x{h} output", file=file,
-                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
-            continue
-        box = np.array([x, y, x2, y2], np.int32)
-        ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], region_mask(box, str(rec.get("shape", "rect"))),
-                                  lossy=lossy)
-        if not ok:
-            findings.append(Finding("region", f"{rec['label']} region is not redacted: {how}", file=file,
-                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
-    return findings
-
-
-def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mapping[str, Any]],
-               removed: Sequence[Mapping[str, Any]], run_thresholds: Mapping[str, float], *,
-               file: str, frame: int) -> list[Finding]:
-    """Detections in an output that lie mostly outside its redacted regions.
-
-    A detection at or above the run's threshold for its label, lying (nearly) clear of
-    every region, is a problem. A weaker one (the leak check runs at lowered thresholds),
-    or one that straddles a region's edge (detectors fire on the border of a solid fill),
-    is a warning for the reviewer.
-    Detections a reviewer removed on purpose (overlapping a ``removed`` record) are skipped.
-    """
-    h, w = image.shape[:2]
-    dets: Detections = detector.detect(image)
-    if not len(dets):
-        return []
-    mask = _records_mask(list(records), w, h)
-    gone = regions_to_xyxy(list(removed)) if removed else np.zeros((0, 4), np.int32)
-    findings = []
-    for i in range(len(dets)):
-        x1, y1, x2, y2 = (int(v) for v in np.round(dets.xyxy[i]))
-        x1, y1, x2, y2 = max(0, x1), max(0, y1), min(w, x2), min(h, y2)
-        if x2 <= x1 or y2 <= y1:
-            continue
-        inside = float(mask[y1:y2, x1:x2].mean())
-        if inside >= LEAK_INSIDE_MIN or _overlaps_any((x1, y1, x2, y2), gone):
-            continue
-        label, score = str(dets.label[i]), float(dets.score[i])
-        strong = score >= float(run_thresholds.get(label, 0.0))
-        edge = inside >= LEAK_TOUCH
-        note = "; below the run's threshold: check it" if not strong else (
-            "; on a region's edge: check it" if edge else "")
-        strong = strong and not edge
-        findings.append(Finding(
-            "leak",
-            f"{label} (score {score:.2f}) found outside the redacted regions ({inside:.0%} covered){note}",
-            severity="problem" if strong else "warning",
-            file=file, frame=frame, box=[x1, y1, x2 - x1, y2 - y1], label=label, score=round(score, 4),
-        ))
-    return findings
-
-
-def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou: float = 0.3) -> bool:
-    return bool(len(others)) and bool((iou_matrix(np.array([box]), others, np.float64) >= iou).any())
 
 
 # --- paths and media -----------------------------------------------------------------

@@ -16,10 +16,11 @@ from redact.config import RedactConfig
 from redact.errors import ManifestError
 from redact.manifest import load as load_manifest
 from redact.pipeline import redact_path
+from redact.review.checks import region_redacted
 from redact.review.overrides import Overrides
 from redact.review.report import build_report
 from redact.review.rerender import rerender
-from redact.review.verify import region_redacted, verify
+from redact.review.verify import verify
 from tests.helpers import MarkerDetectors, scene
 
 

@@ -7,7 +7,7 @@ from redact.config import RedactConfig
 from redact.io.yuv import FINGERPRINT_ROWS, Picture, pack, planes
 from redact.render import get_style, regions
 from redact.render.picture import redact_picture
-from redact.review.verify import region_redacted
+from redact.review.checks import region_redacted
 from redact.types import Detections
 
 W, H = 160, 120
