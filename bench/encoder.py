@@ -66,7 +66,7 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
     from redact.config import RedactConfig
-    from redact.io.video import EncoderSettings
+    from redact.io.encode import EncoderSettings
 
     cfg = RedactConfig()
     if not DEV_VIDEOS.is_dir():

@@ -281,7 +281,7 @@ def main() -> int:
     # Only here, in the parent: the timed child passes (transcode, images-plain) import no redact.
     sys.path.insert(0, str(REPO))
     from redact.config import RedactConfig
-    from redact.io.video import EncoderSettings, auto_lookahead
+    from redact.io.encode import EncoderSettings, auto_lookahead
 
     defaults = RedactConfig()
     if {"codec": defaults.codec, "crf": defaults.crf, "preset": defaults.preset} != ENCODER:

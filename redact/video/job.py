@@ -37,14 +37,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
 from redact.io.atomic import atomic_path
+from redact.io.encode import EncoderSettings, VideoWriter, auto_lookahead
 from redact.io.video import (
     DecodedFrame,
     DecodeError,
-    EncoderSettings,
     Seek,
     VideoReader,
-    VideoWriter,
-    auto_lookahead,
     count_video_packets,
     pix_fmt_for,
 )

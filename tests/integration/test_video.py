@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from redact import RedactConfig, redact_path
 from redact.errors import MediaError
 from redact.hashing import sha256_file
-from redact.io import video
+from redact.io import encode, video
 from redact.manifest import load, validate_frame_line
 from redact.video import job as videojob
 from tests.helpers import DEV_DATA, MarkerDetectors
@@ -103,7 +103,7 @@ def test_default_lookahead_depends_on_the_picture_size(tmp_path: Path, monkeypat
     the settings keep "default" (null), so a re-render resolves it the same way."""
     make_clip(tmp_path / "in" / "c.mp4", frames=6)
     w, h = probe(tmp_path / "in" / "c.mp4")["size"]
-    monkeypatch.setattr(video, "LOOKAHEAD_BUDGET", 7 * video.LOOKAHEAD_BYTES_PER_PIXEL * w * h)
+    monkeypatch.setattr(encode, "LOOKAHEAD_BUDGET", 7 * encode.LOOKAHEAD_BYTES_PER_PIXEL * w * h)
     result = run(tmp_path / "in", tmp_path / "out")
     assert result.exit_code == 0, result.files
     manifest = load(tmp_path / "out" / "manifest.json")
@@ -248,14 +248,14 @@ def test_a_cover_picture_is_left_out_with_a_warning(tmp_path: Path) -> None:
 
 def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_clip(tmp_path / "in" / "e.mp4", frames=20)
-    real = video.VideoWriter.write
+    real = encode.VideoWriter.write
 
     def broken(self, image, ticks):  # type: ignore[no-untyped-def]
         if self.frames == 3:
             raise MediaError("encoder exploded")
         real(self, image, ticks)
 
-    monkeypatch.setattr(video.VideoWriter, "write", broken)
+    monkeypatch.setattr(encode.VideoWriter, "write", broken)
     result = run(tmp_path / "in", tmp_path / "out")
     assert result.files[0]["status"] == "failed" and "exploded" in result.files[0]["error"]
     assert not (tmp_path / "out" / "e.mp4").exists()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from redact.io import video
-from redact.io.video import PRESET_LOOKAHEAD, EncoderSettings, auto_lookahead
+from redact.io import encode
+from redact.io.encode import PRESET_LOOKAHEAD, EncoderSettings, auto_lookahead
 
 
 @pytest.mark.parametrize(
@@ -64,4 +64,4 @@ def test_every_preset_the_cli_offers_has_its_lookahead() -> None:
 def test_default_lookahead_fits_the_budget(width: int, height: int, frames: int) -> None:
     assert auto_lookahead(width, height) == frames
     if frames > 1:
-        assert frames * video.LOOKAHEAD_BYTES_PER_PIXEL * width * height <= video.LOOKAHEAD_BUDGET
+        assert frames * encode.LOOKAHEAD_BYTES_PER_PIXEL * width * height <= encode.LOOKAHEAD_BUDGET

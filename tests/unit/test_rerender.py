@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from redact.config import RedactConfig
-from redact.io.video import PRESET_LOOKAHEAD
+from redact.io.encode import PRESET_LOOKAHEAD
 from redact.review.rerender import LEGACY_SETTINGS, config_from_manifest
 
 
