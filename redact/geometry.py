@@ -34,6 +34,12 @@ def iou_matrix(a: Boxes, b: Boxes, dtype: Any = np.float32) -> NDArray[Any]:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0).astype(dtype)
 
 
+def inside_share(a: Boxes, b: Boxes, dtype: Any = np.float32) -> NDArray[Any]:
+    """The share of every box in ``a`` (N, 4) that lies inside every box in ``b`` (M, 4);
+    (N, M), 0 for an empty box of ``a``."""
+    return (intersection_matrix(a, b, dtype) / np.maximum(box_area(a, dtype), 1e-9)[:, None]).astype(dtype)
+
+
 def any_overlap(boxes: Boxes) -> bool:
     """Whether any two of the boxes share area (for integer boxes: share a pixel)."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)

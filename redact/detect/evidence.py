@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.merge import box_area, intersection_matrix, iou_matrix
-from redact.geometry import centres_inside, cut_by_border
+from redact.detect.merge import box_area, iou_matrix
+from redact.geometry import centres_inside, cut_by_border, inside_share
 from redact.types import Detections
 
 
@@ -99,8 +99,7 @@ def _witnessed(boxes: Detections, witness: Detections, rule: Rule) -> NDArray[np
     if rule.match == "iou":
         agree = iou_matrix(boxes.xyxy, witness.xyxy) >= rule.overlap
     else:
-        inside = intersection_matrix(boxes.xyxy, witness.xyxy) / np.maximum(box_area(witness.xyxy)[None, :], 1e-6)
-        agree = inside >= rule.overlap
+        agree = rule.overlap <= inside_share(witness.xyxy, boxes.xyxy).T
     return np.asarray(agree.any(axis=1), bool)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact import geometry
-from redact.detect.merge import box_area, intersection_matrix, iou_matrix
+from redact.detect.merge import box_area, iou_matrix
 from redact.detect.occupants import OccupantFinds
 from redact.detect.panels import clip_to_panels
 from redact.types import Detections, Label, Source
@@ -136,7 +136,7 @@ def seconded(plates: Detections, name: str, found: Mapping[str, Detections]) -> 
         c = cands.with_label(Label.PLATE.value)
         if not len(c):
             continue
-        inside = intersection_matrix(plates.xyxy, c.xyxy) / np.maximum(box_area(c.xyxy)[None, :], 1e-6)
+        inside = geometry.inside_share(c.xyxy, plates.xyxy).T
         ok |= ((iou_matrix(plates.xyxy, c.xyxy) >= ANCHOR_IOU) | (inside >= ANCHOR_INSIDE)).any(axis=1)
     return ok
 
@@ -144,12 +144,7 @@ def seconded(plates: Detections, name: str, found: Mapping[str, Detections]) -> 
 def worn(plates: NDArray[np.floating], persons: NDArray[np.floating]) -> NDArray[np.bool_]:
     """Which plates (xyxy (N, 4)) lie on a person (xyxy (P, 4)): :data:`WORN` of their area
     inside one person's box."""
-    p = np.asarray(plates, np.float32).reshape(-1, 4)
-    q = np.asarray(persons, np.float32).reshape(-1, 4)
-    if not len(p) or not len(q):
-        return np.zeros(len(p), bool)
-    inside = intersection_matrix(p, q) / np.maximum(box_area(p)[:, None], 1e-6)
-    return np.asarray((inside >= WORN).any(axis=1), bool)
+    return np.asarray((geometry.inside_share(plates, persons) >= WORN).any(axis=1), bool)
 
 
 def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> NDArray[np.bool_]:
@@ -318,14 +313,13 @@ def add_plate_zones(
         ``kept`` with the zones added (a new dict; the inputs are not changed).
     """
     out = dict(kept)
+    windows = {name: f for name, f in found.items() if isinstance(f, OccupantFinds) and f.windows}
     parts = [(name, p) for name, d in kept.items() if len(p := d.with_label(Label.PLATE.value))]
-    plates = Detections.concat(p for _, p in parts)
-    if not len(plates):
+    if not windows or not parts:
         return out
+    plates = Detections.concat(p for _, p in parts)
     vouched = np.concatenate([seconded(p, name, found) for name, p in parts])
-    for name, finds in found.items():
-        if not isinstance(finds, OccupantFinds) or not finds.windows:
-            continue
+    for name, finds in windows.items():
         strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
         strong = strong[~cut_by_border(strong, width, height)]
         persons = finds.persons if threshold is None else finds.persons[finds.person_score >= threshold]

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from redact.errors import ConfigError
-from redact.geometry import box_area, intersection_matrix, iou_matrix
+from redact.geometry import inside_share, iou_matrix
 from redact.hashing import sha256_bytes
 from redact.types import Detections, Source
 
@@ -251,7 +251,7 @@ class Overrides:
         x, y, w, h = (float(v) for v in edit["box"])
         box = np.array([[x, y, x + w, y + h]])
         iou = iou_matrix(dets.xyxy, box, np.float64)[:, 0]
-        held = intersection_matrix(dets.xyxy, box, np.float64)[:, 0] / np.maximum(box_area(dets.xyxy, np.float64), 1e-9)
+        held = inside_share(dets.xyxy, box, np.float64)[:, 0]
         fit = np.where((iou >= MATCH_IOU) | (held >= MATCH_HELD), iou, -1.0)
         best = int(np.argmax(fit))
         return best if fit[best] >= 0 else None

@@ -200,7 +200,7 @@ class IouTracker:
             score[:, di] = -1.0
         area = geometry.box_area(boxes, np.float64)
         for di in sorted(np.flatnonzero((track_of < 0) & strong), key=lambda i: -area[i]):
-            track_of[di] = self._host(int(di), boxes, dets.label, track_of)
+            track_of[di] = self._host(int(di), boxes, area, dets.label, track_of)
             if track_of[di] >= 0:
                 continue
             t = Track(
@@ -279,15 +279,13 @@ class IouTracker:
 
     @staticmethod
     def _host(
-        di: int, boxes: NDArray[np.float64], labels: NDArray[np.object_], track_of: NDArray[np.int64]
+        di: int, boxes: NDArray[np.float64], area: NDArray[np.float64], labels: NDArray[np.object_],
+        track_of: NDArray[np.int64],
     ) -> int:
         """The track of the largest tracked detection of its label that detection ``di`` is
-        nested in (:data:`NESTED`), or -1."""
-        area = geometry.box_area(boxes, np.float64)
-        inside = geometry.intersection_matrix(boxes[di : di + 1], boxes, np.float64)[0]
-        hosts = np.flatnonzero(
-            (track_of >= 0) & (labels == labels[di]) & (area > area[di]) & (inside >= NESTED * max(area[di], 1e-9))
-        )
+        nested in (:data:`NESTED`), or -1 (``area``: every box's area)."""
+        inside = geometry.inside_share(boxes[di : di + 1], boxes, np.float64)[0]
+        hosts = np.flatnonzero((track_of >= 0) & (labels == labels[di]) & (area > area[di]) & (inside >= NESTED))
         return int(track_of[hosts[np.argmax(area[hosts])]]) if len(hosts) else -1
 
     def _expire(self, index: int, pts: float) -> None:
