@@ -107,9 +107,10 @@ class RedactConfig:
         1.0,
         "Video: run the --quality detectors every S seconds (keyframes: on what changed since the "
         "last keyframe, and on the whole frame every fourth keyframe or when most of it changed) "
-        "and, between, at full resolution only around tracked objects and near-threshold "
-        "candidates, with a fast pass every other frame; new tracks are redacted back to the "
-        "previous keyframe. 0 runs the full detectors on every whole frame (slowest).",
+        "and, between, at full resolution only around what changed (--watch), tracked objects and "
+        "near-threshold candidates; a new track is looked for again on the frames back to the "
+        "previous keyframe and redacted where it is found. 0 runs the full detectors on every "
+        "whole frame (slowest).",
         min=0.0,
         max=10.0,
     )

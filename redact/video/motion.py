@@ -109,6 +109,11 @@ class Track:
     history: list[tuple[float, float, float]] = field(default_factory=list)  # (pts, cx, cy) observed
     sizes: list[tuple[int, float, float]] = field(default_factory=list)  # (index, w, h) observed
     observed: int = 0  # frames it was observed on
+    # Looking back (redact.video.lookback): the frames before first_index where the detectors
+    # found it again, index -> (pts, box), and the earliest frame that settled (None: not
+    # looked back; frames before it were not looked at).
+    before: dict[int, tuple[float, NDArray[np.float64]]] = field(default_factory=dict)
+    looked: int | None = None
 
     def predict(self, index: int, pts: float, *, wide: bool = True) -> NDArray[np.float64]:
         """Where the box probably is at ``pts``, grown for the frames it was not seen.

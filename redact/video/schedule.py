@@ -21,9 +21,11 @@ looks at it closely from its first frame, as full detection would. Wherever the 
 would cover most of the picture (a moving camera, a cut), the whole picture gets the pass
 instead. With
 ``keyframe_seconds`` 0, or when the detectors run on a GPU (where a full pass costs about what
-the windows cost), every frame gets a full pass. A track born at frame ``t`` is redacted back
-to the previous keyframe (which looked at everything that changed since the one before), so
-the look-ahead holds two keyframe intervals of frames back (then the track's motion is known
+the windows cost), every frame gets a full pass. A track born at frame ``t`` may have been in
+view since the previous keyframe (which looked at everything that changed since the one
+before): the full detectors look for it again on the frames back to there
+(:mod:`redact.video.lookback`), and it is redacted where they find it and for the pad before.
+The look-ahead holds two keyframe intervals of frames back (then the track's motion is known
 when its first frames are backfilled).
 
 Every frame is compared with the one before it for a cut (:class:`~redact.video.change.CutDetector`,
@@ -61,6 +63,7 @@ from redact.types import Detections, Frame, Label
 from redact.video.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.video.change import windows as change_windows
 from redact.video.follow import Follower, follow_picture
+from redact.video.lookback import LookBack, closely
 from redact.video.motion import grow_blind
 from redact.video.track import make_tracker
 from redact.video.windowed import merged_windows, occupant_only, one_zone_each, vehicle_below, widen_faces
@@ -221,6 +224,18 @@ class Looker:
         # The occupant detector alone, for vehicles' window zones between keyframes (None: not running).
         self.by_vehicle = occupant_only(ctx.detectors)
         self.bgr: NDArray[np.uint8] | None = None  # see _bgr_buffer
+        # With a keyframe schedule, a track found after a keyframe is looked for again on the
+        # frames back to it (see redact.video.lookback); without one every frame had a full pass.
+        self.back = (
+            LookBack(
+                # A new track reaches back to the last full look: a keyframe interval, or the pad.
+                max(self.schedule.keyframe, cfg.track_pad) + 1,
+                window=(FOCUS_MARGIN, FOCUS_MIN_MARGIN), whole=FOCUS_MAX_AREA,
+            )
+            if self.schedule.keyframe > self.schedule.every else None
+        )
+        self.look_again = closely(ctx.detectors, SUSPECT_RATIO)
+        self.looked_back = 0  # frames looked at again, for tracks found after them
 
     @property
     def lookahead(self) -> int:
@@ -236,8 +251,12 @@ class Looker:
         """
         cut = self.cut_detector.check(read.small, after.small if after is not None else None)
         self.follower.add(read.frame.index, read.luma, read.frame.picture.width)
+        if self.back is not None:
+            self.back.add(read.frame)
         dets, look = self._look(read, last=after is None, cut=cut)
         self.looks[look] += 1
+        if self.back is not None:
+            self.looked_back += self.back.search(self.tracker, read.frame.index, self.look_again)
         return dets, look, cut
 
     def backfill(self, index: int, pts: float) -> Detections:

@@ -106,6 +106,16 @@ class Tracker(Protocol):
         """
         ...
 
+    def newborn(self, index: int) -> list[Track]:
+        """The tracks born on frame ``index`` whose first frames are backfilled (which
+        :mod:`redact.video.lookback` looks for again on those frames)."""
+        ...
+
+    def before(self, t: Track, index: int, pts: float) -> NDArray[np.float64] | None:
+        """The box redacted for ``t`` on frame ``index``, before its first detection
+        (None: nothing there)."""
+        ...
+
     def cut(self, index: int) -> list[int]:
         """A new shot starts at frame ``index`` (call it before that frame's :meth:`update`):
         every live track ends there, and tracks born from ``index`` on are never padded back
@@ -245,30 +255,11 @@ class IouTracker:
                 labels.append(g.label)
                 ids.append(g.track)
         for t in self._born:
-            ahead = t.first_index - index
-            if ahead > t.reach:
+            if t.first_index - index > t.reach:
                 continue
-            # Once the track has moved on, its direction is known: its path back is covered
-            # with the ordinary growth, not the blind one (which would paint up to 11x boxes
-            # over every frame back to the previous video keyframe), bounded by its observed
-            # motion. A large object seen once grows only by the least growth.
-            small = is_small(t.first_box, t.label)
-            if len(t.history) >= 2:
-                factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
-            else:
-                factor = blind_growth(t.first_box, ahead, t.label)
-            shift = t.velocity * (pts - t.first_pts)
-            origin = t.first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
-            still, moved = grow(t.first_box, factor), grow(origin, factor)
-            if len(t.history) >= 2 or not small:
-                seconds = abs(t.first_pts - pts)
-                still = bounded(t.first_box, still, t.velocity, t.size_rate(), ahead, seconds)
-                moved = bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
-            # Cover both where it was first seen and where its motion says it came from (seen
-            # once: where its pixels were, when they can be found).
-            box = _union(still, moved)
-            if len(t.history) < 2:
-                box = self._followed(t.id, t.first_box, t.first_index, index, box, small)
+            box = self.before(t, index, pts)
+            if box is None:
+                continue
             boxes.append(box)
             scores.append(t.score)
             labels.append(t.label)
@@ -276,6 +267,71 @@ class IouTracker:
         if not boxes:
             return Detections.empty()
         return Detections.from_arrays(np.array(boxes), scores, labels, Source.TRACKER.value, ids)
+
+    def newborn(self, index: int) -> list[Track]:
+        """The tracks born on frame ``index`` that reach back before it (see :meth:`backfill`)."""
+        return [t for t in self._born if t.first_index == index and t.reach > 0]
+
+    def before(self, t: Track, index: int, pts: float) -> NDArray[np.float64] | None:
+        """The box redacted for ``t`` on frame ``index`` before its first detection (within
+        its reach), or None.
+
+        Where the detectors looked back (:mod:`redact.video.lookback`): the box they found
+        there; between two of those, the two boxes interpolated; before the earliest, only
+        for the tracker's pad, the box found there moved back along the track's motion (a
+        small object's grown as far as it could have moved): the detectors looked where it
+        could have been and did not find it. Where nobody looked back: the earliest box
+        found, grown for the frames it went unseen.
+        """
+        if index in t.before:
+            return t.before[index][1]
+        sightings = sorted(t.before)
+        first = sightings[0] if sightings else t.first_index
+        first_pts, first_box = t.before[first] if sightings else (t.first_pts, t.first_box)
+        if t.looked is None or index < t.looked:
+            return self._guess(t, first, first_pts, first_box, index, pts)
+        if index > first:  # missed between two sightings
+            after = min(i for i in [*sightings, t.first_index] if i > index)
+            gone = max(i for i in sightings if i < index)
+            a_pts, a_box = t.before.get(after, (t.first_pts, t.first_box))
+            g_pts, g_box = t.before[gone]
+            return Gap(t.id, t.label, t.score, gone, g_pts, g_box, after, a_pts, a_box).at(index, pts)
+        if first - index > self.pad:
+            return None
+        if is_small(first_box, t.label):
+            return self._guess(t, first, first_pts, first_box, index, pts)
+        # Where its motion says it came from, not grown: it was looked for there and around.
+        shift = t.velocity * (pts - first_pts)
+        return first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
+
+    def _guess(
+        self, t: Track, seen: int, seen_pts: float, seen_box: NDArray[np.float64], index: int, pts: float
+    ) -> NDArray[np.float64]:
+        """Where ``t``, boxed ``seen_box`` on frame ``seen``, could have been on the earlier
+        frame ``index`` (what to redact there)."""
+        ahead = seen - index
+        # Once the track has moved on, its direction is known: its path back is covered with
+        # the ordinary growth, not the blind one (which would paint up to 11x boxes over every
+        # frame back to the previous video keyframe), bounded by its observed motion. A large
+        # object seen once grows only by the least growth.
+        small = is_small(seen_box, t.label)
+        if len(t.history) >= 2:
+            factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
+        else:
+            factor = blind_growth(seen_box, ahead, t.label)
+        shift = t.velocity * (pts - seen_pts)
+        origin = seen_box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        still, moved = grow(seen_box, factor), grow(origin, factor)
+        if len(t.history) >= 2 or not small:
+            seconds = abs(seen_pts - pts)
+            still = bounded(seen_box, still, t.velocity, t.size_rate(), ahead, seconds)
+            moved = bounded(origin, moved, t.velocity, t.size_rate(), ahead, seconds)
+        # Cover both where it was seen and where its motion says it came from (seen once:
+        # where its pixels were, when they can be found).
+        box = _union(still, moved)
+        if len(t.history) < 2:
+            box = self._followed(t.id, seen_box, seen, index, box, small)
+        return box
 
     @staticmethod
     def _host(
