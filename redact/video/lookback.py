@@ -9,8 +9,8 @@ from ``k - 1`` backwards, where the track could have been on each (its backfill 
 room around it), until they miss it on :data:`MISSES` frames in a row: the frames where
 they find it get the box they find, the frames before only the tracker's pad
 (:meth:`~redact.video.track.IouTracker.before`). Pictures are held back as the decoder made
-them, at most :data:`BACK_MEMORY` bytes of them; frames no longer held are redacted as
-before, blindly back from the earliest frame found.
+them, at most :data:`BACK_MEMORY` bytes of them; frames no longer held get the blind guess,
+grown back from the earliest frame found.
 """
 
 from __future__ import annotations
