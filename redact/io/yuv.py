@@ -91,6 +91,21 @@ class Picture:
         return Picture(pack(np.rot90(y, k), np.rot90(u, k), np.rot90(v, k)), True)
 
 
+class Scratch:
+    """One BGR buffer reused from picture to picture (see :meth:`Picture.bgr_in`): a
+    picture's BGR from :meth:`of` is valid until the next call."""
+
+    def __init__(self) -> None:
+        self._buffer: Image | None = None
+
+    def of(self, picture: Picture) -> Image:
+        """``picture`` as BGR, in the buffer (made anew when the size changes)."""
+        shape = (picture.height, picture.width, 3)
+        if self._buffer is None or self._buffer.shape != shape:
+            self._buffer = np.empty(shape, np.uint8)
+        return picture.bgr_in(self._buffer)
+
+
 def planes(i420: Image) -> tuple[Image, Image, Image]:
     """Views of the Y ``(H, W)``, U and V ``(H/2, W/2)`` planes of an I420 array."""
     h = i420.shape[0] * 2 // 3

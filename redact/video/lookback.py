@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from redact.detect.tiling import Tile, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
-from redact.io.yuv import Picture
+from redact.io.yuv import Picture, Scratch
 from redact.types import Detections, Label
 from redact.video.motion import Track
 from redact.video.track import Tracker, iou_matrix
@@ -67,15 +67,20 @@ class LookBack:
         window: what a look at a window adds around the box looked for, as
             ``(margin, min_margin)`` of :func:`~redact.detect.tiling.windows_around`.
         whole: share of the picture above which the windows become one look at it all.
+        scratch: the BGR buffer held pictures are converted into for a look (shared with the
+            forward looks, which are done when a look back runs).
     """
 
-    def __init__(self, keep: int, *, window: tuple[float, int], whole: float, memory: int = BACK_MEMORY) -> None:
+    def __init__(
+        self, keep: int, *, window: tuple[float, int], whole: float, scratch: Scratch | None = None,
+        memory: int = BACK_MEMORY,
+    ) -> None:
         self.keep = keep
         self.window = window
         self.whole = whole
         self.memory = memory
         self._pictures: OrderedDict[int, tuple[float, Picture]] = OrderedDict()
-        self._bgr: NDArray[np.uint8] | None = None
+        self.scratch = scratch if scratch is not None else Scratch()
 
     def add(self, decoded: DecodedFrame) -> None:
         """Hold frame ``decoded`` back (the oldest goes beyond ``keep`` frames or the memory)."""
@@ -104,7 +109,7 @@ class LookBack:
             pts, pic = held
             tracks = list(open_.values())
             where = [tracker.before(t, j, pts) for t in tracks]
-            found = look(pic.bgr_in(self._buffer(pic)), self._windows(tracks, where, pic))
+            found = look(self.scratch.of(pic), self._windows(tracks, where, pic))
             looked += 1
             for t, area in zip(tracks, where, strict=True):
                 if area is None:
@@ -133,11 +138,6 @@ class LookBack:
         wins = windows_around(np.array(boxes).reshape(-1, 4), w, h, margin=margin, min_margin=least)
         return None if sum(t.width * t.height for t in wins) > self.whole * w * h else wins
 
-    def _buffer(self, picture: Picture) -> NDArray[np.uint8]:
-        shape = (picture.height, picture.width, 3)
-        if self._bgr is None or self._bgr.shape != shape:
-            self._bgr = np.empty(shape, np.uint8)
-        return self._bgr
 
 
 def _match(t: Track, area: NDArray[np.float64], found: Detections) -> NDArray[np.float64] | None:

@@ -135,8 +135,13 @@ class Track:
 
     def moved(self, pts: float) -> NDArray[np.float64]:
         """The last observed box moved along the track's velocity to ``pts``, not grown."""
-        shift = self.velocity * (pts - self.last_pts)
-        return self.box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        return self.carried(self.box, self.last_pts, pts)
+
+    def carried(self, box: NDArray[np.float64], seen_pts: float, pts: float) -> NDArray[np.float64]:
+        """``box`` (xyxy), where the track was at ``seen_pts``, moved along its velocity to
+        ``pts`` (earlier or later), not grown."""
+        dx, dy = self.velocity * (pts - seen_pts)
+        return box + np.array([dx, dy, dx, dy])
 
     def size_rate(self) -> float:
         """The track's observed change of width or height per frame (relative, either way;

@@ -58,7 +58,7 @@ from redact.detect.plate_anchors import cut_by_border
 from redact.detect.tiling import Tile, tiles_xyxy, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
-from redact.io.yuv import Picture
+from redact.io.yuv import Scratch
 from redact.types import Detections, Frame, Label
 from redact.video.change import ChangeMap, CutDetector, cut_picture, thumbnail
 from redact.video.change import windows as change_windows
@@ -223,14 +223,16 @@ class Looker:
         self.suspects_at = 0
         # The occupant detector alone, for vehicles' window zones between keyframes (None: not running).
         self.by_vehicle = occupant_only(ctx.detectors)
-        self.bgr: NDArray[np.uint8] | None = None  # see _bgr_buffer
+        # The BGR picture the detectors take, one buffer reused from frame to frame (read only
+        # while a frame, or a held one looked at again, is detected).
+        self.scratch = Scratch()
         # With a keyframe schedule, a track found after a keyframe is looked for again on the
         # frames back to it (see redact.video.lookback); without one every frame had a full pass.
         self.back = (
             LookBack(
                 # A new track reaches back to the last full look: a keyframe interval, or the pad.
                 max(self.schedule.keyframe, cfg.track_pad) + 1,
-                window=(FOCUS_MARGIN, FOCUS_MIN_MARGIN), whole=FOCUS_MAX_AREA,
+                window=(FOCUS_MARGIN, FOCUS_MIN_MARGIN), whole=FOCUS_MAX_AREA, scratch=self.scratch,
             )
             if self.schedule.keyframe > self.schedule.every else None
         )
@@ -278,9 +280,7 @@ class Looker:
         kind = FULL if cut else self.schedule.kind(decoded.index, last)
         if kind is None:
             return self.tracker.update(decoded.index, decoded.pts, None), NONE
-        # The BGR picture the detectors take, in one buffer reused from frame to frame (it is
-        # read only while this frame is detected).
-        f = Frame(decoded.index, decoded.pts, decoded.picture.bgr_in(self._bgr_buffer(decoded.picture)))
+        f = Frame(decoded.index, decoded.pts, self.scratch.of(decoded.picture))
         h, w = f.image.shape[:2]
         full = self.ctx.detectors
         if self.schedule.keyframe == self.schedule.every:  # no keyframe schedule: always in full
@@ -372,12 +372,6 @@ class Looker:
         )
         self.last_full = f.index
         return out, kind
-
-    def _bgr_buffer(self, picture: Picture) -> NDArray[np.uint8]:
-        shape = (picture.height, picture.width, 3)
-        if self.bgr is None or self.bgr.shape != shape:
-            self.bgr = np.empty(shape, np.uint8)
-        return self.bgr
 
     def _glance(self, read: Read, image: NDArray[np.uint8]) -> Detections:
         """The glance, on the parts of the picture that changed since the last glance or full

@@ -270,7 +270,7 @@ class IouTracker:
 
     def newborn(self, index: int) -> list[Track]:
         """The tracks born on frame ``index`` that reach back before it (see :meth:`backfill`)."""
-        return [t for t in self._born if t.first_index == index and t.reach > 0]
+        return [t for t in self._born if t.first_index == index]
 
     def before(self, t: Track, index: int, pts: float) -> NDArray[np.float64] | None:
         """The box redacted for ``t`` on frame ``index`` before its first detection (within
@@ -301,8 +301,7 @@ class IouTracker:
         if is_small(first_box, t.label):
             return self._guess(t, first, first_pts, first_box, index, pts)
         # Where its motion says it came from, not grown: it was looked for there and around.
-        shift = t.velocity * (pts - first_pts)
-        return first_box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        return t.carried(first_box, first_pts, pts)
 
     def _guess(
         self, t: Track, seen: int, seen_pts: float, seen_box: NDArray[np.float64], index: int, pts: float
@@ -319,8 +318,7 @@ class IouTracker:
             factor = min(MAX_GROWTH, 1.0 + GROWTH_PER_FRAME * ahead)
         else:
             factor = blind_growth(seen_box, ahead, t.label)
-        shift = t.velocity * (pts - seen_pts)
-        origin = seen_box + np.array([shift[0], shift[1], shift[0], shift[1]])
+        origin = t.carried(seen_box, seen_pts, pts)
         still, moved = grow(seen_box, factor), grow(origin, factor)
         if len(t.history) >= 2 or not small:
             seconds = abs(seen_pts - pts)

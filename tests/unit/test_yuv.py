@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from redact.config import RedactConfig
-from redact.io.yuv import FINGERPRINT_ROWS, Picture, pack, planes
+from redact.io.yuv import FINGERPRINT_ROWS, Picture, Scratch, pack, planes
 from redact.render import get_style, regions
 from redact.render.picture import redact_picture
 from redact.review.checks import region_redacted
@@ -137,3 +137,12 @@ def test_outline_draws_on_the_whole_picture_and_bgr_pictures_use_the_style_as_is
     assert not flat.yuv and np.array_equal(flat.data, outline.apply(bgr, regs))
     empty = redact_picture(get_style(RedactConfig()), Picture.from_bgr(bgr), _regions([], "rect"))
     assert np.array_equal(empty.data, Picture.from_bgr(bgr).data)
+
+
+def test_a_scratch_buffer_is_reused_while_the_size_stays() -> None:
+    scratch = Scratch()
+    a = Picture.from_bgr(np.full((4, 6, 3), 100, np.uint8))
+    first = scratch.of(a)
+    assert first.shape == (4, 6, 3) and abs(int(first[0, 0, 0]) - 100) <= 2
+    assert scratch.of(Picture.from_bgr(np.zeros((4, 6, 3), np.uint8))) is first
+    assert scratch.of(Picture.from_bgr(np.zeros((8, 6, 3), np.uint8))).shape == (8, 6, 3)
