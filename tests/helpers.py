@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
+from redact.detect.reading import MAX_WIDTH, Reading, TextReader
 from redact.types import Detections
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,3 +114,22 @@ class FakeCoco:
 
     def detect(self, image: Any, *, rois: Any = None) -> Any:
         return self.found
+
+
+class GivenReadings(TextReader):
+    """The recogniser with readings given per box (xyxy as ints) instead of the network's;
+    a box with none given reads as ``default``, or fails the test when that is ``None``.
+    ``read_boxes``: every box read, in order."""
+
+    def __init__(self, readings: dict[tuple[int, ...], Reading], default: Reading | None = None) -> None:
+        self.readings = readings
+        self.default = default
+        self.read_boxes: list[tuple[int, ...]] = []
+        self.min_confidence = 0.8
+
+    def read(self, image: np.ndarray, boxes: np.ndarray, *, max_width: int = MAX_WIDTH) -> list[Reading]:
+        keys = [tuple(int(v) for v in b) for b in boxes]
+        self.read_boxes += keys
+        if self.default is None:
+            return [self.readings[k] for k in keys]
+        return [self.readings.get(k, self.default) for k in keys]

@@ -94,6 +94,54 @@ def is_line(
     return np.asarray(line, bool)
 
 
+# Text boxes are lines of one stack (stacked_lines) when they overlap across by this share of
+# the narrower, differ in height by at most this ratio and lie at most this share of the
+# lower one's height apart; rows of a stack are this share of a line's height apart or more.
+STACK_OVERLAP = 0.5
+STACK_HEIGHTS = 1.5
+STACK_GAP = 0.5
+STACK_ROW = 0.5
+
+
+def stacked_lines(xyxy: NDArray[np.floating], rows: int) -> list[NDArray[np.int64]]:
+    """Stacks of text boxes (xyxy, (N, 4)) at least ``rows`` rows deep: each a connected
+    set of boxes one above another (:data:`STACK_OVERLAP`, :data:`STACK_HEIGHTS`,
+    :data:`STACK_GAP`), as indices into ``xyxy``. The same line boxed twice (two passes)
+    counts as one row."""
+    box = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    if len(box) < rows:
+        return []
+    w, h = box[:, 2] - box[:, 0], np.maximum(box[:, 3] - box[:, 1], 1e-6)
+    across = np.minimum(box[:, None, 2], box[None, :, 2]) - np.maximum(box[:, None, 0], box[None, :, 0])
+    lower = np.minimum(h[:, None], h[None, :])
+    gap = np.maximum(box[:, None, 1], box[None, :, 1]) - np.minimum(box[:, None, 3], box[None, :, 3])
+    linked = (
+        (across >= STACK_OVERLAP * np.minimum(w[:, None], w[None, :]))
+        & (np.maximum(h[:, None], h[None, :]) <= STACK_HEIGHTS * lower)
+        & (gap <= STACK_GAP * lower)
+    )
+    seen = np.zeros(len(box), bool)
+    out = []
+    for start in range(len(box)):
+        if seen[start]:
+            continue
+        group, k = [start], 0
+        seen[start] = True
+        while k < len(group):
+            near = np.flatnonzero(linked[group[k]] & ~seen)
+            seen[near] = True
+            group.extend(int(j) for j in near)
+            k += 1
+        centre = (box[group, 1] + box[group, 3]) / 2
+        depth, last = 0, -np.inf
+        for i in np.argsort(centre):
+            if centre[i] - last > STACK_ROW * h[group[i]]:
+                depth, last = depth + 1, centre[i]
+        if depth >= rows:
+            out.append(np.array(sorted(group), np.int64))
+    return out
+
+
 def to_plate_score(text_score: NDArray[np.floating]) -> NDArray[np.float32]:
     """DBNet's box probability on the plate label's scale: monotonic, piecewise linear,
     :data:`TEXT_SCORE_AT` to :data:`PLATE_SCORE_AT`, 0 to 0 and 1 to 1."""

@@ -22,6 +22,7 @@ from redact.detect.reading import (
     veto_reason,
 )
 from redact.types import Detections
+from tests.helpers import GivenReadings
 
 
 @pytest.mark.parametrize(
@@ -72,23 +73,9 @@ def test_crops_are_resized_to_the_network_height_and_padded_to_the_widest() -> N
     assert batch[0, :, :, : widths[0]].max() == pytest.approx(-1.0)  # black is -1 after normalisation
 
 
-class _Reads(TextReader):
-    """The veto with readings given per box instead of the network's."""
-
-    def __init__(self, readings: dict[tuple[int, ...], Reading]) -> None:
-        self.readings = readings
-        self.read_boxes: list[tuple[int, ...]] = []
-        self.min_confidence = 0.8
-
-    def read(self, image: np.ndarray, boxes: np.ndarray, *, max_width: int = MAX_WIDTH) -> list[Reading]:
-        keys = [tuple(int(v) for v in b) for b in boxes]
-        self.read_boxes += keys
-        return [self.readings[k] for k in keys]
-
-
 def test_only_text_no_plate_network_saw_is_read_and_only_non_plates_dropped() -> None:
     date, plate, seen = (0, 0, 100, 20), (200, 200, 300, 230), (400, 400, 500, 430)
-    reader = _Reads({date: Reading("2014-05-13", 0.97), plate: Reading("B 123 ABC", 0.97)})
+    reader = GivenReadings({date: Reading("2014-05-13", 0.97), plate: Reading("B 123 ABC", 0.97)})
     text = Detections.from_arrays([date, plate, seen], [0.6, 0.6, 0.6], "plate")
     yolo = Detections.from_arrays([[395, 395, 505, 435]], [0.2], "plate")
     kept = reader.veto(np.zeros((500, 600, 3), np.uint8), text, [yolo, Detections.empty()])
@@ -100,7 +87,7 @@ def test_a_line_no_plate_network_saw_must_read_as_characters() -> None:
     floor, plate, small, faint, held = (
         (0, 0, 200, 60), (0, 100, 200, 160), (300, 0, 360, 20), (300, 100, 360, 120), (300, 300, 500, 360)
     )
-    reader = _Reads({floor: Reading("N", 0.79), plate: Reading("B320WTW", 0.99), small: Reading("", 0.0),
+    reader = GivenReadings({floor: Reading("N", 0.79), plate: Reading("B320WTW", 0.99), small: Reading("", 0.0),
                      faint: Reading("B3ZW", 0.2)})
     text = Detections.from_arrays([floor, plate, small, faint, held], [0.8] * 5, "plate")
     yolo = Detections.from_arrays([[290, 290, 510, 370]], [0.2], "plate")
@@ -152,7 +139,7 @@ def test_lines_are_read_for_a_plate_and_give_boxes_only_over_it() -> None:
     # box holds: lines are read wherever they are.
     caption, header, held = (0, 10, 600, 50), (0, 100, 600, 140), (0, 200, 600, 240)
     text = "Plate: B 320 WTW"
-    reader = _Reads({
+    reader = GivenReadings({
         caption: Reading(text, 0.95, columns=tuple(range(2, 2 + 4 * len(text), 4)), width=75),
         header: Reading("Intelligent traffic management | camera 52", 0.97),
         held: Reading("B320WTW", 0.6),
@@ -197,7 +184,7 @@ def test_thorough_reads_only_lines() -> None:
         def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
             return Detections.from_arrays([line, word], [0.7, 0.7], "plate")
 
-    reader = _Reads({line: Reading("Plate: B 320 WTW", 0.95), word: Reading("SALE", 0.99)})
+    reader = GivenReadings({line: Reading("Plate: B 320 WTW", 0.95), word: Reading("SALE", 0.99)})
     ds = DetectorSet(detectors=[Text()], models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25},  # type: ignore[list-item]
                      quality="thorough", reader=reader)
     found = ds.per_detector(np.zeros((300, 700, 3), np.uint8))
@@ -278,7 +265,7 @@ def test_text_only_a_candidate_under_the_threshold_holds_is_read() -> None:
             return Detections.from_arrays([box], [self.score], "plate")
 
     for plate_score, read in ((0.2, True), (0.5, False)):
-        reader = _Reads({board: Reading("AUTOGARA RAHOVA TERMINAL", 0.97)})
+        reader = GivenReadings({board: Reading("AUTOGARA RAHOVA TERMINAL", 0.97)})
         ds = DetectorSet(detectors=[Fixed("yolo_plate", plate_score), Fixed("text_plate", 0.6)],  # type: ignore[list-item]
                          models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25}, quality="balanced",
                          reader=reader)

@@ -1,0 +1,89 @@
+"""Characters as evidence: what reading says of plate boxes and of text no plate carries.
+
+A plate that matters can be read, and a plate large enough to read shows characters. Two
+kinds of box the networks give on road footage show none, or show a sign's:
+
+- A plate network's box at least :data:`READ_WIDTH` px wide with no text box in it (the
+  text detector saw no characters there) whose reading holds fewer than
+  :data:`MIN_READ` Latin letters or digits: red-and-white chevron boards, a pair of
+  headlights, a lamp, a logo (:func:`unread_plates`). On the dev frames every labelled plate
+  that wide read as 3 to 7 of them; the plate network's boxes that read as none were chevron
+  boards, signs and lamps, and a night plate blown out white by headlights, whose
+  characters no one can read either. Narrower plates are never judged: the recogniser
+  missed the characters of some plates 48-77 px wide that a person reads.
+- Three or more stacked lines of text, each read surely and none with a digit: the lines of a
+  road or shop sign ("TERMINAL", "RATB", "AUTOGARA") cut into plate-sized pieces
+  (:func:`sign_lines`). A plate has at most two lines, and a list of plates printed on a
+  dashboard has digits in every line.
+
+Both only drop boxes; they never add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redact.detect.reading import MIN_CONFIDENCE, Reading
+from redact.detect.text import stacked_lines
+from redact.geometry import inside_share
+from redact.types import Detections
+
+# A plate box at least this wide (source pixels) is wide enough for its characters to be
+# read: about 7 characters of 15 px high.
+READ_WIDTH = 90.0
+# ... and must read as at least this many Latin letters or digits, unless a text box lies in it.
+MIN_READ = 2
+# A text box counts as characters in a plate box when this share of its area lies inside.
+TEXT_INSIDE = 0.5
+# Lines of text stacked this many rows deep are a sign's, when every line reads surely
+# without a digit.
+SIGN_ROWS = 3
+
+
+def _alnum(reading: Reading) -> int:
+    return sum(c.isascii() and c.isalnum() for c in reading.text)
+
+
+def unreadable(boxes: Detections, text: Detections) -> NDArray[np.bool_]:
+    """Which plate-network ``boxes`` are wide enough to read and hold no ``text`` box:
+    those whose reading decides (:func:`unread_plates`)."""
+    if not len(boxes):
+        return np.zeros(0, bool)
+    wide = (boxes.xyxy[:, 2] - boxes.xyxy[:, 0]) >= READ_WIDTH
+    if len(text) and wide.any():
+        wide &= ~(inside_share(text.xyxy, boxes.xyxy) >= TEXT_INSIDE).any(axis=0)
+    return np.asarray(wide, bool)
+
+
+def unread_plates(boxes: Detections, text: Detections, readings: Sequence[Reading]) -> Detections:
+    """``boxes`` without those :func:`unreadable` picks whose reading (``readings``, one per
+    box it picks, in order) holds fewer than :data:`MIN_READ` Latin letters or digits."""
+    picked = np.flatnonzero(unreadable(boxes, text))
+    if len(picked) != len(readings):
+        raise ValueError(f"expected {len(picked)} readings, got {len(readings)}")
+    drop = np.zeros(len(boxes), bool)
+    for i, reading in zip(picked, readings, strict=True):
+        drop[i] = _alnum(reading) < MIN_READ
+    return boxes[~drop] if drop.any() else boxes
+
+
+def sign_stacks(text: Detections) -> list[NDArray[np.int64]]:
+    """The stacks of :data:`SIGN_ROWS` or more rows among ``text`` (indices into it)."""
+    return stacked_lines(text.xyxy, SIGN_ROWS) if len(text) >= SIGN_ROWS else []
+
+
+def sign_lines(
+    text: Detections, stacks: Sequence[NDArray[np.int64]], readings: Sequence[Sequence[Reading]]
+) -> NDArray[np.bool_]:
+    """Which ``text`` boxes are a sign's lines: those of a stack (:func:`sign_stacks`) whose
+    every line reads with at least :data:`~redact.detect.reading.MIN_CONFIDENCE` and none
+    with a digit. ``readings``: per stack, its lines' readings in its order."""
+    out = np.zeros(len(text), bool)
+    for stack, read in zip(stacks, readings, strict=True):
+        sure = all(r.confidence >= MIN_CONFIDENCE for r in read)
+        if sure and not any(c.isdigit() for r in read for c in r.text):
+            out[stack] = True
+    return out
