@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from redact.config import OCCUPANT_MODES
 from redact.detect.base import Detector, ModelFile
-from redact.detect.characters import sign_lines, sign_stacks, unread_plates, unreadable
+from redact.detect.characters import read_characters
 from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
@@ -139,7 +139,7 @@ class DetectorSet:
         # Plate boxes wide enough to read with no characters in them, and a sign's stacked
         # lines, are no plates (redact.detect.characters).
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
-            self._read_characters(image, found)
+            found.update(read_characters(self.reader, image, found))
         # The plate networks' boxes that pass: text only a candidate under the threshold
         # holds is read like text nothing holds.
         sure = [_at_least(found[n], self.thresholds)
@@ -166,24 +166,6 @@ class DetectorSet:
             for name, finds in occupants.items():
                 found[name] = windows_above_plates(drop_unplated_large(finds, evidence, width, height), known)
         return found
-
-    def _read_characters(self, image: NDArray[np.uint8], found: dict[str, Detections]) -> None:
-        """Drop, in ``found``, the plate-network boxes that read as no plate
-        (:func:`~redact.detect.characters.unread_plates`) and the text boxes that are a
-        sign's lines (:func:`~redact.detect.characters.sign_lines`)."""
-        assert self.reader is not None
-        text = found["text_plate"]
-        for name in LABEL_DETECTORS[Label.PLATE.value]:
-            boxes = found.get(name)
-            if name == "text_plate" or boxes is None:
-                continue
-            picked = unreadable(boxes, text)
-            if picked.any():
-                found[name] = unread_plates(boxes, text, self.reader.read(image, boxes.xyxy[picked]))
-        stacks = sign_stacks(text)
-        if stacks:
-            signs = sign_lines(text, stacks, [self.reader.read(image, text.xyxy[s]) for s in stacks])
-            found["text_plate"] = text[~signs]
 
     def candidates(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, ratio: float = 1.0

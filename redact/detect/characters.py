@@ -21,16 +21,20 @@ Both only drop boxes; they never add one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.reading import MIN_CONFIDENCE, Reading
+from redact.detect.reading import MIN_CONFIDENCE, Reading, TextReader
 from redact.detect.text import stacked_lines
 from redact.geometry import inside_share
 from redact.types import Detections
 
+# The detectors whose boxes are judged (the plate network, on the whole picture and zoomed on
+# vehicles), and the one whose boxes are characters.
+PLATE_NETWORKS = ("yolo_plate", "vehicle_plate")
+TEXT = "text_plate"
 # A plate box at least this wide (source pixels) is wide enough for its characters to be
 # read: about 7 characters of 15 px high.
 READ_WIDTH = 90.0
@@ -86,4 +90,24 @@ def sign_lines(
         sure = all(r.confidence >= MIN_CONFIDENCE for r in read)
         if sure and not any(c.isdigit() for r in read for c in r.text):
             out[stack] = True
+    return out
+
+
+def read_characters(
+    reader: TextReader, image: NDArray[np.uint8], found: Mapping[str, Detections]
+) -> dict[str, Detections]:
+    """The boxes of ``found`` (per detector name, as :meth:`DetectorSet.per_detector` has
+    them) that change: the plate networks' without those that read as no plate
+    (:func:`unread_plates`), the text detector's without a sign's lines (:func:`sign_lines`).
+    Every text box found counts as characters in a plate box, a sign's too."""
+    text = found[TEXT]
+    out: dict[str, Detections] = {}
+    for name in PLATE_NETWORKS:
+        boxes = found.get(name)
+        picked = unreadable(boxes, text) if boxes is not None else np.zeros(0, bool)
+        if boxes is not None and picked.any():
+            out[name] = unread_plates(boxes, text, reader.read(image, boxes.xyxy[picked]))
+    stacks = sign_stacks(text)
+    if stacks:
+        out[TEXT] = text[~sign_lines(text, stacks, [reader.read(image, text.xyxy[s]) for s in stacks])]
     return out
