@@ -13,8 +13,9 @@ kinds of box the networks give on road footage show none, or show a sign's:
   missed the characters of some plates 48-77 px wide that a person reads.
 - Three or more stacked lines of text, each read surely and none with a digit: the lines of a
   road or shop sign ("TERMINAL", "RATB", "AUTOGARA") cut into plate-sized pieces
-  (:func:`sign_lines`). A plate has at most two lines, and a list of plates printed on a
-  dashboard has digits in every line.
+  (:func:`sign_lines`), and a plate network's box around two or more of them and no other
+  text: the sign as that network boxed it (:func:`on_signs`). A plate has at most two lines,
+  and a list of plates printed on a dashboard has digits in every line.
 
 Both only drop boxes; they never add one.
 """
@@ -93,21 +94,42 @@ def sign_lines(
     return out
 
 
+def on_signs(boxes: Detections, text: Detections, signs: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Which plate ``boxes`` hold a sign's lines two rows deep or more (``signs``: which
+    ``text`` boxes are a sign's, :func:`sign_lines`) and no other text: the sign itself, as
+    the plate network boxed it."""
+    out = np.zeros(len(boxes), bool)
+    if not len(boxes) or not signs.any():
+        return out
+    inside = inside_share(text.xyxy, boxes.xyxy) >= TEXT_INSIDE  # (text, boxes)
+    for j in np.flatnonzero(inside[signs].any(axis=0)):
+        held = inside[:, j]
+        out[j] = not (held & ~signs).any() and bool(stacked_lines(text.xyxy[held], 2))
+    return out
+
+
 def read_characters(
     reader: TextReader, image: NDArray[np.uint8], found: Mapping[str, Detections]
 ) -> dict[str, Detections]:
     """The boxes of ``found`` (per detector name, as :meth:`DetectorSet.per_detector` has
-    them) that change: the plate networks' without those that read as no plate
-    (:func:`unread_plates`), the text detector's without a sign's lines (:func:`sign_lines`).
-    Every text box found counts as characters in a plate box, a sign's too."""
+    them) that change: the text detector's without a sign's lines (:func:`sign_lines`), the
+    plate networks' without the signs they boxed (:func:`on_signs`) and those that read as no
+    plate (:func:`unread_plates`). Every text box found counts as characters in a plate
+    box, a sign's too."""
     text = found[TEXT]
+    stacks = sign_stacks(text)
+    signs = sign_lines(text, stacks, [reader.read(image, text.xyxy[s]) for s in stacks])
     out: dict[str, Detections] = {}
     for name in PLATE_NETWORKS:
         boxes = found.get(name)
-        picked = unreadable(boxes, text) if boxes is not None else np.zeros(0, bool)
-        if boxes is not None and picked.any():
-            out[name] = unread_plates(boxes, text, reader.read(image, boxes.xyxy[picked]))
-    stacks = sign_stacks(text)
-    if stacks:
-        out[TEXT] = text[~sign_lines(text, stacks, [reader.read(image, text.xyxy[s]) for s in stacks])]
+        if boxes is None or not len(boxes):
+            continue
+        kept = boxes[~on_signs(boxes, text, signs)]
+        picked = unreadable(kept, text)
+        if picked.any():
+            kept = unread_plates(kept, text, reader.read(image, kept.xyxy[picked]))
+        if len(kept) != len(boxes):
+            out[name] = kept
+    if signs.any():
+        out[TEXT] = text[~signs]
     return out

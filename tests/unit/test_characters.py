@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from redact.detect import DetectorSet
-from redact.detect.characters import READ_WIDTH, sign_lines, sign_stacks, unread_plates, unreadable
+from redact.detect.characters import READ_WIDTH, on_signs, sign_lines, sign_stacks, unread_plates, unreadable
 from redact.detect.reading import Reading
 from redact.detect.text import stacked_lines
 from redact.types import Detections
@@ -56,6 +56,18 @@ def test_a_stack_is_a_sign_only_when_every_line_reads_surely_without_a_digit() -
     assert not sign_lines(text, stacks, [unsure]).any()
 
 
+def test_a_plate_box_around_a_signs_lines_and_nothing_else_is_the_sign() -> None:
+    text = _boxes((100, 80, 160, 104), (98, 108, 166, 132), (102, 136, 150, 160), (110, 170, 150, 190))
+    signs = np.array([True, True, True, False])
+    boxes = _boxes(
+        (95, 100, 170, 165),  # the sign's last two lines
+        (95, 75, 170, 110),  # one line only
+        (95, 100, 170, 195),  # two of its lines and other text below
+    )
+    assert on_signs(boxes, text, signs).tolist() == [True, False, False]
+    assert not on_signs(boxes, text, np.zeros(4, bool)).any()
+
+
 def test_only_wide_plate_boxes_without_text_in_them_are_read() -> None:
     wide, narrow, with_text = (100, 100, 100 + READ_WIDTH, 140), (300, 100, 360, 120), (500, 100, 620, 140)
     boxes = _boxes(wide, narrow, with_text)
@@ -94,7 +106,8 @@ def test_the_detector_set_drops_chevrons_and_sign_lines_and_keeps_plates() -> No
         plate: Reading("B 28 BCV", 0.9),
         sign[0]: Reading("TERMINAL", 0.95), sign[1]: Reading("RATB", 0.96), sign[2]: Reading("AUTOGARA", 0.99),
     }, Reading("", 0.0))
-    ds = DetectorSet(detectors=[_Fixed("yolo_plate", [chevron, plate, small]), _Fixed("text_plate", sign)],  # type: ignore[list-item]
+    board = (395, 100, 470, 165)  # the plate network's box around the sign's last two lines
+    ds = DetectorSet(detectors=[_Fixed("yolo_plate", [chevron, plate, small, board]), _Fixed("text_plate", sign)],  # type: ignore[list-item]
                      models=[], thresholds=THRESHOLDS, quality="balanced", reader=reader)
     found = ds.per_detector(np.zeros((720, 1280, 3), np.uint8))
     assert [tuple(int(v) for v in b) for b in found["yolo_plate"].xyxy] == [plate, small]
