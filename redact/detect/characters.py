@@ -8,7 +8,7 @@ kinds of box the networks give on road footage show none, or show a sign's:
   :data:`MIN_READ` Latin letters or digits: red-and-white chevron boards, a pair of
   headlights, a lamp, a logo (:func:`unread_plates`). On the dev frames every labelled plate
   that wide read as 3 to 7 of them; the plate network's boxes that read as none were chevron
-  boards, signs and lamps, and a night plate blown out white by headlights, whose
+  boards, signs and lamps, and a night plate blown out white by its own lamp, whose
   characters no one can read either. Narrower plates are never judged: the recogniser
   missed the characters of some plates 48-77 px wide that a person reads.
 - Three or more stacked lines of text, each read surely and none with a digit: the lines of a
