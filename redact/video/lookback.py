@@ -139,7 +139,6 @@ class LookBack:
         return None if sum(t.width * t.height for t in wins) > self.whole * w * h else wins
 
 
-
 def _match(t: Track, area: NDArray[np.float64], found: Detections) -> NDArray[np.float64] | None:
     """The candidate of ``t``'s label in ``found`` that is ``t`` where it could be (``area``):
     its centre inside, or overlapping it; the one overlapping the box it was found in next

@@ -237,7 +237,6 @@ class Looker:
             if self.schedule.keyframe > self.schedule.every else None
         )
         self.look_again = closely(ctx.detectors, SUSPECT_RATIO)
-        self.looked_back = 0  # frames looked at again, for tracks found after them
 
     @property
     def lookahead(self) -> int:
@@ -258,7 +257,7 @@ class Looker:
         dets, look = self._look(read, last=after is None, cut=cut)
         self.looks[look] += 1
         if self.back is not None:
-            self.looked_back += self.back.search(self.tracker, read.frame.index, self.look_again)
+            self.back.search(self.tracker, read.frame.index, self.look_again)
         return dets, look, cut
 
     def backfill(self, index: int, pts: float) -> Detections:
