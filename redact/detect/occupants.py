@@ -268,9 +268,11 @@ class Occupants:
         if self.mode == "windows":
             panels = find_panels(image)
             zx, zs, zi = window_zones(vehicles)
-            xyxy.append(clip_to_panels(zx, vehicles.xyxy[zi], panels))
-            score.append(zs)
-            zone_of.append(zi)
+            zx = clip_to_panels(zx, vehicles.xyxy[zi], panels)
+            shown = box_area(zx) > 0  # a zone outside its vehicle's panel shows none of it
+            xyxy.append(zx[shown])
+            score.append(zs[shown])
+            zone_of.append(zi[shown])
         boxes = np.concatenate(xyxy).reshape(-1, 4)
         return OccupantFinds(
             xyxy=boxes,

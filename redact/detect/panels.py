@@ -6,8 +6,10 @@ to the panel its vehicle or plate is in: drawn for the size of a zoomed plate, i
 over the header and the next frame. Panels are found by cutting the picture along bands that
 are flat across the whole part being cut, again inside each part (a recursive XY cut, on the
 picture shrunk to at most :data:`SIDE` px). A photo or a video frame has no such bands and is
-one panel. Near-black and near-white bands never cut: a night sky or a burnt-out one is flat
-too, and a zone cut there could leave a windscreen's upper part out.
+one panel; taken for several, its zones would be cut short, so flat means as flat as a
+drawn ground, not a smooth surface. Near-black and near-white bands never cut: a night sky
+or a burnt-out one is flat too, and a zone cut there could leave a windscreen's upper part
+out.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.geometry import box_area, centres_inside, intersect_rows
+from redact.geometry import centres_inside, intersect_rows
 
 SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
-FLAT_STD = 3.0  # a row or column whose colour varies less than this (0-255) along the part is flat
+# A row or column whose colour varies less than this (0-255, largest channel's standard
+# deviation) along the part is flat. A dashboard's ground is one colour (under 1.4 on the
+# dev screenshots, JPEG noise included); smooth surfaces across whole photos and grey
+# enforcement crops came to 2.2-3.0 and were cut at 3.
+FLAT_STD = 1.5
 MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
 GREY = (12.0, 243.0)  # a band's mean brightness lies inside this range (not black, not white)
 MAX_DEPTH = 6  # cuts and trims, nested
@@ -90,14 +96,14 @@ def clip_to_panels(
     boxes: NDArray[np.floating], anchors: NDArray[np.floating], panels: NDArray[np.floating]
 ) -> NDArray[np.float32]:
     """Each box cut to the panel that holds its anchor's centre (xyxy, row for row). A box
-    whose anchor lies in no panel, or that the cut would leave empty, stays as it is."""
+    whose anchor lies in no panel stays as it is; one wholly outside its anchor's panel comes
+    back empty (zero area), for the caller to drop: it shows none of its anchor's windows (a
+    zoomed plate crop's zone, drawn above the crop, lies over the header)."""
     out = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
     p = np.asarray(panels, np.float32).reshape(-1, 4)
     if len(p) <= 1 or not len(out):
         return out
     inside = centres_inside(anchors, p).T  # (boxes, panels)
     rows = np.flatnonzero(inside.any(axis=1))
-    cut = intersect_rows(out[rows], p[inside[rows].argmax(axis=1)])
-    keep = box_area(cut) > 0
-    out[rows[keep]] = cut[keep]
+    out[rows] = intersect_rows(out[rows], p[inside[rows].argmax(axis=1)])
     return out

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from redact.detect.occupants import Occupants
+from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.panels import clip_to_panels, find_panels
 from redact.detect.plate_anchors import add_plate_zones
 from redact.detect.yolox import CAR, YOLOX_MODEL, Objects
+from redact.geometry import box_area
 from redact.types import Detections
 from tests.helpers import FakeCoco
 
@@ -36,6 +37,22 @@ def _near(found: np.ndarray, want: tuple, tol: float = 6.0) -> bool:
     return bool((np.abs(found - np.array(want, np.float32)).max(axis=1) <= tol).any())
 
 
+def _finds_with_car(box: list[float]) -> OccupantFinds:
+    """The occupant detector's finds on the dashboard, its network seeing one car at ``box``."""
+    det = Occupants(YOLOX_MODEL)
+    det._coco = FakeCoco(  # type: ignore[assignment]
+        Objects(np.array([box], np.float32), np.array([0.8], np.float32), np.array([CAR], np.int64))
+    )
+    return det.detect(_dashboard())
+
+
+def _with_plate_zones(finds: OccupantFinds, plate: list[float]) -> Detections:
+    """The occupant regions once a plate at ``plate`` (xyxy) has added its zone to ``finds``."""
+    plates = Detections.from_arrays([plate], [0.9], "plate")
+    kept = add_plate_zones({"yolo_plate": plates}, {"yolo_plate": plates, "occupants": finds}, 1920, 1080)
+    return kept.get("occupants", Detections.empty())
+
+
 def test_a_dashboard_screenshot_falls_into_its_panels() -> None:
     panels = find_panels(_dashboard())
     assert len(panels) == 4
@@ -52,6 +69,11 @@ def test_a_photo_is_one_panel_and_black_or_white_bands_cut_nothing() -> None:
     night[:240] = 0
     night[400:420] = 255
     assert find_panels(night).tolist() == [[0, 0, 1280, 720]]
+    # A smooth grey surface across the whole picture (a bumper in a grey crop): flat to the
+    # eye, not as flat as a drawn ground.
+    smooth = photo.copy()
+    smooth[300:360] = np.linspace(86, 94, 1280, dtype=np.float32).astype(np.uint8)[None, :, None]
+    assert find_panels(smooth).tolist() == [[0, 0, 1280, 720]]
 
 
 def test_a_box_is_cut_to_its_anchors_panel_only() -> None:
@@ -61,7 +83,7 @@ def test_a_box_is_cut_to_its_anchors_panel_only() -> None:
     out = clip_to_panels(boxes, anchors, panels)
     assert out[0].tolist() == [1228, 88, 1892, 300]  # inside the crop's panel
     assert out[1].tolist() == [900, 0, 1920, 300]  # the anchor lies on the ground between panels
-    assert out[2].tolist() == [1000, 100, 1100, 200]  # the cut would leave nothing: kept
+    assert box_area(out[2:3])[0] == 0  # wholly outside its anchor's panel: empty, to drop
     one = np.array([[0, 0, 1920, 1080]], np.float32)
     assert np.array_equal(clip_to_panels(boxes, anchors, one), boxes)
 
@@ -70,17 +92,20 @@ def test_a_zoomed_plates_zone_stays_in_the_crop_and_a_cars_zone_in_its_frame() -
     # A car in the second frame whose box the network drew past the frame's edge, and the
     # zoomed crop's plate (300x80 px: its windscreen zone, drawn for a vehicle of that
     # plate's size, would cover the header and the wide frame).
-    car = Objects(np.array([[1300, 540, 1900, 900]], np.float32), np.array([0.8], np.float32),
-                  np.array([CAR], np.int64))
-    det = Occupants(YOLOX_MODEL)
-    det._coco = FakeCoco(car)  # type: ignore[assignment]
-    finds = det.detect(_dashboard())
+    finds = _finds_with_car([1300, 540, 1900, 900])
     assert len(finds.panels) == 4
     zone = finds.xyxy[finds.zone_of == 0]
     assert len(zone) == 1 and zone[0, 1] >= SECOND[1] and zone[0, 2] <= SECOND[2]
-    plate = Detections.from_arrays([[1400, 200, 1700, 280]], [0.9], "plate")
-    kept = add_plate_zones({"yolo_plate": plate}, {"yolo_plate": plate, "occupants": finds}, 1920, 1080)
-    zones = kept["occupants"].xyxy
+    zones = _with_plate_zones(finds, [1400, 200, 1700, 280]).xyxy
     assert len(zones) == 1
     x0, y0, x1, y1 = zones[0]
     assert x0 >= CROP[0] and y0 >= CROP[1] and x1 <= CROP[2] and y1 <= 200
+
+
+def test_a_zone_wholly_outside_its_panel_is_dropped() -> None:
+    # A zoomed crop whose plate fills it: the zone drawn for a plate of that size lies above
+    # the crop, over the header, and shows nothing of the plate's car; and a car whose box the
+    # network drew from the second frame up into the crop, its windows above its own panel.
+    finds = _finds_with_car([1300, 200, 1800, 1000])
+    assert len(finds) == 0 and len(finds.vehicles) == 1
+    assert len(_with_plate_zones(finds, [1300, 95, 1820, 300])) == 0
