@@ -23,10 +23,11 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.binding import chain
+from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
 from redact.detect.session import CPU, OnnxRunner
-from redact.detect.tiling import Pass, pad_to_multiple, to_blob
+from redact.detect.tiling import Pass
 from redact.types import Label
 
 STRIDE = 4

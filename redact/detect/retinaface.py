@@ -14,9 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
+from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple, to_blob
+from redact.detect.tiling import Pass
 from redact.types import Label
 
 MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)

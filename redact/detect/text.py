@@ -20,9 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
+from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
-from redact.detect.tiling import Pass, Tile, pad_to_multiple, to_blob
+from redact.detect.tiling import Pass, Tile
 from redact.types import Label
 
 

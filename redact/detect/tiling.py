@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect.blobs import is_grey, resize, unsharp
+
 # Runs a model on one BGR uint8 picture (h, w, 3) and returns (xyxy float32 (N, 4) in that
 # picture's pixels, score float32 (N,)).
 InferFn = Callable[[NDArray[np.uint8]], tuple[NDArray[np.float32], NDArray[np.float32]]]
@@ -153,9 +155,9 @@ class Pass:
         max_height_ratio: keep only boxes at most this many times as high as wide (a pass
             looking for plates' lines of characters, not square signs and lamps).
         unsharp: sharpen the pass's picture by this amount of an unsharp mask (the picture
-            less its blur of :data:`UNSHARP_SIGMA` px): where soft focus, motion or an
-            enlarged export runs a small plate's strokes together, the network finds it by
-            the edges the mask gives back; 0 leaves the picture as it is.
+            less its blur of :data:`~redact.detect.blobs.UNSHARP_SIGMA` px): where soft
+            focus, motion or an enlarged export runs a small plate's strokes together, the
+            network finds it by the edges the mask gives back; 0 leaves the picture as it is.
     """
 
     scale: float = 1.0
@@ -182,18 +184,6 @@ class Pass:
                 return None
             return self.fit / side
         return self.scale
-
-
-def resize(image: NDArray[np.uint8], factor: float, *, sharp: bool = False) -> NDArray[np.uint8]:
-    """Resize a BGR uint8 picture by ``factor`` (area filter down; linear up, or bicubic
-    when ``sharp``)."""
-    if factor == 1.0:
-        return image
-    h, w = image.shape[:2]
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    up = cv2.INTER_CUBIC if sharp else cv2.INTER_LINEAR
-    interp = cv2.INTER_AREA if factor < 1.0 else up
-    return cv2.resize(image, size, interpolation=interp)
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,21 +213,6 @@ def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
 
 
-UNSHARP_SIGMA = 2.0  # px of the pass's (resized) picture
-
-
-def unsharp(image: NDArray[np.uint8], amount: float) -> NDArray[np.uint8]:
-    """``image`` sharpened by an unsharp mask: ``(1 + amount) * image - amount * blur``,
-    the blur Gaussian of :data:`UNSHARP_SIGMA` px, saturated to 0..255."""
-    soft = cv2.GaussianBlur(image, (0, 0), UNSHARP_SIGMA)
-    return cv2.addWeighted(image, 1.0 + amount, soft, -amount, 0.0)
-
-
-def _is_grey(image: NDArray[np.uint8]) -> bool:
-    """Whether a BGR picture has the same value in every channel (greyscale footage)."""
-    return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))
-
-
 def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> PassPlan | None:
     """What one pass runs the network on (see :func:`run_pass`); ``None`` when the pass
     is skipped for this picture (a grey pass that sharpens nothing, for a window already
@@ -253,7 +228,7 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
     if spec.grey:
-        already = _is_grey(crop)
+        already = is_grey(crop)
         if already and not spec.unsharp:  # the colour passes saw the same picture
             return None
         if not already:
@@ -377,44 +352,6 @@ def run_passes(
     picture (see :func:`run_pass`); ``None`` is the whole picture."""
     windows: Sequence[Tile | None] = [None] if rois is None else rois
     return scoring_at_least([run_pass(infer, image, p, roi) for p in passes for roi in windows], threshold)
-
-
-def pad_to_multiple(image: NDArray[np.uint8], multiple: int, value: int = 0) -> NDArray[np.uint8]:
-    """Pad a picture on the right and bottom so both sides are multiples of ``multiple``.
-
-    Boxes found in the padded picture are in the same pixels as the original (the origin
-    does not move); clip them to the original size afterwards.
-    """
-    h, w = image.shape[:2]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph == 0 and pw == 0:
-        return image
-    return cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(value, value, value))
-
-
-def to_blob(
-    image: NDArray[np.uint8], *, rgb: bool, scale: float = 1.0, mean: Sequence[float] = (0.0, 0.0, 0.0)
-) -> NDArray[np.float32]:
-    """A BGR uint8 picture (h, w, 3) as a network input: NCHW float32 ``(1, 3, h, w)``, each
-    channel ``(pixel - mean[c]) * scale`` in float32, in RGB order when ``rgb`` (``mean`` is
-    in the output's channel order).
-
-    OpenCV splits the picture into planes and each plane is converted in one contiguous pass:
-    numpy's transpose-and-cast reads across the channels with a stride and is about 3x slower
-    (the same values, bit for bit).
-    """
-    h, w = image.shape[:2]
-    planes = cv2.split(image)
-    blob = np.empty((1, 3, h, w), np.float32)
-    for c, plane in enumerate(reversed(planes) if rgb else planes):
-        out = blob[0, c]
-        if mean[c]:
-            np.subtract(plane, np.float32(mean[c]), out=out, dtype=np.float32)
-        else:
-            out[...] = plane
-        if scale != 1.0:
-            out *= np.float32(scale)
-    return blob
 
 
 def windows_around(

@@ -16,9 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
+from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
-from redact.detect.tiling import Pass, pad_to_multiple, to_blob
+from redact.detect.tiling import Pass
 from redact.types import Label
 
 PAD_VALUE = 114  # the grey ultralytics letterboxes with

@@ -7,8 +7,8 @@ import pytest
 
 import redact.detect.centerface as cf
 from redact.detect import MODELS
+from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.session import CPU
-from redact.detect.tiling import pad_to_multiple, to_blob
 from tests.helpers import SAMPLES
 
 

@@ -9,18 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redact.detect import PRESETS, TILE_PIXELS
+from redact.detect.blobs import UNSHARP_SIGMA, pad_to_multiple, resize, to_blob
 from redact.detect.tiling import (
-    UNSHARP_SIGMA,
     Pass,
     Tile,
     decode_threshold,
     expand_boxes,
-    pad_to_multiple,
-    resize,
     run_pass,
     run_passes,
     tile_grid,
-    to_blob,
     to_source,
     windows_around,
 )

@@ -77,7 +77,8 @@ def test_the_detector_set_hands_the_occupant_detectors_vehicles_to_the_zoom() ->
 
 def test_the_zoom_enlarges_bicubically_and_other_passes_bilinearly() -> None:
     from redact.detect import PRESETS
-    from redact.detect.tiling import Pass, resize
+    from redact.detect.blobs import resize
+    from redact.detect.tiling import Pass
     from redact.detect.vehicle_zoom import ZOOM
 
     image = np.random.default_rng(0).integers(0, 256, (20, 30, 3), np.uint8)
