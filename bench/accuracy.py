@@ -4,7 +4,7 @@ Usage::
 
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
-                             [--occupants off|people|windows] [--degrade night,jpeg,blur,cast,small|all]
+                             [--occupants off|people|windows] [--degrade night,jpeg,blur,cast,small,framed|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -36,7 +36,8 @@ exists for (small plates at night, zoomed plate crops); openalpr's daytime close
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
 
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
-compressed harder, softer, under a colour cast or smaller (``bench/degrade.py``), reported
+compressed harder, softer, under a colour cast or smaller, or placed in a 1080p frame
+(``bench/degrade.py``), reported
 as ``<set>~<degradation>``: how far the figures hold on footage captured or passed on
 differently from the dev sets.
 """
@@ -168,9 +169,10 @@ def load_set(folder: Path) -> list[Item]:
 def degraded(image: NDArray[np.uint8], item: Item, name: str, *, seed: int) -> tuple[NDArray[np.uint8], Item]:
     """The picture degraded by ``name`` (``bench/degrade.py``, seeded per picture) and its
     item with boxes and size to match."""
-    out, scale = DEGRADATIONS[name](image, np.random.default_rng(seed))
+    out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
+    shift = np.array([moved.dx, moved.dy, moved.dx, moved.dy], np.int64)
     def scaled(boxes: NDArray[np.int64]) -> NDArray[np.int64]:
-        return np.round(boxes * scale).astype(np.int64).reshape(-1, 4)
+        return (np.round(boxes * moved.scale).astype(np.int64) + shift).reshape(-1, 4)
     height, width = out.shape[:2]
     return out, replace(item, width=width, height=height, gt=scaled(item.gt), known=scaled(item.known))
 
@@ -462,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--degrade",
         default="",
-        help="comma-separated degradations (night, jpeg, blur, cast, small, or all; bench/degrade.py): "
+        help="comma-separated degradations (night, jpeg, blur, cast, small, framed, or all; bench/degrade.py): "
         "each set is scored again on degraded copies of its pictures",
     )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")

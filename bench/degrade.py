@@ -5,19 +5,31 @@ how it was captured and passed on: darker nights, harder compression, softer foc
 smaller export. ``bench/accuracy.py --degrade NAMES`` scores every set again on copies
 degraded in these ways; a figure that falls far on a mild degradation is one the dev set
 flatters. Each function takes a BGR uint8 picture and a seeded generator and returns the
-degraded picture and the factor its boxes scale by.
+degraded picture and where its boxes move (:class:`Moved`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 Image = NDArray[np.uint8]
-Degradation = Callable[[Image, np.random.Generator], tuple[Image, float]]
+
+
+class Moved(NamedTuple):
+    """Where a box of the original lands on the degraded copy: scaled, then shifted (pixels)."""
+
+    scale: float = 1.0
+    dx: int = 0
+    dy: int = 0
+
+
+Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
+FRAME = (1920, 1080)  # the frame ``framed`` places a picture in, width x height
 
 
 def _jpeg(image: Image, quality: int) -> Image:
@@ -27,34 +39,49 @@ def _jpeg(image: Image, quality: int) -> Image:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
-def night(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+def night(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """Darker (gamma 1.8), sensor noise (sigma 5) and the JPEG of a cheap camera (quality 60)."""
     x = (image.astype(np.float32) / 255.0) ** 1.8 * 255.0 + rng.normal(0.0, 5.0, image.shape)
-    return _jpeg(np.clip(x, 0, 255).astype(np.uint8), 60), 1.0
+    return _jpeg(np.clip(x, 0, 255).astype(np.uint8), 60), Moved()
 
 
-def jpeg(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+def jpeg(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """Re-compressed hard (JPEG quality 30), as screenshots passed through messengers are."""
-    return _jpeg(image, 30), 1.0
+    return _jpeg(image, 30), Moved()
 
 
-def blur(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+def blur(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """Soft focus or motion (Gaussian, sigma 1.2 px): small plates' strokes run together."""
-    return cv2.GaussianBlur(image, (0, 0), 1.2), 1.0
+    return cv2.GaussianBlur(image, (0, 0), 1.2), Moved()
 
 
-def cast(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+def cast(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """A strong warm cast (red up, blue down), as under sodium street lighting."""
     x = image.astype(np.float32) * np.array([0.55, 0.8, 1.25], np.float32)  # B, G, R
-    return np.clip(x, 0, 255).astype(np.uint8), 1.0
+    return np.clip(x, 0, 255).astype(np.uint8), Moved()
 
 
-def small(image: Image, rng: np.random.Generator) -> tuple[Image, float]:
+def small(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """Exported at 0.7 of the size: every object a third smaller."""
-    return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), 0.7
+    return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), Moved(0.7)
 
 
-DEGRADATIONS: dict[str, Degradation] = {"night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small}
+def framed(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """At its own size in the middle of a 1920x1080 frame (the rest its mirror image): the
+    same objects, the same pixels, in a picture the size of a 1080p video frame, which the
+    detectors look at differently from a small one (no 2x pass). Pictures larger than the
+    frame are left as they are."""
+    h, w = image.shape[:2]
+    fw, fh = FRAME
+    if w > fw or h > fh:
+        return image, Moved()
+    dx, dy = (fw - w) // 2, (fh - h) // 2
+    return cv2.copyMakeBorder(image, dy, fh - h - dy, dx, fw - w - dx, cv2.BORDER_REFLECT), Moved(1.0, dx, dy)
+
+
+DEGRADATIONS: dict[str, Degradation] = {
+    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small, "framed": framed,
+}
 
 
 def parse(names: str) -> list[str]:

@@ -140,6 +140,8 @@ class Pass:
         overlap: least overlap between tiles in resized pixels.
         max_side: skip the pass when the source's longer side exceeds this (for upscaling
             passes meant for small pictures); ``None`` means never skip.
+        min_side: skip the pass when the source's longer side is at most this (a picture
+            that small has a stronger upscaling pass); ``None`` means never skip.
         max_box: keep only boxes whose shorter side is below this many source pixels (an
             upscaled pass is there for small objects; larger ones come from other passes).
         min_box: keep only boxes whose shorter side is at least this many source pixels (a
@@ -166,6 +168,7 @@ class Pass:
     tile_pixels: int | None = None
     overlap: int = 128
     max_side: int | None = None
+    min_side: int | None = None
     max_box: float | None = None
     min_box: float | None = None
     score_boost: float = 0.0
@@ -178,6 +181,8 @@ class Pass:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
         side = max(width, height)
         if self.max_side is not None and side > self.max_side:
+            return None
+        if self.min_side is not None and side <= self.min_side:
             return None
         if self.fit is not None:
             if side <= self.fit:

@@ -75,6 +75,11 @@ def test_degraded_copies_keep_their_boxes_on_the_objects() -> None:
     assert out.shape[:2] == (84, 140)
     assert moved.gt.tolist() == [[14, 21, 84, 42]] and moved.known.tolist() == [[105, 70, 133, 77]]
     assert item.gt.tolist() == [[20, 30, 120, 60]]  # the original item is untouched
+    out, moved = bench.degraded(image, item, "framed", seed=0)
+    assert out.shape[:2] == (1080, 1920)
+    assert moved.gt.tolist() == [[880, 510, 980, 540]]
+    x0, y0, x1, y1 = moved.gt[0]
+    assert np.array_equal(out[y0:y1, x0:x1], image[30:60, 20:120])  # the same pixels, moved
 
 
 def test_degradation_names_are_checked() -> None:

@@ -160,11 +160,22 @@ def test_run_pass_maps_boxes_back_to_source(spec: Pass) -> None:
         (Pass(fit=640), (640, 480), None),
         (Pass(scale=2.0, max_side=960), (600, 400), 2.0),
         (Pass(scale=2.0, max_side=960), (1280, 720), None),
+        (Pass(scale=1.5, min_side=1280, max_side=1920), (1280, 720), None),
+        (Pass(scale=1.5, min_side=1280, max_side=1920), (1920, 1080), 1.5),
+        (Pass(scale=1.5, min_side=1280, max_side=1920), (3840, 2160), None),
         (Pass(), (1, 1), 1.0),
     ],
 )
 def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) -> None:
     assert spec.factor(*size) == factor
+
+
+@pytest.mark.parametrize(("size", "scales"), [((600, 400), [2.0]), ((1280, 720), [2.0]), ((1920, 1080), [1.5]),
+                                              ((1080, 1920), [1.5]), ((3840, 2160), [])])
+def test_small_faces_are_looked_for_enlarged_up_to_1080p(size: tuple[int, int], scales: list[float]) -> None:
+    # Faces under 32 px tall need CenterFace to see them enlarged; 4K shows them twice as large.
+    passes = PRESETS["balanced"]["centerface"]
+    assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
 
 
 def test_skipped_pass_returns_nothing() -> None:
