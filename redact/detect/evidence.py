@@ -170,10 +170,15 @@ RULES: tuple[Rule, ...] = (
 # (on the dashboard's zoomed crops about 20-50 px past the plate), by the text detector
 # around its lines of characters: where both see it, its region is where they agree, since
 # the characters lie in both. Only when that keeps at least KEEP_TEXT of the text boxes'
-# extent (a network box that cuts the characters decides nothing). Calibrated on the
-# dashboard set's zoomed crops (docs/performance.md#plates-on-the-footage-the-tool-exists-for).
+# extent (a network box that cuts the characters decides nothing), and when the text spans
+# at least MIN_TEXT_SPAN of the network boxes' width: a plate's characters run across most
+# of it, and text found on only part of them (one group of a US plate seen small, the rest
+# under the text threshold) would leave the others out. Calibrated on the dashboard set's
+# zoomed crops (docs/performance.md#plates-on-the-footage-the-tool-exists-for), where the
+# text spans 0.79-1.04 of the network's width, and openalpr's plates (0.59-1.0).
 LARGE_PLATE_PX = 64  # shorter side of a merged plate box
 KEEP_TEXT = 0.95
+MIN_TEXT_SPAN = 0.6
 
 
 def _union(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -193,7 +198,8 @@ def fit_large_plates(
 
     Returns:
         ``dets`` with those boxes narrowed to the intersection of the union of the network
-        boxes and the union of the text boxes centred in each (and never grown).
+        boxes and the union of the text boxes centred in each (and never grown); a box
+        whose text spans less than :data:`MIN_TEXT_SPAN` of its network boxes' width stays.
     """
     if not len(dets) or not len(network) or not len(text):
         return dets
@@ -210,7 +216,7 @@ def fit_large_plates(
             inside = centres_inside(cand.xyxy, box)[0]
             parts.append(_union(cand.xyxy[inside].astype(np.float64)) if inside.any() else None)
         net, chars = parts
-        if net is None or chars is None:
+        if net is None or chars is None or chars[2] - chars[0] < MIN_TEXT_SPAN * (net[2] - net[0]):
             continue
         agreed = np.concatenate([np.maximum(net[:2], chars[:2]), np.minimum(net[2:], chars[2:])])
         agreed = np.concatenate([np.maximum(agreed[:2], box[:2]), np.minimum(agreed[2:], box[2:])])

@@ -129,6 +129,9 @@ def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cut
     # A network box that cuts through the characters decides nothing.
     narrow = _dets([[80, 60, 300, 340]], [0.8], "plate")
     assert fit_large_plates(merged, narrow, text).xyxy.tolist() == merged.xyxy.tolist()
+    # Text found on only part of the characters (under 0.6 of the plate's width) decides nothing.
+    part = _dets([[120, 150, 330, 300]], [0.8], "plate")
+    assert fit_large_plates(merged, network, part).xyxy.tolist() == merged.xyxy.tolist()
     # Small plates and other labels are never changed.
     small = _dets([[80, 60, 80 + 2 * LARGE_PLATE_PX, 60 + LARGE_PLATE_PX - 1]], [0.8], "plate")
     assert fit_large_plates(small, network, text).xyxy.tolist() == small.xyxy.tolist()
