@@ -1,5 +1,5 @@
 """Pictures as network inputs: resized, sharpened, padded to a stride and laid out as NCHW
-float32 blobs. Shared by every ONNX detector and by the resize/tile passes
+float32 blobs. Used by the face, plate and text networks and by the resize/tile passes
 (:mod:`redact.detect.tiling`)."""
 
 from __future__ import annotations
