@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from redact.detect import yolox
+from redact.detect import yolox, yolox_io
 from redact.detect.tiling import Tile
 from redact.detect.yolox import CAR, PERSON, TRUCK, Objects
 
@@ -20,7 +20,7 @@ def _output(cells: dict[int, tuple[float, float, float, float, float, int, float
 
 
 def test_grids_match_the_networks_cell_order() -> None:
-    grid, stride = yolox.grids(416)
+    grid, stride = yolox_io.grids(416)
     assert grid.shape == (3549, 2) and stride.shape == (3549, 1)
     assert tuple(np.nonzero(np.diff(stride[:, 0]))[0] + 1) == (52 * 52, 52 * 52 + 26 * 26)
     np.testing.assert_array_equal(grid[1], [1, 0])  # row by row: x runs first
@@ -37,7 +37,7 @@ def test_decode_one_cell_per_stride() -> None:
             7: (0.0, 0.0, 0.0, 0.0, 0.5, CAR, 0.3),  # 0.15: below the threshold
         }
     )
-    xyxy, score, cls = yolox.decode(out, 0.2)
+    xyxy, score, cls = yolox_io.decode(out, 0.2)
     # stride 8: centre (0.5 * 8, 0.5 * 8) = (4, 4), 16 x 8 px
     # stride 16: centre (5 * 16, 3 * 16) = (80, 48), 64 x 32 px
     np.testing.assert_allclose(xyxy, [[-4, 0, 12, 8], [48, 32, 112, 64]], atol=1e-4)
@@ -48,16 +48,16 @@ def test_decode_one_cell_per_stride() -> None:
 def test_decode_keeps_each_cells_best_class() -> None:
     out = _output({100: (0, 0, 0, 0, 1.0, CAR, 0.6)})
     out[0, 100, 5 + TRUCK] = 0.7
-    _, score, cls = yolox.decode(out, 0.1)
+    _, score, cls = yolox_io.decode(out, 0.1)
     np.testing.assert_array_equal(cls, [TRUCK])
     np.testing.assert_allclose(score, [0.7])
 
 
 def test_decode_nothing_and_wrong_size() -> None:
-    xyxy, score, cls = yolox.decode(np.zeros((1, 3549, 85), np.float32), 0.25)
+    xyxy, score, cls = yolox_io.decode(np.zeros((1, 3549, 85), np.float32), 0.25)
     assert xyxy.shape == (0, 4) and score.shape == (0,) and cls.shape == (0,) and cls.dtype == np.int64
     with pytest.raises(ValueError, match="3549"):
-        yolox.decode(np.zeros((1, 100, 85), np.float32), 0.25)
+        yolox_io.decode(np.zeros((1, 100, 85), np.float32), 0.25)
 
 
 @pytest.mark.parametrize(
@@ -71,10 +71,10 @@ def test_decode_nothing_and_wrong_size() -> None:
 )
 def test_letterbox_top_left_with_grey(h: int, w: int, rw: int, rh: int) -> None:
     image = np.full((h, w, 3), 7, np.uint8)
-    canvas, fx, fy = yolox.letterbox(image)
+    canvas, fx, fy = yolox_io.letterbox(image)
     assert canvas.shape == (416, 416, 3) and canvas.dtype == np.uint8
     assert (canvas[:rh, :rw] == 7).all()
-    assert (canvas[rh:, :] == yolox.PAD_VALUE).all() and (canvas[:, rw:] == yolox.PAD_VALUE).all()
+    assert (canvas[rh:, :] == yolox_io.PAD_VALUE).all() and (canvas[:, rw:] == yolox_io.PAD_VALUE).all()
     assert fx == pytest.approx(rw / w) and fy == pytest.approx(rh / h)
 
 
@@ -85,7 +85,7 @@ def test_letterbox_top_left_with_grey(h: int, w: int, rw: int, rh: int) -> None:
 )
 def test_letterbox_rejects_bad_pictures(image: np.ndarray) -> None:
     with pytest.raises(ValueError):
-        yolox.letterbox(image)
+        yolox_io.letterbox(image)
 
 
 def test_views_whole_then_tiles() -> None:
@@ -183,7 +183,7 @@ def test_zoomed_out_centres_the_picture_in_a_grey_canvas() -> None:
     canvas, fx, fy, x0, y0 = yolox.zoomed_out(image, 2.0, size=80)
     assert canvas.shape == (60, 80, 3) and (fx, fy, x0, y0) == (1.0, 1.0, 20, 15)
     assert np.all(canvas[y0 : y0 + 30, x0 : x0 + 40] == 7)
-    assert canvas[0, 0, 0] == yolox.PAD_VALUE and canvas[-1, -1, 0] == yolox.PAD_VALUE
+    assert canvas[0, 0, 0] == yolox_io.PAD_VALUE and canvas[-1, -1, 0] == yolox_io.PAD_VALUE
     # A 1080p frame: made at the network's scale, never as a 4K canvas.
     canvas, fx, fy, x0, y0 = yolox.zoomed_out(np.zeros((1080, 1920, 3), np.uint8))
     assert canvas.shape == (234, 416, 3) and (x0, y0) == (104, 58) and fx == pytest.approx(208 / 1920)
