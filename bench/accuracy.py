@@ -4,7 +4,8 @@ Usage::
 
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
-                             [--occupants off|people|windows] [--degrade night,jpeg,blur,cast,small,framed|all]
+                             [--occupants off|people|windows]
+                             [--degrade night,jpeg,blur,cast,small,framed,framed1440,framed4k|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -36,10 +37,9 @@ exists for (small plates at night, zoomed plate crops); openalpr's daytime close
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
 
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
-compressed harder, softer, under a colour cast or smaller, or placed in a 1080p frame
-(``bench/degrade.py``), reported
-as ``<set>~<degradation>``: how far the figures hold on footage captured or passed on
-differently from the dev sets.
+compressed harder, softer, under a colour cast or smaller, or placed in a 1080p, 1440p or
+4K frame (``bench/degrade.py``), reported as ``<set>~<degradation>``: how far the figures
+hold on footage captured or passed on differently from the dev sets.
 """
 
 from __future__ import annotations
@@ -315,8 +315,8 @@ def run(
             clutter.setdefault(name, []).append(away_from_objects(item, regions))
             less = regions[region_labels != "occupant"]
             clutter_less.setdefault(name, []).append(away_from_objects(item, less))
+            times.setdefault(name, []).append(dt)
             if variant is None:
-                times.setdefault(name, []).append(dt)
                 if image.shape[:2] == (720, 1280):
                     times_720p.append(dt)
                 score_image(item, dets, pad, tallies["default"], set_labels)
@@ -464,8 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--degrade",
         default="",
-        help="comma-separated degradations (night, jpeg, blur, cast, small, framed, or all; bench/degrade.py): "
-        "each set is scored again on degraded copies of its pictures",
+        help="comma-separated degradations (night, jpeg, blur, cast, small, framed, framed1440, framed4k, "
+        "or all; bench/degrade.py): each set is scored again on degraded copies of its pictures",
     )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)

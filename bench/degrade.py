@@ -29,7 +29,9 @@ class Moved(NamedTuple):
 
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
-FRAME = (1920, 1080)  # the frame ``framed`` places a picture in, width x height
+# The frames the ``framed`` degradations place a picture in, width x height: a 1080p video
+# frame or screenshot, a 1440p one, a 4K frame (also about the size of a phone camera's still).
+FRAMES = {"framed": (1920, 1080), "framed1440": (2560, 1440), "framed4k": (3840, 2160)}
 
 
 def _jpeg(image: Image, quality: int) -> Image:
@@ -66,21 +68,26 @@ def small(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), Moved(0.7)
 
 
-def framed(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
-    """At its own size in the middle of a 1920x1080 frame (the rest its mirror image): the
-    same objects, the same pixels, in a picture the size of a 1080p video frame, which the
-    detectors look at differently from a small one (no 2x pass). Pictures larger than the
-    frame are left as they are."""
-    h, w = image.shape[:2]
-    fw, fh = FRAME
-    if w > fw or h > fh:
-        return image, Moved()
-    dx, dy = (fw - w) // 2, (fh - h) // 2
-    return cv2.copyMakeBorder(image, dy, fh - h - dy, dx, fw - w - dx, cv2.BORDER_REFLECT), Moved(1.0, dx, dy)
+def _framed(size: tuple[int, int]) -> Degradation:
+    fw, fh = size
+
+    def framed(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+        h, w = image.shape[:2]
+        if w > fw or h > fh:
+            return image, Moved()
+        dx, dy = (fw - w) // 2, (fh - h) // 2
+        return cv2.copyMakeBorder(image, dy, fh - h - dy, dx, fw - w - dx, cv2.BORDER_REFLECT), Moved(1.0, dx, dy)
+
+    framed.__doc__ = f"""At its own size in the middle of a {fw}x{fh} frame (the rest its mirror image):
+    the same objects, the same pixels, in a picture the size of a large video frame or
+    still, which the detectors look at differently from a small one (other passes).
+    Pictures larger than the frame are left as they are."""
+    return framed
 
 
 DEGRADATIONS: dict[str, Degradation] = {
-    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small, "framed": framed,
+    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small,
+    **{name: _framed(size) for name, size in FRAMES.items()},
 }
 
 

@@ -15,6 +15,7 @@ from redact.detect.tiling import (
     Tile,
     decode_threshold,
     expand_boxes,
+    plan_pass,
     run_pass,
     run_passes,
     tile_grid,
@@ -171,11 +172,24 @@ def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) ->
 
 
 @pytest.mark.parametrize(("size", "scales"), [((600, 400), [2.0]), ((1280, 720), [2.0]), ((1920, 1080), [1.5]),
-                                              ((1080, 1920), [1.5]), ((3840, 2160), [])])
-def test_small_faces_are_looked_for_enlarged_up_to_1080p(size: tuple[int, int], scales: list[float]) -> None:
-    # Faces under 32 px tall need CenterFace to see them enlarged; 4K shows them twice as large.
+                                              ((1080, 1920), [1.5]), ((2560, 1440), [1.5]), ((3840, 2160), [1.5]),
+                                              ((4096, 3072), [1.5]), ((6000, 4000), [])])
+def test_small_faces_are_looked_for_enlarged_up_to_4k(size: tuple[int, int], scales: list[float]) -> None:
+    # Faces under 32 px tall need CenterFace to see them enlarged, in a picture of any size;
+    # above 4096 px the enlarged picture would take too much memory (resized whole).
     passes = PRESETS["balanced"]["centerface"]
     assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
+
+
+def test_enlarged_face_tiles_of_a_4k_frame_are_no_larger_than_a_1080p_frames() -> None:
+    # The 1.5x pass's working memory is bounded by its tile area, whatever the picture's size.
+    x15 = next(p for p in PRESETS["balanced"]["centerface"] if p.scale == 1.5)
+    areas = {}
+    for w, h in ((1920, 1080), (3840, 2160)):
+        plan = plan_pass(np.zeros((h, w, 3), np.uint8), x15)
+        assert plan is not None
+        areas[w] = max((t.x1 - t.x0) * (t.y1 - t.y0) for t in plan.tiles)
+    assert areas[3840] <= areas[1920]
 
 
 def test_skipped_pass_returns_nothing() -> None:
