@@ -20,6 +20,7 @@ PAD_VALUE = 114  # the grey YOLOX letterboxes with in training and evaluation
 STRIDES = (8, 16, 32)
 NUM_CLASSES = 80
 
+
 def letterbox(image: NDArray[np.uint8], size: int = INPUT_SIZE) -> tuple[NDArray[np.uint8], float, float]:
     """Fit a BGR uint8 picture (h, w, 3) into a ``size`` x ``size`` canvas as YOLOX expects.
 

@@ -175,8 +175,8 @@ def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) ->
                                               ((1080, 1920), [1.5]), ((2560, 1440), [1.5]), ((3840, 2160), [1.5]),
                                               ((4096, 3072), [1.5]), ((6000, 4000), [])])
 def test_small_faces_are_looked_for_enlarged_up_to_4k(size: tuple[int, int], scales: list[float]) -> None:
-    # Faces under 32 px tall need CenterFace to see them enlarged, in a picture of any size;
-    # above 4096 px the enlarged picture would take too much memory (resized whole).
+    # Faces under 32 px tall need CenterFace to see them enlarged, whatever the picture's size,
+    # up to 4096 px: above it the enlarged picture would take too much memory (resized whole).
     passes = PRESETS["balanced"]["centerface"]
     assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
 
