@@ -5,7 +5,7 @@ Usage::
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
-                             [--degrade night,jpeg,blur,cast,small,framed,framed1440,framed4k|all]
+                             [--degrade night,jpeg,blur,cast,small,framed,framed1440,framed4k,framed24mp|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -38,8 +38,8 @@ lowest threshold and re-merged per threshold): the P-R curves used to pick the d
 
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
 compressed harder, softer, under a colour cast or smaller, or placed in a 1080p, 1440p or
-4K frame (``bench/degrade.py``), reported as ``<set>~<degradation>``: how far the figures
-hold on footage captured or passed on differently from the dev sets.
+4K frame or a 24-Mpx still (``bench/degrade.py``), reported as ``<set>~<degradation>``: how
+far the figures hold on footage captured or passed on differently from the dev sets.
 """
 
 from __future__ import annotations
@@ -465,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--degrade",
         default="",
         help="comma-separated degradations (night, jpeg, blur, cast, small, framed, framed1440, framed4k, "
-        "or all; bench/degrade.py): each set is scored again on degraded copies of its pictures",
+        "framed24mp, or all; bench/degrade.py): each set is scored again on degraded copies of its pictures",
     )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)

@@ -30,8 +30,9 @@ class Moved(NamedTuple):
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
 # The frames the ``framed`` degradations place a picture in, width x height: a 1080p video
-# frame or screenshot, a 1440p one, a 4K frame (also about the size of a phone camera's still).
-FRAMES = {"framed": (1920, 1080), "framed1440": (2560, 1440), "framed4k": (3840, 2160)}
+# frame or screenshot, a 1440p one, a 4K frame (also about the size of a phone camera's
+# still), a 24-Mpx camera's still.
+FRAMES = {"framed": (1920, 1080), "framed1440": (2560, 1440), "framed4k": (3840, 2160), "framed24mp": (6000, 4000)}
 
 
 def _jpeg(image: Image, quality: int) -> Image:

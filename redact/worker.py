@@ -23,7 +23,7 @@ from redact.review.overrides import Overrides
 from redact.types import Detections, FrameCallback
 
 if TYPE_CHECKING:
-    from redact.detect.tiling import Tile
+    from redact.detect.tiles import Tile
 
 log = logging.getLogger("redact")
 

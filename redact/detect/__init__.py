@@ -39,7 +39,8 @@ from redact.detect.registry import (
     get_factory,
 )
 from redact.detect.text import is_line
-from redact.detect.tiling import Pass, Tile
+from redact.detect.tiles import Tile
+from redact.detect.tiling import Pass
 from redact.detect.vehicle_zoom import VehicleZoom
 from redact.errors import ConfigError
 from redact.types import LABELS, Detections, Label

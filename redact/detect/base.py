@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.errors import ModelError
 from redact.hashing import sha256_file
 from redact.types import Detections

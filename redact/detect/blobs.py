@@ -11,13 +11,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+def resized_size(width: int, height: int, factor: float) -> tuple[int, int]:
+    """The (width, height) :func:`resize` gives a picture of this size."""
+    if factor == 1.0:
+        return width, height
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
 def resize(image: NDArray[np.uint8], factor: float, *, sharp: bool = False) -> NDArray[np.uint8]:
     """Resize a BGR uint8 picture by ``factor`` (area filter down; linear up, or bicubic
     when ``sharp``)."""
     if factor == 1.0:
         return image
     h, w = image.shape[:2]
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    size = resized_size(w, h, factor)
     up = cv2.INTER_CUBIC if sharp else cv2.INTER_LINEAR
     interp = cv2.INTER_AREA if factor < 1.0 else up
     return cv2.resize(image, size, interpolation=interp)

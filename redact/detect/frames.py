@@ -21,7 +21,7 @@ from redact.detect import DetectorSet
 from redact.detect.base import Detector
 from redact.detect.evidence import WITNESS_RATIO
 from redact.detect.passes import PassDetector
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.types import Detections
 
 

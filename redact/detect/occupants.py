@@ -31,7 +31,8 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area, intersection_matrix
 from redact.detect.panels import clip_to_panels, find_panels
-from redact.detect.tiling import Pass, Tile
+from redact.detect.tiles import Tile
+from redact.detect.tiling import Pass
 from redact.detect.yolox import BICYCLE, BUS, CAR, DEFAULT_THRESHOLD, MOTORCYCLE, TRUCK, Objects, YoloxCoco
 from redact.types import Detections, Label, Source
 

@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.session import CPU, OnnxRunner
+from redact.detect.tiles import Tile
 from redact.detect.tiling import (
     Pass,
-    Tile,
     decode_threshold,
     empty_boxes,
     expand_boxes,

@@ -20,11 +20,10 @@ _FACE_X2 = Pass(scale=2.0, tile=2560, overlap=256, max_side=1280, max_box=64)
 # Larger pictures at 1.5x: at native size CenterFace misses many faces under 32 px tall that
 # it finds enlarged, whatever the picture's size (docs/performance.md, "Small faces in large
 # pictures"); 2x found about as many for twice the time. Its tiles are at most a 1080p
-# frame's two (1568x1620 resized), so a 4K frame's take no more memory. Up to 4096 px (4K
-# video, 12-Mpx stills): the pass resizes the whole picture first, 85 MB at 4096x3072.
-_FACE_X15 = Pass(
-    scale=1.5, tile=2560, tile_pixels=2_600_000, overlap=256, min_side=1280, max_side=4096, max_box=64
-)
+# frame's two (1568x1620 resized), so a 4K frame's take no more memory; above a 4K frame's
+# pixels each tile is enlarged on its own (redact.detect.tiling.WHOLE_RESIZE_PIXELS), so a
+# 24-Mpx still holds one tile at a time too.
+_FACE_X15 = Pass(scale=1.5, tile=2560, tile_pixels=2_600_000, overlap=256, min_side=1280, max_box=64)
 # RetinaFace's upscaled pass is the second opinion for small pictures only: on 1280x720
 # frames it costs ~0.3 s on 2 cores for little gain over CenterFace's.
 _FACE_X2_SMALL = Pass(scale=2.0, tile=2560, overlap=256, max_side=960, max_box=64)

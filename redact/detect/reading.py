@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.session import OnnxRunner
 from redact.detect.text import is_line
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.geometry import intersection_matrix
 from redact.types import Detections, Label
 

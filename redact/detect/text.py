@@ -23,7 +23,8 @@ from redact.detect.base import ModelFile
 from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
-from redact.detect.tiling import Pass, Tile
+from redact.detect.tiles import Tile
+from redact.detect.tiling import Pass
 from redact.types import Label
 
 

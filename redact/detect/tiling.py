@@ -3,127 +3,26 @@
 Coordinates are pixels, ``xyxy`` with exclusive right/bottom bounds. A *pass* resizes
 the source by a factor, cuts the result into tiles no larger than ``tile`` pixels a side
 (overlapping by at least ``overlap`` pixels so an object cut by one tile edge is whole
-in a neighbour), runs the model on each tile and maps the boxes back to source pixels.
+in a neighbour: :func:`redact.detect.tiles.tile_grid`), runs the model on each tile and
+maps the boxes back to source pixels.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.blobs import is_grey, resize, unsharp
+from redact.detect.blobs import UNSHARP_SIGMA, is_grey, resize, resized_size, unsharp
+from redact.detect.tiles import Tile, tile_grid
 
 # Runs a model on one BGR uint8 picture (h, w, 3) and returns (xyxy float32 (N, 4) in that
 # picture's pixels, score float32 (N,)).
 InferFn = Callable[[NDArray[np.uint8]], tuple[NDArray[np.float32], NDArray[np.float32]]]
-
-
-@dataclass(frozen=True)
-class Tile:
-    """A window of a picture, ``[x0, x1) x [y0, y1)`` in pixels."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-
-def tiles_xyxy(tiles: Sequence[Tile]) -> NDArray[np.float64]:
-    """Windows as an (N, 4) xyxy array."""
-    return np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64).reshape(-1, 4)
-
-
-def _span(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
-    """Window size and start offsets covering ``[0, length)`` with windows of at most ``tile``.
-
-    Uses as few windows as the limit allows, then shrinks them evenly so neighbours overlap
-    by about ``overlap`` (at least that much) instead of by whatever is left over: 1920 px in
-    windows of at most 1600 overlapping by 128 are two windows of 1024, not two of 1600 (1.07x
-    the pixels instead of 1.67x, and a smaller peak of memory).
-    """
-    if length <= tile:
-        return length, [0]
-    step = tile - overlap
-    if step <= 0:
-        raise ValueError(f"overlap {overlap} must be smaller than the tile size {tile}")
-    # n windows of tile - overlap fresh pixels each reach length, so their even size fits tile.
-    return _split(length, math.ceil((length - overlap) / step), overlap)
-
-
-def _split(length: int, n: int, overlap: int) -> tuple[int, list[int]]:
-    """Window size and start offsets covering ``[0, length)`` with exactly ``n`` windows
-    overlapping by at least ``overlap``."""
-    if n == 1:
-        return length, [0]
-    size = math.ceil((length + (n - 1) * overlap) / n)
-    span = length - size
-    # Spread the n windows evenly between 0 and length - size: overlap only grows.
-    return size, [round(i * span / (n - 1)) for i in range(n)]
-
-
-def tile_grid(width: int, height: int, tile: int, overlap: int, max_pixels: int | None = None) -> list[Tile]:
-    """Overlapping tiles that cover every pixel of a ``width`` x ``height`` picture.
-
-    Args:
-        width: picture width in pixels (> 0).
-        height: picture height in pixels (> 0).
-        tile: largest tile side in pixels; a dimension no larger than this is one tile.
-        overlap: least overlap between neighbouring tiles in pixels (< tile).
-        max_pixels: largest tile area (width x height), when given: the picture is cut into
-            more tiles until each is at most this large, in as few tiles as that allows
-            (then the fewest pixels in all).
-
-    Returns:
-        Tiles in row-major order, all of one size (at most ``tile`` a side), as few as
-        the limits allow.
-    """
-    if width <= 0 or height <= 0:
-        raise ValueError(f"picture size must be positive, got {width}x{height}")
-    if tile <= 0:
-        raise ValueError(f"tile size must be positive, got {tile}")
-    if overlap < 0:
-        raise ValueError(f"overlap must be >= 0, got {overlap}")
-    tw, xs = _span(width, tile, overlap)
-    th, ys = _span(height, tile, overlap)
-    if max_pixels is not None and tw * th > max_pixels:
-        tw, xs, th, ys = _within(width, height, overlap, max_pixels, len(xs), len(ys))
-    return [Tile(x, y, x + tw, y + th) for y in ys for x in xs]
-
-
-def _within(
-    width: int, height: int, overlap: int, max_pixels: int, nx: int, ny: int
-) -> tuple[int, list[int], int, list[int]]:
-    """The grid of at least ``nx`` x ``ny`` tiles whose tiles are at most ``max_pixels``."""
-    best: tuple[tuple[int, int], int, list[int], int, list[int]] | None = None
-    for cols in range(nx, nx + 16):
-        tw, xs = _split(width, cols, overlap)
-        if cols > 1 and tw <= overlap:
-            break
-        for rows in range(ny, ny + 16):
-            th, ys = _split(height, rows, overlap)
-            if rows > 1 and th <= overlap:
-                break
-            if tw * th <= max_pixels:
-                key = (cols * rows, cols * rows * tw * th)
-                if best is None or key < best[0]:
-                    best = (key, tw, xs, th, ys)
-                break  # more rows only adds tiles
-    if best is None:
-        raise ValueError(f"no grid of tiles overlapping by {overlap} px has tiles of at most {max_pixels} px")
-    return best[1], best[2], best[3], best[4]
 
 
 @dataclass(frozen=True)
@@ -191,27 +90,69 @@ class Pass:
         return self.scale
 
 
+# An enlarging pass whose resized picture would be larger than this many pixels (a 4K frame)
+# renders each tile from the source on its own instead: a 1.5x look at a 24-Mpx still holds
+# one tile at a time, not a 54-Mpx copy (160 MB).
+WHOLE_RESIZE_PIXELS = 3840 * 2160
+
+
 @dataclass(frozen=True, eq=False)
 class PassPlan:
     """One pass over one picture before inference: the resized window and its tiles.
 
     Attributes:
-        scaled: the window resized by the pass's factor, BGR uint8 (sh, sw, 3).
+        source: the window of the source picture the pass looks at (grey where the pass
+            is), BGR uint8.
+        scaled: ``source`` resized by the pass's factor (and sharpened where the pass
+            is), BGR uint8 (sh, sw, 3); ``None`` where each tile is rendered on its own
+            (:data:`WHOLE_RESIZE_PIXELS`).
+        scaled_size: the resized window's (width, height), pixels.
         roi: the window in source pixels, clipped to the picture.
-        tiles: windows of ``scaled`` the network runs on, all of one size.
+        tiles: windows of the resized picture the network runs on, all of one size.
         size: the source picture's (width, height), pixels.
         spec: the pass.
     """
 
-    scaled: NDArray[np.uint8]
+    source: NDArray[np.uint8]
+    scaled: NDArray[np.uint8] | None
+    scaled_size: tuple[int, int]
     roi: Tile
     tiles: list[Tile]
     size: tuple[int, int]
     spec: Pass
 
-    def crops(self) -> list[NDArray[np.uint8]]:
-        """The tiles' pictures (views of ``scaled``), in the order of ``tiles``."""
-        return [self.scaled[t.y0 : t.y1, t.x0 : t.x1] for t in self.tiles]
+    def crops(self) -> Iterator[NDArray[np.uint8]]:
+        """The tiles' pictures, in the order of ``tiles``: views of ``scaled``, or each
+        rendered from ``source`` when it is asked for."""
+        for t in self.tiles:
+            if self.scaled is not None:
+                yield self.scaled[t.y0 : t.y1, t.x0 : t.x1]
+            else:
+                yield render_tile(self.source, self.scaled_size, t, sharp=self.spec.sharp, amount=self.spec.unsharp)
+
+
+def render_tile(
+    source: NDArray[np.uint8], scaled_size: tuple[int, int], tile: Tile, *, sharp: bool, amount: float
+) -> NDArray[np.uint8]:
+    """One tile of ``source`` enlarged to ``scaled_size`` (width, height), made from the
+    source pixels under it: the same sampling as resizing the whole picture
+    (:func:`redact.detect.blobs.resize`; OpenCV's pixel centres, borders repeated) and, with
+    ``amount``, the same unsharp mask (a margin of resized pixels around the tile feeds the
+    blur)."""
+    h, w = source.shape[:2]
+    fx, fy = scaled_size[0] / w, scaled_size[1] / h
+    margin = math.ceil(4 * UNSHARP_SIGMA) if amount else 0
+    x0, y0 = tile.x0 - margin, tile.y0 - margin
+    # Resized pixel (u, v) of the window samples source ((u + x0 + 0.5) / fx - 0.5, ...).
+    matrix = np.array([[1 / fx, 0, (x0 + 0.5) / fx - 0.5], [0, 1 / fy, (y0 + 0.5) / fy - 0.5]], np.float64)
+    size = (tile.width + 2 * margin, tile.height + 2 * margin)
+    interp = cv2.INTER_CUBIC if sharp else cv2.INTER_LINEAR
+    out = cv2.warpAffine(
+        source, matrix, size, flags=interp | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+    if amount:
+        out = unsharp(out, amount)[margin : margin + tile.height, margin : margin + tile.width]
+    return np.ascontiguousarray(out)
 
 
 def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -238,12 +179,14 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
             return None
         if not already:
             crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    scaled = resize(crop, factor, sharp=spec.sharp)
-    if spec.unsharp:
-        scaled = unsharp(scaled, spec.unsharp)
-    sh, sw = scaled.shape[:2]
+    sw, sh = resized_size(crop.shape[1], crop.shape[0], factor)
     tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
-    return PassPlan(scaled, roi, tiles, (w, h), spec)
+    scaled: NDArray[np.uint8] | None = None
+    if factor <= 1.0 or len(tiles) == 1 or sw * sh <= WHOLE_RESIZE_PIXELS:
+        scaled = resize(crop, factor, sharp=spec.sharp)
+        if spec.unsharp:
+            scaled = unsharp(scaled, spec.unsharp)
+    return PassPlan(crop, scaled, (sw, sh), roi, tiles, (w, h), spec)
 
 
 def finish_pass(
@@ -253,7 +196,7 @@ def finish_pass(
     tiles (in tile order): mapped back, clipped, size-filtered and boosted."""
     w, h = plan.size
     roi, spec = plan.roi, plan.spec
-    sh, sw = plan.scaled.shape[:2]
+    sw, sh = plan.scaled_size
     boxes: list[NDArray[np.float32]] = []
     scores: list[NDArray[np.float32]] = []
     for t, (xyxy, score) in zip(plan.tiles, results, strict=True):
@@ -357,36 +300,3 @@ def run_passes(
     picture (see :func:`run_pass`); ``None`` is the whole picture."""
     windows: Sequence[Tile | None] = [None] if rois is None else rois
     return scoring_at_least([run_pass(infer, image, p, roi) for p in passes for roi in windows], threshold)
-
-
-def windows_around(
-    xyxy: NDArray[np.floating], width: int, height: int, *, margin: float, min_margin: int
-) -> list[Tile]:
-    """Windows that hold each box with room around it, merged until none overlap.
-
-    Each box grows by ``margin`` times its longer side (at least ``min_margin`` pixels) on
-    every side and is clipped to the picture; overlapping windows become their union, so
-    no pixel is looked at twice and an object cut by one window's edge is whole in the union.
-    """
-    boxes = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    wins: list[list[int]] = []
-    for x0, y0, x1, y1 in boxes:
-        m = max(float(min_margin), margin * max(x1 - x0, y1 - y0))
-        win = [max(0, math.floor(x0 - m)), max(0, math.floor(y0 - m)),
-               min(width, math.ceil(x1 + m)), min(height, math.ceil(y1 + m))]
-        if win[2] > win[0] and win[3] > win[1]:
-            wins.append(win)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(wins)):
-            for j in range(i + 1, len(wins)):
-                a, b = wins[i], wins[j]
-                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    wins[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del wins[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [Tile(*w) for w in wins]

@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area
 from redact.detect.text import PLATE_SHAPED, TextPlate
-from redact.detect.tiling import Pass, Tile, tiles_xyxy, windows_around
+from redact.detect.tiles import Tile, tiles_xyxy, windows_around
+from redact.detect.tiling import Pass
 from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL, YoloxCoco
 from redact.geometry import centres_inside

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area, iou_matrix, nms
 from redact.detect.session import CPU, OnnxRunner
-from redact.detect.tiling import Tile, tile_grid
+from redact.detect.tiles import Tile, tile_grid
 from redact.detect.yolox_io import INPUT_SIZE, PAD_VALUE, decode, letterbox
 
 YOLOX_MODEL = ModelFile(
@@ -136,7 +136,7 @@ def views(width: int, height: int) -> list[tuple[Tile, bool]]:
     """The windows a ``width`` x ``height`` picture is looked at through, in its pixels.
 
     The whole picture, then, when its longer side exceeds :data:`TILE_SIDE`, overlapping
-    tiles of at most that side (:func:`redact.detect.tiling.tile_grid`): a 1280x720 frame
+    tiles of at most that side (:func:`redact.detect.tiles.tile_grid`): a 1280x720 frame
     gets two tiles of 736x720, a 1920x1080 one six of 768x636.
 
     Returns:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.tiling import Tile, windows_around
+from redact.detect.tiles import Tile, windows_around
 from redact.io.yuv import Picture, planes
 
 CHANGE_SCALE = 4  # pictures are compared at 1/CHANGE_SCALE of the picture's size ...

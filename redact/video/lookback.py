@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.tiling import Tile, windows_around
+from redact.detect.tiles import Tile, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Picture, Scratch
@@ -65,7 +65,7 @@ class LookBack:
     Args:
         keep: frames to hold at most (as far as a new track reaches back, and its own).
         window: what a look at a window adds around the box looked for, as
-            ``(margin, min_margin)`` of :func:`~redact.detect.tiling.windows_around`.
+            ``(margin, min_margin)`` of :func:`~redact.detect.tiles.windows_around`.
         whole: share of the picture above which the windows become one look at it all.
         scratch: the BGR buffer held pictures are converted into for a look (shared with the
             forward looks, which are done when a look back runs).

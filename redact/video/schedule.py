@@ -55,7 +55,7 @@ from numpy.typing import NDArray
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
 from redact.detect.plate_anchors import cut_by_border
-from redact.detect.tiling import Tile, tiles_xyxy, windows_around
+from redact.detect.tiles import Tile, tiles_xyxy, windows_around
 from redact.geometry import centres_inside
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Scratch

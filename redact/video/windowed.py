@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections
 from redact.detect.occupants import CAR_ZONE
-from redact.detect.tiling import Tile, tiles_xyxy, windows_around
+from redact.detect.tiles import Tile, tiles_xyxy, windows_around
 from redact.types import Detections, Label
 
 # A face network draws a face's box in a window a little differently from the whole

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.detect.yolox import YOLOX_MODEL, Objects, YoloxCoco
 from redact.errors import ModelError
 from tests.helpers import DEV_DATA, SAMPLES

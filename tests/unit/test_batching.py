@@ -18,7 +18,8 @@ from redact.detect.passes import BATCH_PIXELS, PassDetector, batches, run_passes
 from redact.detect.retinaface import RetinaFace
 from redact.detect.session import CPU, OnnxRunner
 from redact.detect.text import TextPlate
-from redact.detect.tiling import Pass, Tile, run_passes
+from redact.detect.tiles import Tile
+from redact.detect.tiling import Pass, run_passes
 from redact.detect.yolo_plate import YoloPlate
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "street" / "parked-car.png"

@@ -126,7 +126,7 @@ def test_single_detector_finds_annotated_object(set_name: str, cls: type) -> Non
 def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> None:
     """``look`` returns what ``detect`` returns plus near-threshold candidates that overlap no
     detection; ``detect`` restricted to a window around a detection finds it again."""
-    from redact.detect.tiling import Tile
+    from redact.detect.tiles import Tile
 
     image = cv2.imread(str(SAMPLES / "astronaut.jpg"))
     ds = build_detector_set(quality="fast", threads=1, thresholds={"face": 0.6, "plate": 0.6})

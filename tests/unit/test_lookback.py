@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.io.video import DecodedFrame
 from redact.io.yuv import Picture
 from redact.types import Detections

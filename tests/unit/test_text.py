@@ -123,7 +123,7 @@ def test_a_box_the_picture_cuts_top_or_bottom_is_never_a_line() -> None:
 
 def test_a_box_a_window_cuts_top_or_bottom_is_never_a_line() -> None:
     # Looked for in a window, a plate-shaped box its edge cuts short is as long as a line.
-    from redact.detect.tiling import Tile
+    from redact.detect.tiles import Tile
 
     boxes = np.array([[100, 40, 200, 50], [100, 60, 200, 70], [500, 40, 600, 50]], np.float32)
     window = Tile(50, 40, 300, 200)

@@ -8,19 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redact.detect import PRESETS, TILE_PIXELS
-from redact.detect.blobs import UNSHARP_SIGMA, pad_to_multiple, resize, to_blob
+from redact.detect import PRESETS, TILE_PIXELS, tiling
+from redact.detect.blobs import UNSHARP_SIGMA, pad_to_multiple, resize, to_blob, unsharp
+from redact.detect.tiles import Tile, tile_grid, windows_around
 from redact.detect.tiling import (
     Pass,
-    Tile,
     decode_threshold,
     expand_boxes,
     plan_pass,
+    render_tile,
     run_pass,
     run_passes,
-    tile_grid,
     to_source,
-    windows_around,
 )
 
 
@@ -173,23 +172,49 @@ def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) ->
 
 @pytest.mark.parametrize(("size", "scales"), [((600, 400), [2.0]), ((1280, 720), [2.0]), ((1920, 1080), [1.5]),
                                               ((1080, 1920), [1.5]), ((2560, 1440), [1.5]), ((3840, 2160), [1.5]),
-                                              ((4096, 3072), [1.5]), ((6000, 4000), [])])
-def test_small_faces_are_looked_for_enlarged_up_to_4k(size: tuple[int, int], scales: list[float]) -> None:
-    # Faces under 32 px tall need CenterFace to see them enlarged, whatever the picture's size,
-    # up to 4096 px: above it the enlarged picture would take too much memory (resized whole).
+                                              ((4096, 3072), [1.5]), ((6000, 4000), [1.5])])
+def test_small_faces_are_looked_for_enlarged_at_every_size(size: tuple[int, int], scales: list[float]) -> None:
+    # Faces under 32 px tall need CenterFace to see them enlarged, whatever the picture's size.
     passes = PRESETS["balanced"]["centerface"]
     assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
 
 
-def test_enlarged_face_tiles_of_a_4k_frame_are_no_larger_than_a_1080p_frames() -> None:
+def test_enlarged_face_tiles_of_large_pictures_are_no_larger_than_a_1080p_frames() -> None:
     # The 1.5x pass's working memory is bounded by its tile area, whatever the picture's size.
     x15 = next(p for p in PRESETS["balanced"]["centerface"] if p.scale == 1.5)
     areas = {}
-    for w, h in ((1920, 1080), (3840, 2160)):
+    for w, h in ((1920, 1080), (3840, 2160), (6000, 4000)):
         plan = plan_pass(np.zeros((h, w, 3), np.uint8), x15)
         assert plan is not None
         areas[w] = max((t.x1 - t.x0) * (t.y1 - t.y0) for t in plan.tiles)
-    assert areas[3840] <= areas[1920]
+    assert x15.tile_pixels is not None and x15.tile_pixels <= 1.05 * areas[1920]
+    assert areas[3840] <= x15.tile_pixels and areas[6000] <= x15.tile_pixels
+
+
+def test_a_large_picture_is_enlarged_tile_by_tile() -> None:
+    # Above WHOLE_RESIZE_PIXELS resized, no whole enlarged copy is made: each tile is rendered
+    # from the source on its own, with the same pixels as a crop of the whole enlargement.
+    image = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 255, (900, 1400, 3), dtype=np.uint8), (0, 0), 2)
+    for sharp in (False, True):
+        spec = Pass(scale=1.5, tile=700, overlap=64, sharp=sharp)
+        small = plan_pass(image, spec)
+        assert small is not None and small.scaled is not None  # 2100x1350 resized: whole
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(tiling, "WHOLE_RESIZE_PIXELS", 1_000_000)
+            plan = plan_pass(image, spec)
+        assert plan is not None and plan.scaled is None
+        assert plan.tiles == small.tiles and plan.scaled_size == (2100, 1350) and len(plan.tiles) > 1
+        for lazy, whole in zip(plan.crops(), small.crops(), strict=True):
+            assert lazy.shape == whole.shape
+            assert np.abs(lazy.astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_tile_rendering_sharpens_like_the_whole_picture_inside_it() -> None:
+    image = cv2.GaussianBlur(np.random.default_rng(4).integers(0, 255, (300, 460, 3), dtype=np.uint8), (0, 0), 1.5)
+    whole = unsharp(resize(image, 2.0), 1.0)
+    tile = Tile(200, 150, 500, 420)
+    lazy = render_tile(image, (920, 600), tile, sharp=False, amount=1.0)
+    assert np.abs(lazy.astype(int) - whole[150:420, 200:500].astype(int)).max() <= 2
 
 
 def test_skipped_pass_returns_nothing() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from redact.detect import MODELS, build_detector_set
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.detect.vehicle_zoom import MAX_VEHICLE_HEIGHT, VehicleZoom
 from redact.types import Detections
 

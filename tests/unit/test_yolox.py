@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from redact.detect import yolox, yolox_io
-from redact.detect.tiling import Tile
+from redact.detect.tiles import Tile
 from redact.detect.yolox import CAR, PERSON, TRUCK, Objects
 
 
