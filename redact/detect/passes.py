@@ -54,19 +54,28 @@ def run_passes_many(
     rois: Sequence[Tile] | None = None,
 ) -> list[Boxes]:
     """:func:`redact.detect.tiling.run_passes` on several pictures, with one call of
-    ``infer_many`` on every tile of every pass of every picture.
+    ``infer_many`` on every tile of every pass of every picture; a pass whose tiles are
+    enlarged one by one (:data:`redact.detect.tiling.WHOLE_RESIZE_PIXELS`) runs a batch's
+    worth of them per call instead, so no more than a batch of them is ever held.
 
     Returns:
         Per picture, in order: (xyxy float32 (N, 4) source pixels, score float32 (N,)).
     """
     windows: Sequence[Tile | None] = [None] if rois is None else rois
     plans = [[plan_pass(image, p, roi) for p in passes for roi in windows] for image in images]
-    crops = [crop for per in plans for plan in per if plan is not None for crop in plan.crops()]
-    results = iter(infer_many(crops))
+    whole = [plan for per in plans for plan in per if plan is not None and plan.scaled is not None]
+    results = iter(infer_many([crop for plan in whole for crop in plan.crops()]))
+    found: dict[int, list[Boxes]] = {id(plan): [next(results) for _ in plan.tiles] for plan in whole}
+    for plan in (plan for per in plans for plan in per if plan is not None and plan.scaled is None):
+        crops, tile = plan.crops(), plan.tiles[0]
+        found[id(plan)] = [
+            box
+            for part in batches(len(plan.tiles), tile.width * tile.height)
+            for box in infer_many([next(crops) for _ in part])
+        ]
     out = []
     for per in plans:
-        parts = [empty_boxes() if plan is None else finish_pass(plan, [next(results) for _ in plan.tiles])
-                 for plan in per]
+        parts = [empty_boxes() if plan is None else finish_pass(plan, found[id(plan)]) for plan in per]
         out.append(scoring_at_least(parts, threshold))
     return out
 

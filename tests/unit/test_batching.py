@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from redact.detect import MODELS, build_detector_set
+from redact.detect import MODELS, build_detector_set, tiling
+from redact.detect import passes as passes_module
 from redact.detect.binding import chain
 from redact.detect.centerface import CenterFace
 from redact.detect.frames import _Found, detect_frames, look_frames
@@ -75,6 +76,29 @@ def test_run_passes_many_is_run_passes_per_picture() -> None:
             one = run_passes(_marker_infer, image, passes, 0.2, rois)
             assert np.array_equal(xyxy, one[0]) and np.array_equal(score, one[1])
     assert len(calls) == 2  # one call per run_passes_many, every tile of every picture in it
+
+
+def test_tiles_enlarged_one_by_one_run_a_batch_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A large enlargement's tiles are made as they are run, a batch's worth per call, with
+    # the boxes run_passes finds.
+    monkeypatch.setattr(tiling, "WHOLE_RESIZE_PIXELS", 20_000)
+    monkeypatch.setattr(passes_module, "BATCH_PIXELS", 3 * 100 * 100)
+    rng = np.random.default_rng(2)
+    images = [rng.integers(0, 255, (200, 300, 3), dtype=np.uint8) for _ in range(2)]
+    calls: list[int] = []
+
+    def infer_many(crops: Sequence[NDArray[np.uint8]]) -> list[tuple[NDArray[np.float32], NDArray[np.float32]]]:
+        calls.append(len(crops))
+        return [_marker_infer(c) for c in crops]
+
+    spec = (Pass(scale=2.0, tile=100, overlap=20), Pass(max_side=100))
+    many = run_passes_many(infer_many, images, spec, 0.2)
+    for image, (xyxy, score) in zip(images, many, strict=True):
+        one = run_passes(_marker_infer, image, spec, 0.2)
+        assert np.array_equal(xyxy, one[0]) and np.array_equal(score, one[1])
+    plan = tiling.plan_pass(images[0], spec[0])
+    assert plan is not None and plan.scaled is None
+    assert len(plan.tiles) > 3 and max(calls) <= 3 and sum(calls) == 2 * len(plan.tiles)
 
 
 class _CountingRunner:
