@@ -15,7 +15,7 @@ from redact.detect import passes as passes_module
 from redact.detect.binding import chain
 from redact.detect.centerface import CenterFace
 from redact.detect.frames import _Found, detect_frames, look_frames
-from redact.detect.passes import BATCH_PIXELS, PassDetector, batches, run_passes_many
+from redact.detect.passes import BATCH_PIXELS, InferManyFn, PassDetector, batches, run_passes_many
 from redact.detect.retinaface import RetinaFace
 from redact.detect.session import CPU, OnnxRunner
 from redact.detect.text import TextPlate
@@ -60,15 +60,21 @@ def _marker_infer(image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArra
     return np.array([[x - 4, y - 4, x + 4, y + 4]], np.float32), np.array([image[y, x, 0] / 255.0], np.float32)
 
 
-def test_run_passes_many_is_run_passes_per_picture() -> None:
-    rng = np.random.default_rng(1)
-    images = [rng.integers(0, 255, (200, 300, 3), dtype=np.uint8) for _ in range(3)]
-    calls: list[int] = []
+def _counted(calls: list[int]) -> InferManyFn:
+    """:func:`_marker_infer` on many pictures, the number of pictures of each call kept in ``calls``."""
 
     def infer_many(crops: Sequence[NDArray[np.uint8]]) -> list[tuple[NDArray[np.float32], NDArray[np.float32]]]:
         calls.append(len(crops))
         return [_marker_infer(c) for c in crops]
 
+    return infer_many
+
+
+def test_run_passes_many_is_run_passes_per_picture() -> None:
+    rng = np.random.default_rng(1)
+    images = [rng.integers(0, 255, (200, 300, 3), dtype=np.uint8) for _ in range(3)]
+    calls: list[int] = []
+    infer_many = _counted(calls)
     passes = (Pass(tile=128, overlap=32), Pass(scale=0.5), Pass(max_side=100))
     for rois in (None, [Tile(10, 20, 150, 120)]):
         many = run_passes_many(infer_many, images, passes, 0.2, rois)
@@ -86,11 +92,7 @@ def test_tiles_enlarged_one_by_one_run_a_batch_at_a_time(monkeypatch: pytest.Mon
     rng = np.random.default_rng(2)
     images = [rng.integers(0, 255, (200, 300, 3), dtype=np.uint8) for _ in range(2)]
     calls: list[int] = []
-
-    def infer_many(crops: Sequence[NDArray[np.uint8]]) -> list[tuple[NDArray[np.float32], NDArray[np.float32]]]:
-        calls.append(len(crops))
-        return [_marker_infer(c) for c in crops]
-
+    infer_many = _counted(calls)
     spec = (Pass(scale=2.0, tile=100, overlap=20), Pass(max_side=100))
     many = run_passes_many(infer_many, images, spec, 0.2)
     for image, (xyxy, score) in zip(images, many, strict=True):
