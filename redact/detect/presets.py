@@ -47,6 +47,10 @@ _PLATE_X2_SMALL = Pass(scale=2.0, tile=1600, overlap=160, max_side=960, max_box=
 # (an upscaled, blurred crop reads as text only once shrunk back).
 _TEXT_NATIVE = Pass(tile=1600, tile_pixels=TILE_PIXELS, overlap=160)
 _TEXT_FIT = Pass(fit=640, min_box=32)
+# Pictures over 1920 px are also looked at shrunk to 1280 px: in a 4K frame the 640-px look is
+# a sixth of the size, and a zoomed crop's plate (a 1080p screenshot shown on a 4K screen)
+# was then seen at neither scale (docs/performance.md, "Plates in large pictures").
+_TEXT_HALF = Pass(fit=1280, min_side=1920, min_box=32)
 PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
     "fast": {
         "centerface": (Pass(tile=1600, overlap=128, max_side=1280), Pass(fit=1280)),
@@ -56,7 +60,7 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
         "centerface": (_FACE_NATIVE, _FACE_X2, _FACE_X15, Pass(fit=640, min_box=32)),
         "retinaface": (_FACE_NATIVE, _FACE_X2_SMALL),
         "yolo_plate": (_PLATE_NATIVE, _PLATE_GREY, _PLATE_GREY_SHARP, _PLATE_FIT, _PLATE_X2_SMALL),
-        "text_plate": (_TEXT_NATIVE, _TEXT_FIT),
+        "text_plate": (_TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT),
         "vehicle_plate": (_VEHICLE_ZOOM,),
     },
     "thorough": {
@@ -77,7 +81,7 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
             Pass(scale=1.5, tile=2560, overlap=256, max_side=1920, max_box=32),
             _PLATE_X2_SMALL,
         ),
-        "text_plate": (_TEXT_NATIVE, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
+        "text_plate": (_TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
         "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
     },
 }

@@ -179,6 +179,16 @@ def test_small_faces_are_looked_for_enlarged_at_every_size(size: tuple[int, int]
     assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
 
 
+@pytest.mark.parametrize(("size", "fits"), [((1280, 720), [640]), ((1920, 1080), [640]), ((2560, 1440), [1280, 640]),
+                                            ((3840, 2160), [1280, 640]), ((6000, 4000), [1280, 640])])
+def test_text_in_large_pictures_is_also_looked_for_at_1280_px(size: tuple[int, int], fits: list[int]) -> None:
+    # A zoomed plate crop needs the text detector to see it shrunk, but a sixth of a 4K frame's
+    # size is too small: pictures over 1920 px are looked at at 1280 px as well.
+    for quality in ("balanced", "thorough"):
+        passes = PRESETS[quality]["text_plate"]
+        assert [p.fit for p in passes if p.fit is not None and p.factor(*size) is not None] == fits
+
+
 def test_enlarged_face_tiles_of_large_pictures_are_no_larger_than_a_1080p_frames() -> None:
     # The 1.5x pass's working memory is bounded by its tile area, whatever the picture's size.
     x15 = next(p for p in PRESETS["balanced"]["centerface"] if p.scale == 1.5)
