@@ -81,7 +81,9 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
             Pass(scale=1.5, tile=2560, overlap=256, max_side=1920, max_box=32),
             _PLATE_X2_SMALL,
         ),
-        "text_plate": (_TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)),
+        "text_plate": (
+            _TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)
+        ),
         "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
     },
 }
