@@ -3,7 +3,7 @@
 Usage::
 
     python bench/occupants.py [--sets ANNOTATIONS.json ...] [--quality balanced] [--padding 0.15]
-                              [--limit N] [--threads N] [--json PATH]
+                              [--limit N] [--threads N] [--crops] [--degrade NAMES] [--json PATH]
 
 By default ``../shared/data/dev/occupants-dev/annotations.json`` and, when present,
 ``bench/data/occupants/annotations.json`` (its ``file`` entries are relative to
@@ -33,6 +33,11 @@ those sets): side windows and views from above make none. Windows whose crop wou
 outside the picture, or whose centre an earlier crop of the same picture holds, are
 skipped; labels are moved into the crop and clipped to it.
 
+``--degrade`` scores every set again on copies of its pictures (or crops) degraded as
+``bench/accuracy.py --degrade`` degrades them (``bench/degrade.py``: darker and noisier,
+harder compression, softer focus, a colour cast, smaller), reported as
+``<set>~<degradation>``: how far occupant coverage holds on footage passed on differently.
+
 Prints a table and writes ``bench/results/occupants.json`` (``occupants-crops.json`` with
 ``--crops``).
 """
@@ -51,8 +56,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):  # the package, and degrade.py beside this file
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from degrade import DEGRADATIONS  # noqa: E402
+from degrade import parse as parse_degradations  # noqa: E402
 
 from redact.detect import MODELS, DetectorSet, build_detector_set  # noqa: E402
 from redact.detect.merge import box_area, intersection_matrix  # noqa: E402
@@ -162,6 +171,18 @@ def enforcement_crops(
     return out
 
 
+def degraded(image: NDArray[np.uint8], entry: dict, name: str, *, seed: int) -> tuple[NDArray[np.uint8], dict]:
+    """The picture degraded by ``name`` (``bench/degrade.py``, seeded per picture) and its
+    entry with every box moved to match."""
+    out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
+    boxes = [
+        {**b, "x": b["x"] * moved.scale + moved.dx, "y": b["y"] * moved.scale + moved.dy,
+         "w": b["w"] * moved.scale, "h": b["h"] * moved.scale}
+        for b in entry["boxes"]
+    ]
+    return out, {**entry, "boxes": boxes}
+
+
 def _decided(ds: DetectorSet, found: dict[str, Detections], people: OccupantFinds, w: int, h: int) -> dict:
     """The decided detections of each mode from one picture's candidates."""
     off = {k: v for k, v in found.items() if not isinstance(v, OccupantFinds)}
@@ -188,44 +209,60 @@ def run(
     limit: int | None,
     threads: int | None,
     crops: bool = False,
+    degrade: Sequence[str] = (),
     progress: bool = True,
 ) -> dict:
-    """Run the benchmark (on enforcement-camera crops with ``crops``); returns the JSON-able results."""
+    """Run the benchmark (on enforcement-camera crops with ``crops``; again on copies degraded
+    by each of ``degrade``, names from ``bench/degrade.py``); returns the JSON-able results."""
     ds = build_detector_set(occupants="windows", quality=quality, threads=threads)
     people = Occupants(MODELS["occupants"], threshold=ds.thresholds["occupant"], threads=threads, mode="people")
-    out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "crops": crops, "sets": {}}
+    out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "crops": crops,
+                 "degrade": list(degrade), "sets": {}}
     plates = labelled_plates() if crops else {}
     times: list[float] = []
     for path in sets:
         if not path.is_file():
             continue
-        name, root, images = load_set(path)
+        set_name, root, images = load_set(path)
         images = images[:limit] if limit else images
-        tallies = {m: _empty() for m in MODES}
-        pictures = 0
-        for i, source in enumerate(images):
-            image = cv2.imread(str(root / source["file"]), cv2.IMREAD_COLOR)
-            if image is None:
-                raise SystemExit(f"cannot read {root / source['file']}")
-            views = enforcement_crops(image, source, plates_of(source, plates)) if crops else [(image, source)]
-            for picture, entry in views:
-                pictures += 1
-                h, w = picture.shape[:2]
-                start = time.perf_counter()
-                found = ds.per_detector(picture)
-                times.append(time.perf_counter() - start)
-                decided = _decided(ds, found, people.detect(picture), w, h)
-                occ = found["occupants"]
-                vehicles = occ.vehicles[occ.vehicle_score >= ds.thresholds["occupant"]] if isinstance(
-                    occ, OccupantFinds) else np.zeros((0, 4), np.float32)
-                for mode, dets in decided.items():
-                    _score(tallies[mode], entry, dets, vehicles, w, h, padding)
-            if progress and (i + 1) % 10 == 0:
-                print(f"  {name}: {i + 1}/{len(images)}", file=sys.stderr)
-        out["sets"][name] = {"images": pictures, "results": {m: _summary(t) for m, t in tallies.items()}}
+        for variant in [None, *degrade]:
+            name = set_name if variant is None else f"{set_name}~{variant}"
+            out["sets"][name] = _run_set(ds, people, root, images, plates, crops=crops, variant=variant,
+                                         padding=padding, times=times, label=name if progress else None)
     out["seconds_per_image"] = float(np.mean(times)) if times else None
     out["providers"] = sorted(ds.take_providers())
     return out
+
+
+def _run_set(ds: DetectorSet, people: Occupants, root: Path, images: Sequence[dict],
+             plates: dict[str, NDArray[np.float32]], *, crops: bool, variant: str | None, padding: float,
+             times: list[float], label: str | None) -> dict:
+    """One set's results, its pictures degraded by ``variant`` when given; ``label``: print
+    progress under this name."""
+    tallies = {m: _empty() for m in MODES}
+    pictures = 0
+    for i, source in enumerate(images):
+        image = cv2.imread(str(root / source["file"]), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SystemExit(f"cannot read {root / source['file']}")
+        views = enforcement_crops(image, source, plates_of(source, plates)) if crops else [(image, source)]
+        for k, (picture, entry) in enumerate(views):
+            if variant is not None:
+                picture, entry = degraded(picture, entry, variant, seed=1000 * i + k)
+            pictures += 1
+            h, w = picture.shape[:2]
+            start = time.perf_counter()
+            found = ds.per_detector(picture)
+            times.append(time.perf_counter() - start)
+            decided = _decided(ds, found, people.detect(picture), w, h)
+            occ = found["occupants"]
+            vehicles = occ.vehicles[occ.vehicle_score >= ds.thresholds["occupant"]] if isinstance(
+                occ, OccupantFinds) else np.zeros((0, 4), np.float32)
+            for mode, dets in decided.items():
+                _score(tallies[mode], entry, dets, vehicles, w, h, padding)
+        if label is not None and (i + 1) % 10 == 0:
+            print(f"  {label}: {i + 1}/{len(images)}", file=sys.stderr)
+    return {"images": pictures, "results": {m: _summary(t) for m, t in tallies.items()}}
 
 
 def _score(tally: dict, entry: dict, dets: Detections, vehicles: NDArray[np.float32], w: int, h: int,
@@ -307,10 +344,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N pictures of each set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--crops", action="store_true", help="score grey 320x288 enforcement-camera crops of car fronts")
+    ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, or "
+                    "all; bench/degrade.py): each set is scored again on degraded copies of its pictures or crops")
     ap.add_argument("--json", type=Path, default=None, help="default: bench/results/occupants[-crops].json")
     args = ap.parse_args(argv)
+    try:
+        degrade = parse_degradations(args.degrade) if args.degrade else []
+    except ValueError as exc:
+        ap.error(str(exc))
     res = run(args.sets, quality=args.quality, padding=args.padding, limit=args.limit, threads=args.threads,
-              crops=args.crops)
+              crops=args.crops, degrade=degrade)
     if args.json is None:
         args.json = ROOT / "bench" / "results" / ("occupants-crops.json" if args.crops else "occupants.json")
     print_table(res)

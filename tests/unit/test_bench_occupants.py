@@ -56,3 +56,20 @@ def test_occupant_set_pictures_find_their_plates_by_name() -> None:
     assert len(bench.plates_of({"file": "images/romania_car.jpg"}, plates)) == 1
     assert len(bench.plates_of({"file": "plates-openalpr-us-eu/images/eu_1.jpg"}, plates)) == 2
     assert len(bench.plates_of({"file": "images/other.jpg"}, plates)) == 0
+
+
+def test_degraded_copies_move_every_label_with_the_picture() -> None:
+    bench = load_bench("occupants")
+    image = np.random.default_rng(1).integers(0, 255, (360, 640, 3), np.uint8)
+    entry = _entry()
+    out, moved = bench.degraded(image, entry, "small", seed=0)
+    scale = out.shape[1] / 640
+    assert out.shape[0] == round(360 * scale) and scale < 1
+    for before, after in zip(entry["boxes"], moved["boxes"], strict=True):
+        assert after["label"] == before["label"] and after.get("difficult") == before.get("difficult")
+        assert np.isclose(after["x"], before["x"] * scale, atol=1)
+        assert np.isclose(after["w"], before["w"] * scale, atol=1)
+    same, kept = bench.degraded(image, entry, "night", seed=0)
+    assert same.shape == image.shape and kept["boxes"] == entry["boxes"]
+    again, _ = bench.degraded(image, entry, "night", seed=0)
+    assert np.array_equal(same, again)  # seeded: the same copy every run
