@@ -58,19 +58,25 @@ class Rule:
 
 @dataclass(frozen=True)
 class LargeRule(Rule):
-    """Boxes over ``share`` of the picture's area need a witness unless they score ``sure``.
+    """Boxes over ``share`` of the picture's area, and at least ``min_side`` pixels on their
+    shorter side, need a witness unless they score ``sure``.
 
     Attributes:
         share: a box over this share of the picture's area is large.
         sure: a large box scoring at least this needs no witness.
+        min_side: a box shorter than this on its shorter side (pixels) is never judged.
     """
 
     share: float
     sure: float = 1.01
+    min_side: float = 0.0
 
     def judged(self, boxes: Detections, width: int, height: int) -> NDArray[np.bool_]:
         area = float(max(width * height, 1))
-        return np.asarray((box_area(boxes.xyxy) > self.share * area) & (boxes.score < self.sure), bool)
+        xyxy = boxes.xyxy.astype(np.float64)
+        side = np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+        large = (box_area(boxes.xyxy) > self.share * area) & (side >= self.min_side)
+        return np.asarray(large & (boxes.score < self.sure), bool)
 
 
 @dataclass(frozen=True)
@@ -144,19 +150,26 @@ def confirm(
 # Calibrated on the dev sets (bench/accuracy.py; docs/performance.md). Faces: pairs of
 # headlights scored as a face by one network cover a fifth to a third of a night frame; a
 # real face that large is found by both (none of the face sets' faces over 5 % lacks the
-# other network's box at 0.2). Plates: a plate the network sees large has characters on it,
-# unless the network is sure and the box is under a tenth of the picture (a plate fills 3-5 %
-# of an enforcement camera's 320x288 crop; the plain door panel it scored 0.76 in a street
-# clip filled a third of the frame); a large text box (zoomed plate crops) is kept with a
-# plate box on it or when DBNet is sure of it (sky and foliage read as text only faintly).
-# No labelled plate of the dev sets is taller than half its width; the plate networks' boxes
-# touching them reach 0.72 of their width on the dash-cam frames, and the two taller than
-# wide elsewhere lay on plates other boxes covered as well.
+# other network's box at 0.2). The headlight pairs are large in pixels too (229-581 px on
+# 1280x720 frames); in a small picture one face fills a large share, and on darker, harder
+# compressed or smaller copies of the face sets some such faces (51-95 px) were seen by one
+# network only: a face box under FACE_LARGE_SIDE px is never judged. Plates: a plate the
+# network sees large has characters on it, unless the network is sure and the box is under a
+# tenth of the picture (a plate fills 3-5 % of an enforcement camera's 320x288 crop; the
+# plain door panel it scored 0.76 in a street clip filled a third of the frame); a large
+# text box (zoomed plate crops) is kept with a plate box on it or when DBNet is sure of it
+# (sky and foliage read as text only faintly). No labelled plate of the dev sets is taller
+# than half its width; the plate networks' boxes touching them reach 0.72 of their width on
+# the dash-cam frames, and the two taller than wide elsewhere lay on plates other boxes
+# covered as well.
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
 LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
+FACE_LARGE_SIDE = 160.0  # px: a face box shorter than this on its shorter side is never judged
 RULES: tuple[Rule, ...] = (
-    LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8),
-    LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8),
+    LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
+              min_side=FACE_LARGE_SIDE),
+    LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
+              min_side=FACE_LARGE_SIDE),
     LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04, sure=0.7),
     LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1),
     LargeRule("text_plate", ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=LARGE_TEXT_SHARE,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from redact.detect.evidence import LARGE_PLATE_PX, RULES, LargeRule, TallRule, confirm, fit_large_plates
+from redact.detect.evidence import (
+    FACE_LARGE_SIDE,
+    LARGE_PLATE_PX,
+    RULES,
+    LargeRule,
+    TallRule,
+    confirm,
+    fit_large_plates,
+)
 from redact.types import Detections
 
 W, H = 1000, 1000  # a picture of 1e6 px: a 300x300 box is 9 %
@@ -26,6 +34,20 @@ def test_a_large_face_one_network_alone_sees_is_dropped_small_ones_stay() -> Non
     kept = confirm({"centerface": faces}, {"centerface": faces, "retinaface": Detections.empty()}, W, H,
                    rules=[FACE_RULE])
     np.testing.assert_array_equal(kept["centerface"].xyxy, faces.xyxy[1:])
+
+
+def test_a_face_filling_a_small_picture_needs_no_witness_a_headlight_sized_one_does() -> None:
+    # The shipped face rules: in a 280x140 picture a 93x115 face is over a quarter of it, but
+    # smaller in pixels than the headlight pairs the rule is for (a 500x300 box in a 1280x720 frame).
+    shipped = [r for r in RULES if r.detector in ("centerface", "retinaface")]
+    assert shipped and all(isinstance(r, LargeRule) and r.min_side == FACE_LARGE_SIDE for r in shipped)
+    alone = {"retinaface": Detections.empty()}
+    face = _dets([[90, 20, 183, 135]], [0.77], "face")
+    kept = confirm({"centerface": face}, {"centerface": face, **alone}, 280, 140, rules=shipped)
+    assert len(kept["centerface"]) == 1
+    lights = _dets([[400, 250, 900, 550]], [0.7], "face")
+    kept = confirm({"centerface": lights}, {"centerface": lights, **alone}, 1280, 720, rules=shipped)
+    assert len(kept["centerface"]) == 0
 
 
 def test_a_large_face_both_networks_see_stays() -> None:
