@@ -151,7 +151,7 @@ def confirm(
 # headlights scored as a face by one network cover a fifth to a third of a night frame; a
 # real face that large is found by both (none of the face sets' faces over 5 % lacks the
 # other network's box at 0.2). The headlight pairs are large in pixels too (229-581 px on
-# 1280x720 frames); in a small picture one face fills a large share, and on darker, harder
+# the plate sets' frames); in a small picture one face fills a large share, and on darker, harder
 # compressed or smaller copies of the face sets some such faces (51-95 px) were seen by one
 # network only: a face box under FACE_LARGE_SIDE px is never judged. Plates: a plate the
 # network sees large has characters on it, unless the network is sure and the box is under a
