@@ -19,6 +19,14 @@ own 40-frame look-ahead: the reference from outside) and reports redact's wall t
     .venv/bin/python bench/speed.py --redact-args="--threads 1"                # any `redact run` options
     .venv/bin/python bench/speed.py --lookahead 40   # redact and the PyAV transcode with medium's own look-ahead
     .venv/bin/python bench/speed.py --fps 30 --sizes 1080p  # the same frames at 30 fps (keyframes 30 frames apart)
+    .venv/bin/python bench/speed.py --pan 12 --sizes 1080p --seconds 4  # a moving camera (dash-cam footage)
+
+The dev clip's camera stands still, so the default schedule looks closely only where cars move.
+``--pan PX`` makes the camera move instead: each clip frame is enlarged :data:`PAN_MARGIN` times
+beyond the clip's size and the clip shows a window of it that travels ``PX`` pixels a frame
+across and half that down, back and forth. The picture then changes wherever it has texture, as
+on a dash-cam, and a frame whose changed windows cover over half of it gets the full detectors:
+the faster the pan, the more such frames (docs/performance.md, current figures).
 
 Nothing is written into the repository except the JSON report (bench/results/, gitignored).
 """
@@ -47,16 +55,41 @@ DEV = REPO.parent / "shared" / "data" / "dev"
 SOURCE_CLIP = DEV / "videos" / "car-detection.mp4"
 JPEG_DIR = DEV / "plates-openalpr-us-eu" / "images"
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
+PAN_MARGIN = 1.25  # --pan: how much larger than the clip the picture its window travels over is
 ENCODER: dict[str, Any] = {"codec": "libx264", "crf": 18, "preset": "medium"}  # redact's defaults (checked in main)
 
 
+def bounce(travel: float, span: int) -> int:
+    """Where a window that has travelled ``travel`` pixels, back and forth over ``span``, is."""
+    if span <= 0:
+        return 0
+    t = travel % (2 * span)
+    return int(t if t <= span else 2 * span - t)
+
+
+def panned(frame: Any, size: tuple[int, int], index: int, step: float) -> Any:
+    """Frame ``index`` of a camera panning ``step`` px a frame (and half that down): the
+    window of ``size`` over ``frame`` enlarged :data:`PAN_MARGIN` times beyond it (yuv420p)."""
+    import av
+    import numpy as np
+
+    w, h = size
+    big_w, big_h = round(w * PAN_MARGIN) // 2 * 2, round(h * PAN_MARGIN) // 2 * 2
+    rgb = frame.reformat(width=big_w, height=big_h, format="rgb24", interpolation="BICUBIC").to_ndarray()
+    x, y = bounce(index * step, big_w - w), bounce(index * step / 2, big_h - h)
+    window = np.ascontiguousarray(rgb[y : y + h, x : x + w])
+    return av.VideoFrame.from_ndarray(window, format="rgb24").reformat(format="yuv420p")
+
+
 def make_clip(
-    dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None, gop: int | None = None
+    dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None, gop: int | None = None,
+    pan: float = 0.0,
 ) -> int:
     """Upscale the first ``seconds`` of the dev clip to ``size``, looping it when it is shorter
     (audio from its first pass only); returns the frame count. ``fps``: play the clip's frames
     at this rate instead of its own 12.5 (faster motion, ``seconds * fps`` frames); ``gop``: at
-    most this many frames from one keyframe to the next (default x264's 250)."""
+    most this many frames from one keyframe to the next (default x264's 250); ``pan``: the
+    camera moves this many pixels a frame (:func:`panned`)."""
     import av
 
     w, h = size
@@ -97,7 +130,10 @@ def make_clip(
                             ticks = round(n / (rate * rate_tb))
                         elif float(ticks * vin.time_base) >= seconds:
                             continue
-                        big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
+                        if pan:
+                            big = panned(frame, (w, h), n, pan)
+                        else:
+                            big = frame.reformat(width=w, height=h, format="yuv420p", interpolation="BICUBIC")
                         big.pts, big.time_base = ticks, vtb
                         out.mux(vs.encode(big))
                         last = max(last, ticks)
@@ -231,13 +267,13 @@ def self_cmd(mode: str, src: Path, dst: Path, *more: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst), *more]
 
 
-def clip_in_child(dst: Path, size: str, seconds: float, fps: float | None = None) -> int:
+def clip_in_child(dst: Path, size: str, seconds: float, fps: float | None = None, pan: float = 0.0) -> int:
     """:func:`make_clip` in a child process (on Linux a child's peak RSS, ``ru_maxrss``, starts
     from its parent's peak at exec, so the timing parent stays small: the 4K upscale alone
     peaks at ~670 MiB); returns the frame count."""
     w, h = SIZES[size]
     cmd = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(dst), str(w), str(h), str(seconds),
-           str(fps or 0)]
+           str(fps or 0), str(pan)]
     return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()[-1])
 
 
@@ -261,7 +297,9 @@ def main() -> int:
     ap.add_argument("--images-plain", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--fps", type=float, default=None,
                     help="play the clips' frames at this rate instead of the dev clip's 12.5 (e.g. 30)")
-    ap.add_argument("--make-clip", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--pan", type=float, default=0.0,
+                    help="the camera moves this many pixels a frame (a dash-cam's footage; default 0: it stands still)")
+    ap.add_argument("--make-clip", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.transcode:
         src, dst = args.transcode
@@ -271,8 +309,8 @@ def main() -> int:
         images_plain(*args.images_plain)
         return 0
     if args.make_clip:
-        dst, w, h, seconds, fps = args.make_clip
-        print(make_clip(Path(dst), (int(w), int(h)), float(seconds), float(fps) or None))
+        dst, w, h, seconds, fps, pan = args.make_clip
+        print(make_clip(Path(dst), (int(w), int(h)), float(seconds), float(fps) or None, pan=float(pan)))
         return 0
     if not SOURCE_CLIP.is_file():
         print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
@@ -307,7 +345,8 @@ def main() -> int:
         for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
-            frames = clip_in_child(clip, name, seconds, args.fps)
+            what += f" pan{args.pan:g}" if args.pan else ""
+            frames = clip_in_child(clip, name, seconds, args.fps, args.pan)
             encoder = encoder_for(SIZES[name])
             options = json.dumps(encoder.options())
             for rep in range(args.repeats):
