@@ -49,6 +49,7 @@ def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
     blob = encode_image(image, redacted, quality=cfg.jpeg_quality, keep_metadata=cfg.keep_metadata)
     write_bytes_atomic(job.checked_dst(), blob)
     records = edits.annotate(regs.to_records())
+    kept_out = list(image.metadata_notes) if cfg.keep_metadata else []  # what kept metadata leaves out
     return {
         "format": image.format,
         "input_sha256": input_sha,
@@ -57,7 +58,7 @@ def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
         "height": image.height,
         "regions": records,
         "counts": count_regions(records),
-        "warnings": list(image.warnings) + list(edits.warnings),
+        "warnings": list(image.warnings) + kept_out + list(edits.warnings),
         "redacted": ctx.style.redacts,
         "removed": list(edits.removed),
     }

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from redact.errors import MediaError
+from redact.io import metadata as meta_mod
 
 # Pillow format name -> extensions we accept for it.
 IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
@@ -30,6 +31,12 @@ IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
 IMAGE_EXTENSIONS = frozenset(ext for exts in IMAGE_FORMATS.values() for ext in exts)
 _TIFF_COMPRESSIONS = {"raw", "tiff_lzw", "tiff_deflate", "tiff_adobe_deflate", "packbits"}
 _ORIENTATION_TAG = 0x0112
+# A JPEG with a multi-picture index (MPF, which Pillow opens as "MPO") stores more pictures after
+# the first: cameras a large preview, phones a depth or HDR gain map, all the same shot. The
+# first is redacted and written as a plain JPEG; the others are left out. MP types naming the
+# others as views of the scene (a stereo pair, a panorama) make it a multi-frame picture.
+MPO = "MPO"
+_MP_VIEWS = "Multi-Frame"
 
 
 @dataclass
@@ -42,8 +49,11 @@ class LoadedImage:
         format: Pillow format name (JPEG, PNG, WEBP, TIFF, BMP), from the file's content.
         gray: True when the picture was single-channel and is written back as such.
         icc_profile: the ICC colour profile bytes, kept in outputs (not identifying).
-        metadata: format-specific metadata, written back only with ``keep_metadata``.
+        metadata: format-specific metadata, written back only with ``keep_metadata``, less
+            the pictures it carried (:mod:`redact.io.metadata`).
         warnings: notes for the manifest (e.g. a bit depth that was reduced).
+        metadata_notes: what ``metadata`` leaves out (a maker note's preview, an XMP
+            thumbnail), for the manifest where metadata is kept.
     """
 
     bgr: NDArray[np.uint8]
@@ -53,6 +63,7 @@ class LoadedImage:
     icc_profile: bytes | None
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    metadata_notes: list[str] = field(default_factory=list)
 
     @property
     def width(self) -> int:
@@ -90,11 +101,17 @@ def _open(path: Path | BinaryIO, max_pixels: int) -> Image.Image:
             f"image declares {width}x{height} = {width * height:,} pixels, over the --max-pixels "
             f"limit of {max_pixels:,}; raise --max-pixels if the file is trusted"
         )
-    if im.format not in IMAGE_FORMATS:
+    if im.format not in IMAGE_FORMATS and im.format != MPO:
         im.close()
         raise MediaError(f"unsupported image format {im.format}; supported: {', '.join(IMAGE_FORMATS)}")
     n = int(getattr(im, "n_frames", 1))
-    if n > 1:
+    if im.format == MPO and _mp_views(im):
+        im.close()
+        raise MediaError(
+            f"JPEG holds {n} views of the scene (MPF: a stereo pair, a panorama or several angles); split "
+            "them first so no view is published unredacted"
+        )
+    if n > 1 and im.format != MPO:
         im.close()
         raise MediaError(
             f"{im.format} holds {n} frames/pages; multi-frame images are not supported "
@@ -107,7 +124,18 @@ def probe_image(path: Path, max_pixels: int) -> tuple[str, int, int]:
     """Format name, width and height from the header, without decoding pixels."""
     im = _open(path, max_pixels)
     with im:
-        return str(im.format), int(im.width), int(im.height)
+        return _format(im), int(im.width), int(im.height)
+
+
+def _format(im: Image.Image) -> str:
+    """The format a picture is written back in: a JPEG with more pictures after it is a JPEG."""
+    return "JPEG" if im.format == MPO else str(im.format)
+
+
+def _mp_views(im: Image.Image) -> bool:
+    """Whether a JPEG's multi-picture index calls its other pictures views of the scene."""
+    entries = [e for e in ((getattr(im, "mpinfo", None) or {}).get(0xB002) or [])[1:] if isinstance(e, dict)]
+    return any(str((e.get("Attribute") or {}).get("MPType", "")).startswith(_MP_VIEWS) for e in entries)
 
 
 def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
@@ -119,8 +147,14 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
     im = _open(path, max_pixels)
     notes: list[str] = []
     with im:
-        fmt = str(im.format)
+        fmt = _format(im)
         info = dict(im.info)
+        if im.format == MPO and int(getattr(im, "n_frames", 1)) > 1:
+            extra = int(getattr(im, "n_frames", 1)) - 1
+            notes.append(
+                f"{extra} more picture(s) stored after the first (a preview, depth or gain map of the same shot) "
+                "left out; the output is a plain JPEG"
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -139,14 +173,24 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
             notes.append(f"EXIF orientation {orientation} applied; output pixels are upright")
         bgr, alpha, gray = _to_bgr(upright, notes)
         metadata: dict[str, Any] = {}
+        left_out: list[str] = []
         if len(exif):
             exif[_ORIENTATION_TAG] = 1
-            metadata["exif"] = exif.tobytes()
-        for key in ("xmp", "comment", "dpi"):
+            exif_data, more = meta_mod.exif_bytes(exif)
+            left_out += more
+            if exif_data is not None:
+                metadata["exif"] = exif_data
+        for key in ("comment", "dpi"):
             if key in info:
                 metadata[key] = info[key]
+        if "xmp" in info:
+            xmp, more = meta_mod.xmp_bytes(info["xmp"])
+            left_out += more
+            if xmp is not None:
+                metadata["xmp"] = xmp
         if fmt == "PNG":
-            text = {k: v for k, v in getattr(im, "text", {}).items() if isinstance(v, str)}
+            text, more = meta_mod.png_text(getattr(im, "text", {}))
+            left_out += [n for n in more if n not in left_out]
             if text:
                 metadata["png_text"] = text
         if fmt == "TIFF":
@@ -159,6 +203,7 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
         icc_profile=info.get("icc_profile") or None,
         metadata=metadata,
         warnings=notes,
+        metadata_notes=left_out,
     )
 
 

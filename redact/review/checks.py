@@ -35,7 +35,8 @@ class Finding:
 
     Attributes:
         kind: ``manifest``, ``digest``, ``failed``, ``unredacted``, ``output``, ``input``,
-            ``frames``, ``region``, ``leak``, or with a sign-off ``signoff`` and ``approval``.
+            ``metadata``, ``frames``, ``region``, ``leak``, or with a sign-off ``signoff`` and
+            ``approval``.
         message: one line saying what is wrong and what to do.
         severity: ``problem`` (fails verify) or ``warning`` (listed; fails only with strict).
         file: the file entry's ``input`` path, or None for the whole manifest.

@@ -294,6 +294,12 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
         _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result)
         return
     from redact.io.image import read_image
+    from redact.io.metadata import pictures_in
+
+    for what in pictures_in(out_path):
+        add(Finding("metadata", f"{what}: the output carries the picture, unredacted, in its metadata; run "
+                                "again without --keep-metadata (or with a build that leaves such pictures out)",
+                    file=name))
 
     max_px = recorded_max_pixels(data)
     out = read_image(out_path, max_px).bgr

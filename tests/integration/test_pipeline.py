@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -79,6 +80,24 @@ def test_regions_are_redacted_in_output(tree, tmp_path) -> None:
             x, y, w, h = r["box"]
             diff = np.abs(src[y : y + h, x : x + w] - dst[y : y + h, x : x + w]).max(axis=-1)
             assert (diff > 8).mean() >= 0.9, f"{e['input']} region {r} not redacted"
+
+
+def test_kept_metadata_leaves_out_the_cameras_preview_and_says_so(tmp_path) -> None:
+    pic = scene()
+    small = io.BytesIO()
+    Image.fromarray(pic[::8, ::8, ::-1]).save(small, "JPEG")  # the unredacted shot, small
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"
+    exif.get_ifd(0x8769)[0x927C] = b"Nikon\x00" + small.getvalue()  # a maker note with its preview
+    src = write(tmp_path / "in" / "a.jpg", pic, quality=95, exif=exif.tobytes())
+    for keep in (False, True):
+        out = tmp_path / f"out-{keep}"
+        assert run(src, out, keep_metadata=keep).exit_code == 0
+        blob = (out / "a.jpg").read_bytes()
+        assert blob.count(b"\xff\xd8\xff") == 1, "a second picture rode along in the metadata"
+        assert (b"SpyCam" in blob) is keep
+        (entry,) = load(out / "manifest.json")["files"]
+        assert any("maker note" in w for w in entry["warnings"]) is keep
 
 
 def test_single_file_input_lands_by_name(tmp_path) -> None:

@@ -305,3 +305,29 @@ def test_report_renders_in_chromium(inputs: Path, tmp_path: Path) -> None:
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (1400, 1000)
     assert img.std() > 10  # not a blank page
+
+
+def test_verify_reports_an_output_whose_metadata_carries_the_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    import redact.io.metadata as metadata
+
+    src = tmp_path / "in"
+    src.mkdir()
+    pic = scene()
+    preview = tmp_path / "preview.jpg"
+    cv2.imwrite(str(preview), pic[::8, ::8])
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam"
+    exif.get_ifd(0x8769)[0x927C] = b"Nikon\x00" + preview.read_bytes()  # a maker note with its preview
+    Image.fromarray(pic[:, :, ::-1]).save(src / "a.jpg", "JPEG", quality=95, exif=exif.tobytes())
+    keep = RedactConfig(keep_metadata=True)
+    assert check(run(src, tmp_path / "out", keep)).ok  # the preview is left out, verify agrees
+    # An output written by a build that kept such previews: verify finds the picture.
+    monkeypatch.setattr(metadata, "exif_bytes", lambda e: (e.tobytes(), []))
+    result = check(run(src, tmp_path / "older", keep))
+    assert not result.ok
+    assert [(f.kind, f.file) for f in result.problems] == [("metadata", "a.jpg")]
+    assert "EXIF holds a picture" in result.problems[0].message

@@ -164,3 +164,35 @@ def test_multiframe_refused(tmp_path, rgb) -> None:
     frames[0].save(path, save_all=True, append_images=frames[1:])
     with pytest.raises(MediaError, match="multi-frame"):
         read_image(path, 10**8)
+
+
+def test_a_jpeg_with_more_pictures_after_it_is_redacted_as_its_first(tmp_path, rgb) -> None:
+    # Cameras store a large preview after the picture, phones a depth or gain map (MPF).
+    path = tmp_path / "a.jpg"
+    Image.fromarray(rgb).save(path, "MPO", save_all=True, append_images=[Image.fromarray(rgb[::2, ::2])])
+    assert Image.open(path).format == "MPO"
+    assert probe_image(path, 10**8) == ("JPEG", 60, 40)
+    img = read_image(path, 10**8)
+    assert img.format == "JPEG" and img.bgr.shape == (40, 60, 3)
+    assert img.warnings == [
+        "1 more picture(s) stored after the first (a preview, depth or gain map of the same shot) left out; "
+        "the output is a plain JPEG"
+    ]
+    out = Image.open(io.BytesIO(encode_image(img, img.bgr, quality=95, keep_metadata=True)))
+    assert out.format == "JPEG" and getattr(out, "n_frames", 1) == 1
+
+
+def test_a_jpeg_holding_views_of_the_scene_is_refused(tmp_path, rgb, monkeypatch) -> None:
+    from PIL import MpoImagePlugin
+
+    path = tmp_path / "a.jpg"
+    Image.fromarray(rgb).save(path, "MPO", save_all=True, append_images=[Image.fromarray(rgb)])
+    real = MpoImagePlugin.MpoImageFile._after_jpeg_open
+
+    def stereo(self, *args) -> None:  # the second picture is the right eye's view
+        real(self, *args)
+        self.mpinfo[0xB002][1]["Attribute"]["MPType"] = "Multi-Frame Image: (Disparity)"
+
+    monkeypatch.setattr(MpoImagePlugin.MpoImageFile, "_after_jpeg_open", stereo)
+    with pytest.raises(MediaError, match="2 views of the scene"):
+        read_image(path, 10**8)
