@@ -212,3 +212,35 @@ def make_angles(path: Path, *, streams: int = 2, frames: int = 10, size: tuple[i
         for vs in videos:
             for p in vs.encode(None):
                 out.mux(p)
+
+
+Objects = Callable[[int], tuple[list[Box], list[Box]]]
+
+
+def make_resized(path: Path, parts: Sequence[tuple[tuple[int, int], Objects]]) -> None:
+    """A clip whose picture size changes mid-stream (joined recordings, adaptive streams):
+    each part an H.264 MPEG-TS clip of its own size, the streams joined and remuxed into
+    ``path`` (timestamps moved on), as joining TS files and copying them does."""
+    joined = b""
+    for n, (size, objects) in enumerate(parts):
+        part = path.with_name(f"{path.stem}-part{n}.ts")
+        make_clip(part, frames=10, size=size, objects=objects, background=still(n))
+        joined += part.read_bytes()
+        part.unlink()
+    ts = path.with_suffix(".joined.ts")
+    ts.write_bytes(joined)
+    with av.open(str(ts)) as inp, av.open(str(path), "w") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        last, shift = None, 0
+        for packet in inp.demux(vin):
+            if packet.dts is None:
+                continue
+            if last is not None and packet.dts + shift <= last:
+                shift = last - packet.dts + 3600  # the next part starts 40 ms (90 kHz) after
+            packet.dts += shift
+            packet.pts += shift
+            last = packet.dts
+            packet.stream = vout
+            out.mux(packet)
+    ts.unlink()

@@ -159,7 +159,8 @@ class VideoReader:
                 )
             self.stream: Any = videos[0]
             covers = len(self.container.streams.video) - 1
-            # Notes for the manifest on what the output leaves out, beyond the documented.
+            # Notes for the manifest on what the output leaves out or changes, beyond the
+            # documented (filled in while decoding too).
             self.left_out: list[str] = [
                 f"{covers} cover picture(s) attached to the container left out (not redacted, not written)"
             ] if covers else []
@@ -187,6 +188,19 @@ class VideoReader:
         except BaseException:
             self.container.close()
             raise
+
+    def _to_coded_size(self, vf: Any) -> Any:
+        """A frame of another size than the stream's (the picture size changes mid-stream:
+        joined recordings, adaptive streams) scaled to the stream's: the detectors, the
+        writer's decode and the encoder then see one picture size, and regions one geometry."""
+        w, h = self.coded_size
+        note = (
+            f"frames of {vf.width}x{vf.height} (the picture size changes mid-stream) scaled to the stream's "
+            f"{w}x{h}, and detected and redacted at that size"
+        )
+        if note not in self.left_out:
+            self.left_out.append(note)
+        return vf.reformat(width=w, height=h)
 
     def __enter__(self) -> VideoReader:
         return self
@@ -275,6 +289,8 @@ class VideoReader:
                         ticks = last_ticks + 1
                     last_ticks = ticks
                     first_ticks = ticks if first_ticks is None else first_ticks
+                    if (vf.width, vf.height) != self.coded_size:
+                        vf = self._to_coded_size(vf)
                     picture = _picture(vf).rotated(-(self.rotation // 90))
                     yield DecodedFrame(index, float(ticks * self.time_base), ticks, picture)
                     index += 1

@@ -164,10 +164,10 @@ def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None
     with VideoReader(job.src, keep_audio=False, max_pixels=cfg.max_pixels, threads=1) as reader:
         settings, codec_warning = encoder_settings(cfg, reader, job.dst.suffix)
         warnings: list[str] = [codec_warning] if codec_warning else []
-        warnings.extend(reader.left_out)
         with atomic_path(dst) as tmp_out, atomic_path(sidecar) as tmp_side:
             run = VideoRun(job, worker, reader, settings, on_frames)
             run.go(tmp_out, tmp_side)
+            warnings.extend(reader.left_out)  # after decoding: it may have more to say
             warnings.extend(run.warnings)
         info = reader.info()
     frame_count = run.ledger.frames

@@ -19,7 +19,7 @@ from redact.io import encode, video
 from redact.manifest import load, validate_frame_line
 from redact.video import job as videojob
 from tests.helpers import DEV_DATA, MarkerDetectors
-from tests.videos import default_objects, make_angles, make_clip, probe
+from tests.videos import default_objects, make_angles, make_clip, make_resized, probe
 
 VFR = [0.0, 0.04, 0.1, 0.13, 0.2, 0.3, 0.31, 0.32, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0, 1.01, 1.1]
 TAGS = {"title": "secret title", "comment": "leaked", "location": "+48.8577+002.2950/", "make": "Apple"}
@@ -244,6 +244,27 @@ def test_a_cover_picture_is_left_out_with_a_warning(tmp_path: Path) -> None:
     assert any("cover picture" in w for w in entry["warnings"])
     assert probe(tmp_path / "out" / "c.mp4", images=False)["streams"] == ["video"]
     assert entry["frame_count"] == 10
+
+
+def test_a_picture_size_that_changes_mid_stream_is_redacted_at_the_streams_size(tmp_path: Path) -> None:
+    # 10 frames at 160x120, then 10 at 320x240 whose face sits where the first part has none.
+    make_resized(tmp_path / "in" / "joined.mkv", [
+        ((160, 120), lambda i: ([(10, 20, 20, 20)], [])),
+        ((320, 240), lambda i: ([(260, 160, 40, 40)], [])),
+    ])
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    assert (entry["width"], entry["height"], entry["frame_count"]) == (160, 120, 20)
+    assert any("320x240 (the picture size changes mid-stream) scaled" in w for w in entry["warnings"])
+    out = probe(tmp_path / "out" / "joined.mkv")
+    assert {p.shape[:2] for p in out["images"]} == {(120, 160)}
+    for i, picture in enumerate(out["images"]):
+        # The second part's face, scaled by a half with its frame, is redacted where it is shown.
+        assert covered(picture, (10, 20, 20, 20) if i < 10 else (130, 80, 20, 20)), i
+    for line in sidecar(tmp_path / "out", entry)[10:]:
+        (region,) = line["regions"]
+        x, y, w, h = region["box"]
+        assert 110 <= x <= 130 and x + w <= 160 and 60 <= y <= 80 and y + h <= 120, region  # output pixels
 
 
 def test_encoder_error_fails_the_file_and_stops_every_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
