@@ -67,6 +67,7 @@ def make_clip(
     background: Callable[[int, int, int], np.ndarray] | None = None,
     pix_fmt: str = "yuv420p",
     gop: int | None = None,
+    sar: Fraction | None = None,
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -87,6 +88,7 @@ def make_clip(
             default fresh noise every frame. :func:`still` makes a camera that stands still.
         pix_fmt: the stream's pixel format.
         gop: at most this many frames from one keyframe to the next (default: the encoder's).
+        sar: the stored pixels' shape, where not square (anamorphic video).
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -106,6 +108,8 @@ def make_clip(
         vs.metadata.update(stream_tags or {})
         if rotation:
             vs.set_display_rotation(rotation)
+        if sar is not None:
+            vs.codec_context.sample_aspect_ratio = sar
         a = None
         if audio:
             a = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000)

@@ -140,6 +140,11 @@ class VideoWriter:
         vs.codec_context.time_base = self.time_base
         if self.rotation:
             vs.set_display_rotation(-self.rotation)  # FFmpeg angles are counter-clockwise
+        sar = reader.sample_aspect_ratio
+        if sar is not None:
+            # Anamorphic video (HDV, DV, broadcast recordings) stores wider-than-square pixels:
+            # without their shape the output would play squeezed.
+            vs.codec_context.sample_aspect_ratio = sar
         if self.container.format.name == "avi":
             vs.codec_context.max_b_frames = 0  # AVI stores no reordering information
         self.video = vs

@@ -178,6 +178,9 @@ class VideoReader:
                     f"{path.name}: the video stream has no decodable picture size (damaged or truncated header)"
                 )
             self.coded_size = (int(cc.width), int(cc.height))
+            sar = cc.sample_aspect_ratio or self.stream.sample_aspect_ratio
+            # The shape of a stored pixel where it is not square (anamorphic video), else None.
+            self.sample_aspect_ratio: Fraction | None = Fraction(sar) if sar and Fraction(sar) != 1 else None
             w, h = self.coded_size
             if max_pixels is not None and w * h > max_pixels:
                 raise MediaError(

@@ -6,8 +6,10 @@ import dataclasses
 import json
 import re
 import threading
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -244,6 +246,16 @@ def test_a_cover_picture_is_left_out_with_a_warning(tmp_path: Path) -> None:
     assert any("cover picture" in w for w in entry["warnings"])
     assert probe(tmp_path / "out" / "c.mp4", images=False)["streams"] == ["video"]
     assert entry["frame_count"] == 10
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".mov"])
+def test_anamorphic_video_keeps_the_shape_of_its_pixels(tmp_path: Path, suffix: str) -> None:
+    # HDV and DV widescreen store 4:3-wide pixels: an output without them plays squeezed.
+    make_clip(tmp_path / "in" / f"hdv{suffix}", frames=6, sar=Fraction(4, 3))
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    with av.open(str(tmp_path / "out" / f"hdv{suffix}")) as c:
+        assert c.streams.video[0].sample_aspect_ratio == Fraction(4, 3)
 
 
 def test_a_picture_size_that_changes_mid_stream_is_redacted_at_the_streams_size(tmp_path: Path) -> None:
