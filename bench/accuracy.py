@@ -171,8 +171,9 @@ def degraded(image: NDArray[np.uint8], item: Item, name: str, *, seed: int) -> t
     item with boxes and size to match."""
     out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
     shift = np.array([moved.dx, moved.dy, moved.dx, moved.dy], np.int64)
+    factor = moved.scale * np.array([moved.squeeze, 1.0, moved.squeeze, 1.0])
     def scaled(boxes: NDArray[np.int64]) -> NDArray[np.int64]:
-        return (np.round(boxes * moved.scale).astype(np.int64) + shift).reshape(-1, 4)
+        return (np.round(boxes * factor).astype(np.int64) + shift).reshape(-1, 4)
     height, width = out.shape[:2]
     return out, replace(item, width=width, height=height, gt=scaled(item.gt), known=scaled(item.known))
 
@@ -464,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--degrade",
         default="",
-        help="comma-separated degradations (night, jpeg, blur, cast, small, framed, framed1440, framed4k, "
+        help="comma-separated degradations (night, jpeg, blur, cast, small, anamorphic, framed, framed1440, framed4k, "
         "framed24mp, or all; bench/degrade.py): each set is scored again on degraded copies of its pictures",
     )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")

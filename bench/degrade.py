@@ -21,11 +21,13 @@ Image = NDArray[np.uint8]
 
 
 class Moved(NamedTuple):
-    """Where a box of the original lands on the degraded copy: scaled, then shifted (pixels)."""
+    """Where a box of the original lands on the degraded copy: scaled (``scale``, and its
+    x coordinates by ``squeeze`` as well), then shifted (pixels)."""
 
     scale: float = 1.0
     dx: int = 0
     dy: int = 0
+    squeeze: float = 1.0
 
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
@@ -69,6 +71,14 @@ def small(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), Moved(0.7)
 
 
+def anamorphic(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Stored in 4:3-wide pixels (HDV, DV widescreen, broadcast recordings: 1440x1080 shown at
+    1920x1080): three quarters of the width, every object a quarter narrower as the
+    detectors see it."""
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, round(w * 0.75)), h), interpolation=cv2.INTER_AREA), Moved(squeeze=0.75)
+
+
 def _framed(size: tuple[int, int]) -> Degradation:
     fw, fh = size
 
@@ -87,7 +97,7 @@ def _framed(size: tuple[int, int]) -> Degradation:
 
 
 DEGRADATIONS: dict[str, Degradation] = {
-    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small,
+    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small, "anamorphic": anamorphic,
     **{name: _framed(size) for name, size in FRAMES.items()},
 }
 

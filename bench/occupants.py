@@ -176,8 +176,8 @@ def degraded(image: NDArray[np.uint8], entry: dict, name: str, *, seed: int) -> 
     entry with every box moved to match."""
     out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
     boxes = [
-        {**b, "x": b["x"] * moved.scale + moved.dx, "y": b["y"] * moved.scale + moved.dy,
-         "w": b["w"] * moved.scale, "h": b["h"] * moved.scale}
+        {**b, "x": b["x"] * moved.scale * moved.squeeze + moved.dx, "y": b["y"] * moved.scale + moved.dy,
+         "w": b["w"] * moved.scale * moved.squeeze, "h": b["h"] * moved.scale}
         for b in entry["boxes"]
     ]
     return out, {**entry, "boxes": boxes}
@@ -344,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N pictures of each set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--crops", action="store_true", help="score grey 320x288 enforcement-camera crops of car fronts")
-    ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, or "
+    ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, anamorphic, or "
                     "all; bench/degrade.py): each set is scored again on degraded copies of its pictures or crops")
     ap.add_argument("--json", type=Path, default=None, help="default: bench/results/occupants[-crops].json")
     args = ap.parse_args(argv)

@@ -319,6 +319,21 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
                                           file=name, frame=0))
 
 
+def _as_shown(detector: Any, out_path: Path) -> Any:
+    """The leak check's detectors, looking at an anamorphic video's frames as they are shown,
+    as the run's did (:mod:`redact.video.anamorphic`)."""
+    import av
+
+    from redact.video.anamorphic import SquarePixels
+
+    try:
+        with av.open(str(out_path)) as container:
+            sar = container.streams.video[0].sample_aspect_ratio
+    except (av.FFmpegError, IndexError, OSError):
+        return detector  # the frame checks report an unreadable output
+    return SquarePixels(detector, float(sar)) if sar and sar != 1 else detector
+
+
 def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,
                  run_thresholds: Mapping[str, float], step: int, result: VerifyResult) -> None:
     add = result.findings.append
@@ -340,6 +355,8 @@ def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, i
     removed_by_frame: dict[int, list[Mapping[str, Any]]] = {}
     for rec in entry.get("removed", []):
         removed_by_frame.setdefault(int(rec["frame"]), []).append(rec)
+    if detector is not None:
+        detector = _as_shown(detector, out_path)
     for index, out, inp, records in sampled_video(entry, out_path, in_path, lines, step):
         if index < len(lines):
             try:

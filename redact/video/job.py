@@ -49,6 +49,7 @@ from redact.io.video import (
 from redact.render import regions as region_mod
 from redact.render.picture import redact_picture
 from redact.types import Detections, FrameCallback, Regions
+from redact.video.anamorphic import ShownContext
 from redact.video.ledger import Ledger
 from redact.video.memory import return_large_blocks
 from redact.video.schedule import Looker, Read
@@ -215,8 +216,11 @@ class VideoRun:
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
         self.span = span
         self.on_frames = on_frames
+        # Pixels that are not square are looked at as the video is shown (redact.video.anamorphic).
+        sar = reader.sample_aspect_ratio
+        looking: VideoContext = worker if sar is None else ShownContext(worker, float(sar))
         self.looker = Looker(
-            worker, reader.rate, start=span.lead if span else 0, first_track=span.first_track if span else 0
+            looking, reader.rate, start=span.lead if span else 0, first_track=span.first_track if span else 0
         )
         self.pad = self.looker.lookahead
         self.ledger = Ledger()

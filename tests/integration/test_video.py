@@ -258,6 +258,35 @@ def test_anamorphic_video_keeps_the_shape_of_its_pixels(tmp_path: Path, suffix: 
         assert c.streams.video[0].sample_aspect_ratio == Fraction(4, 3)
 
 
+def test_anamorphic_video_is_looked_at_as_shown_and_redacted_where_stored(tmp_path: Path) -> None:
+    class Seeing(MarkerDetectors):
+        widths: set[int] = set()
+
+        def detect(self, image: np.ndarray, *, rois=None):  # noqa: ANN001, ANN201
+            self.widths.add(image.shape[1])
+            return super().detect(image, rois=rois)
+
+    make_clip(tmp_path / "in" / "hdv.mp4", frames=12, sar=Fraction(4, 3))
+    detectors = Seeing()
+    entry = run(tmp_path / "in", tmp_path / "out", detectors).files[0]
+    assert entry["status"] == "ok", entry["error"]
+    assert detectors.widths == {213}  # 160 stored pixels, shown 213 wide
+    out = probe(tmp_path / "out" / "hdv.mp4")
+    assert out["size"] == (160, 120)
+    for i, picture in enumerate(out["images"]):
+        faces, plates = default_objects(i)
+        for box in faces + plates:
+            assert covered(picture, box), (i, box)  # in the stored pixels, where the markers are
+    # verify's leak check looks at the output's frames as shown too, and finds nothing left.
+    from redact.review.verify import verify
+
+    checker = Seeing()
+    checker.widths = set()
+    result = verify(tmp_path / "out" / "manifest.json", detectors=checker, frames_step=3)
+    assert result.ok, [f.line() for f in result.findings]
+    assert checker.widths == {213} and result.frames_checked == 4
+
+
 def test_a_picture_size_that_changes_mid_stream_is_redacted_at_the_streams_size(tmp_path: Path) -> None:
     # 10 frames at 160x120, then 10 at 320x240 whose face sits where the first part has none.
     make_resized(tmp_path / "in" / "joined.mkv", [

@@ -82,6 +82,8 @@ def test_degraded_copies_keep_their_boxes_on_the_objects() -> None:
     assert np.array_equal(out[y0:y1, x0:x1], image[30:60, 20:120])  # the same pixels, moved
     out, moved = bench.degraded(image, item, "framed4k", seed=0)
     assert out.shape[:2] == (2160, 3840) and moved.gt.tolist() == [[1840, 1050, 1940, 1080]]
+    out, moved = bench.degraded(image, item, "anamorphic", seed=0)  # 4:3-wide pixels: x only
+    assert out.shape[:2] == (120, 150) and moved.gt.tolist() == [[15, 30, 90, 60]]
 
 
 def test_degradation_names_are_checked() -> None:
