@@ -344,8 +344,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N pictures of each set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--crops", action="store_true", help="score grey 320x288 enforcement-camera crops of car fronts")
-    ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, anamorphic, or "
-                    "all; bench/degrade.py): each set is scored again on degraded copies of its pictures or crops")
+    ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, "
+                    "anamorphic, or all; bench/degrade.py): each set is scored again on degraded copies of its "
+                    "pictures or crops")
     ap.add_argument("--json", type=Path, default=None, help="default: bench/results/occupants[-crops].json")
     args = ap.parse_args(argv)
     try:
