@@ -68,6 +68,7 @@ def make_clip(
     pix_fmt: str = "yuv420p",
     gop: int | None = None,
     sar: Fraction | None = None,
+    colour: tuple[int, int, int, int] | None = None,
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -89,6 +90,8 @@ def make_clip(
         pix_fmt: the stream's pixel format.
         gop: at most this many frames from one keyframe to the next (default: the encoder's).
         sar: the stored pixels' shape, where not square (anamorphic video).
+        colour: the stream's colour description: primaries, transfer, matrix and range
+            (FFmpeg's numbers: 1, 1, 1, 1 is BT.709 limited range).
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -110,6 +113,9 @@ def make_clip(
             vs.set_display_rotation(rotation)
         if sar is not None:
             vs.codec_context.sample_aspect_ratio = sar
+        if colour is not None:
+            cc = vs.codec_context
+            cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = colour
         a = None
         if audio:
             a = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000)

@@ -140,6 +140,11 @@ class VideoWriter:
         vs.codec_context.time_base = self.time_base
         if self.rotation:
             vs.set_display_rotation(-self.rotation)  # FFmpeg angles are counter-clockwise
+        if reader.colour is not None:
+            # Frames pass through as decoded: their colour description stays true (BT.709,
+            # BT.2020, HLG...), and a player shows them as the input's.
+            cc = vs.codec_context
+            cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = reader.colour
         sar = reader.sample_aspect_ratio
         if sar is not None:
             # Anamorphic video (HDV, DV, broadcast recordings) stores wider-than-square pixels:

@@ -187,6 +187,14 @@ class VideoReader:
                     f"video frames declare {w}x{h} = {w * h:,} pixels, over the --max-pixels limit of "
                     f"{max_pixels:,}; raise --max-pixels if the file is trusted"
                 )
+            # The stream's colour description (primaries, transfer, matrix, range) where frames reach the
+            # encoder as decoded (8-bit limited-range 4:2:0: see _picture), else None: converted
+            # frames carry the conversion's colours, not these.
+            passes = cc.pix_fmt == "yuv420p" and w % 2 == 0 and h % 2 == 0 and cc.color_range != JPEG_RANGE
+            self.colour: tuple[int, int, int, int] | None = (
+                (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
+                if passes else None
+            )
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
         except BaseException:
             self.container.close()

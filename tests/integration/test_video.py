@@ -258,6 +258,25 @@ def test_anamorphic_video_keeps_the_shape_of_its_pixels(tmp_path: Path, suffix: 
         assert c.streams.video[0].sample_aspect_ratio == Fraction(4, 3)
 
 
+@pytest.mark.parametrize(
+    "pix_fmt, colour, kept",
+    [
+        ("yuv420p", (1, 1, 1, 1), (1, 1, 1, 1)),  # BT.709 as decoded: the description stays true
+        ("yuv420p", (9, 18, 9, 1), (9, 18, 9, 1)),  # BT.2020 HLG in 8 bits, likewise
+        ("yuv420p10le", (9, 18, 9, 1), (2, 2, 2, 0)),  # converted to 8 bits: the input's no longer
+    ],
+)
+def test_frames_passed_through_keep_their_colour_description(
+    tmp_path: Path, pix_fmt: str, colour: tuple[int, int, int, int], kept: tuple[int, int, int, int]
+) -> None:
+    make_clip(tmp_path / "in" / "c.mp4", frames=6, pix_fmt=pix_fmt, colour=colour)
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    with av.open(str(tmp_path / "out" / "c.mp4")) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range) == kept
+
+
 def test_anamorphic_video_is_looked_at_as_shown_and_redacted_where_stored(tmp_path: Path) -> None:
     class Seeing(MarkerDetectors):
         widths: set[int] = set()
