@@ -110,12 +110,20 @@ def pix_fmt_for(width: int, height: int) -> str:
     return PIX_FMT if width % 2 == 0 and height % 2 == 0 else ODD_PIX_FMT
 
 
+def _passes(pix_fmt: str, width: int, height: int, color_range: int) -> bool:
+    """Whether frames of this format reach the encoder as decoded, in I420: limited-range
+    4:2:0 with even sides, 8-bit or deeper (10-bit HDR phone video is reduced to 8 bits,
+    sample by sample: no colour matrix involved, so its colour description stays true)."""
+    return pix_fmt.startswith("yuv420p") and width % 2 == 0 and height % 2 == 0 and color_range != JPEG_RANGE
+
+
 def _picture(vf: Any) -> Picture:
-    """A decoded frame's picture in its coded orientation: its own I420 planes when it is
-    8-bit limited-range 4:2:0 with even sides, else converted from BGR (other pixel formats
-    and full-range video go through FFmpeg's conversion, which knows their range)."""
-    if vf.format.name == "yuv420p" and vf.width % 2 == 0 and vf.height % 2 == 0 \
-            and getattr(vf, "color_range", 0) != JPEG_RANGE:
+    """A decoded frame's picture in its coded orientation: its own I420 planes where it
+    passes (:func:`_passes`), else converted from BGR (other pixel formats and full-range
+    video go through FFmpeg's conversion, which knows their range)."""
+    if _passes(vf.format.name, vf.width, vf.height, getattr(vf, "color_range", 0)):
+        if vf.format.name != "yuv420p":
+            vf = vf.reformat(format="yuv420p")
         return Picture(vf.to_ndarray(format="yuv420p"), True)
     return Picture.from_bgr(vf.to_ndarray(format="bgr24"))
 
@@ -187,13 +195,12 @@ class VideoReader:
                     f"video frames declare {w}x{h} = {w * h:,} pixels, over the --max-pixels limit of "
                     f"{max_pixels:,}; raise --max-pixels if the file is trusted"
                 )
-            # The stream's colour description (primaries, transfer, matrix, range) where frames reach the
-            # encoder as decoded (8-bit limited-range 4:2:0: see _picture), else None: converted
-            # frames carry the conversion's colours, not these.
-            passes = cc.pix_fmt == "yuv420p" and w % 2 == 0 and h % 2 == 0 and cc.color_range != JPEG_RANGE
+            # The stream's colour description (primaries, transfer, matrix, range) where frames
+            # reach the encoder as decoded (_passes), else None: converted frames carry the
+            # conversion's colours, not these.
             self.colour: tuple[int, int, int, int] | None = (
                 (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
-                if passes else None
+                if _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range)) else None
             )
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
         except BaseException:

@@ -263,7 +263,8 @@ def test_anamorphic_video_keeps_the_shape_of_its_pixels(tmp_path: Path, suffix: 
     [
         ("yuv420p", (1, 1, 1, 1), (1, 1, 1, 1)),  # BT.709 as decoded: the description stays true
         ("yuv420p", (9, 18, 9, 1), (9, 18, 9, 1)),  # BT.2020 HLG in 8 bits, likewise
-        ("yuv420p10le", (9, 18, 9, 1), (2, 2, 2, 0)),  # converted to 8 bits: the input's no longer
+        ("yuv420p10le", (9, 18, 9, 1), (9, 18, 9, 1)),  # 10-bit HLG reduced to 8 bits sample by sample
+        ("yuv444p", (1, 1, 1, 1), (2, 2, 2, 0)),  # converted through BGR: the input's no longer
     ],
 )
 def test_frames_passed_through_keep_their_colour_description(
@@ -497,13 +498,14 @@ def test_overrides_apply_per_frame(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("pix_fmt", "size"),
-    [("yuv444p", (160, 120)), ("yuvj420p", (160, 120)), ("yuv444p", (161, 121))],
+    [("yuv444p", (160, 120)), ("yuvj420p", (160, 120)), ("yuv444p", (161, 121)), ("yuv420p10le", (160, 120))],
 )
 def test_other_pixel_formats_and_odd_sizes_are_redacted_with_their_colours(
     tmp_path: Path, pix_fmt: str, size: tuple[int, int]
 ) -> None:
     """Frames that are not limited-range 4:2:0 with even sides go through BGR (full range
-    converted as FFmpeg reads it); the markers are covered and the rest keeps its colours."""
+    converted as FFmpeg reads it), 10-bit 4:2:0 is reduced to 8 bits; the markers are
+    covered and the rest keeps its colours."""
     make_clip(tmp_path / "in" / "p.mp4", frames=6, size=size, pix_fmt=pix_fmt)
     result = run(tmp_path / "in", tmp_path / "out")
     entry = result.files[0]
