@@ -69,6 +69,7 @@ def make_clip(
     gop: int | None = None,
     sar: Fraction | None = None,
     colour: tuple[int, int, int, int] | None = None,
+    fields: str | None = None,
 ) -> list[float]:
     """Write a clip and return its frame timestamps in seconds.
 
@@ -92,6 +93,7 @@ def make_clip(
         sar: the stored pixels' shape, where not square (anamorphic video).
         colour: the stream's colour description: primaries, transfer, matrix and range
             (FFmpeg's numbers: 1, 1, 1, 1 is BT.709 limited range).
+        fields: ``"tff"`` or ``"bff"``: interlaced, top or bottom field first (x264 only).
     """
     w, h = size
     times = list(pts_s) if pts_s is not None else [i / fps for i in range(frames)]
@@ -103,7 +105,8 @@ def make_clip(
             codec = "libvpx-vp9"
         # AVI counts time in frames: give it a 1/fps time base.
         tb = Fraction(1, fps) if path.suffix == ".avi" else TIME_BASE
-        vs = out.add_stream(codec, rate=fps, options={"g": str(gop)} if gop else None)
+        options = ({"g": str(gop)} if gop else {}) | ({"x264-params": f"interlaced=1:{fields}=1"} if fields else {})
+        vs = out.add_stream(codec, rate=fps, options=options or None)
         vs.width, vs.height = w, h
         vs.pix_fmt = pix_fmt
         vs.time_base = tb

@@ -56,12 +56,16 @@ class EncoderSettings:
         preset: x264/x265 speed preset.
         max_lookahead: at most this many frames of x264/x265 rate-control look-ahead (a
             preset with fewer keeps its own); ``None`` keeps the preset's.
+        fields: ``"tff"`` or ``"bff"`` to encode interlaced video field by field, top or
+            bottom field first (x264), so players deinterlace it as they did the input;
+            ``None``: progressive.
     """
 
     codec: str = "libx264"
     crf: int = 18
     preset: str = "medium"
     max_lookahead: int | None = None
+    fields: str | None = None
 
     def for_container(self, suffix: str) -> tuple[EncoderSettings, str | None]:
         """Settings that the container can hold, and a warning when they had to change."""
@@ -89,6 +93,8 @@ class EncoderSettings:
             params = ["log-level=error"] if self.codec == "libx265" else []
             if self.lookahead is not None and self.lookahead != PRESET_LOOKAHEAD[self.codec].get(self.preset):
                 params.append(f"rc-lookahead={self.lookahead}")
+            if self.fields is not None and self.codec == "libx264":
+                params += ["interlaced=1", f"{self.fields}=1"]
             if params:
                 opts[f"{self.codec[3:]}-params"] = ":".join(params)
             return opts

@@ -202,6 +202,9 @@ class VideoReader:
                 (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
                 if _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range)) else None
             )
+            # Interlaced video's field order, "tff" or "bff" (FFmpeg's TT/TB or BB/BT); None: progressive.
+            order = int(getattr(cc, "field_order", 0) or 0)
+            self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
         except BaseException:
             self.container.close()

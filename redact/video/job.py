@@ -137,7 +137,7 @@ def encoder_settings(cfg: RedactConfig, reader: VideoReader, suffix: str) -> tup
     """The encoder settings for ``reader``'s video written as ``suffix``, and a warning when the
     configured codec does not fit that container (see :meth:`EncoderSettings.for_container`)."""
     lookahead = cfg.lookahead if cfg.lookahead is not None else auto_lookahead(*reader.coded_size)
-    return EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead).for_container(suffix)
+    return EncoderSettings(cfg.codec, cfg.crf, cfg.preset, lookahead, reader.fields).for_container(suffix)
 
 
 def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None = None) -> dict[str, Any]:

@@ -278,6 +278,20 @@ def test_frames_passed_through_keep_their_colour_description(
         assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range) == kept
 
 
+@pytest.mark.parametrize(("fields", "order"), [("tff", 2), ("bff", 3)])
+def test_interlaced_video_stays_interlaced_in_its_field_order(tmp_path: Path, fields: str, order: int) -> None:
+    # Broadcast 1080i: written progressive, players would not deinterlace it and motion combs.
+    make_clip(tmp_path / "in" / "i.mp4", frames=8, fields=fields)
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    with av.open(str(tmp_path / "out" / "i.mp4")) as c:
+        v = c.streams.video[0]
+        assert v.codec_context.field_order == order and next(c.decode(v)).interlaced_frame
+    for i, picture in enumerate(probe(tmp_path / "out" / "i.mp4")["images"]):
+        faces, plates = default_objects(i)
+        assert all(covered(picture, box) for box in faces + plates), i
+
+
 def test_anamorphic_video_is_looked_at_as_shown_and_redacted_where_stored(tmp_path: Path) -> None:
     class Seeing(MarkerDetectors):
         widths: set[int] = set()
