@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from redact.errors import MediaError
-from redact.io.video import FORCED_CODEC, VideoReader, pix_fmt_for
+from redact.io.video import FORCED_CODEC, MPEG_RANGE, VideoReader, pix_fmt_for
 from redact.io.yuv import Picture
 
 log = logging.getLogger("redact")
@@ -146,11 +146,15 @@ class VideoWriter:
         vs.codec_context.time_base = self.time_base
         if self.rotation:
             vs.set_display_rotation(-self.rotation)  # FFmpeg angles are counter-clockwise
-        if reader.colour is not None:
-            # Frames pass through as decoded: their colour description stays true (BT.709,
-            # BT.2020, HLG...), and a player shows them as the input's.
-            cc = vs.codec_context
-            cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = reader.colour
+        # The output says what colours it holds, so a player shows them as the input's: frames
+        # that pass through as decoded keep the input's description; converted ones are in the
+        # stream's matrix (VideoReader.matrix), limited range, with its primaries and transfer.
+        cc = vs.codec_context
+        primaries, trc, colorspace, color_range = reader.colour
+        self.matrix = reader.matrix
+        if not reader.passes:
+            colorspace, color_range = self.matrix, MPEG_RANGE
+        cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = primaries, trc, colorspace, color_range
         sar = reader.sample_aspect_ratio
         if sar is not None:
             # Anamorphic video (HDV, DV, broadcast recordings) stores wider-than-square pixels:
@@ -191,7 +195,7 @@ class VideoWriter:
         data = np.ascontiguousarray(coded_pic.data)
         vf = av.VideoFrame.from_numpy_buffer(data, format="yuv420p" if coded_pic.yuv else "bgr24")
         if vf.format.name != self.pix_fmt:
-            vf = vf.reformat(format=self.pix_fmt)
+            vf = vf.reformat(format=self.pix_fmt, dst_colorspace=self.matrix, dst_color_range=MPEG_RANGE)
         vf.pts = ticks
         vf.time_base = self.time_base
         try:

@@ -42,6 +42,7 @@ log = logging.getLogger("redact")
 PIX_FMT = "yuv420p"
 ODD_PIX_FMT = "yuv444p"  # 4:2:0 needs even sides; odd-sized video is written 4:4:4
 JPEG_RANGE = 2  # AVColorRange AVCOL_RANGE_JPEG: full-range samples
+MPEG_RANGE = 1  # AVColorRange AVCOL_RANGE_MPEG: limited-range samples
 # Containers whose output codec is forced, and to what.
 FORCED_CODEC = {".webm": "libvpx-vp9"}
 # Time base used when a stream does not declare one (fine enough for 1 ms VFR).
@@ -117,15 +118,32 @@ def _passes(pix_fmt: str, width: int, height: int, color_range: int) -> bool:
     return pix_fmt.startswith("yuv420p") and width % 2 == 0 and height % 2 == 0 and color_range != JPEG_RANGE
 
 
-def _picture(vf: Any) -> Picture:
+def _picture(vf: Any, matrix: int) -> Picture:
     """A decoded frame's picture in its coded orientation: its own I420 planes where it
-    passes (:func:`_passes`), else converted from BGR (other pixel formats and full-range
-    video go through FFmpeg's conversion, which knows their range)."""
+    passes (:func:`_passes`); else, with even sides, limited-range I420 converted by FFmpeg
+    (which knows the frame's range) in the stream's colour ``matrix`` (:func:`colour_matrix`:
+    only range, depth and chroma sampling change, not the colours); else BGR in that matrix."""
     if _passes(vf.format.name, vf.width, vf.height, getattr(vf, "color_range", 0)):
         if vf.format.name != "yuv420p":
             vf = vf.reformat(format="yuv420p")
         return Picture(vf.to_ndarray(format="yuv420p"), True)
-    return Picture.from_bgr(vf.to_ndarray(format="bgr24"))
+    if vf.width % 2 == 0 and vf.height % 2 == 0:
+        yuv = vf.reformat(format="yuv420p", src_colorspace=matrix, dst_colorspace=matrix, dst_color_range=MPEG_RANGE)
+        return Picture(yuv.to_ndarray(format="yuv420p"), True)
+    return Picture(vf.reformat(format="bgr24", src_colorspace=matrix).to_ndarray(), False)
+
+
+# Colour matrices FFmpeg's scaler converts with (AVColorSpace numbers): BT.709, FCC, BT.470BG,
+# SMPTE 170M (BT.601), SMPTE 240M, BT.2020.
+SCALER_MATRICES = frozenset({1, 4, 5, 6, 7, 9, 10})
+
+
+def colour_matrix(declared: int, height: int) -> int:
+    """The matrix a stream's YUV is in: the one it declares, else the one players assume
+    (BT.709 from 720 lines up, BT.601 below)."""
+    if declared in SCALER_MATRICES:
+        return 9 if declared == 10 else declared
+    return 1 if height >= 720 else 6
 
 
 class VideoReader:
@@ -195,13 +213,12 @@ class VideoReader:
                     f"video frames declare {w}x{h} = {w * h:,} pixels, over the --max-pixels limit of "
                     f"{max_pixels:,}; raise --max-pixels if the file is trusted"
                 )
-            # The stream's colour description (primaries, transfer, matrix, range) where frames
-            # reach the encoder as decoded (_passes), else None: converted frames carry the
-            # conversion's colours, not these.
-            self.colour: tuple[int, int, int, int] | None = (
-                (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
-                if _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range)) else None
-            )
+            # The stream's colour description (primaries, transfer, matrix, range), and whether
+            # its frames reach the encoder as decoded (_passes): converted frames go through BGR
+            # and back in the stream's matrix, and come out in limited range.
+            self.colour = (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
+            self.passes = _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range))
+            self.matrix = colour_matrix(int(cc.colorspace), h)
             # Interlaced video's field order, "tff" or "bff" (FFmpeg's TT/TB or BB/BT); None: progressive.
             order = int(getattr(cc, "field_order", 0) or 0)
             self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
@@ -312,7 +329,7 @@ class VideoReader:
                     first_ticks = ticks if first_ticks is None else first_ticks
                     if (vf.width, vf.height) != self.coded_size:
                         vf = self._to_coded_size(vf)
-                    picture = _picture(vf).rotated(-(self.rotation // 90))
+                    picture = _picture(vf, self.matrix).rotated(-(self.rotation // 90))
                     yield DecodedFrame(index, float(ticks * self.time_base), ticks, picture)
                     index += 1
         except av.FFmpegError as exc:

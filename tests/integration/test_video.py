@@ -264,7 +264,9 @@ def test_anamorphic_video_keeps_the_shape_of_its_pixels(tmp_path: Path, suffix: 
         ("yuv420p", (1, 1, 1, 1), (1, 1, 1, 1)),  # BT.709 as decoded: the description stays true
         ("yuv420p", (9, 18, 9, 1), (9, 18, 9, 1)),  # BT.2020 HLG in 8 bits, likewise
         ("yuv420p10le", (9, 18, 9, 1), (9, 18, 9, 1)),  # 10-bit HLG reduced to 8 bits sample by sample
-        ("yuv444p", (1, 1, 1, 1), (2, 2, 2, 0)),  # converted through BGR: the input's no longer
+        ("yuv444p", (1, 1, 1, 1), (1, 1, 1, 1)),  # converted in its own matrix, limited range
+        ("yuvj420p", (1, 1, 1, 2), (1, 1, 1, 1)),  # full range made limited, in its own matrix
+        ("yuv444p", (2, 2, 2, 0), (2, 2, 6, 1)),  # undeclared: the matrix players assume below 720 lines
     ],
 )
 def test_frames_passed_through_keep_their_colour_description(
@@ -290,6 +292,33 @@ def test_interlaced_video_stays_interlaced_in_its_field_order(tmp_path: Path, fi
     for i, picture in enumerate(probe(tmp_path / "out" / "i.mp4")["images"]):
         faces, plates = default_objects(i)
         assert all(covered(picture, box) for box in faces + plates), i
+
+
+@pytest.mark.parametrize(("pix_fmt", "colour"), [("yuvj420p", (1, 1, 1, 2)), ("yuv444p", (1, 1, 1, 1))])
+def test_converted_frames_keep_their_colours_as_a_player_shows_them(
+    tmp_path: Path, pix_fmt: str, colour: tuple[int, int, int, int]
+) -> None:
+    # BT.709 colour bars in HD, full range or 4:4:4 (phones, screen recorders): converted to
+    # limited-range 4:2:0, they must look the same in a player as the input does.
+    bars = np.zeros((720, 1280, 3), np.uint8)
+    for i, bgr in enumerate([(0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 255), (0, 128, 255), (40, 160, 90)]):
+        bars[:, i * 200 : (i + 1) * 200] = bgr
+    make_clip(tmp_path / "in" / "bars.mp4", frames=2, size=(1280, 720), pix_fmt=pix_fmt, colour=colour,
+              objects=lambda i: ([], []), background=lambda i, w, h: bars)
+
+    def shown(path: Path) -> np.ndarray:
+        """The first frame as a player shows it: in the matrix declared, else BT.709 (HD)."""
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            matrix = v.codec_context.colorspace if v.codec_context.colorspace not in (0, 2) else 1
+            return next(c.decode(v)).reformat(format="bgr24", src_colorspace=matrix).to_ndarray().astype(int)
+
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    a, b = shown(tmp_path / "in" / "bars.mp4"), shown(tmp_path / "out" / "bars.mp4")
+    for i in range(6):
+        x = i * 200 + 50
+        assert np.abs(a[300:400, x : x + 100].mean((0, 1)) - b[300:400, x : x + 100].mean((0, 1))).max() < 5, i
 
 
 def test_anamorphic_video_is_looked_at_as_shown_and_redacted_where_stored(tmp_path: Path) -> None:
