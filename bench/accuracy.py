@@ -170,10 +170,8 @@ def degraded(image: NDArray[np.uint8], item: Item, name: str, *, seed: int) -> t
     """The picture degraded by ``name`` (``bench/degrade.py``, seeded per picture) and its
     item with boxes and size to match."""
     out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
-    shift = np.array([moved.dx, moved.dy, moved.dx, moved.dy], np.int64)
-    factor = moved.scale * np.array([moved.squeeze, 1.0, moved.squeeze, 1.0])
     def scaled(boxes: NDArray[np.int64]) -> NDArray[np.int64]:
-        return (np.round(boxes * factor).astype(np.int64) + shift).reshape(-1, 4)
+        return np.round(moved.xyxy(boxes)).astype(np.int64).reshape(-1, 4)
     height, width = out.shape[:2]
     return out, replace(item, width=width, height=height, gt=scaled(item.gt), known=scaled(item.known))
 

@@ -29,6 +29,11 @@ class Moved(NamedTuple):
     dy: int = 0
     squeeze: float = 1.0
 
+    def xyxy(self, boxes: NDArray[np.floating]) -> NDArray[np.float64]:
+        """Boxes (xyxy, (N, 4) or (4,)) of the original where they land on the copy."""
+        sx, sy = self.scale * self.squeeze, self.scale
+        return np.asarray(boxes, np.float64) * [sx, sy, sx, sy] + [self.dx, self.dy, self.dx, self.dy]
+
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
 # The frames the ``framed`` degradations place a picture in, width x height: a 1080p video

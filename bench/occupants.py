@@ -175,11 +175,10 @@ def degraded(image: NDArray[np.uint8], entry: dict, name: str, *, seed: int) -> 
     """The picture degraded by ``name`` (``bench/degrade.py``, seeded per picture) and its
     entry with every box moved to match."""
     out, moved = DEGRADATIONS[name](image, np.random.default_rng(seed))
-    boxes = [
-        {**b, "x": b["x"] * moved.scale * moved.squeeze + moved.dx, "y": b["y"] * moved.scale + moved.dy,
-         "w": b["w"] * moved.scale * moved.squeeze, "h": b["h"] * moved.scale}
-        for b in entry["boxes"]
-    ]
+    boxes = []
+    for b in entry["boxes"]:
+        x1, y1, x2, y2 = moved.xyxy([b["x"], b["y"], b["x"] + b["w"], b["y"] + b["h"]])
+        boxes.append({**b, "x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1})
     return out, {**entry, "boxes": boxes}
 
 

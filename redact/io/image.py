@@ -149,8 +149,8 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
     with im:
         fmt = _format(im)
         info = dict(im.info)
-        if im.format == MPO and int(getattr(im, "n_frames", 1)) > 1:
-            extra = int(getattr(im, "n_frames", 1)) - 1
+        extra = int(getattr(im, "n_frames", 1)) - 1 if im.format == MPO else 0
+        if extra:
             notes.append(
                 f"{extra} more picture(s) stored after the first (a preview, depth or gain map of the same shot) "
                 "left out; the output is a plain JPEG"

@@ -71,7 +71,7 @@ def xmp_bytes(xmp: bytes | str) -> tuple[bytes | None, list[str]]:
     Returns:
         (the XMP packet, or ``None`` where a picture is left in it; notes for the manifest).
     """
-    data = xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
+    data = _bytes(xmp)
     scrubbed = _XMP_IMAGE.sub(b"", _XMP_THUMBNAILS.sub(b"", data))
     notes = ["XMP thumbnail left out"] if scrubbed != data else []
     if _holds_picture(scrubbed, _TEXT_SIGNATURES + _RAW_SIGNATURES):
@@ -114,19 +114,17 @@ def pictures_in(path: Path) -> list[str]:
         warnings.simplefilter("ignore")
         im = Image.open(path)
     with im:
-        for marker, segment in getattr(im, "applist", []):
+        segments = getattr(im, "applist", None)  # a JPEG's: its EXIF and XMP are among them
+        for marker, segment in segments or []:
             what = _segment_picture(marker, bytes(segment))
             if what:
                 found.append(what)
-        if not found:
-            exif = im.info.get("exif")
+        if segments is None:
+            exif, xmp = im.info.get("exif"), im.info.get("xmp")
             if exif and _holds_picture(bytes(exif), _RAW_SIGNATURES):
                 found.append("EXIF holds a picture")
-            xmp = im.info.get("xmp")
-            if xmp:
-                data = xmp.encode("utf-8") if isinstance(xmp, str) else bytes(xmp)
-                if _holds_picture(data, _TEXT_SIGNATURES + _RAW_SIGNATURES):
-                    found.append("XMP holds a picture")
+            if xmp and _holds_picture(_bytes(xmp), _TEXT_SIGNATURES + _RAW_SIGNATURES):
+                found.append("XMP holds a picture")
         for key, value in getattr(im, "text", {}).items():
             data = str(value).encode("utf-8", "replace")
             if _holds_picture(data, _TEXT_SIGNATURES + _HEX_SIGNATURES):
@@ -148,6 +146,10 @@ def _segment_picture(marker: str, segment: bytes) -> str | None:
         name = "EXIF" if segment.startswith(b"Exif") else "XMP" if b"adobe:ns:meta" in segment else marker
         return f"{name} holds a picture"
     return None
+
+
+def _bytes(text: bytes | str) -> bytes:
+    return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
 
 def _holds_picture(data: bytes, signatures: tuple[bytes, ...]) -> bool:

@@ -322,16 +322,15 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
 def _as_shown(detector: Any, out_path: Path) -> Any:
     """The leak check's detectors, looking at an anamorphic video's frames as they are shown,
     as the run's did (:mod:`redact.video.anamorphic`)."""
-    import av
-
+    from redact.io.video import VideoReader
     from redact.video.anamorphic import SquarePixels
 
     try:
-        with av.open(str(out_path)) as container:
-            sar = container.streams.video[0].sample_aspect_ratio
-    except (av.FFmpegError, IndexError, OSError):
+        with VideoReader(out_path, keep_audio=False) as reader:
+            sar = reader.sample_aspect_ratio
+    except MediaError:
         return detector  # the frame checks report an unreadable output
-    return SquarePixels(detector, float(sar)) if sar and sar != 1 else detector
+    return detector if sar is None else SquarePixels(detector, float(sar))
 
 
 def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,
