@@ -23,6 +23,12 @@ Reports per shot and for the whole montage:
 
     .venv/bin/python bench/montage.py                       # ~250 frames; reference ~2-4 min on 2 cores
     .venv/bin/python bench/montage.py --set keyframe_seconds=0.5
+    .venv/bin/python bench/montage.py --drive               # 1280x720 plate footage; reference ~5-8 min
+
+``--drive`` composes the material the tool exists for at its own size instead: 1280x720
+shots that close in on dash-cam frames by day and night (the camera moving: the whole
+picture changes on every frame, as when driving) and a pan across a plate-reading
+dashboard's screenshot, every plate labelled on every frame.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEV = REPO.parent / "shared" / "data" / "dev"
 RESULTS = REPO / "bench" / "results"
 W, H, FPS = 640, 360, 25
+DRIVE_SIZE = (1280, 720)  # --drive: the frame size of the dash-cam footage (rebinds W, H)
 
 Box = list[int]  # x, y, w, h
 
@@ -73,10 +80,11 @@ def clip_shot(name: str, start_s: float, frames: int) -> Shot:
     return shot
 
 
-def _annotated(folder: str, pick: int) -> tuple[np.ndarray, list[tuple[str, Box]]]:
-    """The ``pick``-th image of a dev set with the most boxes, and its boxes."""
+def _annotated(folder: str, pick: int, match: str = "") -> tuple[np.ndarray, list[tuple[str, Box]]]:
+    """The ``pick``-th image of a dev set with the most boxes (of those whose file name holds
+    ``match``), and its boxes."""
     ann = json.loads((DEV / folder / "annotations.json").read_text())
-    images = sorted(ann["images"], key=lambda im: (-len(im["boxes"]), im["file"]))
+    images = sorted((im for im in ann["images"] if match in im["file"]), key=lambda im: (-len(im["boxes"]), im["file"]))
     im = images[pick]
     img = cv2.imread(str(DEV / folder / im["file"]))
     return img, [(b["label"], [b["x"], b["y"], b["w"], b["h"]]) for b in im["boxes"]]
@@ -112,13 +120,13 @@ def pan_shot(folder: str, pick: int, frames: int) -> Shot:
     return shot
 
 
-def zoom_shot(folder: str, pick: int, frames: int, to: float = 0.45) -> Shot:
+def zoom_shot(folder: str, pick: int, frames: int, to: float = 0.45, match: str = "") -> Shot:
     """A zoom from the whole still to ``to`` of it, centred on its largest box."""
-    img, boxes = _annotated(folder, pick)
+    img, boxes = _annotated(folder, pick, match)
     ih, iw = img.shape[:2]
     _, (bx, by, bw, bh) = max(boxes, key=lambda b: b[1][2] * b[1][3])
     cx, cy = bx + bw / 2, by + bh / 2
-    shot = Shot(f"zoom {folder}", truth=[])
+    shot = Shot(f"zoom {folder} {pick}{' ' + match if match else ''}", truth=[])
     w0 = min(iw, ih * W / H)
     for i in range(frames):
         s = 1.0 + (to - 1.0) * i / max(1, frames - 1)
@@ -141,7 +149,13 @@ def still_shot(folder: str, pick: int, frames: int) -> Shot:
     return Shot(f"still {folder}", [pic] * frames, [seen] * frames)
 
 
-def compose() -> list[Shot]:
+def compose(drive: bool = False) -> list[Shot]:
+    if drive:  # the frames with the most plates, by day and by night, then a dashboard
+        return [
+            *(zoom_shot("plates-romania-dashcam", i, 32, to=0.75, match="dayride") for i in range(3)),
+            *(zoom_shot("plates-romania-dashcam", i, 32, to=0.75, match="nightride") for i in range(2)),
+            pan_shot("plates-dashboard", 0, 32),
+        ]
     return [
         clip_shot("car-detection.mp4", 2.0, 40),
         pan_shot("faces-mask-street", 0, 50),
@@ -228,13 +242,19 @@ def main() -> int:
                     "to compare against instead of the one for these detectors")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a RedactConfig setting for the run (not the reference); repeatable")
+    ap.add_argument("--drive", action="store_true", help="1280x720 dash-cam and dashboard shots instead")
     args = ap.parse_args()
+    if args.drive:
+        global W, H
+        W, H = DRIVE_SIZE
+        if args.json == RESULTS / "montage.json":
+            args.json = RESULTS / "montage-drive.json"
     extra = dict(_setting(s) for s in args.set)
     if not DEV.is_dir():
         print(f"dev data not found at {DEV}", file=sys.stderr)
         return 2
     RESULTS.mkdir(parents=True, exist_ok=True)
-    shots = compose()
+    shots = compose(args.drive)
     composed_cuts = list(np.cumsum([len(s.frames) for s in shots])[:-1].tolist())
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -7,7 +7,9 @@ with the same encoder settings, look-ahead cap included, audio copied) in separa
 processes, reporting frames per second, the wall-time ratio, each process's peak RSS
 (``ru_maxrss``, MiB) and redact's median RSS over each fifth of its run (sampled every 0.5 s:
 flat with length?). Also images per second on a folder of dev JPEGs against plain decode +
-encode.
+encode: ``redact run`` on the folder as a user runs it (its default workers and threads), so
+the seconds per image are the batch's throughput on this machine's cores, start-up included
+(``--image-dir``: the dash-cam frames for the 1280x720 figure).
 
 The check from outside: where an ``ffmpeg`` program is found (``--ffmpeg``, else on PATH, else
 the one in the ``bench`` extra's imageio-ffmpeg, installed by ``make bench``), each repeat also
@@ -20,6 +22,8 @@ own 40-frame look-ahead: the reference from outside) and reports redact's wall t
     .venv/bin/python bench/speed.py --lookahead 40   # redact and the PyAV transcode with medium's own look-ahead
     .venv/bin/python bench/speed.py --fps 30 --sizes 1080p  # the same frames at 30 fps (keyframes 30 frames apart)
     .venv/bin/python bench/speed.py --pan 12 --sizes 1080p --seconds 4  # a moving camera (dash-cam footage)
+    # 1280x720 stills, a folder of them as a user runs it:
+    .venv/bin/python bench/speed.py --sizes none --images 40 --image-dir ../shared/data/dev/plates-romania-dashcam
 
 The dev clip's camera stands still, so the default schedule looks closely only where cars move.
 ``--pan PX`` makes the camera move instead: each clip frame is enlarged :data:`PAN_MARGIN` times
@@ -280,9 +284,12 @@ def clip_in_child(dst: Path, size: str, seconds: float, fps: float | None = None
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", default="10", help="comma-separated clip lengths in seconds (default 10)")
-    ap.add_argument("--sizes", default="1080p,4k", help="comma-separated: 1080p, 4k")
+    ap.add_argument("--sizes", default="1080p,4k", help="comma-separated: 1080p, 4k; none: no video")
     ap.add_argument("--repeats", type=int, default=1, help="alternating repeats per clip")
     ap.add_argument("--images", type=int, default=30, help="JPEGs for the image benchmark (0 skips it)")
+    ap.add_argument("--image-dir", type=Path, default=JPEG_DIR,
+                    help="folder of JPEGs for the image benchmark (or a dev set, its images/), the first "
+                         "--images of them by name (default: the openalpr set's)")
     ap.add_argument("--redact-args", default="", help="extra `redact run` options, e.g. \"--threads 1\"")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "speed.json",
                     help="where to write the results")
@@ -342,7 +349,8 @@ def main() -> int:
         given = [] if args.lookahead is None else ["--lookahead", str(args.lookahead)]
         extra = [*given, *shlex.split(args.redact_args)]
         lengths = [float(x) for x in args.seconds.split(",") if x.strip()]
-        for name, seconds in [(s.strip(), t) for s in args.sizes.split(",") if s.strip() for t in lengths]:
+        sizes = [s.strip() for s in args.sizes.split(",") if s.strip() and s.strip() != "none"]
+        for name, seconds in [(s, t) for s in sizes for t in lengths]:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
             what += f" pan{args.pan:g}" if args.pan else ""
@@ -372,10 +380,12 @@ def main() -> int:
                         "ffmpeg_ratio": round(rw / outside[0], 2),
                     })
                 print(_row(rows[-1]), flush=True)
-        if args.images and JPEG_DIR.is_dir():
+        if (args.image_dir / "images").is_dir():  # a dev set: its pictures
+            args.image_dir = args.image_dir / "images"
+        if args.images and args.image_dir.is_dir():
             folder = work / "jpegs"
             folder.mkdir()
-            for p in sorted(JPEG_DIR.glob("*.jpg"))[: args.images]:
+            for p in sorted(args.image_dir.glob("*.jpg"))[: args.images]:
                 shutil.copyfile(p, folder / p.name)  # a temp copy, never into the repository
             n = len(list(folder.iterdir()))
             for rep in range(args.repeats):
@@ -384,8 +394,9 @@ def main() -> int:
                 # Else the next repeat resumes this run: every file done, nothing timed.
                 shutil.rmtree(work / "r-images", ignore_errors=True)
                 rows.append({
-                    "what": "images", "repeat": rep, "frames": n,
+                    "what": "images", "repeat": rep, "frames": n, "image_dir": str(args.image_dir),
                     "redact_s": round(rw, 2), "redact_fps": round(n / rw, 2), "redact_rss_mib": round(rrss),
+                    "redact_s_per_image": round(rw / n, 3), "redact_cpu_s_per_image": round(rcpu / n, 3),
                     "floor_s": round(tw, 2), "floor_fps": round(n / tw, 2), "floor_rss_mib": round(trss),
                     "ratio": round(rw / tw, 2),
                     "redact_cpu_s": round(rcpu, 1), "floor_cpu_s": round(tcpu, 1), "cpu_ratio": round(rcpu / tcpu, 2),
