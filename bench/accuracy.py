@@ -26,7 +26,8 @@ clipped to the picture) and are scored:
   tenth of their picture (a blacked-out half frame hides the story). With ``--occupants``
   (off by default here; ``redact run`` redacts window zones by default) the occupant
   regions count too, and the figures without them are given beside.
-- seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge),
+- seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge;
+  the detectors side by side as `redact run` runs them on one picture),
   per set and over the 1280x720 images.
 
 Every figure is reported per set and, for recall and stray, over all sets per label. The
@@ -69,6 +70,8 @@ from degrade import parse as parse_degradations  # noqa: E402
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
+from redact.detect.lanes import split_threads  # noqa: E402
+from redact.detect.session import CPU, providers  # noqa: E402
 from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
@@ -273,6 +276,8 @@ def run(
     def detector_set(labels: set[str]):  # type: ignore[no-untyped-def]
         want = frozenset(labels if own_labels else all_labels | {"face", "plate"})
         if want not in sets_for:
+            # Threads shared out among lanes as `redact run` does for stills (redact.detect.lanes).
+            per_model, lanes = split_threads(threads, on_gpu=providers()[0] != CPU)
             sets_for[want] = build_detector_set(
                 faces="face" in want,
                 plates="plate" in want,
@@ -280,7 +285,8 @@ def run(
                 occupants=occupants,
                 thresholds=floor,
                 quality=quality,
-                threads=threads,
+                threads=per_model,
+                lanes=lanes,
             )
         return sets_for[want]
 

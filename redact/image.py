@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 
 class ImageContext(Protocol):
     """What the image job takes from the process that runs it (a :class:`~redact.worker.Worker`
-    is one): the run's settings, its detector set, style and reviewer edits."""
+    is one): the run's settings, its detector set for stills, style and reviewer edits."""
 
     config: RedactConfig
-    detectors: Any
     style: Style
     overrides: Overrides
+
+    @property
+    def still_detectors(self) -> Any: ...
 
 
 def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
     data = job.src.read_bytes()
     input_sha = sha256_bytes(data)
     image = read_image(io.BytesIO(data), cfg.max_pixels)  # hashed and decoded from one read
-    edits = ctx.overrides.apply(job.rel, 0, ctx.detectors.detect(image.bgr), image.width, image.height,
+    edits = ctx.overrides.apply(job.rel, 0, ctx.still_detectors.detect(image.bgr), image.width, image.height,
                                  root=job.root)
     dets = edits.dets
     regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)

@@ -256,7 +256,7 @@ def redact_path(
         else:
             driver = None if remote else Worker(
                 config, config.threads, main_detectors, frames_dir=frames_dir(mpath), overrides=overrides,
-                glance=glance if glance is not None else detectors,
+                glance=glance if glance is not None else detectors, stills=detectors,
             )
             runner = make_executor(
                 config.executor, spec, workers=1 if detectors is not None else config.workers,

@@ -39,6 +39,7 @@ class Worker:
         frames_dir: Path | None = None,
         overrides: Overrides | None = None,
         glance: DetectorLike | None = None,
+        stills: DetectorLike | None = None,
     ) -> None:
         self.config = config
         self.threads = threads
@@ -49,6 +50,7 @@ class Worker:
         self.frames_dir = frames_dir
         self.detectors = detectors if detectors is not None else make_detectors(config, threads)
         self._glance = glance
+        self._stills = stills
         self.style: Style = get_style(config)
 
     @property
@@ -57,6 +59,21 @@ class Worker:
         if self._glance is None:
             self._glance = make_detectors(self.config, self.threads, glance=True)
         return self._glance
+
+    @property
+    def still_detectors(self) -> DetectorLike:
+        """The detector set for stills: the one given, else (built on first use) the same
+        detectors as :attr:`detectors`, run side by side in lanes where this worker has two
+        or more threads on the CPU (:mod:`redact.detect.lanes`: a picture's looks finish
+        sooner). Video keeps :attr:`detectors`, one after another on every thread: side by
+        side, two runs' working memory adds up beside the decoder's and encoder's
+        (docs/performance.md)."""
+        if self._stills is None:
+            from redact.detect.lanes import split_threads
+
+            threads, lanes = split_threads(self.threads, on_gpu=_on_gpu(self.config))
+            self._stills = self.detectors if lanes == 1 else make_detectors(self.config, threads, lanes=lanes)
+        return self._stills
 
     def process(self, job: Job, on_frames: FrameCallback | None = None) -> dict[str, Any]:
         """Redact one file; never raises for a bad file (the entry says failed)."""
@@ -90,7 +107,8 @@ class Worker:
     def _take_providers(self) -> list[str]:
         """Where the models ran for the file just done (detector sets without sessions: none)."""
         used: set[str] = set()
-        for dets in (self.detectors, self._glance):
+        sets = {id(d): d for d in (self.detectors, self._glance, self._stills) if d is not None}
+        for dets in sets.values():
             take = getattr(dets, "take_providers", None)
             if take is not None:
                 used |= take()
@@ -113,8 +131,11 @@ class DetectorLike(Protocol):
     ) -> tuple[Detections, Detections]: ...
 
 
-def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: bool = False) -> DetectorLike:
-    """The detector set the config asks for, or its video glance (see :mod:`redact.video.job`)."""
+def make_detectors(
+    config: RedactConfig, threads: int | None = None, *, glance: bool = False, lanes: int = 1
+) -> DetectorLike:
+    """The detector set the config asks for, or its video glance (see :mod:`redact.video.job`);
+    ``lanes``: how many of its detectors run side by side (:mod:`redact.detect.lanes`)."""
     from redact.detect import GLANCE, build_detector_set
 
     return build_detector_set(
@@ -126,7 +147,15 @@ def make_detectors(config: RedactConfig, threads: int | None = None, *, glance: 
         quality=GLANCE if glance else config.quality,
         threads=threads,
         cpu_only=config.device == "cpu",
+        lanes=lanes,
     )
+
+
+def _on_gpu(config: RedactConfig) -> bool:
+    """Whether the models would run on a GPU (one is asked for or allowed, and onnxruntime has a GPU provider)."""
+    from redact.detect.session import CPU, providers
+
+    return config.device != "cpu" and providers()[0] != CPU
 
 
 def _thresholds(config: RedactConfig) -> dict[str, float]:

@@ -21,6 +21,7 @@ from redact.detect.base import Detector, ModelFile
 from redact.detect.characters import read_characters
 from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
+from redact.detect.lanes import Lanes, first_looks
 from redact.detect.merge import box_area, intersection_matrix, merge_detections
 from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
@@ -41,7 +42,6 @@ from redact.detect.registry import (
 from redact.detect.text import is_line
 from redact.detect.tiles import Tile
 from redact.detect.tiling import Pass
-from redact.detect.vehicle_zoom import VehicleZoom
 from redact.errors import ConfigError
 from redact.types import LABELS, Detections, Label
 
@@ -69,6 +69,8 @@ class DetectorSet:
             longer than a plate's, and, in the qualities of ``READ_TEXT``, the text boxes
             no plate network saw, dropping those that cannot be a plate; ``None``: no
             line counts, every plate-shaped text box stays.
+        lanes: where the detectors run side by side (:mod:`redact.detect.lanes`);
+            ``None``: one after another.
     """
 
     detectors: list[Detector]
@@ -77,6 +79,7 @@ class DetectorSet:
     quality: str
     person_heads: HeadZone | None = None
     reader: TextReader | None = None
+    lanes: Lanes | None = None
 
     @property
     def accelerated(self) -> bool:
@@ -106,6 +109,7 @@ class DetectorSet:
             quality=self.quality,
             person_heads=self.person_heads if faces or heads else None,
             reader=reader,
+            lanes=self.lanes,
         )
 
     def per_detector(
@@ -126,17 +130,9 @@ class DetectorSet:
         def floor(d: Detector) -> float | None:
             return d.threshold * ratio if ratio < 1.0 else None
 
-        found = {
-            d.name: d.detect(image, rois=rois, floor=floor(d)) for d in self.detectors if not isinstance(d, VehicleZoom)
-        }
         # The vehicle zoom takes the vehicles the occupant detector found, if it ran (one
-        # COCO run per picture), else finds them itself; either way those scoring its own
-        # vehicle threshold (the occupant detector keeps weaker candidates too).
-        occ = next((f for f in found.values() if isinstance(f, OccupantFinds)), None)
-        for d in self.detectors:
-            if isinstance(d, VehicleZoom):
-                seen = None if occ is None else occ.vehicles[occ.vehicle_score >= d.vehicles.threshold]
-                found[d.name] = d.detect(image, rois=rois, floor=floor(d), vehicles=seen)
+        # COCO run per picture), else finds them itself.
+        found = first_looks(self.detectors, image, rois, floor, self.lanes)
         # Plate boxes wide enough to read with no characters in them, and a sign's stacked
         # lines, are no plates (redact.detect.characters).
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
@@ -300,6 +296,7 @@ def build_detector_set(
     quality: str = DEFAULT_QUALITY,
     threads: int | None = None,
     cpu_only: bool = False,
+    lanes: int = 1,
 ) -> DetectorSet:
     """Build the detectors for the chosen labels and quality.
 
@@ -319,6 +316,8 @@ def build_detector_set(
         quality: one of :data:`QUALITY_PRESETS`, or :data:`GLANCE` (internal, for video).
         threads: intra-op threads per model; ``None`` lets onnxruntime decide.
         cpu_only: run on the CPU even where a GPU provider is available.
+        lanes: how many detectors run side by side (:mod:`redact.detect.lanes`); 1: one
+            after another.
 
     Raises:
         ConfigError: unknown quality, label, occupant mode or bad threshold.
@@ -330,6 +329,8 @@ def build_detector_set(
         raise ConfigError(f"unknown quality {quality!r}; valid qualities: {', '.join(QUALITY_PRESETS)}")
     if threads is not None and threads < 1:
         raise ConfigError(f"threads must be >= 1, got {threads}")
+    if lanes < 1:
+        raise ConfigError(f"lanes must be >= 1, got {lanes}")
     resolved = resolve_thresholds(thresholds)
     heads = faces and person_heads
     wanted = [
@@ -359,6 +360,7 @@ def build_detector_set(
         quality=quality,
         person_heads=PERSON_HEAD if heads else None,
         reader=reader,
+        lanes=Lanes(lanes) if lanes > 1 else None,
     )
 
 
