@@ -27,7 +27,7 @@ clipped to the picture) and are scored:
   (off by default here; ``redact run`` redacts window zones by default) the occupant
   regions count too, and the figures without them are given beside.
 - seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge;
-  the detectors side by side as `redact run` runs them on one picture),
+  the detectors side by side where `redact run` runs them so on one picture),
   per set and over the 1280x720 images.
 
 Every figure is reported per set and, for recall and stray, over all sets per label. The
@@ -70,7 +70,7 @@ from degrade import parse as parse_degradations  # noqa: E402
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
-from redact.detect.lanes import split_threads  # noqa: E402
+from redact.detect.lanes import LANES_MAX_PIXELS, split_threads  # noqa: E402
 from redact.detect.session import CPU, providers  # noqa: E402
 from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
@@ -271,14 +271,17 @@ def run(
     floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
     loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
     all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
-    sets_for: dict[frozenset[str], object] = {}
+    sets_for: dict[tuple[frozenset[str], int], object] = {}
 
-    def detector_set(labels: set[str]):  # type: ignore[no-untyped-def]
+    def detector_set(labels: set[str], pixels: int = 0):  # type: ignore[no-untyped-def]
+        """The set `redact run` uses on one picture of this many pixels: up to
+        LANES_MAX_PIXELS its detectors side by side (redact.detect.lanes), threads shared out."""
         want = frozenset(labels if own_labels else all_labels | {"face", "plate"})
-        if want not in sets_for:
-            # Threads shared out among lanes as `redact run` does for stills (redact.detect.lanes).
-            per_model, lanes = split_threads(threads, on_gpu=providers()[0] != CPU)
-            sets_for[want] = build_detector_set(
+        per_model, lanes = split_threads(threads, on_gpu=providers()[0] != CPU)
+        if pixels > LANES_MAX_PIXELS:
+            per_model, lanes = threads, 1
+        if (want, lanes) not in sets_for:
+            sets_for[want, lanes] = build_detector_set(
                 faces="face" in want,
                 plates="plate" in want,
                 person_heads=person_heads,
@@ -288,7 +291,7 @@ def run(
                 threads=per_model,
                 lanes=lanes,
             )
-        return sets_for[want]
+        return sets_for[want, lanes]
 
     levels = sorted(set(sweep)) if sweep else []
     tallies: dict[str, dict[str, Tally]] = {"default": {}}
@@ -301,8 +304,8 @@ def run(
     times_720p: list[float] = []
     for (folder, items), variant in itertools.product(loaded, [None, *degrade]):
         set_labels = {lbl for it in items for lbl in it.gt_label}
-        ds = detector_set(set_labels)
-        ds.candidates(np.zeros((64, 64, 3), np.uint8))  # open sessions before timing
+        for pixels in (0, LANES_MAX_PIXELS + 1):  # open sessions before timing
+            detector_set(set_labels, pixels).candidates(np.zeros((64, 64, 3), np.uint8))
         name = folder.name if variant is None else f"{folder.name}~{variant}"
         mine = per_set.setdefault(name, {})
         for n, item in enumerate(items):
@@ -311,6 +314,7 @@ def run(
                 raise SystemExit(f"cannot read {item.path}")
             if variant is not None:
                 image, item = degraded(image, item, variant, seed=n)
+            ds = detector_set(set_labels, image.shape[0] * image.shape[1])
             t0 = time.perf_counter()
             found = ds.per_detector(image, ratio=WITNESS_RATIO)
             dets = ds.decide(found, item.width, item.height, thresholds=thresholds)

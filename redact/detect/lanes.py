@@ -32,6 +32,13 @@ from redact.types import Detections
 MAX_LANES = 2
 
 
+# Stills up to this many pixels run their detectors side by side: a 1280x720 frame's looks
+# finish sooner; a 1080p screenshot's no sooner (CenterFace's enlarged pass alone fills a
+# lane), and a large still's would hold two large tiles' working memory at once
+# (docs/performance.md, "Detectors side by side").
+LANES_MAX_PIXELS = 1_500_000
+
+
 def split_threads(threads: int | None, *, on_gpu: bool) -> tuple[int | None, int]:
     """(intra-op threads per model, lanes) for a worker given ``threads`` inference threads
     (``None``: the machine's cores): the threads shared out among up to :data:`MAX_LANES`

@@ -129,16 +129,17 @@ def test_threads_are_shared_out_among_lanes() -> None:
         Lanes(1)
 
 
-def test_stills_get_lanes_and_video_keeps_one_after_another() -> None:
+def test_small_stills_get_lanes_and_video_and_large_stills_one_after_another() -> None:
     config = RedactConfig(device="cpu")
     worker = Worker(config, threads=2)
     assert worker.detectors.lanes is None  # type: ignore[attr-defined]
-    stills = worker.still_detectors
-    assert stills is not worker.detectors and stills.lanes is not None and stills.lanes.count == 2  # type: ignore[attr-defined]
-    assert worker.still_detectors is stills
-    assert Worker(config, threads=1).still_detectors.lanes is None  # type: ignore[attr-defined]
+    small = worker.still_detectors(1280, 720)
+    assert small is not worker.detectors and small.lanes is not None and small.lanes.count == 2  # type: ignore[attr-defined]
+    assert worker.still_detectors(1280, 720) is small
+    assert worker.still_detectors(6000, 4000) is worker.detectors
+    assert Worker(config, threads=1).still_detectors(1280, 720).lanes is None  # type: ignore[attr-defined]
     given = object()
-    assert Worker(config, threads=2, detectors=given, stills=given).still_detectors is given  # type: ignore[arg-type]
+    assert Worker(config, threads=2, detectors=given, stills=given).still_detectors(640, 480) is given  # type: ignore[arg-type]
 
 
 def test_the_networks_find_the_same_side_by_side() -> None:
