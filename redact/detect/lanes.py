@@ -119,3 +119,20 @@ def first_looks(
     # caller reuses, and a detector runs in one thread at a time.
     cf.wait(futures.values())
     return {d.name: futures[d.name].result() for d in [*firsts, *zooms]}
+
+
+class BySize:
+    """Detectors for pictures of any size: those of up to :data:`LANES_MAX_PIXELS` go to
+    ``small()`` (a set run side by side, built on first use), larger ones to ``whole``."""
+
+    def __init__(self, whole: Any, small: Callable[[], Any]) -> None:
+        self.whole = whole
+        self._make_small = small
+        self._small: Any = None
+
+    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
+        if image.shape[0] * image.shape[1] > LANES_MAX_PIXELS:
+            return self.whole.detect(image, rois=rois)  # type: ignore[no-any-return]
+        if self._small is None:
+            self._small = self._make_small()
+        return self._small.detect(image, rois=rois)  # type: ignore[no-any-return]

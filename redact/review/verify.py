@@ -163,9 +163,10 @@ def sampled_video(entry: Mapping[str, Any], out_path: Path, in_path: Path | None
         yield index, out, inp, list(by_frame.get(index, {}).get("regions", []))
 
 
-def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
+def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: int = 1) -> Any:
     """The run's detectors at :data:`LEAK_THRESHOLD_FACTOR` times its resolved thresholds
-    (occupants: persons in or on vehicles only)."""
+    (occupants: persons in or on vehicles only); ``lanes``: how many run side by side
+    (:mod:`redact.detect.lanes`)."""
     from redact.detect import build_detector_set
 
     settings = data.get("settings", {})
@@ -179,6 +180,7 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None) -> Any:
         thresholds={k: float(v) * LEAK_THRESHOLD_FACTOR for k, v in resolved.items()},
         quality=str(settings.get("quality", "balanced")),
         threads=threads,
+        lanes=lanes,
     )
 
 
@@ -232,7 +234,7 @@ def verify(
     out_dir = out_dir or manifest_path.parent
     run_thresholds = (data.get("settings") or {}).get("resolved_thresholds") or {}
     if leak_check and detectors is None:
-        detectors = leak_detector(data)
+        detectors = _leak_detectors(data)
     files = data["files"]
     for n, entry in enumerate(files, 1):
         result.files += 1
@@ -244,6 +246,18 @@ def verify(
         if progress:
             progress(n, len(files))
     return result
+
+
+def _leak_detectors(data: Mapping[str, Any]) -> Any:
+    """The leak check's detectors on this machine: pictures (and frames) of up to
+    :data:`~redact.detect.lanes.LANES_MAX_PIXELS` with their detectors side by side on the CPU,
+    as a run redacts such stills, larger ones one after another."""
+    from redact.detect.lanes import BySize, split_threads
+    from redact.detect.session import CPU, providers
+
+    whole = leak_detector(data)
+    threads, lanes = split_threads(None, on_gpu=providers()[0] != CPU)
+    return whole if lanes == 1 else BySize(whole, lambda: leak_detector(data, threads, lanes))
 
 
 def _check_digest(manifest_path: Path, digest: str, add: Callable[[Finding], None]) -> None:

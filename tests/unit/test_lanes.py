@@ -172,3 +172,42 @@ def test_redact_run_on_one_picture_runs_its_detectors_side_by_side(tmp_path: Pat
     result = redact_path(picture, tmp_path / "out", RedactConfig(threads=2, device="cpu"))
     assert result.files[0]["status"] == "ok"
     assert seen and all(lanes is not None and lanes.count == 2 for lanes in seen)
+
+
+def test_pictures_go_by_size_to_the_set_side_by_side_or_the_whole_one() -> None:
+    from redact.detect.lanes import LANES_MAX_PIXELS, BySize
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name, self.seen = name, 0
+
+        def detect(self, image: Any, *, rois: Any = None) -> Detections:
+            self.seen += 1
+            return _box(0.0)
+
+    whole, small = Named("whole"), Named("small")
+    made: list[int] = []
+
+    def make() -> Named:
+        made.append(1)
+        return small
+
+    by_size = BySize(whole, make)
+    by_size.detect(np.zeros((4000, 6000, 3), np.uint8))
+    assert (whole.seen, small.seen, len(made)) == (1, 0, 0)  # the small set not built for a large picture
+    for _ in range(2):
+        by_size.detect(np.zeros((720, 1280, 3), np.uint8))
+    assert (whole.seen, small.seen, len(made)) == (1, 2, 1)
+    assert 1280 * 720 <= LANES_MAX_PIXELS < 1920 * 1080
+
+
+def test_verify_checks_small_stills_for_leaks_side_by_side() -> None:
+    from redact.detect.lanes import BySize, split_threads
+    from redact.review.verify import _leak_detectors
+
+    settings = {"settings": {"faces": True, "plates": True, "occupants": "windows", "quality": "balanced"}}
+    found = _leak_detectors(settings)
+    if split_threads(None, on_gpu=False)[1] == 1:
+        pytest.skip("one core: nothing to run side by side")
+    assert isinstance(found, BySize) and found.whole.lanes is None
+    assert found._make_small().lanes.count == 2
