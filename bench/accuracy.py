@@ -70,8 +70,7 @@ from degrade import parse as parse_degradations  # noqa: E402
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
-from redact.detect.lanes import LANES_MAX_PIXELS, split_threads  # noqa: E402
-from redact.detect.session import CPU, providers  # noqa: E402
+from redact.detect.lanes import BySize, side_by_side  # noqa: E402
 from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
@@ -271,17 +270,15 @@ def run(
     floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
     loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
     all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
-    sets_for: dict[tuple[frozenset[str], int], object] = {}
+    sets_for: dict[frozenset[str], object] = {}
 
-    def detector_set(labels: set[str], pixels: int = 0):  # type: ignore[no-untyped-def]
-        """The set `redact run` uses on one picture of this many pixels: up to
-        LANES_MAX_PIXELS its detectors side by side (redact.detect.lanes), threads shared out."""
+    def detector_set(labels: set[str]):  # type: ignore[no-untyped-def]
+        """The sets `redact run` uses on one picture: small ones' detectors side by side
+        (redact.detect.lanes.side_by_side), larger ones' one after another."""
         want = frozenset(labels if own_labels else all_labels | {"face", "plate"})
-        per_model, lanes = split_threads(threads, on_gpu=providers()[0] != CPU)
-        if pixels > LANES_MAX_PIXELS:
-            per_model, lanes = threads, 1
-        if (want, lanes) not in sets_for:
-            sets_for[want, lanes] = build_detector_set(
+
+        def make(per_model: int | None, lanes: int):  # type: ignore[no-untyped-def]
+            return build_detector_set(
                 faces="face" in want,
                 plates="plate" in want,
                 person_heads=person_heads,
@@ -291,7 +288,10 @@ def run(
                 threads=per_model,
                 lanes=lanes,
             )
-        return sets_for[want, lanes]
+
+        if want not in sets_for:
+            sets_for[want] = side_by_side(make(threads, 1), make, threads, cpu_only=False)
+        return sets_for[want]
 
     levels = sorted(set(sweep)) if sweep else []
     tallies: dict[str, dict[str, Tally]] = {"default": {}}
@@ -304,8 +304,10 @@ def run(
     times_720p: list[float] = []
     for (folder, items), variant in itertools.product(loaded, [None, *degrade]):
         set_labels = {lbl for it in items for lbl in it.gt_label}
-        for pixels in (0, LANES_MAX_PIXELS + 1):  # open sessions before timing
-            detector_set(set_labels, pixels).candidates(np.zeros((64, 64, 3), np.uint8))
+        chosen = detector_set(set_labels)
+        pick = chosen.for_picture if isinstance(chosen, BySize) else (lambda image, whole=chosen: whole)
+        for size in (64, 2048):  # open both sets' sessions before timing
+            pick(np.zeros((size, size, 3), np.uint8)).candidates(np.zeros((64, 64, 3), np.uint8))
         name = folder.name if variant is None else f"{folder.name}~{variant}"
         mine = per_set.setdefault(name, {})
         for n, item in enumerate(items):
@@ -314,7 +316,7 @@ def run(
                 raise SystemExit(f"cannot read {item.path}")
             if variant is not None:
                 image, item = degraded(image, item, variant, seed=n)
-            ds = detector_set(set_labels, image.shape[0] * image.shape[1])
+            ds = pick(image)
             t0 = time.perf_counter()
             found = ds.per_detector(image, ratio=WITNESS_RATIO)
             dets = ds.decide(found, item.width, item.height, thresholds=thresholds)

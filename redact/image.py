@@ -26,7 +26,8 @@ class ImageContext(Protocol):
     style: Style
     overrides: Overrides
 
-    def still_detectors(self, width: int, height: int) -> Any: ...
+    @property
+    def still_detectors(self) -> Any: ...
 
 
 def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def redact_image(job: Job, ctx: ImageContext) -> dict[str, Any]:
     data = job.src.read_bytes()
     input_sha = sha256_bytes(data)
     image = read_image(io.BytesIO(data), cfg.max_pixels)  # hashed and decoded from one read
-    found = ctx.still_detectors(image.width, image.height).detect(image.bgr)
+    found = ctx.still_detectors.detect(image.bgr)
     edits = ctx.overrides.apply(job.rel, 0, found, image.width, image.height, root=job.root)
     dets = edits.dets
     regs = region_mod.build(dets, image.width, image.height, padding=cfg.padding, face_shape=cfg.shape)

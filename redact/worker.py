@@ -51,7 +51,6 @@ class Worker:
         self.detectors = detectors if detectors is not None else make_detectors(config, threads)
         self._glance = glance
         self._stills = stills
-        self._lanes_set: DetectorLike | None = None  # small stills' detectors, side by side
         self.style: Style = get_style(config)
 
     @property
@@ -61,23 +60,22 @@ class Worker:
             self._glance = make_detectors(self.config, self.threads, glance=True)
         return self._glance
 
-    def still_detectors(self, width: int, height: int) -> DetectorLike:
-        """The detector set for a still of this size: the one given, else for a picture of up
-        to :data:`~redact.detect.lanes.LANES_MAX_PIXELS` the same detectors as
-        :attr:`detectors` run side by side in lanes where this worker has two or more threads
-        on the CPU (:mod:`redact.detect.lanes`, built on first use: its looks finish sooner),
-        and for larger ones (and video) :attr:`detectors`, one after another on every thread:
-        there two runs' working memory at once would add up (docs/performance.md)."""
-        if self._stills is not None:
-            return self._stills
-        from redact.detect.lanes import LANES_MAX_PIXELS, split_threads
+    @property
+    def still_detectors(self) -> DetectorLike:
+        """The detector set for stills: the one given, else (built on first use) the same
+        detectors as :attr:`detectors`, for pictures of up to
+        :data:`~redact.detect.lanes.LANES_MAX_PIXELS` run side by side in lanes where this
+        worker has two or more threads on the CPU (:mod:`redact.detect.lanes`: their looks
+        finish sooner). Larger stills and video keep :attr:`detectors`, one after another on
+        every thread: there two runs' working memory at once would add up (docs/performance.md)."""
+        if self._stills is None:
+            from redact.detect.lanes import side_by_side
 
-        threads, lanes = split_threads(self.threads, on_gpu=_on_gpu(self.config))
-        if lanes == 1 or width * height > LANES_MAX_PIXELS:
-            return self.detectors
-        if self._lanes_set is None:
-            self._lanes_set = make_detectors(self.config, threads, lanes=lanes)
-        return self._lanes_set
+            self._stills = side_by_side(
+                self.detectors, lambda threads, lanes: make_detectors(self.config, threads, lanes=lanes),
+                self.threads, cpu_only=self.config.device == "cpu",
+            )
+        return self._stills
 
     def process(self, job: Job, on_frames: FrameCallback | None = None) -> dict[str, Any]:
         """Redact one file; never raises for a bad file (the entry says failed)."""
@@ -111,7 +109,7 @@ class Worker:
     def _take_providers(self) -> list[str]:
         """Where the models ran for the file just done (detector sets without sessions: none)."""
         used: set[str] = set()
-        sets = {id(d): d for d in (self.detectors, self._glance, self._stills, self._lanes_set) if d is not None}
+        sets = {id(d): d for d in (self.detectors, self._glance, self._stills) if d is not None}
         for dets in sets.values():
             take = getattr(dets, "take_providers", None)
             if take is not None:
@@ -153,13 +151,6 @@ def make_detectors(
         cpu_only=config.device == "cpu",
         lanes=lanes,
     )
-
-
-def _on_gpu(config: RedactConfig) -> bool:
-    """Whether the models would run on a GPU (one is asked for or allowed, and onnxruntime has a GPU provider)."""
-    from redact.detect.session import CPU, providers
-
-    return config.device != "cpu" and providers()[0] != CPU
 
 
 def _thresholds(config: RedactConfig) -> dict[str, float]:

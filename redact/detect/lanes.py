@@ -130,9 +130,27 @@ class BySize:
         self._make_small = small
         self._small: Any = None
 
-    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
+    def for_picture(self, image: NDArray[np.uint8]) -> Any:
+        """The set that looks at this picture."""
         if image.shape[0] * image.shape[1] > LANES_MAX_PIXELS:
-            return self.whole.detect(image, rois=rois)  # type: ignore[no-any-return]
+            return self.whole
         if self._small is None:
             self._small = self._make_small()
-        return self._small.detect(image, rois=rois)  # type: ignore[no-any-return]
+        return self._small
+
+    def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
+        return self.for_picture(image).detect(image, rois=rois)  # type: ignore[no-any-return]
+
+    def take_providers(self) -> set[str]:
+        """Where either set's models ran since the last call (see ``DetectorSet.take_providers``)."""
+        sets = [self.whole] if self._small is None else [self.whole, self._small]
+        return set().union(*(d.take_providers() for d in sets if hasattr(d, "take_providers")))
+
+
+def side_by_side(whole: Any, make: Callable[[int | None, int], Any], threads: int | None, *, cpu_only: bool) -> Any:
+    """``whole`` (a set run one after another on ``threads``) where no lanes apply (one thread,
+    or a GPU), else a :class:`BySize` whose small pictures go to ``make(threads per model, lanes)``."""
+    from redact.detect.session import CPU, providers
+
+    per_model, lanes = split_threads(threads, on_gpu=not cpu_only and providers()[0] != CPU)
+    return whole if lanes == 1 else BySize(whole, lambda: make(per_model, lanes))

@@ -252,12 +252,10 @@ def _leak_detectors(data: Mapping[str, Any]) -> Any:
     """The leak check's detectors on this machine: pictures (and frames) of up to
     :data:`~redact.detect.lanes.LANES_MAX_PIXELS` with their detectors side by side on the CPU,
     as a run redacts such stills, larger ones one after another."""
-    from redact.detect.lanes import BySize, split_threads
-    from redact.detect.session import CPU, providers
+    from redact.detect.lanes import side_by_side
 
-    whole = leak_detector(data)
-    threads, lanes = split_threads(None, on_gpu=providers()[0] != CPU)
-    return whole if lanes == 1 else BySize(whole, lambda: leak_detector(data, threads, lanes))
+    return side_by_side(leak_detector(data), lambda threads, lanes: leak_detector(data, threads, lanes), None,
+                        cpu_only=False)
 
 
 def _check_digest(manifest_path: Path, digest: str, add: Callable[[Finding], None]) -> None:

@@ -130,16 +130,20 @@ def test_threads_are_shared_out_among_lanes() -> None:
 
 
 def test_small_stills_get_lanes_and_video_and_large_stills_one_after_another() -> None:
+    from redact.detect.lanes import BySize
+
     config = RedactConfig(device="cpu")
     worker = Worker(config, threads=2)
     assert worker.detectors.lanes is None  # type: ignore[attr-defined]
-    small = worker.still_detectors(1280, 720)
-    assert small is not worker.detectors and small.lanes is not None and small.lanes.count == 2  # type: ignore[attr-defined]
-    assert worker.still_detectors(1280, 720) is small
-    assert worker.still_detectors(6000, 4000) is worker.detectors
-    assert Worker(config, threads=1).still_detectors(1280, 720).lanes is None  # type: ignore[attr-defined]
+    stills = worker.still_detectors
+    assert isinstance(stills, BySize) and worker.still_detectors is stills
+    small = stills.for_picture(np.zeros((720, 1280, 3), np.uint8))
+    assert small is not worker.detectors and small.lanes is not None and small.lanes.count == 2
+    assert stills.for_picture(np.zeros((720, 1280, 3), np.uint8)) is small
+    assert stills.for_picture(np.zeros((4000, 6000, 3), np.uint8)) is worker.detectors
+    assert Worker(config, threads=1).still_detectors.lanes is None  # type: ignore[attr-defined]
     given = object()
-    assert Worker(config, threads=2, detectors=given, stills=given).still_detectors(640, 480) is given  # type: ignore[arg-type]
+    assert Worker(config, threads=2, detectors=given, stills=given).still_detectors is given  # type: ignore[arg-type]
 
 
 def test_the_networks_find_the_same_side_by_side() -> None:
@@ -171,6 +175,7 @@ def test_redact_run_on_one_picture_runs_its_detectors_side_by_side(tmp_path: Pat
     picture = Path(__file__).resolve().parents[2] / "samples" / "street" / "parked-car.png"
     result = redact_path(picture, tmp_path / "out", RedactConfig(threads=2, device="cpu"))
     assert result.files[0]["status"] == "ok"
+    assert result.files[0]["providers"] == ["CPUExecutionProvider"]  # the side-by-side set reports where it ran
     assert seen and all(lanes is not None and lanes.count == 2 for lanes in seen)
 
 
@@ -210,4 +215,4 @@ def test_verify_checks_small_stills_for_leaks_side_by_side() -> None:
     if split_threads(None, on_gpu=False)[1] == 1:
         pytest.skip("one core: nothing to run side by side")
     assert isinstance(found, BySize) and found.whole.lanes is None
-    assert found._make_small().lanes.count == 2
+    assert found.for_picture(np.zeros((720, 1280, 3), np.uint8)).lanes.count == 2
