@@ -51,7 +51,7 @@ READER_MODEL = ModelFile(
     name="text_reader",
     label=Label.PLATE.value,
     file="ppocrv4_rec.onnx",
-    sha256="48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
+    sha256="5b9915c5a49e632a52af348b8201e0c0a77bbe157cf9a78029e47e373e001065",
     licence="Apache-2.0",
     origin="rapidocr-onnxruntime 1.4.4 (rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx), "
     "PP-OCRv4 text recogniser (SVTR-LCNet) by PaddlePaddle",

@@ -56,7 +56,7 @@ MODELS: dict[str, ModelFile] = {
         name="text_plate",
         label=Label.PLATE.value,
         file="ppocrv4_det.onnx",
-        sha256="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+        sha256="24060c510faa7370f77d3296680c24f85dad64fc60e4526ab957d83e617fd197",
         licence="Apache-2.0",
         origin="rapidocr-onnxruntime 1.4.4 (rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx), "
         "PP-OCRv4 text detector (DBNet) by PaddlePaddle",
