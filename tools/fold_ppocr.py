@@ -81,7 +81,7 @@ def fold(model: Any) -> dict[str, int]:
         b = None if add is None else scalar(other(add, mul.output[0]))
         return None if b is None else (mul, s, add, b)
 
-    # A convolution's own affine: conv(x) * s + b == conv'(x), w' = s w, b' = s b + b.
+    # A convolution's own affine: conv(x) * s + c == conv'(x), weights s w and bias s b + c.
     for conv in [n for n in nodes if n.op_type == "Conv"]:
         found = affine_after(conv.output[0])
         if found is None:
