@@ -11,7 +11,8 @@ Redacts the montage twice: the reference (the ``--quality`` detectors in full on
 Reports per shot and for the whole montage:
 
 - ``exposed``: reference detections (source ``detector``, less their padding) not wholly
-  covered by the run's regions on the same frame, and ground-truth boxes not covered;
+  covered by the run's regions on the same frame (in all and per label), and ground-truth
+  boxes not covered;
 - ``away``: the share of each frame the run redacted outside every object (ground-truth
   boxes and reference detections, both padded as redact pads), mean and worst frame, and
   the frames where it exceeds a quarter of the frame (``>25%``); and
@@ -195,6 +196,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
     for shot in [*shots, None]:
         frames = range(start, start + len(shot.frames)) if shot else range(sum(len(s.frames) for s in shots))
         exposed = exposed_truth = ref_count = truth_count = 0
+        by_label: dict[str, int] = {}  # exposed reference detections per label
         away: list[float] = []
         ref_away: list[float] = []  # full detection's own tracker boxes beyond its detections, likewise
         largest = 0.0
@@ -203,7 +205,10 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             boxes = [r["box"] for r in regions]
             refs = [r for r in ref.get(f, []) if r["source"] == "detector"]
             ref_count += len(refs)
-            exposed += sum(coverage(inner(r["box"]), boxes, (W, H)) < 0.99 for r in refs)
+            for r in refs:
+                if coverage(inner(r["box"]), boxes, (W, H)) < 0.99:
+                    exposed += 1
+                    by_label[r["label"]] = by_label.get(r["label"], 0) + 1
             truth = _truth(shots, f)
             truth_count += len(truth)
             exposed_truth += sum(coverage(b, boxes, (W, H)) < 0.99 for _, b in truth)
@@ -213,7 +218,7 @@ def measure(shots: list[Shot], ref: dict[int, list[dict]], got: dict[int, list[d
             largest = max([largest, *(r["box"][2] * r["box"][3] / (W * H) for r in regions)])
         rows.append({
             "shot": shot.name if shot else "montage", "frames": len(frames),
-            "reference_detections": ref_count, "exposed": exposed,
+            "reference_detections": ref_count, "exposed": exposed, "exposed_by_label": dict(sorted(by_label.items())),
             "truth_boxes": truth_count, "truth_exposed": exposed_truth,
             "away_mean": round(float(np.mean(away)), 4) if away else 0.0,
             "away_worst": round(max(away), 4) if away else 0.0,
@@ -279,12 +284,13 @@ def main() -> int:
                "per_frame": {k: round(v / max(1, len(got)), 3) for k, v in sorted(cost.items())}}
     print(json.dumps(summary))
     head = f"{'shot':34} {'frames':>6} {'ref':>5} {'exposed':>7} {'truth':>5} {'t.exp':>5} " \
-           f"{'away':>6} {'worst':>6} {'>25%':>5} {'largest':>7} {'ref.away':>8}"
+           f"{'away':>6} {'worst':>6} {'>25%':>5} {'largest':>7} {'ref.away':>8}  exposed by label"
     print(head)
     for r in rows:
         print(f"{r['shot'][:34]:34} {r['frames']:6d} {r['reference_detections']:5d} {r['exposed']:7d} "
               f"{r['truth_boxes']:5d} {r['truth_exposed']:5d} {r['away_mean']:6.1%} {r['away_worst']:6.1%} "
-              f"{r['away_over']:5d} {r['largest']:7.1%} {r['reference_away_mean']:8.1%}")
+              f"{r['away_over']:5d} {r['largest']:7.1%} {r['reference_away_mean']:8.1%}  "
+              + ", ".join(f"{k} {v}" for k, v in r["exposed_by_label"].items()))
     args.json.write_text(json.dumps({"command": " ".join(sys.argv), **summary, "rows": rows}, indent=2) + "\n")
     print(f"written {args.json}")
     return 0

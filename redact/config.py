@@ -101,7 +101,11 @@ class RedactConfig:
     )
     audio: str = _opt("keep", "Copy audio streams untouched ('keep') or remove them ('drop').", choices=AUDIO_POLICIES)
     detect_every: int = _opt(
-        1, "Run any detection on every K-th video frame only; the tracker predicts in between.", min=1, max=30
+        1,
+        "Run any detection on every K-th video frame only; the tracker predicts in between "
+        "(faster, for previews: frames between can be left partly uncovered).",
+        min=1,
+        max=30,
     )
     keyframe_seconds: float = _opt(
         1.0,
