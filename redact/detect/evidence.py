@@ -155,23 +155,29 @@ def confirm(
 # compressed or smaller copies of the face sets some such faces (51-95 px) were seen by one
 # network only: a face box under FACE_LARGE_SIDE px is never judged. Plates: a plate the
 # network sees large has characters on it, unless the network is sure and the box is under a
-# tenth of the picture (a plate fills 3-5 % of an enforcement camera's 320x288 crop; the
-# plain door panel it scored 0.76 in a street clip filled a third of the frame); a large
-# text box (zoomed plate crops) is kept with a plate box on it or when DBNet is sure of it
-# (sky and foliage read as text only faintly). No labelled plate of the dev sets is taller
+# tenth of the picture (the plain door panel it scored 0.76 in a street clip filled a third
+# of the frame). A plate fills 3-5 % of an enforcement camera's 320x288 crop, and on streaked
+# or smaller copies of such crops the network scored real plates 0.38-0.70 with no characters
+# seen (boxes 24-59 px on their shorter side), while the boxes the rules dropped on the plate
+# sets' pictures were 175 px or more: a plate box under PLATE_LARGE_SIDE px is never judged
+# as large. A large text box (zoomed plate crops) is kept with a plate box on it or when
+# DBNet is sure of it (sky and foliage read as text only faintly). No labelled plate of the dev sets is taller
 # than half its width; the plate networks' boxes touching them reach 0.72 of their width on
 # the dash-cam frames, and the two taller than wide elsewhere lay on plates other boxes
 # covered as well.
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
 LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
 FACE_LARGE_SIDE = 160.0  # px: a face box shorter than this on its shorter side is never judged
+PLATE_LARGE_SIDE = 64.0  # px: the same for a plate-network box
 RULES: tuple[Rule, ...] = (
     LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
               min_side=FACE_LARGE_SIDE),
     LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
               min_side=FACE_LARGE_SIDE),
-    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04, sure=0.7),
-    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1),
+    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04, sure=0.7,
+              min_side=PLATE_LARGE_SIDE),
+    LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1,
+              min_side=PLATE_LARGE_SIDE),
     LargeRule("text_plate", ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=LARGE_TEXT_SHARE,
               sure=0.7),
     TallRule("yolo_plate", ("text_plate",), match="inside", overlap=0.5, witness_floor=0.15),

@@ -7,6 +7,7 @@ import numpy as np
 from redact.detect.evidence import (
     FACE_LARGE_SIDE,
     LARGE_PLATE_PX,
+    PLATE_LARGE_SIDE,
     RULES,
     LargeRule,
     TallRule,
@@ -162,14 +163,29 @@ def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cut
 
 
 def test_a_sure_plate_box_under_a_tenth_of_the_picture_needs_no_characters() -> None:
-    # An enforcement camera's 320x288 crop: its plate fills about 5 % of it, and the text
-    # detector may see nothing there; a box filling a third of the picture needs characters
-    # however sure the network is (a plain door panel).
-    plate = _dets([[113, 125, 201, 176]], [0.77], "plate")  # 4.9 %
-    unsure = _dets([[113, 125, 201, 176]], [0.6], "plate")
-    panel = _dets([[0, 0, 200, 150]], [0.9], "plate")  # 33 %
+    # A 1280x720 frame: an unsure box over 4 % of it needs characters, a sure one under a
+    # tenth does not; a box filling a third of the picture needs characters however sure the
+    # network is (a plain door panel).
+    plate = _dets([[400, 300, 700, 420]], [0.77], "plate")  # 3.9 %: not large
+    large = _dets([[400, 300, 720, 440]], [0.77], "plate")  # 4.9 %
+    unsure = _dets([[400, 300, 720, 440]], [0.6], "plate")
+    panel = _dets([[0, 0, 800, 400]], [0.9], "plate")  # 35 %
     plate_rules = [r for r in RULES if isinstance(r, LargeRule) and r.detector == "yolo_plate"]
-    for dets, stays in ((plate, True), (unsure, False), (panel, False)):
+    for dets, stays in ((plate, True), (large, True), (unsure, False), (panel, False)):
+        found = {"yolo_plate": dets, "text_plate": Detections.empty()}
+        kept = confirm({"yolo_plate": dets}, found, 1280, 720, rules=plate_rules)
+        assert len(kept["yolo_plate"]) == int(stays)
+
+
+def test_a_plate_filling_a_small_crop_is_kept_unsure_a_panel_there_is_not() -> None:
+    # An enforcement camera's 320x288 crop: its plate fills 3-5 % of it, and on a streaked or
+    # smaller copy the network is unsure of it and the text detector sees nothing: a box under
+    # PLATE_LARGE_SIDE px is never judged as large. A box filling a third of the crop is.
+    plate_rules = [r for r in RULES if isinstance(r, LargeRule) and r.detector == "yolo_plate"]
+    assert plate_rules and all(r.min_side == PLATE_LARGE_SIDE for r in plate_rules)
+    unsure = _dets([[133, 131, 210, 190]], [0.4], "plate")  # 5 %, 59 px high
+    panel = _dets([[0, 0, 200, 150]], [0.9], "plate")  # 33 %
+    for dets, stays in ((unsure, True), (panel, False)):
         found = {"yolo_plate": dets, "text_plate": Detections.empty()}
         kept = confirm({"yolo_plate": dets}, found, 320, 288, rules=plate_rules)
         assert len(kept["yolo_plate"]) == int(stays)
