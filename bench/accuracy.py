@@ -5,7 +5,7 @@ Usage::
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
-                             [--degrade night,jpeg,blur,cast,small,framed,framed1440,framed4k,framed24mp|all]
+                             [--degrade night,jpeg,blur,motion,cast,small,framed,framed1440,framed4k,framed24mp|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the

@@ -1,11 +1,11 @@
 """Degraded copies of a picture, for measuring how far detection holds beyond the dev sets.
 
 Footage of the same kind from other cameras and other hands differs from the dev frames in
-how it was captured and passed on: darker nights, harder compression, softer focus, other street lighting, a
-smaller export. ``bench/accuracy.py --degrade NAMES`` scores every set again on copies
-degraded in these ways; a figure that falls far on a mild degradation is one the dev set
-flatters. Each function takes a BGR uint8 picture and a seeded generator and returns the
-degraded picture and where its boxes move (:class:`Moved`).
+how it was captured and passed on: darker nights, harder compression, softer focus, shake,
+other street lighting, a smaller export. ``bench/accuracy.py --degrade NAMES`` scores every
+set again on copies degraded in these ways; a figure that falls far on a mild degradation is
+one the dev set flatters. Each function takes a BGR uint8 picture and a seeded generator and
+returns the degraded picture and where its boxes move (:class:`Moved`).
 """
 
 from __future__ import annotations
@@ -65,6 +65,21 @@ def blur(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return cv2.GaussianBlur(image, (0, 0), 1.2), Moved()
 
 
+MOTION_PX = 7  # length of the ``motion`` streak, pixels
+
+
+def motion(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Motion blur: a straight streak of :data:`MOTION_PX` px at an angle drawn per picture, as a
+    camera shaken on a rough road or a car passing during a night exposure leaves."""
+    angle = float(rng.uniform(0.0, np.pi))
+    size = MOTION_PX + 2
+    kernel = np.zeros((size, size), np.float32)
+    c = (size - 1) / 2
+    dx, dy = np.cos(angle) * (MOTION_PX - 1) / 2, np.sin(angle) * (MOTION_PX - 1) / 2
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1, cv2.LINE_AA)
+    return cv2.filter2D(image, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT), Moved()
+
+
 def cast(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """A strong warm cast (red up, blue down), as under sodium street lighting."""
     x = image.astype(np.float32) * np.array([0.55, 0.8, 1.25], np.float32)  # B, G, R
@@ -102,7 +117,8 @@ def _framed(size: tuple[int, int]) -> Degradation:
 
 
 DEGRADATIONS: dict[str, Degradation] = {
-    "night": night, "jpeg": jpeg, "blur": blur, "cast": cast, "small": small, "anamorphic": anamorphic,
+    "night": night, "jpeg": jpeg, "blur": blur, "motion": motion, "cast": cast, "small": small,
+    "anamorphic": anamorphic,
     **{name: _framed(size) for name, size in FRAMES.items()},
 }
 

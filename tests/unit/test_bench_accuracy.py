@@ -86,6 +86,21 @@ def test_degraded_copies_keep_their_boxes_on_the_objects() -> None:
     assert out.shape[:2] == (120, 150) and moved.gt.tolist() == [[15, 30, 90, 60]]
 
 
+def test_motion_smears_a_point_into_a_streak_of_its_length() -> None:
+    bench = load_bench("accuracy")
+    motion = bench.DEGRADATIONS["motion"]
+    image = np.zeros((41, 41, 3), np.uint8)
+    image[20, 20] = 255
+    for seed in range(6):
+        out, moved = motion(image, np.random.default_rng(seed))
+        assert moved.xyxy(np.array([1, 2, 3, 4])).tolist() == [1, 2, 3, 4]  # nothing moves
+        ys, xs = np.nonzero(out[..., 0])
+        extent = np.hypot(xs.max() - xs.min(), ys.max() - ys.min())
+        assert 5 <= extent <= 9  # a streak about 7 px long, at the seed's angle
+        assert abs(int(out[..., 0].sum()) - 255) <= 20  # the light is spread, not lost
+        assert out[20, 20, 0] < 100
+
+
 def test_degradation_names_are_checked() -> None:
     bench = load_bench("accuracy")
     assert bench.parse_degradations("") == []
