@@ -1,4 +1,5 @@
-"""redact: find faces and licence plates in photos and video and redact them irreversibly.
+"""redact: find faces, licence plates and vehicle occupants in photos and video and redact them
+irreversibly.
 
 Public API::
 

@@ -51,7 +51,7 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="redact")
 def main() -> None:
-    """Find faces and licence plates in photos and video and redact them irreversibly.
+    """Find faces, licence plates and vehicle occupants in photos and video and redact them irreversibly.
 
     \b
     Examples:
@@ -107,7 +107,7 @@ def run_cmd(
     overrides_file: Path | None,
     **options: Any,
 ) -> None:
-    """Redact faces and plates in INPUTS (files or folders) into --out."""
+    """Redact faces, plates and vehicle occupants in INPUTS (files or folders) into --out."""
 
     def body() -> int:
         from redact.pipeline import redact_path

@@ -205,7 +205,7 @@ class DetectorSet:
         return fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()))
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
-        """Faces and plates in a BGR uint8 picture (H, W, 3).
+        """Faces, plates and occupants in a BGR uint8 picture (H, W, 3), as the set is built to find.
 
         Args:
             image: the whole picture.
