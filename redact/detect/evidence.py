@@ -161,10 +161,10 @@ def confirm(
 # seen (boxes 24-59 px on their shorter side), while the boxes the rules dropped on the plate
 # sets' pictures were 175 px or more: a plate box under PLATE_LARGE_SIDE px is never judged
 # as large. A large text box (zoomed plate crops) is kept with a plate box on it or when
-# DBNet is sure of it (sky and foliage read as text only faintly). No labelled plate of the dev sets is taller
-# than half its width; the plate networks' boxes touching them reach 0.72 of their width on
-# the dash-cam frames, and the two taller than wide elsewhere lay on plates other boxes
-# covered as well.
+# DBNet is sure of it (sky and foliage read as text only faintly). No labelled plate of the
+# dev sets is taller than half its width; the plate networks' boxes touching them reach 0.72
+# of their width on the dash-cam frames, and the two taller than wide elsewhere lay on plates
+# other boxes covered as well.
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
 LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
 FACE_LARGE_SIDE = 160.0  # px: a face box shorter than this on its shorter side is never judged
