@@ -41,12 +41,15 @@ def fuse_boxes(
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Cluster boxes of one label and fuse each cluster into one box.
 
-    The highest-scoring remaining box seeds a cluster; boxes with IoU >= ``iou`` join it and
-    the cluster becomes the box enclosing them all, with the cluster's best score (the
-    enclosing box rather than a mean: for redaction, coverage beats tightness, and passes
-    at different scales disagree most about the edges). Then boxes with at least
-    ``contain`` of their own area inside the fused box are dropped too (duplicates from
-    tiles and scales that cut or shrink the object).
+    The highest-scoring remaining box seeds a cluster; boxes with IoU >= ``iou`` with the
+    cluster's box join it, and the cluster becomes the box enclosing them all, with the
+    cluster's best score (the enclosing box rather than a mean: for redaction, coverage beats
+    tightness, and passes at different scales disagree most about the edges). The cluster
+    keeps taking boxes that overlap its grown box by ``iou``: a tight seed and a loose box of
+    the same object overlap less than either does the two together. Then boxes with at least
+    ``contain`` of their own area inside the fused box are dropped too (duplicates from tiles
+    and scales that cut or shrink the object). Last, fused boxes that still overlap each
+    other by ``iou`` are fused: no two boxes out overlap that much.
 
     Args:
         xyxy: (N, 4) boxes in pixels.
@@ -68,21 +71,46 @@ def fuse_boxes(
     for i in range(len(boxes)):
         if not alive[i]:
             continue
-        idx = np.nonzero(alive)[0]
-        overlap = iou_matrix(boxes[i : i + 1], boxes[idx])[0]
-        members = np.union1d([i], idx[overlap >= iou])  # a zero-area seed has IoU 0 with itself
-        m = boxes[members]
-        fused = np.array([m[:, 0].min(), m[:, 1].min(), m[:, 2].max(), m[:, 3].max()], np.float32)
-        alive[members] = False
+        alive[i] = False
+        fused = boxes[i].copy()
+        while True:
+            idx = np.nonzero(alive)[0]
+            join = idx[iou_matrix(fused[None, :], boxes[idx])[0] >= iou] if len(idx) else idx
+            if not len(join):
+                break
+            fused = _enclosing(np.vstack([fused[None, :], boxes[join]]))
+            alive[join] = False
         idx = np.nonzero(alive)[0]
         if len(idx):
             inside = intersection_matrix(fused[None, :], boxes[idx])[0] / np.maximum(areas[idx], 1e-9)
             alive[idx[inside >= contain]] = False
-        out_boxes.append(fused.astype(np.float32))
+        out_boxes.append(fused)
         out_scores.append(float(scores[i]))
     if not out_boxes:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-    return np.stack(out_boxes).astype(np.float32), np.asarray(out_scores, np.float32)
+    return _fuse_overlapping(np.stack(out_boxes).astype(np.float32), np.asarray(out_scores, np.float32), iou)
+
+
+def _enclosing(boxes: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The box enclosing ``boxes`` (M, 4)."""
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], np.float32)
+
+
+def _fuse_overlapping(
+    boxes: NDArray[np.float32], scores: NDArray[np.float32], iou: float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Fuse any two of ``boxes`` (highest score first) that overlap by ``iou``, until none do;
+    the result stays highest score first."""
+    boxes, scores = boxes.copy(), scores.copy()
+    while len(boxes) > 1:
+        overlap = np.triu(iou_matrix(boxes, boxes) >= iou, k=1)
+        if not overlap.any():
+            break
+        i, j = (int(v) for v in np.argwhere(overlap)[0])
+        boxes[i] = _enclosing(boxes[[i, j]])
+        boxes = np.delete(boxes, j, axis=0)
+        scores = np.delete(scores, j)  # i < j: the kept box already has the higher score
+    return boxes, scores
 
 
 def merge_detections(dets: Detections, *, iou: float = 0.45, contain: float = 0.85) -> Detections:

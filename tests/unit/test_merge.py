@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from redact.detect.merge import fuse_boxes, intersection_matrix, iou_matrix, merge_detections, nms
+from redact.detect.merge import box_area, fuse_boxes, intersection_matrix, iou_matrix, merge_detections, nms
 from redact.types import Detections
 
 
@@ -79,3 +81,44 @@ def test_fused_box_encloses_jittered_duplicates(n: int) -> None:
     np.testing.assert_allclose(xyxy[0], base, atol=12)
     assert (xyxy[0, :2] <= boxes[:, :2].min(0) + 1e-4).all()
     assert (xyxy[0, 2:] >= boxes[:, 2:].max(0) - 1e-4).all()
+
+
+def test_a_loose_box_joins_through_the_grown_cluster() -> None:
+    # One plate seen three ways: a tight box, a looser one and a tall one. The tall box
+    # overlaps the tight seed by IoU 0.39 only, but the cluster once grown by 0.76 and holds
+    # 76 % of it: one region, not two nearly identical ones.
+    boxes = np.array([[636, 415, 710, 439], [626, 408, 715, 447], [623, 403, 718, 451]], np.float32)
+    xyxy, score = fuse_boxes(boxes, np.array([0.786, 0.686, 0.446], np.float32), iou=0.45, contain=0.85)
+    np.testing.assert_allclose(xyxy, [[623, 403, 718, 451]])
+    np.testing.assert_allclose(score, [0.786])
+
+
+def test_fused_boxes_that_overlap_each_other_are_fused() -> None:
+    # Neither later box overlaps the first cluster by 0.5 (0.35, 0.47); together they make a
+    # second cluster that does (0.53). Containment is off to show the last step alone.
+    boxes = np.array([[0, 7, 10, 13], [1, 10, 8, 13], [2, 9, 9, 13]], np.float32)
+    xyxy, score = fuse_boxes(boxes, np.array([0.68, 0.13, 0.10], np.float32), iou=0.5, contain=1.1)
+    np.testing.assert_allclose(xyxy, [[0, 7, 10, 13]])
+    np.testing.assert_allclose(score, [0.68])
+
+
+boxes_st = st.lists(
+    st.tuples(st.integers(0, 200), st.integers(0, 200), st.integers(1, 80), st.integers(1, 80)), min_size=1, max_size=30
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(boxes_st, st.floats(0.2, 0.9), st.floats(0.5, 1.0))
+def test_fused_boxes_cover_every_box_and_overlap_little(
+    raw: list[tuple[int, int, int, int]], iou: float, contain: float
+) -> None:
+    boxes = np.array([[x, y, x + w, y + h] for x, y, w, h in raw], np.float32)
+    scores = np.linspace(1.0, 0.1, len(boxes)).astype(np.float32)
+    xyxy, score = fuse_boxes(boxes, scores, iou=iou, contain=contain)
+    assert (np.diff(score) <= 0).all()
+    overlap = iou_matrix(xyxy, xyxy)
+    np.fill_diagonal(overlap, 0)
+    assert (overlap < iou).all()
+    # Every box is enclosed by a fused box, or at least ``contain`` of it lies inside one.
+    inside = intersection_matrix(xyxy, boxes).max(axis=0) / np.maximum(box_area(boxes), 1e-9)
+    assert (inside >= contain - 1e-5).all()
