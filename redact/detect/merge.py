@@ -45,8 +45,8 @@ def fuse_boxes(
     cluster's box join it, and the cluster becomes the box enclosing them all, with the
     cluster's best score (the enclosing box rather than a mean: for redaction, coverage beats
     tightness, and passes at different scales disagree most about the edges). The cluster
-    keeps taking boxes that overlap its grown box by ``iou``: a tight seed and a loose box of
-    the same object overlap less than either does the two together. Then boxes with at least
+    keeps taking boxes that overlap its grown box by ``iou``: a tight seed can overlap a
+    loose box of the same object by less than the box it grew into does. Then boxes with at least
     ``contain`` of their own area inside the fused box are dropped too (duplicates from tiles
     and scales that cut or shrink the object). Last, fused boxes that still overlap each
     other by ``iou`` are fused: no two boxes out overlap that much.
