@@ -78,7 +78,7 @@ def fuse_boxes(
             join = idx[iou_matrix(fused[None, :], boxes[idx])[0] >= iou] if len(idx) else idx
             if not len(join):
                 break
-            fused = _enclosing(np.vstack([fused[None, :], boxes[join]]))
+            fused = _enclosing(np.vstack([fused, boxes[join]]))
             alive[join] = False
         idx = np.nonzero(alive)[0]
         if len(idx):
@@ -88,7 +88,7 @@ def fuse_boxes(
         out_scores.append(float(scores[i]))
     if not out_boxes:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-    return _fuse_overlapping(np.stack(out_boxes).astype(np.float32), np.asarray(out_scores, np.float32), iou)
+    return _fuse_overlapping(np.stack(out_boxes), np.asarray(out_scores, np.float32), iou)
 
 
 def _enclosing(boxes: NDArray[np.float32]) -> NDArray[np.float32]:
