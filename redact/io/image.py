@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from redact.errors import MediaError
 from redact.io import metadata as meta_mod
@@ -171,7 +171,8 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
             raise MediaError(f"cannot decode image (truncated or corrupt): {exc}") from None
         if orientation != 1:
             notes.append(f"EXIF orientation {orientation} applied; output pixels are upright")
-        bgr, alpha, gray = _to_bgr(upright, notes)
+        icc = info.get("icc_profile") or None
+        bgr, alpha, gray, icc = _to_bgr(upright, icc, notes)
         metadata: dict[str, Any] = {}
         left_out: list[str] = []
         if len(exif):
@@ -200,14 +201,17 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
         alpha=alpha,
         format=fmt,
         gray=gray,
-        icc_profile=info.get("icc_profile") or None,
+        icc_profile=icc,
         metadata=metadata,
         warnings=notes,
         metadata_notes=left_out,
     )
 
 
-def _to_bgr(im: Image.Image, notes: list[str]) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None, bool]:
+def _to_bgr(
+    im: Image.Image, icc: bytes | None, notes: list[str]
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None, bool, bytes | None]:
+    """BGR pixels, alpha, whether the picture is grey, and the ICC profile that still describes them."""
     mode = im.mode
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -217,20 +221,42 @@ def _to_bgr(im: Image.Image, notes: list[str]) -> tuple[NDArray[np.uint8], NDArr
         arr = np.asarray(im, dtype=np.float64)
         hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         gray8 = np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2)), None, True
+        return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2)), None, True, icc
     if mode in ("1", "L"):
         g = np.asarray(im.convert("L"), dtype=np.uint8)
-        return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2)), None, True
+        return np.ascontiguousarray(np.repeat(g[:, :, None], 3, axis=2)), None, True, icc
     if mode == "LA":
         la = np.asarray(im, dtype=np.uint8)
-        return np.ascontiguousarray(np.repeat(la[:, :, :1], 3, axis=2)), la[:, :, 1].copy(), True
+        return np.ascontiguousarray(np.repeat(la[:, :, :1], 3, axis=2)), la[:, :, 1].copy(), True, icc
     if mode not in ("RGB", "RGBA"):
-        notes.append(f"{mode} colour converted to RGB")
-        im = im.convert("RGBA" if "A" in mode else "RGB")
+        im, icc = _to_rgb(im, icc, notes)
     pixels: NDArray[np.uint8] = np.asarray(im).astype(np.uint8, copy=False)
     bgr: NDArray[np.uint8] = np.ascontiguousarray(pixels[:, :, 2::-1])
     alpha: NDArray[np.uint8] | None = pixels[:, :, 3].copy() if pixels.shape[2] == 4 else None
-    return bgr, alpha, False
+    return bgr, alpha, False, icc
+
+
+def _to_rgb(im: Image.Image, icc: bytes | None, notes: list[str]) -> tuple[Image.Image, bytes | None]:
+    """Another colour space (CMYK, LAB, ...) as RGB, through its own ICC profile where it has one.
+
+    The output is RGB, so a profile describing the input's CMYK or LAB values no longer
+    applies to it and is not carried over: viewers take the pixels as sRGB.
+    """
+    mode = im.mode
+    rgb_space = mode in ("RGBX", "RGBa")
+    alpha = mode[-1] in "Aa"  # RGBa, La, PA; LAB's A is a colour axis
+    if mode == "CMYK" and icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            srgb = ImageCms.createProfile("sRGB")
+            converted = ImageCms.profileToProfile(im, source, srgb, outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            converted = None
+        if converted is not None:
+            notes.append("CMYK colour converted to sRGB through its ICC profile")
+            return converted, None
+    notes.append(f"{mode} colour converted to RGB")
+    return im.convert("RGBA" if alpha else "RGB"), icc if rgb_space else None
 
 
 def encode_image(

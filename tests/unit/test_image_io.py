@@ -77,6 +77,45 @@ def test_icc_profile_kept(tmp_path, rgb) -> None:
     assert out.info.get("icc_profile") == icc
 
 
+def test_cmyk_profile_not_carried_onto_rgb(tmp_path, rgb) -> None:
+    # A CMYK profile describes ink values: on the RGB output it would make viewers misread colours.
+    path = tmp_path / "c.jpg"
+    Image.fromarray(rgb).convert("CMYK").save(path, icc_profile=b"not a usable profile")
+    img = read_image(path, 10**8)
+    assert img.icc_profile is None and img.alpha is None
+    assert any("CMYK colour converted to RGB" in w for w in img.warnings)
+    out = Image.open(io.BytesIO(encode_image(img, img.bgr, quality=95, keep_metadata=False)))
+    assert out.mode == "RGB" and "icc_profile" not in out.info
+
+
+def test_cmyk_converted_through_its_profile(tmp_path, rgb, monkeypatch) -> None:
+    from PIL import ImageCms
+
+    seen: dict[str, object] = {}
+
+    def transform(im, source, target, outputMode):  # noqa: N803 - Pillow's keyword
+        seen["mode"], seen["out"] = im.mode, outputMode
+        return Image.new("RGB", im.size, (10, 20, 30))
+
+    monkeypatch.setattr(ImageCms, "ImageCmsProfile", lambda f: object())
+    monkeypatch.setattr(ImageCms, "profileToProfile", transform)
+    path = tmp_path / "c.tif"
+    Image.fromarray(rgb).convert("CMYK").save(path, icc_profile=b"a CMYK profile")
+    img = read_image(path, 10**8)
+    assert seen == {"mode": "CMYK", "out": "RGB"}
+    assert img.bgr[0, 0].tolist() == [30, 20, 10] and img.icc_profile is None
+    assert any("sRGB through its ICC profile" in w for w in img.warnings)
+
+
+def test_lab_has_no_alpha(tmp_path, rgb) -> None:
+    path = tmp_path / "l.tif"
+    Image.fromarray(rgb).convert("LAB").save(path)
+    img = read_image(path, 10**8)
+    assert img.alpha is None and img.bgr.shape == (40, 60, 3)
+    out = Image.open(io.BytesIO(encode_image(img, img.bgr, quality=95, keep_metadata=False)))
+    assert out.mode == "RGB"
+
+
 def test_exif_orientation_applied(tmp_path) -> None:
     arr = np.zeros((20, 40, 3), np.uint8)
     arr[:, :20] = 255  # left half white
