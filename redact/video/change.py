@@ -145,8 +145,10 @@ def content_score(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:
     if best < CUT_LEVEL:
         return best
     h, w = a.shape[:2]
-    (dx, dy), _ = cv2.phaseCorrelate(a[..., 2].astype(np.float32), b[..., 2].astype(np.float32))
-    sx, sy = int(round(dx)), int(round(dy))
+    sx = sy = 0
+    if min(h, w) >= 2:  # OpenCV's phase correlation needs two columns (a strip of video may be one wide)
+        (dx, dy), _ = cv2.phaseCorrelate(a[..., 2].astype(np.float32), b[..., 2].astype(np.float32))
+        sx, sy = int(round(dx)), int(round(dy))
     if (sx or sy) and abs(sx) <= CUT_MAX_SHIFT * w and abs(sy) <= CUT_MAX_SHIFT * h:
         # b(x + sx, y + sy) shows what a(x, y) showed.
         ax0, ay0 = max(0, -sx), max(0, -sy)

@@ -292,3 +292,25 @@ def test_video_reader_mutated_headers(tmp_path, small_clip, edits, cut) -> None:
     except MediaError:
         return  # refused with a message: fine
     assert 1 <= frames <= 6  # whole frames of the clip, never more than it had
+
+
+def test_pictures_of_extreme_shapes_go_through_every_default_detector(tmp_path) -> None:
+    # Strips a pixel or a few deep, and a single pixel: redacted like any picture, never an internal error.
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    shapes = {
+        "wide.png": (3, 4000),
+        "tall.png": (4000, 3),
+        "line.png": (1, 2500),
+        "dot.png": (1, 1),
+        "band.png": (20, 5000),
+    }
+    for name, (h, w) in shapes.items():
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(src / name)
+    result = redact_path([src], tmp_path / "out")
+    files = {e["input"]: e for e in load(tmp_path / "out" / "manifest.json")["files"]}
+    assert result.exit_code == 0, [e.get("error") for e in files.values()]
+    for name, (h, w) in shapes.items():
+        assert files[name]["status"] == "ok", files[name]
+        assert Image.open(tmp_path / "out" / name).size == (w, h)

@@ -160,3 +160,13 @@ def test_the_content_score_follows_pyscenedetect_on_plain_pictures() -> None:
     other = grey.copy()
     other[..., 1] = 160  # saturation only: (0 + 60 + 0) / 3
     assert content_score(grey, other) == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(("h", "w"), [(400, 2), (2, 400), (1, 1), (3, 2)])
+def test_cuts_are_judged_on_strips_of_video_too(h: int, w: int) -> None:
+    # A video a pixel or two wide has a one-column thumbnail: judged without the pan search.
+    a, b = (np.random.default_rng(s).integers(0, 256, (h, w, 3), dtype=np.uint8) for s in (0, 1))
+    small = [cut_picture(thumb(f)) for f in (a, a, b, b)]
+    assert content_score(small[0], small[2]) >= 0
+    detector = CutDetector()
+    assert [detector.check(s) for s in small][:2] == [False, False]

@@ -109,3 +109,9 @@ def test_a_zone_wholly_outside_its_panel_is_dropped() -> None:
     finds = _finds_with_car([1300, 200, 1800, 1000])
     assert len(finds) == 0 and len(finds.vehicles) == 1
     assert len(_with_plate_zones(finds, [1300, 95, 1820, 300])) == 0
+
+
+def test_a_strip_one_or_two_pixels_deep_is_one_panel() -> None:
+    rng = np.random.default_rng(3)
+    for h, w in ((3, 4000), (4000, 3), (1, 5000), (1, 1)):
+        np.testing.assert_array_equal(find_panels(_texture(rng, h, w)), [[0, 0, w, h]])
