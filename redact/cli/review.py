@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from redact.cli.common import Bars, print_summary, run_guarded
+
+
+class ManifestPath(click.Path):
+    """A manifest file, or the run's output folder holding ``manifest.json``."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        if path.is_dir():
+            if not (path / "manifest.json").is_file():
+                self.fail(f"{path} is a folder without a manifest.json; pass the run's manifest file", param, ctx)
+            return path / "manifest.json"
+        return path
+
+
+MANIFEST = click.argument("manifest", type=ManifestPath())
 
 INPUTS_BASE = click.option(
     "--inputs-base", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -17,6 +37,7 @@ INPUTS_BASE = click.option(
 VERIFY_EPILOG = """\b
 Examples:
   redact verify out/manifest.json
+  redact verify out/
   redact verify out/manifest.json --json > verify.json
   redact verify out/manifest.json --no-leak-check --frames-step 10
   redact verify out/manifest.json --signoff signoff.json
@@ -31,7 +52,7 @@ by the reviewer. Exit: 0 clean, 1 problems found, 2 manifest unusable.
 
 
 @click.command("verify", epilog=VERIFY_EPILOG)
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@MANIFEST
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The run's output folder. Default: the manifest's folder.")
 @INPUTS_BASE
@@ -83,7 +104,7 @@ signoff.json (? lists every key). Then:
 
 
 @click.command("review", epilog=REVIEW_EPILOG)
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@MANIFEST
 @click.option("--out", "-o", "report", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Where to write the HTML review page.")
 @click.option("--out-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -126,7 +147,7 @@ def review_cmd(manifest: Path, report: Path, out_dir: Path | None, inputs_base: 
 
 
 @click.command("render")
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@MANIFEST
 @click.option("--overrides", "overrides_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Reviewer edits (JSON, schema redact-overrides/1) to apply.")
 @INPUTS_BASE

@@ -132,6 +132,20 @@ def test_verify_cli_exit_codes_and_json(inputs: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2
 
 
+def test_the_review_commands_take_the_run_folder_for_its_manifest(inputs: Path, tmp_path: Path) -> None:
+    mpath = run(inputs, tmp_path / "out")
+    runner = CliRunner()
+    by_folder = runner.invoke(main, ["verify", str(tmp_path / "out"), "--no-leak-check", "--json"])
+    by_file = runner.invoke(main, ["verify", str(mpath), "--no-leak-check", "--json"])
+    assert by_folder.exit_code == 0, by_folder.output
+    assert json.loads(by_folder.stdout) == json.loads(by_file.stdout)
+    page = tmp_path / "r.html"
+    assert runner.invoke(main, ["review", str(tmp_path / "out"), "--out", str(page), "--static"]).exit_code == 0
+    assert page.is_file()
+    empty = runner.invoke(main, ["verify", str(inputs)])
+    assert empty.exit_code == 2 and "without a manifest.json" in empty.output
+
+
 # --- per-region pixel test ---------------------------------------------------------
 
 
