@@ -50,7 +50,7 @@ from redact.render import regions as region_mod
 from redact.render.picture import redact_picture
 from redact.types import Detections, FrameCallback, Regions
 from redact.video.anamorphic import ShownContext
-from redact.video.ledger import Ledger
+from redact.video.ledger import Ledger, sidecar_rel
 from redact.video.memory import return_large_blocks
 from redact.video.schedule import Looker, Read
 from redact.video.stages import END, Stage, drain, get, put
@@ -155,8 +155,8 @@ def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None
         raise RedactError("video needs a frames folder for its sidecar; run it through redact_path")
     return_large_blocks()  # long runs of full-size pictures on several threads: see redact.video.memory
     input_sha = sha256_file(job.src)
-    sidecar = worker.frames_dir / f"{job.rel}.jsonl"
-    sidecar_rel = f"{worker.frames_dir.name}/{job.rel}.jsonl"
+    sidecar = worker.frames_dir / sidecar_rel(job.rel)
+    side_rel = f"{worker.frames_dir.name}/{sidecar_rel(job.rel)}"
 
     dst = job.checked_dst()
     # The detectors' decode; the writer decodes again, with the audio (see VideoRun._write). One
@@ -200,7 +200,7 @@ def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None
         "looks": run.looker.looks,
         "cuts": run.looker.cuts,
         "removed": run.removed,
-        "frames": {"file": sidecar_rel, "sha256": sha256_file(sidecar), "count": frame_count},
+        "frames": {"file": side_rel, "sha256": sha256_file(sidecar), "count": frame_count},
     }
 
 

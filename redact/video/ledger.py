@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from redact.io.atomic import fit_name
 from redact.manifest import empty_counts
+
+
+def sidecar_rel(rel: str) -> str:
+    """Where a video's frames sidecar goes in the frames folder: its output path (``/``
+    separated, relative) plus ``.jsonl``, its name cut to fit where it would be too long."""
+    folder, _, name = rel.rpartition("/")
+    return (folder + "/" if folder else "") + fit_name(name, ".jsonl")
 
 
 class Ledger:

@@ -40,11 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 from redact.errors import MediaError, RedactError
 from redact.hashing import sha256_file
-from redact.io.atomic import TMP_MARKER, atomic_path
+from redact.io.atomic import TMP_MARKER, atomic_path, fit_name
 from redact.io.parts import FrameIndex, Part, join, scan
 from redact.io.video import VideoReader, count_video_packets, pix_fmt_for
 from redact.manifest import base_entry, empty_counts
 from redact.video.job import Span, VideoRun, encoder_settings
+from redact.video.ledger import sidecar_rel
 from redact.video.schedule import FALLBACK_FPS, LOOKS, plan_schedule
 
 if TYPE_CHECKING:
@@ -120,8 +121,9 @@ def part_paths(job: Job, number: int) -> tuple[Path, Path]:
     """Where segment ``number``'s MP4 part and frames sidecar go: hidden temp names beside the
     output that depend only on the job and the number (a retried task replaces them), and
     that a run's clean-up of temp files removes."""
-    stem = f".{job.dst.stem}{TMP_MARKER}part{number:04d}"
-    return job.dst.with_name(stem + ".mp4"), job.dst.with_name(stem + ".jsonl")
+    tag = f"{TMP_MARKER}part{number:04d}"
+    return (job.dst.with_name(fit_name(f".{job.dst.stem}", tag + ".mp4")),
+            job.dst.with_name(fit_name(f".{job.dst.stem}", tag + ".jsonl")))
 
 
 def run_segment(ctx: TaskContext, job: Job, span: Span, number: int) -> dict[str, Any]:
@@ -216,7 +218,8 @@ def finish(job: Job, outcomes: list[Outcome], *, config: RedactConfig, spans: li
 def _joined(job: Job, values: list[dict[str, Any]], *, config: RedactConfig, spans: list[Span],
             frames_dir: Path) -> dict[str, Any]:
     first = values[0]
-    sidecar = frames_dir / f"{job.rel}.jsonl"
+    rel_side = sidecar_rel(job.rel)
+    sidecar = frames_dir / rel_side
     total = sum(v["frames"] for v in values)
     parts = [Part(part_paths(job, n)[0], span.first_ticks) for n, span in enumerate(spans)]
     audio = config.audio == "keep" and first["has_audio"]
@@ -259,7 +262,7 @@ def _joined(job: Job, values: list[dict[str, Any]], *, config: RedactConfig, spa
         "looks": merged.looks,
         "cuts": [c for v in values for c in v["cuts"]],
         "removed": [r for v in values for r in v["removed"]],
-        "frames": {"file": f"{frames_dir.name}/{job.rel}.jsonl", "sha256": sha256_file(sidecar), "count": total},
+        "frames": {"file": f"{frames_dir.name}/{rel_side}", "sha256": sha256_file(sidecar), "count": total},
         "segments": len(spans),
     }
 

@@ -56,6 +56,7 @@ BAD_IMAGES = {
     "photo.heic": (b"\x00\x00\x00\x18ftypheic", "unsupported format"),
     "odd name é ü.jpg": (jpeg_bytes(1), None),
     "with space.jpg": (jpeg_bytes(2), None),
+    "n" * 250 + ".jpg": (jpeg_bytes(3), None),  # a name the folder takes, its temp name would not
 }
 
 
@@ -81,6 +82,7 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[bytes, str | None]]:
                 "frames|truncated|cut|decode",
             ),
             "clip.mkv.mp4": (clip, None),
+            "v" * 250 + ".mp4": (clip, None),  # nor its frames sidecar's
         }
     )
     return table

@@ -76,3 +76,17 @@ def test_partial_decode_refuses_a_seek_that_misses(tmp_path: Path) -> None:
     not_key = ix.keyframes[1] + 1
     with VideoReader(tmp_path / "c.mp4", keep_audio=False) as reader, pytest.raises(MediaError, match="seeking"):
         list(reader.items(Seek(ix.ticks[not_key] + 1, not_key)))
+
+
+def test_part_names_fit_for_the_longest_names(tmp_path: Path) -> None:
+    from redact.discover import Job
+    from redact.io.atomic import NAME_MAX, TMP_MARKER
+    from redact.video.segments import part_paths
+
+    name = "c" * 250 + ".mp4"
+    job = Job(root=0, src=tmp_path / name, rel=name, dst=tmp_path / "out" / name, kind="video", out=tmp_path / "out")
+    parts = [p for n in (0, 1) for p in part_paths(job, n)]
+    assert len({p.name for p in parts}) == 4
+    for p in parts:
+        assert len(p.name.encode()) <= NAME_MAX and p.name.startswith(".") and TMP_MARKER in p.name
+    assert [p.suffix for p in parts] == [".mp4", ".jsonl"] * 2
