@@ -7,6 +7,7 @@ a file input ``F`` gives ``OUT/<name of F>``. Nothing is ever mapped outside ``O
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,8 @@ def sniff_kind(path: Path) -> str | None:
     return None
 
 
-def classify(path: Path) -> tuple[str | None, str | None]:
-    """(kind, problem) for one file, by extension first and content second."""
+def _by_extension(path: Path) -> tuple[str | None, str | None] | None:
+    """(kind, problem) for a media extension; None for any other."""
     ext = path.suffix.lower()
     if ext in IMAGE_EXTENSIONS:
         return "image", None
@@ -100,7 +101,19 @@ def classify(path: Path) -> tuple[str | None, str | None]:
             f"unsupported format {ext}; convert it to a supported one (images: JPEG, PNG, WebP, TIFF, BMP; "
             "video: MP4, MOV, MKV, AVI, WebM)"
         )
-    return sniff_kind(path), None
+    return None
+
+
+def classify(path: Path) -> tuple[str | None, str | None]:
+    """(kind, problem) for one file, by extension first and content second."""
+    return _by_extension(path) or (sniff_kind(path), None)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # unreadable: reading it says why
 
 
 def _inside(child: Path, parent: Path) -> bool:
@@ -178,5 +191,11 @@ def _job(index: int, src: Path, rel: str, out: Path, real_root: Path, *, follow_
         if not follow_symlinks and not _inside(src.resolve(), real_root):
             reason = "symlink leads outside the input folder; pass --follow-symlinks to redact it"
             return Job(index, src, rel, dst, classify(src)[0] or "image", reason, out)
+    if not _regular(src):
+        # A pipe, socket or device: reading it may block for ever or never end. Named like
+        # media it fails (someone meant it to be redacted); else it is left out.
+        kind = (_by_extension(src) or (None, None))[0]
+        reason = "not a regular file (a pipe, socket or device); nothing was read: copy it into a file to redact it"
+        return Job(index, src, rel, dst, kind, reason, out)
     kind, problem = classify(src)
     return Job(index, src, rel, dst, kind, problem, out)

@@ -213,7 +213,7 @@ def redact_path(
     for job in jobs:
         if job.kind is None:
             entry = base_entry(job)
-            entry["error"] = "not an image or video; left out"
+            entry["error"] = f"{job.problem}; left out" if job.problem else "not an image or video; left out"
             manifest.add(entry)
             continue
         reused = reusable(job, previous, mpath.parent)

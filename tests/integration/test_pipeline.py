@@ -226,6 +226,25 @@ def test_symlinks(tmp_path) -> None:
     assert files["link.png"]["status"] == "ok" and files["linkdir/secret.png"]["status"] == "ok"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_pipes_and_devices_are_never_read(tmp_path) -> None:
+    # Opening a named pipe waits for a writer, a device may never end: such inputs are not
+    # read at all, whether in a folder, linked to, or named on the command line.
+    src = tmp_path / "in"
+    write(src / "ok.png", scene())
+    os.mkfifo(src / "pipe.jpg")
+    os.mkfifo(src / "pipe")
+    (src / "zero.mp4").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "given.png")
+    config = RedactConfig(follow_symlinks=True)
+    result = redact_path([src, tmp_path / "given.png"], tmp_path / "out", config, detectors=MarkerDetectors())
+    files = {e["input"]: e for e in load(tmp_path / "out" / "manifest.json")["files"]}
+    assert result.exit_code == 1 and files["ok.png"]["status"] == "ok"
+    for name in ("pipe.jpg", "zero.mp4", "given.png"):
+        assert files[name]["status"] == "failed" and "not a regular file" in files[name]["error"], files[name]
+    assert files["pipe"]["status"] == "skipped" and "not a regular file" in files["pipe"]["error"]
+
+
 @pytest.mark.skipif(os.name != "posix", reason="symlinks")
 def test_symlink_planted_in_output_is_not_followed(tmp_path) -> None:
     src = tmp_path / "in"
