@@ -16,13 +16,15 @@ from redact.errors import ConfigError, MediaError
 from redact.io.atomic import TMP_MARKER
 from redact.io.image import IMAGE_EXTENSIONS
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".ts", ".mts", ".m2ts", ".3gp", ".3g2"})
+# Extensions TypeScript source files have too: such a file that is text is not media.
+SOURCE_TOO = frozenset({".ts", ".mts"})
 # Media we recognise but do not handle: failing them loudly beats skipping them silently.
 UNSUPPORTED_MEDIA = frozenset(
     {
         ".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".svg", ".psd", ".raw", ".cr2", ".cr3",
-        ".nef", ".arw", ".dng", ".orf", ".rw2", ".ico", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts", ".flv",
-        ".wmv", ".asf", ".3gp", ".3g2", ".ogv", ".vob", ".rm", ".rmvb", ".f4v",
+        ".nef", ".arw", ".dng", ".orf", ".rw2", ".ico", ".mpg", ".mpeg", ".flv", ".wmv", ".asf",
+        ".ogv", ".vob", ".rm", ".rmvb", ".f4v",
     }
 )
 
@@ -99,14 +101,32 @@ def _by_extension(path: Path) -> tuple[str | None, str | None] | None:
     if ext in UNSUPPORTED_MEDIA:
         return "image" if ext in {".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl"} else "video", (
             f"unsupported format {ext}; convert it to a supported one (images: JPEG, PNG, WebP, TIFF, BMP; "
-            "video: MP4, MOV, MKV, AVI, WebM)"
+            "video: MP4, MOV, MKV, AVI, WebM, MPEG-TS, 3GP)"
         )
     return None
 
 
 def classify(path: Path) -> tuple[str | None, str | None]:
     """(kind, problem) for one file, by extension first and content second."""
+    if path.suffix.lower() in SOURCE_TOO and _text(path):
+        return None, None
     return _by_extension(path) or (sniff_kind(path), None)
+
+
+def _text(path: Path) -> bool:
+    """Whether a file begins as UTF-8 text (a source file); a video's first bytes are not."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # a character cut by the 4096-byte read
+    return True
 
 
 def _regular(path: Path) -> bool:

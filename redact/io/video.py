@@ -54,6 +54,32 @@ FALLBACK_TIME_BASE = Fraction(1, 90000)
 SHORT_FRAMES = 2
 SHORT_SECONDS = 0.1
 SHORT_FILE_SECONDS = 1.0
+# Timestamps that go back further than this start a recording joined to the end of another
+# (transport streams copied end to end); the later one's are moved on to follow the earlier.
+JOIN_BACK_SECONDS = 0.5
+
+
+class _Joins:
+    """Audio timestamps moved on past joins, stream by stream (see :data:`JOIN_BACK_SECONDS`)."""
+
+    def __init__(self) -> None:
+        self.shift: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+
+    def move_on(self, packet: Any) -> None:
+        i = int(packet.stream.index)
+        shift = self.shift.get(i, 0)
+        dts = int(packet.dts) + shift
+        last = self.last.get(i)
+        if last is not None and (last - dts) * Fraction(packet.time_base) > JOIN_BACK_SECONDS:
+            shift += last + max(1, int(packet.duration or 0)) - dts
+            self.shift[i] = shift
+            dts = int(packet.dts) + shift
+        if shift:
+            if packet.pts is not None:
+                packet.pts = int(packet.pts) + shift
+            packet.dts = dts
+        self.last[i] = dts
 
 
 @dataclass(frozen=True)
@@ -223,6 +249,7 @@ class VideoReader:
             order = int(getattr(cc, "field_order", 0) or 0)
             self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
+            self.joined = False  # timestamps went back (JOIN_BACK_SECONDS); known after decoding
         except BaseException:
             self.container.close()
             raise
@@ -299,12 +326,15 @@ class VideoReader:
         last_ticks: int | None = None
         step = self._tick_step()
         wanted = [self.stream, *self.audio_streams]
+        shift = 0  # ticks added to the video's timestamps from a join on
+        joins = _Joins()  # the same for each audio stream
         try:
             if start is not None and start.index > 0:
                 self.container.seek(start.ticks, stream=self.stream, backward=True, any_frame=False)
             for packet in self.container.demux(wanted):
                 if packet.stream.type == "audio":
                     if packet.size and packet.dts is not None:
+                        joins.move_on(packet)
                         yield packet
                     continue
                 for vf in packet.decode():
@@ -321,10 +351,15 @@ class VideoReader:
                                 f"{self.path.name}: seeking to frame {start.index} found timestamp {vf.pts}, "
                                 f"not {start.ticks}; pass --segment-seconds 0 to redact it in one pass"
                             )
-                    ticks = vf.pts if vf.pts is not None else (0 if last_ticks is None else last_ticks + step)
+                    ticks = vf.pts + shift if vf.pts is not None else (0 if last_ticks is None else last_ticks + step)
                     if last_ticks is not None and ticks <= last_ticks:
-                        # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
-                        ticks = last_ticks + 1
+                        if (last_ticks - ticks) * self.time_base > JOIN_BACK_SECONDS:
+                            shift += last_ticks + step - ticks
+                            self._note_join(index)
+                            ticks = last_ticks + step
+                        else:
+                            # Encoders need strictly rising timestamps; a repeated PTS moves one tick.
+                            ticks = last_ticks + 1
                     last_ticks = ticks
                     first_ticks = ticks if first_ticks is None else first_ticks
                     if (vf.width, vf.height) != self.coded_size:
@@ -356,6 +391,14 @@ class VideoReader:
                     "declares (the file is cut short or damaged)",
                     index,
                 )
+
+    def _note_join(self, index: int) -> None:
+        if not self.joined:
+            self.left_out.append(
+                f"timestamps go back at frame {index} (recordings joined end to end): the frames and sound "
+                "from there on are moved on to follow the earlier ones"
+            )
+        self.joined = True
 
     def _declared_span(self, span: float) -> float | None:
         """The duration (s) a Matroska/WebM header declares for the video, when the decoded

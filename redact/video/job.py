@@ -173,7 +173,7 @@ def redact_video(job: Job, worker: VideoContext, on_frames: FrameCallback | None
         info = reader.info()
     frame_count = run.ledger.frames
     duration = info.duration
-    if run.cut or duration is None:
+    if run.cut or duration is None or reader.joined:
         duration = run.ledger.last_pts - run.ledger.first_pts + (float(1 / info.fps) if info.fps else 0.0)
     return {
         "format": info.format,

@@ -226,6 +226,19 @@ def test_symlinks(tmp_path) -> None:
     assert files["link.png"]["status"] == "ok" and files["linkdir/secret.png"]["status"] == "ok"
 
 
+def test_typescript_sources_named_like_transport_streams_are_not_media(tmp_path) -> None:
+    src = tmp_path / "in"
+    write(src / "ok.png", scene())
+    (src / "app.ts").write_text("export const limit: number = 3;\n")
+    (src / "mod.mts").write_text("import { limit } from './app.js';\n" * 400)  # past the 4096 bytes looked at
+    (src / "empty.ts").write_bytes(b"")
+    (src / "video.ts").write_bytes(b"\x47\x40\x00\x10" + b"\xff" * 184)  # a TS packet, no picture
+    result = redact_path([src], tmp_path / "out", detectors=MarkerDetectors())
+    files = {e["input"]: e for e in load(tmp_path / "out" / "manifest.json")["files"]}
+    assert [files[n]["status"] for n in ("app.ts", "mod.mts", "empty.ts")] == ["skipped"] * 3
+    assert files["video.ts"]["status"] == "failed" and result.exit_code == 1  # a damaged video fails
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
 def test_pipes_and_devices_are_never_read(tmp_path) -> None:
     # Opening a named pipe waits for a writer, a device may never end: such inputs are not

@@ -188,6 +188,57 @@ def test_other_containers_keep_their_container(tmp_path: Path, suffix: str, code
     assert bool(entry["warnings"]) == (suffix == ".webm")
 
 
+@pytest.mark.parametrize("name", ["c.ts", "c.m2ts", "c.mts", "c.3gp"])
+def test_transport_streams_and_3gp_are_redacted_in_their_container(tmp_path: Path, name: str) -> None:
+    # Broadcast and camcorder recordings (MPEG-TS, AVCHD's .mts/.m2ts) and phone clips (3GP).
+    make_clip(tmp_path / "in" / name, frames=8, audio=True)
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    out = tmp_path / "out" / name
+    with av.open(str(out)) as c:
+        assert c.format.name == ("mpegts" if name.endswith("ts") else "mov,mp4,m4a,3gp,3g2,mj2")
+        assert c.streams.video[0].codec_context.name == "h264" and len(c.streams.audio) == 1
+    images = probe(out)["images"]
+    assert len(images) == 8
+    for i, img in enumerate(images):
+        faces, plates = default_objects(i)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i}"
+
+
+def test_a_transport_stream_cut_mid_group_starts_at_its_first_whole_picture(tmp_path: Path) -> None:
+    # A recording taken from a stream begins anywhere: the pictures before the first keyframe
+    # cannot be decoded and are not written; the rest are redacted.
+    make_clip(tmp_path / "whole.ts", frames=40, gop=10)
+    data = (tmp_path / "whole.ts").read_bytes()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "cut.ts").write_bytes(data[(len(data) // 3) // 188 * 188 + 77 :])
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    images = probe(tmp_path / "out" / "cut.ts")["images"]
+    assert 20 <= len(images) == entry["frame_count"] < 40
+    assert all(np.mean(img) > 5 for img in images)
+
+
+def test_transport_streams_joined_end_to_end_play_one_after_the_other(tmp_path: Path) -> None:
+    # Two recordings copied into one file: the second's timestamps start again from zero.
+    for n in (0, 1):
+        make_clip(tmp_path / f"part{n}.ts", frames=25, gop=10, audio=True)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "joined.ts").write_bytes(b"".join((tmp_path / f"part{n}.ts").read_bytes() for n in (0, 1)))
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    assert any("timestamps go back at frame 25" in w for w in entry["warnings"])
+    facts = probe(tmp_path / "out" / "joined.ts")
+    times = facts["times"]
+    assert len(times) == 50 and all(b > a for a, b in zip(times, times[1:], strict=False))
+    assert times[25] - times[24] == pytest.approx(0.04, abs=1e-3)  # the second part follows at one frame
+    assert entry["duration"] == pytest.approx(2.0, abs=0.05)
+    assert facts["audio_duration"] == pytest.approx(times[-1] + 0.04, abs=0.1)
+    for i, img in enumerate(facts["images"]):
+        faces, plates = default_objects(i % 25)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i}"
+
+
 def _truncated(tmp_path: Path) -> Path:
     src = tmp_path / "in" / "cut.mp4"
     make_clip(src, frames=30, faststart=True)
