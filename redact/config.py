@@ -79,7 +79,7 @@ class RedactConfig:
     )
     shape: str = _opt("rect", "Shape of face regions (plates and occupants are always rectangles).", choices=SHAPES)
     fill_color: str = _opt("#000000", "Colour of the 'fill' style as #RRGGBB.")
-    jpeg_quality: int = _opt(95, "JPEG/WebP output quality.", min=50, max=100)
+    jpeg_quality: int = _opt(95, "JPEG, WebP and AVIF output quality.", min=50, max=100)
     keep_metadata: bool = _opt(
         False, "Keep EXIF/XMP/IPTC and container tags (GPS included!). Off by default."
     )

@@ -22,7 +22,7 @@ SOURCE_TOO = frozenset({".ts", ".mts"})
 # Media we recognise but do not handle: failing them loudly beats skipping them silently.
 UNSUPPORTED_MEDIA = frozenset(
     {
-        ".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl", ".svg", ".psd", ".raw", ".cr2", ".cr3",
+        ".gif", ".heic", ".heif", ".jp2", ".j2k", ".jxl", ".svg", ".psd", ".raw", ".cr2", ".cr3",
         ".nef", ".arw", ".dng", ".orf", ".rw2", ".ico", ".mpg", ".mpeg", ".flv", ".wmv", ".asf",
         ".ogv", ".vob", ".rm", ".rmvb", ".f4v",
     }
@@ -83,6 +83,8 @@ def sniff_kind(path: Path) -> str | None:
             head = fh.read(16)
     except OSError:
         return None
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "image"  # an AVIF picture in the MP4 family's box format
     for magic, offset, kind in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return kind
@@ -99,8 +101,8 @@ def _by_extension(path: Path) -> tuple[str | None, str | None] | None:
     if ext in VIDEO_EXTENSIONS:
         return "video", None
     if ext in UNSUPPORTED_MEDIA:
-        return "image" if ext in {".gif", ".heic", ".heif", ".avif", ".jp2", ".j2k", ".jxl"} else "video", (
-            f"unsupported format {ext}; convert it to a supported one (images: JPEG, PNG, WebP, TIFF, BMP; "
+        return "image" if ext in {".gif", ".heic", ".heif", ".jp2", ".j2k", ".jxl"} else "video", (
+            f"unsupported format {ext}; convert it to a supported one (images: JPEG, PNG, WebP, TIFF, BMP, AVIF; "
             "video: MP4, MOV, MKV, AVI, WebM, MPEG-TS, 3GP)"
         )
     return None

@@ -27,6 +27,7 @@ IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
     "WEBP": (".webp",),
     "TIFF": (".tif", ".tiff"),
     "BMP": (".bmp", ".dib"),
+    "AVIF": (".avif",),
 }
 IMAGE_EXTENSIONS = frozenset(ext for exts in IMAGE_FORMATS.values() for ext in exts)
 _TIFF_COMPRESSIONS = {"raw", "tiff_lzw", "tiff_deflate", "tiff_adobe_deflate", "packbits"}
@@ -46,7 +47,7 @@ class LoadedImage:
     Attributes:
         bgr: upright BGR uint8 pixels (H, W, 3).
         alpha: uint8 alpha (H, W) or None.
-        format: Pillow format name (JPEG, PNG, WEBP, TIFF, BMP), from the file's content.
+        format: Pillow format name (JPEG, PNG, WEBP, TIFF, BMP, AVIF), from the file's content.
         gray: True when the picture was single-channel and is written back as such.
         icc_profile: the ICC colour profile bytes, kept in outputs (not identifying).
         metadata: format-specific metadata, written back only with ``keep_metadata``, less
@@ -290,6 +291,10 @@ def encode_image(
         params.update(quality=quality, subsampling=0 if quality >= 90 else 2)
     elif fmt == "WEBP":
         params.update(quality=quality, method=4)
+    elif fmt == "AVIF":
+        params.update(quality=quality, subsampling="4:4:4" if quality >= 90 else "4:2:0")
+        if pil.mode == "LA":  # AVIF keeps no alpha beside grey
+            pil = pil.convert("RGBA")
     elif fmt == "PNG":
         params.update(compress_level=6)
     elif fmt == "TIFF":
@@ -298,9 +303,9 @@ def encode_image(
     elif fmt == "BMP" and pil.mode == "LA":
         pil = pil.convert("L")
     if keep_metadata:
-        if "exif" in meta and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
+        if "exif" in meta and fmt in ("JPEG", "PNG", "WEBP", "TIFF", "AVIF"):
             params["exif"] = meta["exif"]
-        if "xmp" in meta and fmt in ("JPEG", "WEBP", "TIFF", "PNG"):
+        if "xmp" in meta and fmt in ("JPEG", "WEBP", "TIFF", "PNG", "AVIF"):
             params["xmp"] = meta["xmp"]
         if "comment" in meta and fmt == "JPEG":
             params["comment"] = meta["comment"]

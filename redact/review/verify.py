@@ -45,7 +45,7 @@ from redact.review.checks import Finding, check_regions, find_leaks
 
 log = logging.getLogger("redact")
 
-LOSSY_FORMATS = frozenset({"JPEG", "WEBP"})
+LOSSY_FORMATS = frozenset({"JPEG", "WEBP", "AVIF"})
 LEAK_THRESHOLD_FACTOR = 0.5  # the leak check runs the detectors at this fraction of the run's thresholds
 DEFAULT_FRAMES_STEP = 30
 

@@ -80,6 +80,24 @@ def test_verify_fails_when_an_output_is_replaced_by_its_original(inputs: Path, t
     assert region.box is not None and region.frame == 0
 
 
+@pytest.mark.parametrize("style", ["fill", "blur"])
+def test_avif_pictures_are_redacted_and_verified_like_jpegs(tmp_path: Path, style: str) -> None:
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(scene(seed=3)[:, :, ::-1]).save(src / "c.avif", quality=80)
+    mpath = run(src, tmp_path / "out", RedactConfig(style=style))
+    entry = load_manifest(mpath)["files"][0]
+    assert entry["format"] == "AVIF" and len(entry["regions"]) == 2
+    assert Image.open(tmp_path / "out" / "c.avif").format == "AVIF"
+    result = check(mpath)
+    assert result.ok, [f.line() for f in result.findings]
+    shutil.copyfile(src / "c.avif", tmp_path / "out" / "c.avif")  # the original published instead
+    kinds = {f.kind for f in check(mpath, leak_check=False).problems}
+    assert {"output", "region"} <= kinds
+
+
 def test_verify_flags_outline_runs(inputs: Path, tmp_path: Path) -> None:
     result = check(run(inputs, tmp_path / "out", RedactConfig(style="outline")), leak_check=False)
     kinds = {f.kind for f in result.problems}

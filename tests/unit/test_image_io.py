@@ -116,6 +116,17 @@ def test_lab_has_no_alpha(tmp_path, rgb) -> None:
     assert out.mode == "RGB"
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA"])
+def test_avif_is_written_back_as_avif_with_its_alpha(tmp_path, rgb, mode) -> None:
+    path = tmp_path / "a.avif"
+    Image.fromarray(rgb).convert(mode).save(path, quality=90)
+    img = read_image(path, 10**8)
+    assert img.format == "AVIF"
+    out = Image.open(io.BytesIO(encode_image(img, img.bgr, quality=90, keep_metadata=False)))
+    assert out.format == "AVIF" and out.size == (60, 40)
+    assert ("A" in out.mode) == (img.alpha is not None)
+
+
 def test_exif_orientation_applied(tmp_path) -> None:
     arr = np.zeros((20, 40, 3), np.uint8)
     arr[:, :20] = 255  # left half white
