@@ -108,6 +108,21 @@ class BlurStyle:
         return _redact_regions(image, regions, patch)
 
 
+def mosaic_grid(width: int, height: int) -> tuple[int, int]:
+    """Columns and rows of ``pixelate``'s mosaic over a region of this size."""
+    block = max(PIXELATE_MIN_BLOCK, int(np.ceil(min(width, height) / PIXELATE_MAX_BLOCKS)))
+    return max(1, -(-width // block)), max(1, -(-height // block))
+
+
+def mosaic_cells(width: int, height: int) -> NDArray[np.intp]:
+    """The mosaic cell (index, row by row) each pixel of a region of this size takes its
+    colour from: the style's own enlargement applied to the cells' numbers."""
+    cols, rows = mosaic_grid(width, height)
+    numbers = np.arange(cols * rows, dtype=np.float32).reshape(rows, cols)
+    cells = cv2.resize(numbers, (width, height), interpolation=cv2.INTER_NEAREST).reshape(height, width)
+    return np.asarray(cells, dtype=np.intp)
+
+
 class PixelateStyle:
     """Coarse mosaic: block size scaled to the region so at most a few blocks span it."""
 
@@ -117,10 +132,7 @@ class PixelateStyle:
     def apply(self, image: Image, regions: Regions) -> Image:
         def patch(src: Image, box: NDArray[np.int32]) -> Image:
             h, w = src.shape[:2]
-            block = max(PIXELATE_MIN_BLOCK, int(np.ceil(min(w, h) / PIXELATE_MAX_BLOCKS)))
-            small = cv2.resize(
-                src, (max(1, -(-w // block)), max(1, -(-h // block))), interpolation=cv2.INTER_AREA
-            )
+            small = cv2.resize(src, mosaic_grid(w, h), interpolation=cv2.INTER_AREA)
             mosaic: Image = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
             return mosaic
 

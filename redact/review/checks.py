@@ -25,6 +25,10 @@ CHANGED_MIN = 0.9  # fraction of region pixels that must change clearly
 UNIFORM_STD = 6.0  # grey levels; per-channel std below which a region counts as a solid fill
 DETAIL_SIGMA = 1.5  # pixels; smoothing before the Laplacian in the detail test
 DETAIL_CORR_MAX = 0.5  # Laplacian correlation at or above which detail survived
+# pixelate: how the detail inside the mosaic's cells (grey levels about each cell's mean)
+# follows the input's there. A mosaic leaves none, only a lossy re-encode's noise; an
+# unredacted region all of it (a correlation near 1), however faint.
+MOSAIC_CORR_MAX = 0.5
 LEAK_INSIDE_MIN = 0.5  # a detection with less of its box inside redacted regions is a leak
 LEAK_TOUCH = 0.1  # ...a strong one this much inside only borders a region: likely the fill's edge, a warning
 
@@ -66,14 +70,17 @@ class Finding:
 
 
 def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask: NDArray[np.bool_],
-                    *, lossy: bool) -> tuple[bool, str]:
+                    *, lossy: bool, cells: NDArray[np.intp] | None = None) -> tuple[bool, str]:
     """Whether one region of an output is redacted relative to the input.
 
     Args:
         out_roi: output pixels of the region's box, BGR uint8 (h, w, 3).
         in_roi: input pixels of the same box, BGR uint8 (h, w, 3).
         mask: bool (h, w), the pixels of the box that belong to the region (ellipse or rect).
-        lossy: the output went through lossy compression (JPEG, WebP, video).
+        lossy: the output went through lossy compression (JPEG, WebP, AVIF, video).
+        cells: for a ``pixelate`` run, the mosaic cell of each pixel of the box
+            (:func:`redact.render.styles.mosaic_cells`): a region whose cells hold no detail
+            is redacted however little a lossy re-encode left its colours changed.
 
     Returns:
         (redacted, a short description of the measurements).
@@ -87,10 +94,32 @@ def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask:
     spread = float(out_roi[mask].astype(np.float32).std(axis=0).max())
     if spread <= UNIFORM_STD:
         return True, f"uniform (std {spread:.1f})"
+    if cells is not None:
+        kept = _correlation(cell_detail(out_roi, cells, mask), cell_detail(in_roi, cells, mask))
+        if kept < MOSAIC_CORR_MAX:
+            return True, f"mosaic (the detail in its cells correlates {kept:.2f} with the input's)"
     corr = detail_correlation(out_roi, in_roi, mask)
     if lossy and corr < DETAIL_CORR_MAX:
         return True, f"detail gone (corr {corr:.2f})"
     return False, f"only {changed:.0%} of pixels changed, detail correlation {corr:.2f}"
+
+
+def cell_detail(bgr: NDArray[np.uint8], cells: NDArray[np.intp], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Grey levels about their mosaic cell's mean, pixel by pixel over ``mask``, in green and
+    red: the style nudges the blue of a pixel that came out unchanged (a cell's own colour)."""
+    grey = bgr[:, :, 1:].astype(np.float64).mean(axis=2)[mask]
+    cell = cells[mask]
+    n = int(cells.max()) + 1
+    mean = np.bincount(cell, grey, n) / np.maximum(np.bincount(cell, None, n), 1)
+    detail: NDArray[np.float64] = grey - mean[cell]
+    return detail
+
+
+def _correlation(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    sa, sb = float(a.std()), float(b.std())
+    if sa < 1e-6 or sb < 1e-6:
+        return 0.0
+    return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
 
 
 def _band(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -108,6 +137,21 @@ def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray
     if sa < 1e-3 or sb < 1e-3 or la.size < 4:
         return 0.0
     return float(np.mean((la - la.mean()) * (lb - lb.mean())) / (sa * sb))
+
+
+def _drawn_over(box: NDArray[np.int32], later: Sequence[Mapping[str, Any]]) -> NDArray[np.bool_]:
+    """The pixels of ``box`` (xyxy) that later regions (records) are drawn over."""
+    x1, y1, x2, y2 = (int(v) for v in box)
+    over = np.zeros((y2 - y1, x2 - x1), bool)
+    for rec in later:
+        a, b, bw, bh = (int(v) for v in rec["box"])
+        c, d = a + bw, b + bh
+        if c <= x1 or a >= x2 or d <= y1 or b >= y2:
+            continue
+        theirs = region_mask(np.array([a, b, c, d], np.int32), str(rec.get("shape", "rect")))
+        ox1, oy1, ox2, oy2 = max(a, x1), max(b, y1), min(c, x2), min(d, y2)
+        over[oy1 - y1 : oy2 - y1, ox1 - x1 : ox2 - x1] |= theirs[oy1 - b : oy2 - b, ox1 - a : ox2 - a]
+    return over
 
 
 def regions_to_xyxy(records: Sequence[Mapping[str, Any]]) -> NDArray[np.int32]:
@@ -134,11 +178,15 @@ def _records_mask(records: Sequence[Mapping[str, Any]], width: int, height: int)
 
 
 def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], *,
-                  lossy: bool, file: str, frame: int) -> list[Finding]:
-    """Region findings for one picture (output and input BGR of the same size)."""
+                  lossy: bool, file: str, frame: int, style: str | None = None) -> list[Finding]:
+    """Region findings for one picture (output and input BGR of the same size), redacted
+    with ``style`` (the run's; ``pixelate`` is checked cell by cell, each region where no
+    later region is drawn over it)."""
+    from redact.render.styles import mosaic_cells
+
     findings = []
     h, w = out.shape[:2]
-    for rec in records:
+    for k, rec in enumerate(records):
         x, y, bw, bh = (int(v) for v in rec["box"])
         x2, y2 = min(w, x + bw), min(h, y + bh)
         if x2 <= x or y2 <= y:
@@ -146,8 +194,12 @@ def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Seque
                                     frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
             continue
         box = np.array([x, y, x2, y2], np.int32)
-        ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], region_mask(box, str(rec.get("shape", "rect"))),
-                                  lossy=lossy)
+        mask = region_mask(box, str(rec.get("shape", "rect")))
+        cells = None
+        if style == "pixelate":
+            cells = mosaic_cells(x2 - x, y2 - y)
+            mask = mask & ~_drawn_over(box, records[k + 1:])
+        ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], mask, lossy=lossy, cells=cells)
         if not ok:
             findings.append(Finding("region", f"{rec['label']} region is not redacted: {how}", file=file,
                                     frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))

@@ -271,6 +271,12 @@ def _check_digest(manifest_path: Path, digest: str, add: Callable[[Finding], Non
                               "the manifest was edited after the run"))
 
 
+def _style(data: Mapping[str, Any]) -> str | None:
+    """The style the run redacted with."""
+    style = (data.get("settings") or {}).get("style")
+    return str(style) if style else None
+
+
 def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir: Path, out_dir: Path,
                 inputs_base: Path | None, detector: Any, run_thresholds: Mapping[str, float], step: int,
                 result: VerifyResult) -> None:
@@ -303,7 +309,7 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
                              "or pass --inputs-base); pixel checks against it skipped", severity="warning", file=name))
         in_path = None
     if entry["kind"] == "video":
-        _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result)
+        _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result, _style(data))
         return
     from redact.io.image import read_image
     from redact.io.metadata import pictures_in
@@ -324,7 +330,7 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
                                   f"{inp.shape[1]}x{inp.shape[0]}", file=name))
         else:
             result.findings.extend(check_regions(out, inp, records, lossy=entry.get("format") in LOSSY_FORMATS,
-                                                 file=name, frame=0))
+                                                 file=name, frame=0, style=_style(data)))
             result.regions_checked += len(records)
     if detector is not None:
         result.findings.extend(find_leaks(detector, out, records, list(entry.get("removed", [])), run_thresholds,
@@ -346,7 +352,7 @@ def _as_shown(detector: Any, out_path: Path) -> Any:
 
 
 def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,
-                 run_thresholds: Mapping[str, float], step: int, result: VerifyResult) -> None:
+                 run_thresholds: Mapping[str, float], step: int, result: VerifyResult, style: str | None) -> None:
     add = result.findings.append
     name = str(entry["input"])
     frames = entry.get("frames")
@@ -376,7 +382,8 @@ def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, i
                 add(Finding("frames", str(exc), file=name, frame=index))
         result.frames_checked += 1
         if inp is not None:
-            result.findings.extend(check_regions(out, inp, records, lossy=True, file=name, frame=index))
+            result.findings.extend(check_regions(out, inp, records, lossy=True, file=name, frame=index,
+                                                 style=style))
             result.regions_checked += len(records)
         if detector is not None:
             result.findings.extend(find_leaks(detector, out, records, removed_by_frame.get(index, []),

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redact.config import RedactConfig
 from redact.render import STYLES, get_style, regions
@@ -64,6 +66,20 @@ def test_pixelate_is_coarse() -> None:
     out = get_style(RedactConfig(style="pixelate")).apply(img, make_regions([[0, 0, 120, 120]], w=120, h=120))
     uniq_rows = len({bytes(r) for r in out[:, :, 0]})
     assert uniq_rows <= 7 * 2  # at most ~6 blocks across, plus nudged pixels
+
+
+@given(st.integers(1, 160), st.integers(1, 120), st.integers(0, 2**31 - 1))
+@settings(max_examples=60, deadline=None)
+def test_the_mosaic_is_flat_on_the_cells_verify_expects(w: int, h: int, seed: int) -> None:
+    # redact verify checks a pixelate run cell by cell: its cells must be the style's.
+    from redact.render.styles import mosaic_cells
+
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    out = get_style(RedactConfig(style="pixelate")).apply(img, make_regions([[0, 0, w, h]], w=w, h=h))
+    cells = mosaic_cells(w, h)
+    for c in np.unique(cells):
+        gr = out[:, :, 1:][cells == c]  # green and red: the style nudges only blue
+        assert (gr == gr[0]).all()
 
 
 def test_styles_are_deterministic(image) -> None:
