@@ -13,7 +13,7 @@ outputs replaced by the originals re-encoded (JPEG and AVIF at quality 70): ever
 there should be reported.
 
 For ``pixelate`` the correlation of the detail inside the mosaic's cells with the input's
-(``redact.review.checks.cell_detail``) is reported too, over the pictures' regions: the
+(``redact.review.checks.cell_correlation``) is reported too, over the pictures' regions: the
 largest on the redacted outputs and the smallest on the re-encoded originals.
 """
 
@@ -40,7 +40,7 @@ from redact import redact_path  # noqa: E402
 from redact.config import RedactConfig  # noqa: E402
 from redact.render.regions import region_mask  # noqa: E402
 from redact.render.styles import mosaic_cells  # noqa: E402
-from redact.review.checks import _correlation, _drawn_over, cell_detail  # noqa: E402
+from redact.review.checks import cell_correlation, drawn_over  # noqa: E402
 from redact.review.verify import verify  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"
@@ -90,11 +90,10 @@ def _cell_correlations(manifest: Path, inputs: Path, outputs: Path) -> list[floa
             x, y, bw, bh = r["box"]
             x2, y2 = min(w, x + bw), min(h, y + bh)
             box = np.array([x, y, x2, y2], np.int32)
-            mask = region_mask(box, r.get("shape", "rect")) & ~_drawn_over(box, records[k + 1 :])
+            mask = region_mask(box, r.get("shape", "rect")) & ~drawn_over(box, records[k + 1 :])
             if mask.sum() >= 4:
                 cells = mosaic_cells(x2 - x, y2 - y)
-                found.append(_correlation(cell_detail(out[y:y2, x:x2], cells, mask),
-                                          cell_detail(inp[y:y2, x:x2], cells, mask)))
+                found.append(cell_correlation(out[y:y2, x:x2], inp[y:y2, x:x2], cells, mask))
     return found
 
 

@@ -95,7 +95,7 @@ def region_redacted(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], mask:
     if spread <= UNIFORM_STD:
         return True, f"uniform (std {spread:.1f})"
     if cells is not None:
-        kept = _correlation(cell_detail(out_roi, cells, mask), cell_detail(in_roi, cells, mask))
+        kept = cell_correlation(out_roi, in_roi, cells, mask)
         if kept < MOSAIC_CORR_MAX:
             return True, f"mosaic (the detail in its cells correlates {kept:.2f} with the input's)"
     corr = detail_correlation(out_roi, in_roi, mask)
@@ -115,7 +115,11 @@ def cell_detail(bgr: NDArray[np.uint8], cells: NDArray[np.intp], mask: NDArray[n
     return detail
 
 
-def _correlation(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+def cell_correlation(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], cells: NDArray[np.intp],
+                     mask: NDArray[np.bool_]) -> float:
+    """How the detail inside the mosaic's cells of the output follows the input's (Pearson's
+    r over ``mask``; 0 where either has none)."""
+    a, b = cell_detail(out_roi, cells, mask), cell_detail(in_roi, cells, mask)
     sa, sb = float(a.std()), float(b.std())
     if sa < 1e-6 or sb < 1e-6:
         return 0.0
@@ -139,7 +143,7 @@ def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray
     return float(np.mean((la - la.mean()) * (lb - lb.mean())) / (sa * sb))
 
 
-def _drawn_over(box: NDArray[np.int32], later: Sequence[Mapping[str, Any]]) -> NDArray[np.bool_]:
+def drawn_over(box: NDArray[np.int32], later: Sequence[Mapping[str, Any]]) -> NDArray[np.bool_]:
     """The pixels of ``box`` (xyxy) that later regions (records) are drawn over."""
     x1, y1, x2, y2 = (int(v) for v in box)
     over = np.zeros((y2 - y1, x2 - x1), bool)
@@ -198,7 +202,7 @@ def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Seque
         cells = None
         if style == "pixelate":
             cells = mosaic_cells(x2 - x, y2 - y)
-            mask = mask & ~_drawn_over(box, records[k + 1:])
+            mask = mask & ~drawn_over(box, records[k + 1:])
         ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], mask, lossy=lossy, cells=cells)
         if not ok:
             findings.append(Finding("region", f"{rec['label']} region is not redacted: {how}", file=file,
