@@ -4,10 +4,12 @@ share: exact timestamps, rotation, audio stream copy.
 Choices (also in docs/video.md):
 
 * **Containers**: the output keeps the input's container and file name (outputs mirror the
-  input tree). MP4/MOV/M4V/MKV/AVI carry H.264 (``--codec`` to change); WebM can only carry
-  VP8/VP9/AV1, so WebM outputs are always VP9 (``libvpx-vp9``) and the manifest says so.
+  input tree). MP4/MOV/M4V/MKV/AVI, MPEG-TS and 3GP carry H.264 (``--codec`` to change);
+  WebM can only carry VP8/VP9/AV1, so WebM outputs are always VP9 (``libvpx-vp9``) and the
+  manifest says so.
 * **Timestamps**: every output frame keeps its input PTS in the input stream's time base,
-  so variable frame rate survives exactly (within the container's own rounding).
+  so variable frame rate survives exactly (within the container's own rounding). Where they
+  go back (recordings joined end to end), those from there on are moved on to follow.
 * **Rotation**: detection and rendering run on the upright picture; frames are turned back
   to the coded orientation before encoding and the output keeps the input's display
   rotation, so width, height and rotation match the input.
