@@ -78,7 +78,8 @@ def scan(path: Path, *, longer_than: float = 0.0) -> FrameIndex | None:
 
     Returns:
         None when the stream cannot be cut at keyframes exactly (a packet without a
-        timestamp, two frames with one timestamp, the first frame not a keyframe), when the
+        timestamp, two frames with one timestamp, the first frame not a keyframe, frames an
+        edit list hides from the start of a trimmed MP4), when the
         file has no video stream or several, or when the header says it is too short.
 
     Raises:
@@ -106,8 +107,8 @@ def scan(path: Path, *, longer_than: float = 0.0) -> FrameIndex | None:
             for packet in container.demux(stream):
                 if not packet.size:
                     continue
-                if packet.pts is None:
-                    return None
+                if packet.pts is None or packet.is_discard:
+                    return None  # no timestamp, or frames an edit list hides: no exact cuts
                 pts.append(int(packet.pts))
                 if packet.is_keyframe:
                     keys.append(int(packet.pts))

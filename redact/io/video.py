@@ -16,8 +16,9 @@ Choices (also in docs/video.md):
 * **One video stream**: a file with two or more video streams (camera angles, views) is
   refused rather than written with the first alone; a cover picture attached to the
   container is left out with a warning.
-* **Cut-short files**: MP4/MOV count their frames in the index; Matroska/WebM declare each
-  stream's duration in their header. A decode that ends short of either fails as damaged.
+* **Cut-short files**: MP4/MOV count their frames in the index (less those an edit list
+  hides); Matroska/WebM declare each stream's duration in their header. A decode that ends
+  short of either fails as damaged.
 * **Metadata**: nothing is copied: no container tags (title, comment, location/GPS,
   creation time, device tags), no stream tags, no subtitle, data or attachment streams.
   Audio packets are copied untouched (``audio="keep"``) or left out (``"drop"``).
@@ -252,6 +253,9 @@ class VideoReader:
             self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
             self.joined = False  # timestamps went back (JOIN_BACK_SECONDS); known after decoding
+            # Video packets the container says to decode but not show (an MP4 trimmed by an edit
+            # list: the frames before its start); counted as they are read.
+            self.hidden = 0
         except BaseException:
             self.container.close()
             raise
@@ -339,6 +343,8 @@ class VideoReader:
                         joins.move_on(packet)
                         yield packet
                     continue
+                if packet.size and packet.is_discard:
+                    self.hidden += 1
                 for vf in packet.decode():
                     if start is not None and vf.pts is not None and vf.pts < start.ticks:
                         continue  # before the keyframe (a seek lands at or before it)
@@ -417,9 +423,11 @@ class VideoReader:
         return None
 
     def _declared(self) -> int | None:
-        """Frames the container's index declares, where it can be trusted."""
+        """Frames the container's index declares to be shown, where it can be trusted."""
         # Only MP4/MOV count samples in their index; AVI and MKV headers are not reliable.
-        return self.declared_frames if self.container.format.name.startswith("mov") else None
+        if self.declared_frames is None or not self.container.format.name.startswith("mov"):
+            return None
+        return self.declared_frames - self.hidden
 
     def _tick_step(self) -> int:
         if self.rate:

@@ -239,6 +239,30 @@ def test_transport_streams_joined_end_to_end_play_one_after_the_other(tmp_path: 
         assert all(covered(img, b) for b in faces + plates), f"frame {i}"
 
 
+def test_an_mp4_trimmed_by_an_edit_list_shows_and_redacts_its_frames_from_the_cut(tmp_path: Path) -> None:
+    # Cut without re-encoding (ffmpeg -ss ... -c copy, an editor's trim): the frames before the
+    # cut stay in the file, hidden by an edit list. The index counts them; no player shows them.
+    src = tmp_path / "in" / "trimmed.mp4"
+    make_clip(src, frames=30, pts_s=[(i - 10) / 25 for i in range(30)], faststart=True)
+    with av.open(str(src)) as c:
+        assert c.streams.video[0].frames == 30 and sum(1 for _ in c.decode(video=0)) == 20
+    entry = run(tmp_path / "in", tmp_path / "out").files[0]
+    assert entry["status"] == "ok", entry["error"]
+    assert entry["frame_count"] == 20
+    images = probe(tmp_path / "out" / "trimmed.mp4")["images"]
+    assert len(images) == 20
+    for i, img in enumerate(images):
+        faces, plates = default_objects(i + 10)
+        assert all(covered(img, b) for b in faces + plates), f"frame {i}"
+    from redact.io.parts import scan
+
+    assert scan(src) is None  # not split into segments: the hidden frames break exact cuts
+    data = src.read_bytes()
+    src.write_bytes(data[: int(len(data) * 0.6)])  # and cut short, it still fails as such
+    entry = run(tmp_path / "in", tmp_path / "cut").files[0]
+    assert entry["status"] == "failed" and "cut short" in entry["error"]
+
+
 def _truncated(tmp_path: Path) -> Path:
     src = tmp_path / "in" / "cut.mp4"
     make_clip(src, frames=30, faststart=True)
