@@ -36,8 +36,13 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
     when nothing cuts it. Flat bands between panels belong to none."""
     h, w = image.shape[:2]
     scale = min(1.0, SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # a 4000x3 strip keeps one row
-    shrunk = image if scale == 1.0 else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if scale == 1.0:
+        shrunk = image
+    elif min(h, w) * scale >= 1:
+        shrunk = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:  # a strip a few pixels deep keeps one row (or column)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     small: NDArray[np.float32] = np.asarray(shrunk, np.float32)
     sh, sw = small.shape[:2]
     found: list[tuple[int, int, int, int]] = []
