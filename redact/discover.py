@@ -212,7 +212,7 @@ def _job(index: int, src: Path, rel: str, out: Path, real_root: Path, *, follow_
             return Job(index, src, rel, dst, "image", "broken symlink: its target does not exist", out)
         if not follow_symlinks and not _inside(src.resolve(), real_root):
             reason = "symlink leads outside the input folder; pass --follow-symlinks to redact it"
-            return Job(index, src, rel, dst, classify(src)[0] or "image", reason, out)
+            return Job(index, src, rel, dst, (_by_extension(src) or ("image", None))[0], reason, out)
     if not _regular(src):
         # A pipe, socket or device: reading it may block for ever or never end. Named like
         # media it fails (someone meant it to be redacted); else it is left out.

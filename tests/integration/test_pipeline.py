@@ -256,6 +256,13 @@ def test_pipes_and_devices_are_never_read(tmp_path) -> None:
     for name in ("pipe.jpg", "zero.mp4", "given.png"):
         assert files[name]["status"] == "failed" and "not a regular file" in files[name]["error"], files[name]
     assert files["pipe"]["status"] == "skipped" and "not a regular file" in files["pipe"]["error"]
+    # Linked to from outside the folder, without --follow-symlinks: refused before any read.
+    os.mkfifo(tmp_path / "elsewhere")
+    for name in ("link", "link.ts"):
+        (src / name).symlink_to(tmp_path / "elsewhere")
+    redact_path([src], tmp_path / "out2", detectors=MarkerDetectors())
+    files = {e["input"]: e for e in load(tmp_path / "out2" / "manifest.json")["files"]}
+    assert all("--follow-symlinks" in files[n]["error"] for n in ("link", "link.ts"))
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symlinks")
