@@ -127,6 +127,26 @@ def test_avif_is_written_back_as_avif_with_its_alpha(tmp_path, rgb, mode) -> Non
     assert ("A" in out.mode) == (img.alpha is not None)
 
 
+def test_16_bit_colour_is_reduced_with_a_note(tmp_path) -> None:
+    import struct
+    import zlib
+
+    w, h = 8, 4
+    arr = (np.arange(w * h * 3).reshape(h, w, 3) * 997 % 65535).astype(">u2")
+    raw = b"".join(b"\x00" + arr[y].tobytes() for y in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path = tmp_path / "deep.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    img = read_image(path, 10**8)
+    assert img.bgr.dtype == np.uint8 and any("16-bit colour" in n for n in img.warnings)
+    eight = read_image(save(tmp_path, "a.png", arr.astype(np.uint8), "PNG"), 10**8)
+    assert not any("16-bit" in n for n in eight.warnings)
+
+
 def test_exif_orientation_applied(tmp_path) -> None:
     arr = np.zeros((20, 40, 3), np.uint8)
     arr[:, :20] = 255  # left half white
