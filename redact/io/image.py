@@ -150,7 +150,7 @@ def read_image(path: Path | BinaryIO, max_pixels: int) -> LoadedImage:
     with im:
         fmt = _format(im)
         info = dict(im.info)
-        if im.mode in ("RGB", "RGBA") and any(";16" in str(t.args) for t in im.tile):
+        if im.mode in ("RGB", "RGBA") and any(";16" in str(t.args) for t in getattr(im, "tile", None) or []):
             notes.append("16-bit colour reduced to 8 bits a channel")  # Pillow decodes it so
         extra = int(getattr(im, "n_frames", 1)) - 1 if im.format == MPO else 0
         if extra:
