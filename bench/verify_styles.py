@@ -38,9 +38,7 @@ if str(ROOT) not in sys.path:
 
 from redact import redact_path  # noqa: E402
 from redact.config import RedactConfig  # noqa: E402
-from redact.render.regions import region_mask  # noqa: E402
-from redact.render.styles import mosaic_cells  # noqa: E402
-from redact.review.checks import cell_correlation, drawn_over  # noqa: E402
+from redact.review.checks import cell_correlation, region_views  # noqa: E402
 from redact.review.verify import verify  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "data" / "dev"
@@ -85,14 +83,9 @@ def _cell_correlations(manifest: Path, inputs: Path, outputs: Path) -> list[floa
             continue
         out, inp = _bgr(outputs / entry["output"]), _bgr(inputs / entry["input"])
         h, w = out.shape[:2]
-        records = entry["regions"]
-        for k, r in enumerate(records):
-            x, y, bw, bh = r["box"]
-            x2, y2 = min(w, x + bw), min(h, y + bh)
-            box = np.array([x, y, x2, y2], np.int32)
-            mask = region_mask(box, r.get("shape", "rect")) & ~drawn_over(box, records[k + 1 :])
-            if mask.sum() >= 4:
-                cells = mosaic_cells(x2 - x, y2 - y)
+        for _, box, mask, cells in region_views(entry["regions"], w, h, "pixelate"):
+            if box is not None and cells is not None and mask.sum() >= 4:
+                x, y, x2, y2 = (int(v) for v in box)
                 found.append(cell_correlation(out[y:y2, x:x2], inp[y:y2, x:x2], cells, mask))
     return found
 

@@ -8,7 +8,7 @@ The per-region test compares output and input pixels inside each recorded region
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,9 +119,13 @@ def cell_correlation(out_roi: NDArray[np.uint8], in_roi: NDArray[np.uint8], cell
                      mask: NDArray[np.bool_]) -> float:
     """How the detail inside the mosaic's cells of the output follows the input's (Pearson's
     r over ``mask``; 0 where either has none)."""
-    a, b = cell_detail(out_roi, cells, mask), cell_detail(in_roi, cells, mask)
+    return _pearson(cell_detail(out_roi, cells, mask), cell_detail(in_roi, cells, mask), 1e-6)
+
+
+def _pearson(a: NDArray[np.floating[Any]], b: NDArray[np.floating[Any]], flat: float) -> float:
+    """Pearson's r of two samples; 0 where either's spread is under ``flat``."""
     sa, sb = float(a.std()), float(b.std())
-    if sa < 1e-6 or sb < 1e-6:
+    if sa < flat or sb < flat:
         return 0.0
     return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
 
@@ -135,12 +139,8 @@ def _band(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
 
 def detail_correlation(a: NDArray[np.uint8], b: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
     """Pearson correlation of the band-passed detail of two BGR patches over ``mask`` (0 when either is flat)."""
-    la = _band(a)[mask]
-    lb = _band(b)[mask]
-    sa, sb = float(la.std()), float(lb.std())
-    if sa < 1e-3 or sb < 1e-3 or la.size < 4:
-        return 0.0
-    return float(np.mean((la - la.mean()) * (lb - lb.mean())) / (sa * sb))
+    la, lb = _band(a)[mask], _band(b)[mask]
+    return _pearson(la, lb, 1e-3) if la.size >= 4 else 0.0
 
 
 def drawn_over(box: NDArray[np.int32], later: Sequence[Mapping[str, Any]]) -> NDArray[np.bool_]:
@@ -181,21 +181,20 @@ def _records_mask(records: Sequence[Mapping[str, Any]], width: int, height: int)
     return frame_mask(regs, width, height)
 
 
-def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], *,
-                  lossy: bool, file: str, frame: int, style: str | None = None) -> list[Finding]:
-    """Region findings for one picture (output and input BGR of the same size), redacted
-    with ``style`` (the run's; ``pixelate`` is checked cell by cell, each region where no
-    later region is drawn over it)."""
+def region_views(records: Sequence[Mapping[str, Any]], width: int, height: int, style: str | None
+                 ) -> Iterator[tuple[Mapping[str, Any], NDArray[np.int32] | None, NDArray[np.bool_],
+                                     NDArray[np.intp] | None]]:
+    """What the region test looks at, record by record: the record, its box clipped to the
+    picture (xyxy; None when it lies outside), the mask of its pixels in that box, and for a
+    ``pixelate`` run the mosaic's cells, the mask then leaving out what later regions are
+    drawn over (judged with those)."""
     from redact.render.styles import mosaic_cells
 
-    findings = []
-    h, w = out.shape[:2]
     for k, rec in enumerate(records):
         x, y, bw, bh = (int(v) for v in rec["box"])
-        x2, y2 = min(w, x + bw), min(h, y + bh)
+        x2, y2 = min(width, x + bw), min(height, y + bh)
         if x2 <= x or y2 <= y:
-            findings.append(Finding("region", f"region lies outside the {w}x{h} output", file=file,
-                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
+            yield rec, None, np.zeros((0, 0), bool), None
             continue
         box = np.array([x, y, x2, y2], np.int32)
         mask = region_mask(box, str(rec.get("shape", "rect")))
@@ -203,6 +202,22 @@ def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Seque
         if style == "pixelate":
             cells = mosaic_cells(x2 - x, y2 - y)
             mask = mask & ~drawn_over(box, records[k + 1:])
+        yield rec, box, mask, cells
+
+
+def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Sequence[Mapping[str, Any]], *,
+                  lossy: bool, file: str, frame: int, style: str | None = None) -> list[Finding]:
+    """Region findings for one picture (output and input BGR of the same size), redacted
+    with ``style`` (the run's; see :func:`region_views`)."""
+    findings = []
+    h, w = out.shape[:2]
+    for rec, box, mask, cells in region_views(records, w, h, style):
+        x, y, bw, bh = (int(v) for v in rec["box"])
+        if box is None:
+            findings.append(Finding("region", f"region lies outside the {w}x{h} output", file=file,
+                                    frame=frame, box=[x, y, bw, bh], label=str(rec["label"])))
+            continue
+        y2, x2 = int(box[3]), int(box[2])
         ok, how = region_redacted(out[y:y2, x:x2], inp[y:y2, x:x2], mask, lossy=lossy, cells=cells)
         if not ok:
             findings.append(Finding("region", f"{rec['label']} region is not redacted: {how}", file=file,

@@ -308,8 +308,9 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
         add(Finding("input", f"input {in_path} not found (run verify from the folder the run was started in, "
                              "or pass --inputs-base); pixel checks against it skipped", severity="warning", file=name))
         in_path = None
+    style = _style(data)
     if entry["kind"] == "video":
-        _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result, _style(data))
+        _check_video(entry, manifest_dir, out_path, in_path, detector, run_thresholds, step, result, style)
         return
     from redact.io.image import read_image
     from redact.io.metadata import pictures_in
@@ -330,7 +331,7 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
                                   f"{inp.shape[1]}x{inp.shape[0]}", file=name))
         else:
             result.findings.extend(check_regions(out, inp, records, lossy=entry.get("format") in LOSSY_FORMATS,
-                                                 file=name, frame=0, style=_style(data)))
+                                                 file=name, frame=0, style=style))
             result.regions_checked += len(records)
     if detector is not None:
         result.findings.extend(find_leaks(detector, out, records, list(entry.get("removed", [])), run_thresholds,
