@@ -22,6 +22,7 @@ own 40-frame look-ahead: the reference from outside) and reports redact's wall t
     .venv/bin/python bench/speed.py --lookahead 40   # redact and the PyAV transcode with medium's own look-ahead
     .venv/bin/python bench/speed.py --fps 30 --sizes 1080p  # the same frames at 30 fps (keyframes 30 frames apart)
     .venv/bin/python bench/speed.py --pan 12 --sizes 1080p --seconds 4  # a moving camera (dash-cam footage)
+    .venv/bin/python bench/speed.py --interlaced --sizes 1080p --images 0  # 1080i: looked at field by field
     # 1280x720 stills, a folder of them as a user runs it:
     .venv/bin/python bench/speed.py --sizes none --images 40 --image-dir ../shared/data/dev/plates-romania-dashcam
 
@@ -87,13 +88,14 @@ def panned(frame: Any, size: tuple[int, int], index: int, step: float) -> Any:
 
 def make_clip(
     dst: Path, size: tuple[int, int], seconds: float, fps: float | None = None, gop: int | None = None,
-    pan: float = 0.0,
+    pan: float = 0.0, interlaced: bool = False,
 ) -> int:
     """Upscale the first ``seconds`` of the dev clip to ``size``, looping it when it is shorter
     (audio from its first pass only); returns the frame count. ``fps``: play the clip's frames
     at this rate instead of its own 12.5 (faster motion, ``seconds * fps`` frames); ``gop``: at
     most this many frames from one keyframe to the next (default x264's 250); ``pan``: the
-    camera moves this many pixels a frame (:func:`panned`)."""
+    camera moves this many pixels a frame (:func:`panned`); ``interlaced``: encoded as
+    interlaced, top field first (broadcast 1080i: redact looks at each field on its own)."""
     import av
 
     w, h = size
@@ -111,6 +113,8 @@ def make_clip(
                     rate = Fraction(fps).limit_denominator(1001) if fps else vin.average_rate
                     vtb = rate_tb if fps else vin.time_base
                     options = {"crf": "18", "preset": "veryfast"} | ({"g": str(gop)} if gop else {})
+                    if interlaced:
+                        options["x264-params"] = "interlaced=1:tff=1"
                     vs = out.add_stream("libx264", rate=rate, options=options)
                     vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
                     vs.time_base = vtb
@@ -271,13 +275,15 @@ def self_cmd(mode: str, src: Path, dst: Path, *more: str) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), f"--{mode}", str(src), str(dst), *more]
 
 
-def clip_in_child(dst: Path, size: str, seconds: float, fps: float | None = None, pan: float = 0.0) -> int:
+def clip_in_child(
+    dst: Path, size: str, seconds: float, fps: float | None = None, pan: float = 0.0, interlaced: bool = False
+) -> int:
     """:func:`make_clip` in a child process (on Linux a child's peak RSS, ``ru_maxrss``, starts
     from its parent's peak at exec, so the timing parent stays small: the 4K upscale alone
     peaks at ~670 MiB); returns the frame count."""
     w, h = SIZES[size]
     cmd = [sys.executable, str(Path(__file__).resolve()), "--make-clip", str(dst), str(w), str(h), str(seconds),
-           str(fps or 0), str(pan)]
+           str(fps or 0), str(pan), str(int(interlaced))]
     return int(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()[-1])
 
 
@@ -306,7 +312,9 @@ def main() -> int:
                     help="play the clips' frames at this rate instead of the dev clip's 12.5 (e.g. 30)")
     ap.add_argument("--pan", type=float, default=0.0,
                     help="the camera moves this many pixels a frame (a dash-cam's footage; default 0: it stands still)")
-    ap.add_argument("--make-clip", nargs=6, help=argparse.SUPPRESS)
+    ap.add_argument("--interlaced", action="store_true",
+                    help="encode the clips interlaced, top field first (1080i: redact looks at each field)")
+    ap.add_argument("--make-clip", nargs=7, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.transcode:
         src, dst = args.transcode
@@ -316,8 +324,9 @@ def main() -> int:
         images_plain(*args.images_plain)
         return 0
     if args.make_clip:
-        dst, w, h, seconds, fps, pan = args.make_clip
-        print(make_clip(Path(dst), (int(w), int(h)), float(seconds), float(fps) or None, pan=float(pan)))
+        dst, w, h, seconds, fps, pan, interlaced = args.make_clip
+        print(make_clip(Path(dst), (int(w), int(h)), float(seconds), float(fps) or None, pan=float(pan),
+                        interlaced=interlaced == "1"))
         return 0
     if not SOURCE_CLIP.is_file():
         print(f"dev data not found at {SOURCE_CLIP}; check out ../shared next to the repository", file=sys.stderr)
@@ -354,7 +363,8 @@ def main() -> int:
             clip = work / f"clip-{name}-{seconds:g}s.mp4"
             what = f"{name} {seconds:g}s" + (f" {args.fps:g}fps" if args.fps else "")
             what += f" pan{args.pan:g}" if args.pan else ""
-            frames = clip_in_child(clip, name, seconds, args.fps, args.pan)
+            what += " interlaced" if args.interlaced else ""
+            frames = clip_in_child(clip, name, seconds, args.fps, args.pan, args.interlaced)
             encoder = encoder_for(SIZES[name])
             options = json.dumps(encoder.options())
             for rep in range(args.repeats):

@@ -22,7 +22,7 @@ from redact.detect.characters import read_characters
 from redact.detect.evidence import WITNESS_RATIO, confirm, fit_large_plates
 from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.lanes import Lanes, first_looks
-from redact.detect.merge import box_area, intersection_matrix, merge_detections
+from redact.detect.merge import merge_detections, not_inside
 from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
@@ -240,11 +240,7 @@ class DetectorSet:
             iou=MERGE_IOU,
             contain=MERGE_CONTAIN,
         )
-        if len(weak) and len(dets):
-            area = np.maximum(box_area(weak.xyxy), 1e-6)
-            covered = intersection_matrix(weak.xyxy, dets.xyxy).max(axis=1) / area >= MERGE_CONTAIN
-            weak = weak[~covered]
-        return dets, weak
+        return dets, not_inside(weak, dets, MERGE_CONTAIN)
 
 
 def _at_least(dets: Detections, thresholds: Mapping[str, float]) -> Detections:

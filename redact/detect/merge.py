@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from redact.geometry import box_area, intersection_matrix, iou_matrix
 from redact.types import Detections, Source
 
-__all__ = ["box_area", "fuse_boxes", "intersection_matrix", "iou_matrix", "merge_detections", "nms"]
+__all__ = ["box_area", "fuse_boxes", "intersection_matrix", "iou_matrix", "merge_detections", "nms", "not_inside"]
 
 
 def nms(xyxy: NDArray[np.floating], score: NDArray[np.floating], iou: float) -> NDArray[np.int64]:
@@ -130,3 +130,12 @@ def merge_detections(dets: Detections, *, iou: float = 0.45, contain: float = 0.
         xyxy, score = fuse_boxes(sub.xyxy, sub.score, iou=iou, contain=contain)
         parts.append(Detections.from_arrays(xyxy, score, label, Source.DETECTOR.value))
     return Detections.concat(parts)
+
+
+def not_inside(dets: Detections, kept: Detections, contain: float) -> Detections:
+    """``dets`` less the boxes with ``contain`` of their area or more inside a box of ``kept``
+    (any label): a weak candidate a detection already holds is no suspect."""
+    if not len(dets) or not len(kept):
+        return dets
+    area = np.maximum(box_area(dets.xyxy), 1e-6)
+    return dets[intersection_matrix(dets.xyxy, kept.xyxy).max(axis=1) / area < contain]

@@ -339,17 +339,18 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
 
 
 def _as_shown(detector: Any, out_path: Path) -> Any:
-    """The leak check's detectors, looking at an anamorphic video's frames as they are shown,
-    as the run's did (:mod:`redact.video.anamorphic`)."""
+    """The leak check's detectors, looking at an anamorphic or interlaced video's frames as
+    they are shown, as the run's did (:mod:`redact.video.anamorphic`,
+    :mod:`redact.video.fields`)."""
     from redact.io.video import VideoReader
-    from redact.video.anamorphic import SquarePixels
+    from redact.video.anamorphic import as_shown
 
     try:
         with VideoReader(out_path, keep_audio=False) as reader:
-            sar = reader.sample_aspect_ratio
+            sar, fields = reader.sample_aspect_ratio, reader.fields
     except MediaError:
         return detector  # the frame checks report an unreadable output
-    return detector if sar is None else SquarePixels(detector, float(sar))
+    return as_shown(detector, None if sar is None else float(sar), fields)
 
 
 def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,

@@ -11,7 +11,7 @@ stored pixels, where tracking, regions, the sidecar and the output stay.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cv2
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from redact.detect.tiles import Tile
 from redact.types import Detections
+from redact.video.fields import BothFields
 
 
 class SquarePixels:
@@ -83,18 +84,27 @@ class SquarePixels:
 
 
 class ShownContext:
-    """A video context (:class:`~redact.video.job.VideoContext`) whose detector sets look at
-    the pictures as they are shown (:class:`SquarePixels`); the rest is ``ctx``'s."""
+    """A video context (:class:`~redact.video.job.VideoContext`) whose detector sets are
+    wrapped by ``wrap`` (:class:`SquarePixels`, :class:`~redact.video.fields.BothFields`):
+    they look at the pictures as a player shows them; the rest is ``ctx``'s."""
 
-    def __init__(self, ctx: Any, aspect: float) -> None:
+    def __init__(self, ctx: Any, wrap: Callable[[Any], Any]) -> None:
         self._ctx = ctx
-        self.aspect = float(aspect)
+        self._wrap = wrap
         self.config = ctx.config
         self.style = ctx.style
         self.overrides = ctx.overrides
         self.frames_dir = ctx.frames_dir
-        self.detectors = SquarePixels(ctx.detectors, self.aspect)
+        self.detectors = wrap(ctx.detectors)
 
     @property
-    def glance(self) -> SquarePixels:
-        return SquarePixels(self._ctx.glance, self.aspect)
+    def glance(self) -> Any:
+        return self._wrap(self._ctx.glance)
+
+
+def as_shown(detectors: Any, aspect: float | None, fields: str | None) -> Any:
+    """``detectors`` looking at a video's stored frames as a player shows them: stretched to
+    square pixels where ``aspect`` (the stored pixels' width over their height) is given,
+    field by field where ``fields`` (the field order) is."""
+    seen = detectors if fields is None else BothFields(detectors)
+    return seen if aspect is None else SquarePixels(seen, aspect)

@@ -49,7 +49,7 @@ from redact.io.video import (
 from redact.render import regions as region_mod
 from redact.render.picture import redact_picture
 from redact.types import Detections, FrameCallback, Regions
-from redact.video.anamorphic import ShownContext
+from redact.video.anamorphic import ShownContext, as_shown
 from redact.video.ledger import Ledger, sidecar_rel
 from redact.video.memory import return_large_blocks
 from redact.video.schedule import Looker, Read
@@ -216,9 +216,13 @@ class VideoRun:
         self.job, self.worker, self.reader, self.settings = job, worker, reader, settings
         self.span = span
         self.on_frames = on_frames
-        # Pixels that are not square are looked at as the video is shown (redact.video.anamorphic).
+        # Pixels that are not square, and interlaced frames, are looked at as the video is
+        # shown (redact.video.anamorphic, redact.video.fields).
         sar = reader.sample_aspect_ratio
-        looking: VideoContext = worker if sar is None else ShownContext(worker, float(sar))
+        aspect = None if sar is None else float(sar)
+        looking: VideoContext = worker
+        if aspect is not None or reader.fields is not None:
+            looking = ShownContext(worker, lambda d: as_shown(d, aspect, reader.fields))
         self.looker = Looker(
             looking, reader.rate, start=span.lead if span else 0, first_track=span.first_track if span else 0
         )

@@ -7,7 +7,8 @@ import pytest
 
 from redact.detect.tiles import Tile
 from redact.types import Detections
-from redact.video.anamorphic import ShownContext, SquarePixels
+from redact.video.anamorphic import ShownContext, SquarePixels, as_shown
+from redact.video.fields import BothFields
 
 
 class Recorder:
@@ -63,7 +64,13 @@ def test_a_shown_context_wraps_the_detectors_and_the_glance() -> None:
         detectors = Recorder()
         glance = Recorder()
 
-    shown = ShownContext(Ctx(), 4 / 3)
+    shown = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, None))
     assert shown.config is Ctx.config and shown.frames_dir is None
     assert isinstance(shown.detectors, SquarePixels) and shown.detectors.inner is Ctx.detectors
     assert isinstance(shown.glance, SquarePixels) and shown.glance.inner is Ctx.glance
+    # Interlaced and anamorphic (DV widescreen): stretched once, then split into fields.
+    both = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, "bff"))
+    assert isinstance(both.detectors, SquarePixels) and isinstance(both.detectors.inner, BothFields)
+    assert both.detectors.inner.inner is Ctx.detectors
+    fields_only = as_shown(Ctx.detectors, None, "tff")
+    assert isinstance(fields_only, BothFields) and as_shown(Ctx.detectors, None, None) is Ctx.detectors

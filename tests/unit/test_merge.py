@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redact.detect.merge import box_area, fuse_boxes, intersection_matrix, iou_matrix, merge_detections, nms
+from redact.detect.merge import (
+    box_area,
+    fuse_boxes,
+    intersection_matrix,
+    iou_matrix,
+    merge_detections,
+    nms,
+    not_inside,
+)
 from redact.types import Detections
 
 
@@ -122,3 +130,13 @@ def test_fused_boxes_cover_every_box_and_overlap_little(
     # Every box is enclosed by a fused box, or at least ``contain`` of it lies inside one.
     inside = intersection_matrix(xyxy, boxes).max(axis=0) / np.maximum(box_area(boxes), 1e-9)
     assert (inside >= contain - 1e-5).all()
+
+
+def test_not_inside_drops_boxes_mostly_inside_a_kept_box_of_any_label() -> None:
+    dets = Detections.from_arrays(
+        np.array([[10, 10, 20, 20], [18, 10, 40, 20], [50, 50, 60, 60]], np.float32), [0.2, 0.2, 0.2], "plate"
+    )
+    kept = Detections.from_arrays(np.array([[0, 0, 21, 21]], np.float32), [0.9], "face")
+    assert not_inside(dets, kept, 0.85).xyxy.tolist() == [[18, 10, 40, 20], [50, 50, 60, 60]]
+    assert not_inside(dets, Detections.empty(), 0.85) is dets
+    assert not len(not_inside(Detections.empty(), kept, 0.85))
