@@ -130,6 +130,16 @@ def _seconds(text: str | None) -> float | None:
         return None
 
 
+def _first_frame_interlaced(path: Path) -> bool:
+    """Whether the first frame of ``path``'s video is interlaced (False where it cannot be
+    decoded: reading the file proper reports that)."""
+    try:
+        with av.open(str(path), "r") as container:
+            return bool(next(container.decode(video=0)).interlaced_frame)
+    except (av.FFmpegError, OSError, ValueError, StopIteration):
+        return False
+
+
 def _clockwise(rotation_ccw: float) -> int:
     """Clockwise display rotation (0/90/180/270) from FFmpeg's counter-clockwise angle."""
     return int(round(-rotation_ccw / 90.0)) % 4 * 90
@@ -248,9 +258,14 @@ class VideoReader:
             self.colour = (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
             self.passes = _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range))
             self.matrix = colour_matrix(int(cc.colorspace), h)
-            # Interlaced video's field order, "tff" or "bff" (FFmpeg's TT/TB or BB/BT); None: progressive.
+            # Interlaced video's field order, "tff" or "bff" (FFmpeg's TT/TB or BB/BT); None:
+            # progressive or not known. Where the stream does not say (DV), its first frame tells
+            # whether it is interlaced; DV's fields are bottom first by the format's definition.
             order = int(getattr(cc, "field_order", 0) or 0)
             self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
+            self.interlaced = self.fields is not None or (order == 0 and _first_frame_interlaced(path))
+            if self.interlaced and self.fields is None and cc.name == "dvvideo":
+                self.fields = "bff"
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
             self.joined = False  # timestamps went back (JOIN_BACK_SECONDS); known after decoding
             # Video packets the container says to decode but not show (an MP4 trimmed by an edit

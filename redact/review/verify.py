@@ -347,10 +347,10 @@ def _as_shown(detector: Any, out_path: Path) -> Any:
 
     try:
         with VideoReader(out_path, keep_audio=False) as reader:
-            sar, fields = reader.sample_aspect_ratio, reader.fields
+            sar, interlaced = reader.sample_aspect_ratio, reader.interlaced
     except MediaError:
         return detector  # the frame checks report an unreadable output
-    return as_shown(detector, None if sar is None else float(sar), fields)
+    return as_shown(detector, None if sar is None else float(sar), interlaced)
 
 
 def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, in_path: Path | None, detector: Any,

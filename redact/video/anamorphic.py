@@ -102,9 +102,9 @@ class ShownContext:
         return self._wrap(self._ctx.glance)
 
 
-def as_shown(detectors: Any, aspect: float | None, fields: str | None) -> Any:
+def as_shown(detectors: Any, aspect: float | None, interlaced: bool) -> Any:
     """``detectors`` looking at a video's stored frames as a player shows them: stretched to
     square pixels where ``aspect`` (the stored pixels' width over their height) is given,
-    field by field where ``fields`` (the field order) is."""
-    seen = detectors if fields is None else BothFields(detectors)
+    field by field where the video is ``interlaced``."""
+    seen = BothFields(detectors) if interlaced else detectors
     return seen if aspect is None else SquarePixels(seen, aspect)

@@ -221,8 +221,8 @@ class VideoRun:
         sar = reader.sample_aspect_ratio
         aspect = None if sar is None else float(sar)
         looking: VideoContext = worker
-        if aspect is not None or reader.fields is not None:
-            looking = ShownContext(worker, lambda d: as_shown(d, aspect, reader.fields))
+        if aspect is not None or reader.interlaced:
+            looking = ShownContext(worker, lambda d: as_shown(d, aspect, reader.interlaced))
         self.looker = Looker(
             looking, reader.rate, start=span.lead if span else 0, first_track=span.first_track if span else 0
         )

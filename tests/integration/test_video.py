@@ -418,6 +418,21 @@ def test_interlaced_video_is_looked_at_field_by_field(tmp_path: Path) -> None:
     assert result.frames_checked == 3 and seen.pictures == 6  # each frame's two fields
 
 
+def test_dv_whose_stream_does_not_say_it_is_interlaced_is_looked_at_and_written_so(tmp_path: Path) -> None:
+    # DV declares no field order; its frames are interlaced, bottom field first by definition.
+    make_clip(tmp_path / "in" / "tape.avi", frames=6, size=(720, 576), codec="dvvideo", objects=lambda i: ([], []),
+              background=combed)
+    with av.open(str(tmp_path / "in" / "tape.avi")) as c:
+        assert c.streams.video[0].codec_context.field_order == 0
+    detectors = WholeOnly()
+    entry = run(tmp_path / "in", tmp_path / "out", detectors).files[0]
+    assert entry["status"] == "ok", entry["error"]
+    with av.open(str(tmp_path / "out" / "tape.avi")) as c:
+        assert c.streams.video[0].codec_context.field_order == 3  # BB: bottom field first
+    for i, picture in enumerate(probe(tmp_path / "out" / "tape.avi")["images"]):
+        assert covered(picture, (20, 40, 30, 12)) and covered(picture, (60, 40, 30, 12)), i
+
+
 @pytest.mark.parametrize(("pix_fmt", "colour"), [("yuvj420p", (1, 1, 1, 2)), ("yuv444p", (1, 1, 1, 1))])
 def test_converted_frames_keep_their_colours_as_a_player_shows_them(
     tmp_path: Path, pix_fmt: str, colour: tuple[int, int, int, int]

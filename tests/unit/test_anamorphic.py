@@ -64,13 +64,13 @@ def test_a_shown_context_wraps_the_detectors_and_the_glance() -> None:
         detectors = Recorder()
         glance = Recorder()
 
-    shown = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, None))
+    shown = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, False))
     assert shown.config is Ctx.config and shown.frames_dir is None
     assert isinstance(shown.detectors, SquarePixels) and shown.detectors.inner is Ctx.detectors
     assert isinstance(shown.glance, SquarePixels) and shown.glance.inner is Ctx.glance
     # Interlaced and anamorphic (DV widescreen): stretched once, then split into fields.
-    both = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, "bff"))
+    both = ShownContext(Ctx(), lambda d: as_shown(d, 4 / 3, True))
     assert isinstance(both.detectors, SquarePixels) and isinstance(both.detectors.inner, BothFields)
     assert both.detectors.inner.inner is Ctx.detectors
-    fields_only = as_shown(Ctx.detectors, None, "tff")
-    assert isinstance(fields_only, BothFields) and as_shown(Ctx.detectors, None, None) is Ctx.detectors
+    fields_only = as_shown(Ctx.detectors, None, True)
+    assert isinstance(fields_only, BothFields) and as_shown(Ctx.detectors, None, False) is Ctx.detectors
