@@ -66,7 +66,7 @@ class Bars:
         self.frame_name: str | None = None
 
     def start(self, total: int) -> None:
-        if self.quiet:
+        if self.quiet or total == 0:  # every file already done (a resumed run): no empty bar
             return
         from tqdm import tqdm
 

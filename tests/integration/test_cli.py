@@ -68,6 +68,10 @@ def test_samples_redacted_with_real_models(tmp_path) -> None:
     occupant = [r["box"] for r in street["regions"] if r["label"] == "occupant"]
     assert any(x <= 400 and y <= 300 and x + w >= 880 and y + h >= 425 for x, y, w, h in occupant), occupant
     assert all(x >= 320 and x + w <= 960 and w * h < 0.2 * 1280 * 720 for x, y, w, h in occupant), occupant
+    # Run again: every file already done, no empty progress bar.
+    r = invoke("run", str(SAMPLES), "--out", str(out), "--workers", "1")
+    assert r.exit_code == 0 and "(2 already done)" in r.output, r.output
+    assert "file/s" not in r.output, r.output
     # GPS and camera tags are gone.
     exif = Image.open(out / "astronaut.jpg").getexif()
     assert 0x8825 not in exif and 0x010F not in exif
