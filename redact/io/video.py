@@ -26,6 +26,7 @@ Choices (also in docs/video.md):
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -258,14 +259,9 @@ class VideoReader:
             self.colour = (int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
             self.passes = _passes(str(cc.pix_fmt or ""), w, h, int(cc.color_range))
             self.matrix = colour_matrix(int(cc.colorspace), h)
-            # Interlaced video's field order, "tff" or "bff" (FFmpeg's TT/TB or BB/BT); None:
-            # progressive or not known. Where the stream does not say (DV), its first frame tells
-            # whether it is interlaced; DV's fields are bottom first by the format's definition.
-            order = int(getattr(cc, "field_order", 0) or 0)
-            self.fields: str | None = "tff" if order in (2, 4) else "bff" if order in (3, 5) else None
-            self.interlaced = self.fields is not None or (order == 0 and _first_frame_interlaced(path))
-            if self.interlaced and self.fields is None and cc.name == "dvvideo":
-                self.fields = "bff"
+            # FFmpeg's field order (0 unknown, 1 progressive, 2-5 interlaced): see fields.
+            self._field_order = int(getattr(cc, "field_order", 0) or 0)
+            self._codec = str(cc.name or "")
             self.rotation = 0  # clockwise degrees; known after the first frame is decoded
             self.joined = False  # timestamps went back (JOIN_BACK_SECONDS); known after decoding
             # Video packets the container says to decode but not show (an MP4 trimmed by an edit
@@ -310,6 +306,25 @@ class VideoReader:
             return float(self.stream.duration * self.time_base)
         if self.container.duration is not None:
             return float(self.container.duration) / 1e6
+        return None
+
+    @functools.cached_property
+    def interlaced(self) -> bool:
+        """Whether the frames are interlaced: as the stream declares, or where it does not say
+        (DV), as its first frame does (one decode, only where asked)."""
+        order = self._field_order
+        return order in (2, 3, 4, 5) or (order == 0 and _first_frame_interlaced(self.path))
+
+    @functools.cached_property
+    def fields(self) -> str | None:
+        """Interlaced video's field order, ``"tff"`` or ``"bff"`` (FFmpeg's TT/TB or BB/BT);
+        ``None``: progressive or not known. DV's fields are bottom first by the format's
+        definition."""
+        order = self._field_order
+        if order in (2, 4):
+            return "tff"
+        if order in (3, 5) or (self._codec == "dvvideo" and self.interlaced):
+            return "bff"
         return None
 
     def info(self) -> MediaInfo:
