@@ -110,7 +110,7 @@ def finish_file(job: Job, outcomes: list[Outcome]) -> dict[str, Any]:
         return dict(outcome.value)
     entry = base_entry(job)
     entry.update(status="failed", output=None, error=f"worker error: {outcome.error}")
-    log.warning("%s: %s", job.rel, entry["error"])
+    log.info("%s: %s", job.rel, entry["error"])  # reported from the entry by the front end
     return entry
 
 

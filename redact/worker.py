@@ -95,7 +95,8 @@ class Worker:
             entry["status"] = "ok"
         except (RedactError, OSError) as exc:
             entry.update(status="failed", error=one_line(exc), output=None, output_sha256=None)
-            log.warning("%s: %s", job.rel, entry["error"])
+            # The entry carries the error; the front end reports it (once, not also here).
+            log.info("%s: %s", job.rel, entry["error"])
         except Exception as exc:  # a bug must fail this file, not the whole batch
             log.exception("internal error while redacting %s", job.rel)
             entry.update(

@@ -305,7 +305,7 @@ def finish_entry(job: Job, outcomes: list[Outcome], *, config: RedactConfig, spa
         entry["status"] = "ok"
     except (RedactError, OSError) as exc:
         entry.update(status="failed", error=" ".join(str(exc).split()), output=None, output_sha256=None)
-        log.warning("%s: %s", job.rel, entry["error"])
+        log.info("%s: %s", job.rel, entry["error"])  # reported from the entry by the front end
     values = [o.value for o in outcomes if o.ok and isinstance(o.value, dict)]
     entry["providers"] = sorted({p for v in values for p in v.get("providers", [])})
     entry["seconds"] = round(sum(v.get("seconds", 0.0) for v in values), 3)

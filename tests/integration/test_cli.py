@@ -99,3 +99,26 @@ def test_quiet_prints_nothing_on_success(tmp_path) -> None:
     Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(src / "grey.png")
     r = invoke("run", str(src), "--out", str(tmp_path / "o"), "--quiet", "--workers", "1")
     assert r.exit_code == 0 and r.output == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_failed_file_reported_by_the_cli_alone(tmp_path, workers) -> None:
+    """A file that fails is named once above the progress bar and once in the summary: not
+    also as a bare log line written through the bar (the worker processes' included)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "notes.jpg").write_text("not a picture")
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(src / "grey.png")
+    proc = subprocess.run(
+        [sys.executable, "-m", "redact", "run", str(src), "--out", str(tmp_path / "o"), "--workers", workers],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert proc.returncode == 1
+    lines = [ln.split("\r")[-1].strip() for ln in proc.stderr.splitlines() if "notes.jpg" in ln]
+    assert len(lines) == 2 and all(ln.startswith("FAILED notes.jpg: ") for ln in lines), proc.stderr
