@@ -3,7 +3,8 @@
 Usage::
 
     python bench/occupants.py [--sets ANNOTATIONS.json ...] [--quality balanced] [--padding 0.15]
-                              [--limit N] [--threads N] [--crops] [--degrade NAMES] [--json PATH]
+                              [--limit N] [--threads N] [--crops [--crop-width 1.3]] [--degrade NAMES]
+                              [--json PATH]
 
 By default ``../shared/data/dev/occupants-dev/annotations.json`` and, when present,
 ``bench/data/occupants/annotations.json`` (its ``file`` entries are relative to
@@ -24,7 +25,7 @@ occupants at ``--quality``) once; their candidates are then decided three times,
   (by any label), averaged over pictures; and the share redacted by occupant regions.
 
 ``--crops`` scores enforcement-camera views made from the same pictures instead: around each
-labelled window at least :data:`CROP_MIN_WINDOW` px wide, a crop 1.3 windows wide and
+labelled window at least :data:`CROP_MIN_WINDOW` px wide, a crop 1.3 windows wide (`--crop-width`) and
 320:288 in shape, from half a window's height above it, resized to 320x288 and made grey,
 as a roadside camera's crop of one car front or rear (the vehicle fills the picture and is
 often not found as a vehicle; its plate is). A crop is made only where a plate that the
@@ -134,10 +135,11 @@ def plates_of(entry: dict, plates: dict[str, NDArray[np.float32]]) -> NDArray[np
 
 
 def enforcement_crops(
-    image: NDArray[np.uint8], entry: dict, plates: NDArray[np.float32]
+    image: NDArray[np.uint8], entry: dict, plates: NDArray[np.float32], *, wide: float = CROP_WIDTH
 ) -> list[tuple[NDArray[np.uint8], dict]]:
     """Grey 320x288 crops of one car front or rear each (see ``--crops``), with their labels
-    moved; ``plates``: the picture's labelled plates (xyxy)."""
+    moved; ``plates``: the picture's labelled plates (xyxy); ``wide``: crop width, in window
+    widths."""
     h, w = image.shape[:2]
     pcx, pcy = (plates[:, 0] + plates[:, 2]) / 2, (plates[:, 1] + plates[:, 3]) / 2
     out: list[tuple[NDArray[np.uint8], dict]] = []
@@ -149,7 +151,7 @@ def enforcement_crops(
         cx, cy = b["x"] + b["w"] / 2, b["y"] + b["h"] / 2
         if any(x1 <= cx <= x2 and y1 <= cy <= y2 for x1, y1, x2, y2 in taken):
             continue
-        width = CROP_WIDTH * b["w"]
+        width = wide * b["w"]
         height = width * ch_ / cw_
         x1, y1 = cx - width / 2, b["y"] - 0.5 * b["h"]
         if x1 < 0 or y1 < 0 or x1 + width > w or y1 + height > h:
@@ -208,6 +210,7 @@ def run(
     limit: int | None,
     threads: int | None,
     crops: bool = False,
+    crop_width: float = CROP_WIDTH,
     degrade: Sequence[str] = (),
     progress: bool = True,
 ) -> dict:
@@ -216,6 +219,7 @@ def run(
     ds = build_detector_set(occupants="windows", quality=quality, threads=threads)
     people = Occupants(MODELS["occupants"], threshold=ds.thresholds["occupant"], threads=threads, mode="people")
     out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "crops": crops,
+                 "crop_width": crop_width if crops else None,
                  "degrade": list(degrade), "sets": {}}
     plates = labelled_plates() if crops else {}
     times: list[float] = []
@@ -226,7 +230,8 @@ def run(
         images = images[:limit] if limit else images
         for variant in [None, *degrade]:
             name = set_name if variant is None else f"{set_name}~{variant}"
-            out["sets"][name] = _run_set(ds, people, root, images, plates, crops=crops, variant=variant,
+            out["sets"][name] = _run_set(ds, people, root, images, plates, crops=crop_width if crops else None,
+                                         variant=variant,
                                          padding=padding, times=times, label=name if progress else None)
     out["seconds_per_image"] = float(np.mean(times)) if times else None
     out["providers"] = sorted(ds.take_providers())
@@ -234,17 +239,18 @@ def run(
 
 
 def _run_set(ds: DetectorSet, people: Occupants, root: Path, images: Sequence[dict],
-             plates: dict[str, NDArray[np.float32]], *, crops: bool, variant: str | None, padding: float,
+             plates: dict[str, NDArray[np.float32]], *, crops: float | None, variant: str | None, padding: float,
              times: list[float], label: str | None) -> dict:
     """One set's results, its pictures degraded by ``variant`` when given; ``label``: print
-    progress under this name."""
+    progress under this name; ``crops``: score enforcement crops this many windows wide."""
     tallies = {m: _empty() for m in MODES}
     pictures = 0
     for i, source in enumerate(images):
         image = cv2.imread(str(root / source["file"]), cv2.IMREAD_COLOR)
         if image is None:
             raise SystemExit(f"cannot read {root / source['file']}")
-        views = enforcement_crops(image, source, plates_of(source, plates)) if crops else [(image, source)]
+        views = (enforcement_crops(image, source, plates_of(source, plates), wide=crops) if crops is not None
+                 else [(image, source)])
         for k, (picture, entry) in enumerate(views):
             if variant is not None:
                 picture, entry = degraded(picture, entry, variant, seed=1000 * i + k)
@@ -343,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N pictures of each set")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--crops", action="store_true", help="score grey 320x288 enforcement-camera crops of car fronts")
+    ap.add_argument("--crop-width", type=float, default=CROP_WIDTH,
+                    help=f"with --crops: crop width in window widths (default {CROP_WIDTH}: a car front with a little"
+                    " around it; 1.6 and up show the whole car)")
     ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, "
                     "anamorphic, or all; bench/degrade.py): each set is scored again on degraded copies of its "
                     "pictures or crops")
@@ -353,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         ap.error(str(exc))
     res = run(args.sets, quality=args.quality, padding=args.padding, limit=args.limit, threads=args.threads,
-              crops=args.crops, degrade=degrade)
+              crops=args.crops, crop_width=args.crop_width, degrade=degrade)
     if args.json is None:
         args.json = ROOT / "bench" / "results" / ("occupants-crops.json" if args.crops else "occupants.json")
     print_table(res)

@@ -38,6 +38,10 @@ def test_a_crop_is_made_around_a_windscreen_with_a_plate_below() -> None:
     assert [b["label"] for b in entry["boxes"]].count("occupant") == 1
     # The side window is cut by the crop's edge, the far window is outside it.
     assert len([b for b in entry["boxes"] if b["label"] == "window"]) == 2
+    # Framed wider (--crop-width 2): 400 px from x 300, the windscreen 200 px of them.
+    (_, wide), = bench.enforcement_crops(image, _entry(), plates, wide=2.0)
+    windscreen = next(b for b in wide["boxes"] if b["label"] == "window")
+    assert np.isclose(windscreen["x"], 100 * 0.8) and np.isclose(windscreen["w"], 200 * 0.8)
 
 
 def test_no_crop_without_a_plate_below_the_window_or_room_for_it() -> None:
