@@ -13,10 +13,13 @@ run`'s plate detectors redact there:
 
 Captions are drawn with Pillow's own sans-serif font and OpenCV's Hershey fonts, light on
 dark and dark on light, 12-30 px high, in the styles of :data:`STYLES`; plate strings are
-made up in the formats of :data:`FORMATS`, seeded per picture. Nothing is written into the
-repository except the JSON report (``bench/results/``, gitignored).
+made up in the formats of :data:`FORMATS`, seeded per picture. With ``--lists``, each
+dashboard gets instead a list of its latest reads: :data:`LIST_ROWS` rows stacked close
+(plate, date and time, camera), 12-20 px high. Nothing is written into the repository
+except the JSON report (``bench/results/``, gitignored).
 
     .venv/bin/python bench/captions.py
+    .venv/bin/python bench/captions.py --lists
     .venv/bin/python bench/captions.py --limit 10 --json bench/results/captions.json
 """
 
@@ -55,6 +58,9 @@ STYLES = {
     "alone": "{p}",
     "time": "{p}  2025-12-01 08:14:03",
 }
+# ``--lists``: a dashboard's list of its latest reads, LIST_ROWS rows stacked close.
+LIST_ROWS = 8
+LIST_ROW = "{n:2d}  {p}   2025-12-01 08:{m:02d}:03   cam {c}"
 
 
 @dataclass(frozen=True)
@@ -121,22 +127,47 @@ def draw_captions(image: NDArray[np.uint8], rng: np.random.Generator, count: int
         top = tops[rng.integers(len(tops))] + 2
         style = list(STYLES)[rng.integers(len(STYLES))]
         plate = made_up_plate(rng)
-        text = STYLES[style].format(p=plate)
-        ground = float(image[top : top + size, 20:900].mean())
-        colour = 30 if ground > 128 else 235
-        kind = rng.integers(4)
+        kind = int(rng.integers(4))
         xy = (int(rng.integers(20, 200)), top)
-        if kind == 0:
-            reach = _pil_text(image, text, xy, size, colour)
-            y0, y1 = top + size // 5, top + size + size // 4  # Pillow's em box: capitals sit lower
-        else:
-            font = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX)[kind - 1]
-            reach = _cv_text(image, text, xy, size, colour, font)
-            y0, y1 = top, top + size + 1
-        start = text.index(plate)
-        plate_box = (reach(text[:start]), y0, reach(text[: start + len(plate)]), y1)
-        out.append(Caption(style, size, plate_box, (xy[0], y0, reach(text), y1)))
+        out.append(_draw_line(image, style, STYLES[style].format(p=plate), plate, xy, size, kind))
     return out
+
+
+def draw_list(image: NDArray[np.uint8], rng: np.random.Generator) -> list[Caption]:
+    """Draw a list of the dashboard's latest reads (:data:`LIST_ROWS` rows of
+    :data:`LIST_ROW`, 12-20 px high, a quarter of a row apart) on a flat part of ``image``
+    (in place); nothing where no part is flat enough."""
+    size = int(rng.integers(12, 21))
+    step = size + max(3, size // 4)
+    tops = flat_rows(image, LIST_ROWS * step + 4)
+    if not tops:
+        return []
+    top, x, kind = tops[rng.integers(len(tops))] + 2, int(rng.integers(20, 200)), int(rng.integers(4))
+    out = []
+    for row in range(LIST_ROWS):
+        plate = made_up_plate(rng)
+        text = LIST_ROW.format(n=row + 1, p=plate, m=14 + row, c=int(rng.integers(10, 100)))
+        out.append(_draw_line(image, "list", text, plate, (x, top + row * step), size, kind))
+    return out
+
+
+def _draw_line(image: NDArray[np.uint8], style: str, text: str, plate: str, xy: tuple[int, int], size: int,
+               kind: int) -> Caption:
+    """Draw one line of ``text`` holding ``plate`` at ``xy`` (top-left), capitals ``size`` px
+    high, light on a dark ground or dark on a light one; ``kind`` 0 Pillow's font, 1-3 a
+    Hershey font."""
+    top = xy[1]
+    colour = 30 if float(image[top : top + size, 20:900].mean()) > 128 else 235
+    if kind == 0:
+        reach = _pil_text(image, text, xy, size, colour)
+        y0, y1 = top + size // 5, top + size + size // 4  # Pillow's em box: capitals sit lower
+    else:
+        font = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX)[kind - 1]
+        reach = _cv_text(image, text, xy, size, colour, font)
+        y0, y1 = top, top + size + 1
+    start = text.index(plate)
+    plate_box = (reach(text[:start]), y0, reach(text[: start + len(plate)]), y1)
+    return Caption(style, size, plate_box, (xy[0], y0, reach(text), y1))
 
 
 def caption_away(caption: Caption, regions: NDArray[np.int64]) -> float:
@@ -151,7 +182,9 @@ def caption_away(caption: Caption, regions: NDArray[np.int64]) -> float:
     return float(line_cover * area[0] - plate_cover * max(0, area[1])) / rest
 
 
-def run(folder: Path, *, limit: int | None, per_picture: int, seed: int, pad: float = 0.15) -> dict:
+def run(
+    folder: Path, *, limit: int | None, per_picture: int, seed: int, pad: float = 0.15, lists: bool = False
+) -> dict:
     files = sorted((folder / "images").glob("*.jpg"))[: limit or None]
     ds = build_detector_set(faces=False, plates=True)
     rows: list[dict] = []
@@ -159,7 +192,8 @@ def run(folder: Path, *, limit: int | None, per_picture: int, seed: int, pad: fl
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise SystemExit(f"cannot read {path}")
-        captions = draw_captions(image, np.random.default_rng(seed + n), per_picture)
+        rng = np.random.default_rng(seed + n)
+        captions = draw_list(image, rng) if lists else draw_captions(image, rng, per_picture)
         height, width = image.shape[:2]
         found = ds.per_detector(image, ratio=WITNESS_RATIO)
         dets = ds.decide(found, width, height)
@@ -182,7 +216,8 @@ def summarise(rows: Sequence[dict]) -> dict:
     sizes = {"12-17 px": (12, 18), "18-23 px": (18, 24), "24-30 px": (24, 31)}
     return {
         "all": part(rows),
-        "by_style": {s: part([r for r in rows if r["style"] == s]) for s in STYLES},
+        "by_style": {s: part([r for r in rows if r["style"] == s]) for s in [*STYLES, "list"]
+                     if s != "list" or any(r["style"] == s for r in rows)},
         "by_height": {k: part([r for r in rows if lo <= r["height"] < hi]) for k, (lo, hi) in sizes.items()},
         "missed": [r for r in rows if not r["covered"]],
     }
@@ -193,9 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N dashboards")
     ap.add_argument("--per-picture", type=int, default=4, help="captions drawn on each dashboard")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lists", action="store_true",
+                    help="draw a list of the latest reads (8 stacked rows: plate, date and time, camera) instead")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    res = run(DASHBOARDS, limit=args.limit, per_picture=args.per_picture, seed=args.seed)
+    res = run(DASHBOARDS, limit=args.limit, per_picture=args.per_picture, seed=args.seed, lists=args.lists)
     print(f"{'captions':18} {'strings covered':>16} {'caption away':>13}")
     for name, r in [("all", res["all"]), *res["by_style"].items(), *res["by_height"].items()]:
         print(f"{name:18} {r['covered']:>7} / {r['captions']:<6} {r['away'] if r['away'] is not None else '-':>13}")

@@ -94,6 +94,9 @@ MIN_WORD_IN_LINE = 5  # letters without a digit that make a word in a line, not 
 SPAN_BEFORE, SPAN_AFTER = 2, 4  # output columns around a token's first and last characters'
 SPAN_REACH = 8  # columns a span reaches further over what lies unread beside it (two characters)
 _GROUPS = re.compile(r"[A-Z0-9]+(?:[ .\-\u00b7][A-Z0-9]+)*")
+# A date read glued to what is printed before it ("SAA 09252025-12-01": the space after the
+# plate lost) starts a group of its own.
+_GLUED_DATE = re.compile(r"(?<=[A-Z0-9])\d{4}[-./]\d{1,2}[-./]\d{1,2}")
 
 _DATE_OR_TIME = re.compile(r"\d{4}[-./]\d{1,2}([-./]\d{1,2})?|\d{1,2}:\d{2}:\d{2}|\d{1,2}:\d{2}\s*[AaPp][Mm]")
 
@@ -128,7 +131,8 @@ def plate_tokens(text: str) -> list[tuple[int, int]]:
     and :data:`MIN_TOKEN_DIGITS` digits among them; every group in one of them is a plate's,
     and a token runs over consecutive such groups (a date beside a plate goes with it:
     recall first). A single group of up to :data:`MAX_GLUED` characters with a letter and
-    digits is a token too, and one or two lower-case letters between capitals or digits
+    digits is a token too, a date read glued to what comes before it starts a group of its
+    own (:data:`_GLUED_DATE`), and one or two lower-case letters between capitals or digits
     count as capitals.
     """
     def plate_like(chars: str) -> bool:
@@ -137,19 +141,23 @@ def plate_tokens(text: str) -> list[tuple[int, int]]:
     # The recogniser now and then reads a plate's capital in lower case ("8QHc925"): one or
     # two lower-case letters between capitals or digits count as capitals.
     text = re.sub(r"(?<=[A-Z0-9])[a-z]{1,2}(?=[A-Z0-9])", lambda m: m.group().upper(), text)
+    cuts = [m.start() for m in _GLUED_DATE.finditer(text)]
     out: list[tuple[int, int]] = []
     for match in _GROUPS.finditer(text):
         runs: list[list[tuple[int, int]]] = [[]]
         for group in re.finditer(r"[A-Z0-9]+", match.group()):
-            word = group.group()
-            if len(word) >= MIN_WORD_IN_LINE and word.isalpha():
-                runs.append([])
-            elif MAX_PLATE_CHARACTERS < len(word) <= MAX_GLUED and plate_like(word):
-                # a plate and the number printed after it, read without the space between
-                out.append((match.start() + group.start(), match.start() + group.end()))
-                runs.append([])
-            else:
-                runs[-1].append((match.start() + group.start(), match.start() + group.end()))
+            a, z = match.start() + group.start(), match.start() + group.end()
+            inner = [c for c in cuts if a < c < z]
+            for start, end in zip([a, *inner], [*inner, z], strict=True):
+                word = text[start:end]
+                if len(word) >= MIN_WORD_IN_LINE and word.isalpha():
+                    runs.append([])
+                elif MAX_PLATE_CHARACTERS < len(word) <= MAX_GLUED and plate_like(word):
+                    # a plate and the number printed after it, read without the space between
+                    out.append((start, end))
+                    runs.append([])
+                else:
+                    runs[-1].append((start, end))
         for run in runs:
             marked = [False] * len(run)
             for i in range(len(run)):
@@ -229,12 +237,12 @@ def ctc_decode(probs: NDArray[np.float32], characters: Sequence[str]) -> Reading
     return Reading("".join(out), float(conf[keep].mean()) if keep.any() else 0.0, columns, len(probs))
 
 
-def crop_blob(
+def crops_of(
     image: NDArray[np.uint8], boxes: NDArray[np.float32], max_width: int = MAX_WIDTH
-) -> tuple[NDArray[np.float32], list[int]]:
-    """The crops of ``boxes`` (xyxy source pixels) as one batch, each resized to
-    :data:`HEIGHT` px high (at most ``max_width`` wide: longer ones are squeezed) and padded
-    on the right to the widest; their widths."""
+) -> list[NDArray[np.float32]]:
+    """The crops of ``boxes`` (xyxy source pixels) as the network's input, (3, :data:`HEIGHT`,
+    width) each: resized to :data:`HEIGHT` px high, at most ``max_width`` wide (longer ones
+    are squeezed)."""
     h, w = image.shape[:2]
     crops: list[NDArray[np.float32]] = []
     for x1, y1, x2, y2 in np.asarray(boxes, np.float64):
@@ -244,6 +252,15 @@ def crop_blob(
         width = int(np.clip(np.ceil(HEIGHT * crop.shape[1] / crop.shape[0]), HEIGHT // 3, max_width))
         resized = cv2.resize(crop, (width, HEIGHT), interpolation=cv2.INTER_LINEAR)
         crops.append((resized.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1))
+    return crops
+
+
+def crop_blob(
+    image: NDArray[np.uint8], boxes: NDArray[np.float32], max_width: int = MAX_WIDTH
+) -> tuple[NDArray[np.float32], list[int]]:
+    """The crops of ``boxes`` (:func:`crops_of`) as one batch, padded on the right to the
+    widest; their widths."""
+    crops = crops_of(image, boxes, max_width)
     widths = [c.shape[2] for c in crops]
     batch = np.zeros((len(crops), 3, HEIGHT, max(widths)), np.float32)
     for i, one in enumerate(crops):
@@ -283,11 +300,19 @@ class TextReader:
             return []
         if self._characters is None:
             self._characters = self._runner.metadata().get("character", "").splitlines()
-        batch, widths = crop_blob(image, boxes, max_width)
-        probs = self._runner.run(batch)[0]
-        # The network maps 8 input columns to one output column; padding columns are dropped.
-        cols = [max(1, round(probs.shape[1] * wd / batch.shape[3])) for wd in widths]
-        return [ctc_decode(p[:n], self._characters) for p, n in zip(probs, cols, strict=True)]
+        # Crops are read in batches of one width, each as it would be read alone: padded to a
+        # wider crop's width, a line reads differently (beside a line three times as long, a
+        # caption lost its spaces, and the plate in it, glued to the date, was not found).
+        crops = crops_of(image, boxes, max_width)
+        by_width: dict[int, list[int]] = {}
+        for i, crop in enumerate(crops):
+            by_width.setdefault(crop.shape[2], []).append(i)
+        readings: list[Reading] = [Reading("", 0.0)] * len(crops)
+        for same in by_width.values():
+            probs = self._runner.run(np.stack([crops[i] for i in same]))[0]
+            for i, p in zip(same, probs, strict=True):
+                readings[i] = ctc_decode(p, self._characters)
+        return readings
 
     def veto(
         self,

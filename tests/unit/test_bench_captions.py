@@ -39,3 +39,19 @@ def test_caption_away_counts_only_the_words_beside_the_plate() -> None:
     assert bench.caption_away(c, np.array([[90, 90, 270, 130]])) == 1.0
     assert bench.caption_away(c, np.array([[130, 100, 260, 120]])) == 0.5
     assert bench.caption_away(c, np.zeros((0, 4), np.int64)) == 0.0
+
+
+def test_a_list_of_reads_stacks_its_rows_on_flat_ground() -> None:
+    bench = load_bench("captions")
+    image = np.full((1080, 1920, 3), 30, np.uint8)
+    image[0:700, :] = np.random.default_rng(0).integers(0, 255, (700, 1920, 3))  # the pictures
+    rows = bench.draw_list(image, np.random.default_rng(5))
+    assert len(rows) == bench.LIST_ROWS and {r.style for r in rows} == {"list"}
+    tops = [r.line[1] for r in rows]
+    assert tops == sorted(tops) and min(tops) >= 700  # one below another, on the ground
+    for r in rows:
+        px0, py0, px1, py1 = r.plate
+        assert r.line[0] <= px0 < px1 <= r.line[2] and image[py0:py1, px0:px1].max() > 200
+        assert 12 <= r.height <= 20
+    assert bench.draw_list(np.random.default_rng(1).integers(0, 255, (400, 1000, 3), np.uint8),
+                           np.random.default_rng(5)) == []  # no flat ground: no list

@@ -14,7 +14,7 @@ from redact.detect.reading import (
     READER_MODEL,
     Reading,
     TextReader,
-    crop_blob,
+    crops_of,
     ctc_decode,
     plate_tokens,
     token_spans,
@@ -63,14 +63,40 @@ def test_ctc_decode_collapses_repeats_and_blanks() -> None:
     assert ctc_decode(np.eye(5, dtype=np.float32)[[0, 0, 0]], chars) == Reading("", 0.0, (), 3)
 
 
-def test_crops_are_resized_to_the_network_height_and_padded_to_the_widest() -> None:
+def test_crops_are_resized_to_the_network_height() -> None:
     image = np.zeros((100, 400, 3), np.uint8)
     boxes = np.array([[10, 10, 110, 30], [0, 50, 20, 90], [-5, 0, 400, 10]], np.float32)
-    batch, widths = crop_blob(image, boxes)
-    assert batch.shape == (3, 3, HEIGHT, max(widths))
-    assert widths[0] == 240 and widths[1] == HEIGHT // 2 and widths[2] == MAX_WIDTH
-    assert np.all(batch[1, :, :, widths[1]:] == 0)
-    assert batch[0, :, :, : widths[0]].max() == pytest.approx(-1.0)  # black is -1 after normalisation
+    crops = crops_of(image, boxes)
+    assert [c.shape[:2] for c in crops] == [(3, HEIGHT)] * 3
+    assert [c.shape[2] for c in crops] == [240, HEIGHT // 2, MAX_WIDTH]
+    assert crops[0].max() == pytest.approx(-1.0)  # black is -1 after normalisation
+
+
+class _Shapes:
+    """A recogniser session that records the batches it is given and reads nothing."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[int, ...]] = []
+
+    def metadata(self) -> dict[str, str]:
+        return {"character": "A\nB"}
+
+    def run(self, batch: np.ndarray) -> list[np.ndarray]:
+        self.batches.append(batch.shape)
+        probs = np.zeros((batch.shape[0], max(1, batch.shape[3] // 8), 4), np.float32)
+        probs[..., 0] = 1.0
+        return [probs]
+
+
+def test_crops_of_one_width_are_read_together_and_none_padded() -> None:
+    reader = TextReader(threads=1)
+    reader._runner = runner = _Shapes()  # type: ignore[assignment]
+    image = np.zeros((100, 400, 3), np.uint8)
+    boxes = np.array([[10, 10, 110, 30], [0, 50, 20, 90], [200, 10, 300, 30], [-5, 0, 400, 10]], np.float32)
+    readings = reader.read(image, boxes)
+    assert len(readings) == 4 and all(r.text == "" for r in readings)
+    expected = [(2, 3, HEIGHT, 240), (1, 3, HEIGHT, HEIGHT // 2), (1, 3, HEIGHT, MAX_WIDTH)]
+    assert sorted(runner.batches) == sorted(expected)
 
 
 def test_only_text_no_plate_network_saw_is_read_and_only_non_plates_dropped() -> None:
@@ -111,8 +137,9 @@ def test_a_line_no_plate_network_saw_must_read_as_characters() -> None:
         ("A1 MOTORWAY", []),  # a word, and too few characters besides it
         ("COMPLEX COMERCIAL", []),
         ("CP-676-SX 2025-12-01 08:14:03", ["CP-676-SX 2025-12-01"]),  # the date beside it goes too
-        ("L 592VBI2025-12-0108:14:03", ["592VBI2025"]),  # the space before the date dropped
-        ("DYV19732025-12-0108:14:03", ["DYV19732025"]),  # and read as one group
+        ("L 592VBI2025-12-0108:14:03", ["L 592VBI2025"]),  # the space before the date dropped
+        ("DYV19732025-12-0108:14:03", ["DYV1973"]),  # and read as one group
+        ("8 SAA 09252025-12-01 08:21:03 cam 58", ["8 SAA 0925"]),  # the plate's digits glued to the date
         ("Plate read: 8QHc925 confidence 97%", ["8QHc925"]),  # a capital read in lower case
         ("Plateread:J793zSZconfidence97%", ["J793zSZ"]),  # and the spaces lost
         ("Plate read: 7vzF918", ["7vzF918"]),
@@ -242,6 +269,34 @@ def test_real_network_finds_the_plate_a_caption_prints() -> None:
     bx0, _, bx1, _ = kept.xyxy[0]
     assert bx0 <= x0 + 4 and bx1 >= x1 - 2  # over the whole plate string
     assert bx0 >= x0 - 60 and bx1 <= x1 + 60  # and not over the caption around it
+
+
+@pytest.mark.slow
+def test_a_line_reads_the_same_beside_a_longer_one() -> None:
+    """A dashboard's list of reads beside a long caption: padded to the caption's width, the
+    list's line lost its spaces and its plate (glued to the date) was not found."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    pil = Image.new("RGB", (1600, 160), (30, 30, 30))
+    draw = ImageDraw.Draw(pil)
+    short, caption = "1  GCH 4840   2025-12-01 08:14:03   cam 50", "Plate read: B 320 WTW   confidence 97%   camera 52"
+    small, large = ImageFont.load_default(size=14), ImageFont.load_default(size=38)
+    draw.text((10, 20), short, font=small, fill=(230, 230, 230))
+    draw.text((10, 90), caption + "   lane 2 northbound   2025-12-01", font=large, fill=(230, 230, 230))
+    x0, y0, x1, y1 = draw.textbbox((10, 20), short, font=small)
+    plate = draw.textbbox((10, 20), "1  ", font=small)[2], draw.textbbox((10, 20), "1  GCH 4840", font=small)[2]
+    wide = draw.textbbox((10, 90), caption + "   lane 2 northbound   2025-12-01", font=large)
+    image = cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
+    lines = Detections.from_arrays(
+        [[x0 - 2, y0 - 4, x1 + 2, y1 + 4], [wide[0] - 2, wide[1] - 4, wide[2] + 2, wide[3] + 4]], [0.6, 0.6], "plate"
+    )
+    reader = TextReader(threads=1)
+    alone = reader.read(image, lines.xyxy[:1], max_width=48 * HEIGHT)[0]
+    beside = reader.read(image, lines.xyxy, max_width=48 * HEIGHT)[0]
+    assert beside == alone
+    kept = reader.plates_in_lines(image, lines)
+    over = kept.xyxy[(kept.xyxy[:, 1] < y1) & (kept.xyxy[:, 0] <= plate[0] + 2) & (kept.xyxy[:, 2] >= plate[1] - 2)]
+    assert len(over) == 1  # the list's plate string, whole
 
 
 def _text_extent(text: str, x: int) -> tuple[int, int]:
