@@ -255,19 +255,6 @@ def crops_of(
     return crops
 
 
-def crop_blob(
-    image: NDArray[np.uint8], boxes: NDArray[np.float32], max_width: int = MAX_WIDTH
-) -> tuple[NDArray[np.float32], list[int]]:
-    """The crops of ``boxes`` (:func:`crops_of`) as one batch, padded on the right to the
-    widest; their widths."""
-    crops = crops_of(image, boxes, max_width)
-    widths = [c.shape[2] for c in crops]
-    batch = np.zeros((len(crops), 3, HEIGHT, max(widths)), np.float32)
-    for i, one in enumerate(crops):
-        batch[i, :, :, : one.shape[2]] = one
-    return batch, widths
-
-
 class TextReader:
     """PP-OCRv4's recogniser, and the veto it gives on text boxes no plate network saw.
 
