@@ -54,7 +54,9 @@ class Pass:
             misses a small plate under coloured light or in a tinted, compressed frame can
             find it by its contrast alone.
         max_height_ratio: keep only boxes at most this many times as high as wide (a pass
-            looking for plates' lines of characters, not square signs and lamps).
+            looking for plates' lines of characters, not square signs and lamps); a box
+            the left or right edge of the part looked at cuts is judged as if that edge
+            hid up to half of it (:data:`EDGE_HIDDEN`).
         unsharp: sharpen the pass's picture by this amount of an unsharp mask (the picture
             less its blur of :data:`~redact.detect.blobs.UNSHARP_SIGMA` px): where soft
             focus, motion or an enlarged export runs a small plate's strokes together, the
@@ -94,6 +96,12 @@ class Pass:
 # renders each tile from the source on its own instead: a 1.5x look at a 24-Mpx still holds
 # one tile at a time, not a 54-Mpx copy (160 MB).
 WHOLE_RESIZE_PIXELS = 3840 * 2160
+# A plate that the picture's (or a window's) left or right edge cuts shows only part of its
+# width: its box is judged by max_height_ratio as up to this many times as wide as seen, so
+# the half of a plate left in the frame, its characters readable, is still a plate's shape.
+# Boxes within EDGE_PX source pixels of the edge count as cut.
+EDGE_HIDDEN = 2.0
+EDGE_PX = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,7 +225,9 @@ def finish_pass(
     if spec.min_box is not None:
         keep &= side >= spec.min_box
     if spec.max_height_ratio is not None:
-        keep &= out[:, 3] - out[:, 1] <= spec.max_height_ratio * (out[:, 2] - out[:, 0])
+        width = out[:, 2] - out[:, 0]
+        cut = (out[:, 0] <= roi.x0 + EDGE_PX) | (out[:, 2] >= roi.x1 - EDGE_PX)
+        keep &= out[:, 3] - out[:, 1] <= spec.max_height_ratio * np.where(cut, EDGE_HIDDEN * width, width)
     out, score = out[keep], np.minimum(score[keep] + spec.score_boost, 1.0)
     return out.astype(np.float32), score.astype(np.float32)
 

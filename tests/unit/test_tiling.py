@@ -268,6 +268,30 @@ def test_height_ratio_filter_keeps_wide_boxes_only() -> None:
     assert len(run_pass(_marker_infer, square, Pass())[0]) == 1
 
 
+def test_height_ratio_filter_judges_a_box_the_edge_cuts_as_up_to_twice_as_wide() -> None:
+    """Half a plate left in the frame (30 x 20 at the left or right edge, of a 60 x 20 plate)
+    is kept; the same box away from the edge is not, nor is a box the edge cuts that even
+    twice as wide would be square; a window's edge cuts like the picture's."""
+    spec = Pass(max_height_ratio=0.5)
+    for cols in (slice(0, 30), slice(370, 400)):
+        half = np.zeros((400, 400, 3), np.uint8)
+        half[100:120, cols] = 255
+        assert len(run_pass(_marker_infer, half, spec)[0]) == 1
+    inside = np.zeros((400, 400, 3), np.uint8)
+    inside[100:120, 100:130] = 255
+    assert len(run_pass(_marker_infer, inside, spec)[0]) == 0
+    narrow = np.zeros((400, 400, 3), np.uint8)
+    narrow[100:130, 0:12] = 255  # 12 x 30: a post or a lamp at the edge
+    assert len(run_pass(_marker_infer, narrow, spec)[0]) == 0
+    window = Tile(100, 50, 300, 250)
+    cut = np.zeros((400, 400, 3), np.uint8)
+    cut[100:120, 70:130] = 255  # a 60 x 20 plate the window's left edge cuts to 30 x 20
+    assert len(run_pass(_marker_infer, cut, spec, window)[0]) == 1
+    within = np.zeros((400, 400, 3), np.uint8)
+    within[100:120, 150:180] = 255  # 30 x 20 inside the window: square for a plate
+    assert len(run_pass(_marker_infer, within, spec, window)[0]) == 0
+
+
 def test_a_grey_pass_runs_on_the_windows_luma() -> None:
     """A ``grey`` pass gives the network the picture's luma in every channel, inside its
     window only, and maps boxes back as any pass does."""
