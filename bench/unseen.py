@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accuracy import image_regions, load_set  # noqa: E402
+from accuracy import covered_fraction, image_regions, load_set  # noqa: E402
 
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
@@ -66,7 +66,7 @@ def candidates(image: NDArray[np.uint8], ds, floor: float, vehicle_width: float,
                      thresholds=DEFAULT_THRESHOLDS)
     found = ds.per_detector(image, ratio=min(WITNESS_RATIO, floor / DEFAULT_THRESHOLDS["plate"]))
     regions, labels = image_regions(item, dets, 0.15)
-    plates = regions[labels == "plate"].astype(np.float64)
+    plates = regions[labels == "plate"]
     known = np.concatenate([item.gt.reshape(-1, 4), item.known.reshape(-1, 4)]).astype(np.float64)
     out: list[tuple[NDArray[np.float64], float, str]] = []
     for name in PLATE_OPINIONS:
@@ -83,7 +83,7 @@ def candidates(image: NDArray[np.uint8], ds, floor: float, vehicle_width: float,
     picked: list[dict] = []
     for box, score, kind in sorted(out, key=lambda c: -c[1]):
         one = box[None]
-        if len(plates) and _covered(one, plates) >= COVERED:
+        if len(plates) and covered_fraction(np.round(one).astype(np.int64), plates)[0] >= COVERED:
             continue
         if len(known) and (inside_share(one, known) > 0).any():
             continue
@@ -92,20 +92,6 @@ def candidates(image: NDArray[np.uint8], ds, floor: float, vehicle_width: float,
         picked.append({"file": str(item.path), "box": [round(float(v)) for v in box], "score": round(score, 2),
                        "kind": kind})
     return picked
-
-
-def _covered(box: NDArray[np.float64], regions: NDArray[np.float64]) -> float:
-    """Share of one box (1, 4) inside the union of ``regions``."""
-    x0, y0, x1, y1 = (int(round(v)) for v in box[0])
-    if x1 <= x0 or y1 <= y0:
-        return 1.0
-    mask = np.zeros((y1 - y0, x1 - x0), bool)
-    for r in regions:
-        a, b = max(int(r[0]) - x0, 0), max(int(r[1]) - y0, 0)
-        c, d = min(int(np.ceil(r[2])) - x0, x1 - x0), min(int(np.ceil(r[3])) - y0, y1 - y0)
-        if c > a and d > b:
-            mask[b:d, a:c] = True
-    return float(mask.mean())
 
 
 def crop(entry: dict) -> NDArray[np.uint8]:
