@@ -112,3 +112,45 @@ def test_the_zoom_takes_only_the_occupant_detectors_vehicles_that_score_its_thre
                      thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25})
     ds.per_detector(np.zeros((200, 300, 3), np.uint8), ratio=0.5)
     assert len(seen) == 1 and seen[0].tolist() == [[10, 10, 60, 40]]
+
+
+def test_a_plate_hangs_low_on_its_vehicle_or_below_a_box_cut_short() -> None:
+    from redact.detect.vehicle_zoom import PLATE_TOP, on_vehicles
+
+    car = np.array([[100, 200, 200, 300]], np.float32)  # 100x100: its margin 10 px
+    low = [130, 270, 170, 282]  # on the boot
+    below = [130, 300, 170, 316]  # hanging under a box cut short
+    high = [130, 200, 170, 212]  # a sign or route display at the roof
+    aside = [215, 270, 255, 282]  # past the box's side and its margin
+    just = [130, 200 + 100 * PLATE_TOP - 6, 170, 200 + 100 * PLATE_TOP + 6]  # centred on the limit
+    keep = on_vehicles(np.array([low, below, high, aside, just], np.float32), car)
+    assert keep.tolist() == [True, True, False, False, True]
+    # A vehicle the picture's top cuts (its box's top a few pixels from it): its box's top is
+    # not the vehicle's.
+    for top in (0.0, 3.0):
+        cut = np.array([[100, top, 200, 80]], np.float32)
+        assert on_vehicles(np.array([[130, 4, 170, 16]], np.float32), cut).tolist() == [True]
+    assert on_vehicles(np.array([[130, 24, 170, 36]], np.float32), car - [0, 180, 0, 180]).tolist() == [False]
+    assert on_vehicles(np.zeros((0, 4), np.float32), car).tolist() == []
+    assert on_vehicles(np.array([low], np.float32), np.zeros((0, 4), np.float32)).tolist() == [False]
+
+
+def test_the_zoom_keeps_what_it_finds_only_where_a_plate_can_hang(zoom: VehicleZoom, monkeypatch) -> None:  # noqa: ANN001
+    # Two small vehicles close together give one merged window; what the enlarged look finds
+    # above a vehicle (a chevron board on a post) or in the window's corner away from both is
+    # not a plate of theirs.
+    vehicles = np.array([[100, 300, 200, 380], [205, 210, 305, 290]], np.float32)
+    plate, sign, corner = [130, 355, 170, 367], [120, 290, 180, 310], [250, 340, 290, 352]
+
+    def fake(*boxes: list[int]):  # noqa: ANN202
+        def detect(image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            assert rois is not None and len(rois) == 1  # the two windows merged
+            n = len(boxes)
+            return Detections(xyxy=np.array(boxes, np.float32).reshape(-1, 4), score=np.full(n, 0.8, np.float32),
+                              label=np.array(["plate"] * n, object), source=np.array(["detector"] * n, object))
+        return detect
+
+    monkeypatch.setattr(zoom.plate, "detect", fake(plate, sign))
+    monkeypatch.setattr(zoom.text, "detect", fake(corner))
+    dets = zoom.detect(np.zeros((720, 1280, 3), np.uint8), vehicles=vehicles)
+    assert dets.xyxy.astype(int).tolist() == [plate]
