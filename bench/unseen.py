@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from accuracy import covered_fraction, image_regions, load_set  # noqa: E402
 
+from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
 from redact.geometry import centres_inside, inside_share  # noqa: E402
@@ -65,7 +66,7 @@ def candidates(image: NDArray[np.uint8], ds, floor: float, vehicle_width: float,
     dets = ds.decide(ds.per_detector(image, ratio=WITNESS_RATIO), item.width, item.height,
                      thresholds=DEFAULT_THRESHOLDS)
     found = ds.per_detector(image, ratio=min(WITNESS_RATIO, floor / DEFAULT_THRESHOLDS["plate"]))
-    regions, labels = image_regions(item, dets, 0.15)
+    regions, labels = image_regions(item, dets, RedactConfig().padding)
     plates = regions[labels == "plate"]
     known = np.concatenate([item.gt.reshape(-1, 4), item.known.reshape(-1, 4)]).astype(np.float64)
     out: list[tuple[NDArray[np.float64], float, str]] = []
