@@ -24,6 +24,7 @@ from redact.detect.heads import PERSON_HEAD, HeadZone, add_person_heads
 from redact.detect.lanes import Lanes, first_looks
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.occupants import OccupantFinds, Occupants
+from redact.detect.panel_zoom import PANEL, fill_in
 from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
 from redact.detect.reading import LINE_PLATES, READER_MODEL, TextReader
@@ -190,6 +191,10 @@ class DetectorSet:
         least = dict(self.thresholds if thresholds is None else thresholds)
         strong = {name: _at_least(d, least) for name, d in found.items()}
         kept = confirm(strong, found, width, height)
+        # Zoomed crops looked at shrunk: only what the other plate opinions did not find.
+        if PANEL in kept:
+            others = [kept[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in kept and n != PANEL]
+            kept[PANEL] = fill_in(kept[PANEL], Detections.concat(others))
         # Occupants: the windshield zone above each plate that no vehicle box holds (not
         # above a plate printed in a caption).
         printed = kept.pop(LINE_PLATES, None)
@@ -201,8 +206,10 @@ class DetectorSet:
             kept = add_person_heads(kept, found, self.person_heads)
         merged = merge_detections(Detections.concat(kept.values()), iou=MERGE_IOU, contain=MERGE_CONTAIN)
         # Large plates: where the plate network and the text detector agree (the characters).
-        plate_nets = [found[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
-        return fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()))
+        nets = [n for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n not in ("text_plate", PANEL)]
+        plate_nets = [found[n] for n in nets]
+        fitted = fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()))
+        return _distinct(fitted)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         """Faces, plates and occupants in a BGR uint8 picture (H, W, 3), as the set is built to find.
@@ -241,6 +248,20 @@ class DetectorSet:
             contain=MERGE_CONTAIN,
         )
         return dets, not_inside(weak, dets, MERGE_CONTAIN)
+
+
+def _distinct(dets: Detections) -> Detections:
+    """``dets`` less the boxes equal to an earlier one of the same label (two regions of one
+    plate, a tight one and a looser one, narrowed to the same place its characters are)."""
+    if len(dets) < 2:
+        return dets
+    seen: set[tuple[object, ...]] = set()
+    keep = np.ones(len(dets), bool)
+    for i, (box, label) in enumerate(zip(dets.xyxy.tolist(), dets.label.tolist(), strict=True)):
+        key = (label, *box)
+        keep[i] = key not in seen
+        seen.add(key)
+    return dets if keep.all() else dets[keep]
 
 
 def _at_least(dets: Detections, thresholds: Mapping[str, float]) -> Detections:

@@ -43,8 +43,10 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
     else:  # a strip a few pixels deep keeps one row (or column)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    small: NDArray[np.float32] = np.asarray(shrunk, np.float32)
-    sh, sw = small.shape[:2]
+    # Channel first: numpy reduces a line of one channel's pixels far faster than a line of
+    # interleaved BGR (a 480x270 picture's rows: 0.5 against 6 ms).
+    small: NDArray[np.float32] = np.ascontiguousarray(np.moveaxis(np.asarray(shrunk, np.float32), -1, 0))
+    sh, sw = small.shape[1:]
     found: list[tuple[int, int, int, int]] = []
     _cut(small, 0, 0, sw, sh, MAX_DEPTH, found)
     if len(found) <= 1:
@@ -56,10 +58,10 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
 
 def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: int,
          out: list[tuple[int, int, int, int]]) -> None:
-    part = small[y0:y1, x0:x1]
+    part = small[:, y0:y1, x0:x1]
     for axis in (0, 1):  # rows (cut across), then columns
         runs = _content(part, axis)
-        if depth > 0 and runs != [(0, part.shape[axis])]:  # cut, or trimmed of a band at its edge
+        if depth > 0 and runs != [(0, part.shape[axis + 1])]:  # cut, or trimmed of a band at its edge
             for a, b in runs:
                 if axis == 0:
                     _cut(small, x0, y0 + a, x1, y0 + b, depth - 1, out)
@@ -72,12 +74,12 @@ def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: 
 def _content(part: NDArray[np.float32], axis: int) -> list[tuple[int, int]]:
     """Runs [a, b) of rows (axis 0) or columns (axis 1) between flat grey bands of at least
     MIN_BAND; the whole extent when there are none."""
-    lines = part if axis == 0 else part.transpose(1, 0, 2)
-    n = lines.shape[0]
-    if n < 3 * MIN_BAND or lines.shape[1] < 2:
+    along = 2 if axis == 0 else 1  # part is channel first: (3, rows, columns)
+    n, length = part.shape[axis + 1], part.shape[along]
+    if n < 3 * MIN_BAND or length < 2:
         return [(0, n)]
-    spread = lines.std(axis=1).max(axis=1)
-    level = lines.mean(axis=(1, 2))
+    spread = part.std(axis=along).max(axis=0)
+    level = part.mean(axis=(0, along))
     flat = (spread < FLAT_STD) & (level > GREY[0]) & (level < GREY[1])
     runs: list[tuple[int, int]] = []
     start, i = 0, 0

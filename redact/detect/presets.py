@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from redact.detect.panel_zoom import SHRUNK as _PANEL_SHRUNK
 from redact.detect.registry import QUALITY_PRESETS
 from redact.detect.tiling import Pass
 from redact.detect.vehicle_zoom import ZOOM as _VEHICLE_ZOOM
@@ -62,6 +63,7 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
         "yolo_plate": (_PLATE_NATIVE, _PLATE_GREY, _PLATE_GREY_SHARP, _PLATE_FIT, _PLATE_X2_SMALL),
         "text_plate": (_TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT),
         "vehicle_plate": (_VEHICLE_ZOOM,),
+        "panel_plate": _PANEL_SHRUNK,
     },
     "thorough": {
         "centerface": (
@@ -85,6 +87,7 @@ PRESETS: dict[str, dict[str, tuple[Pass, ...]]] = {
             _TEXT_NATIVE, _TEXT_HALF, _TEXT_FIT, Pass(scale=2.0, tile=1600, overlap=160, max_side=1280, max_box=40)
         ),
         "vehicle_plate": (_VEHICLE_ZOOM, Pass(scale=3.0, tile=1600, overlap=160, max_box=24, sharp=True)),
+        "panel_plate": _PANEL_SHRUNK,
     },
 }
 

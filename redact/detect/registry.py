@@ -15,6 +15,7 @@ from redact.config import QUALITIES
 from redact.detect.base import Detector, ModelFile
 from redact.detect.centerface import CenterFace
 from redact.detect.occupants import Occupants
+from redact.detect.panel_zoom import PanelZoom
 from redact.detect.retinaface import RetinaFace
 from redact.detect.text import TextPlate
 from redact.detect.tiling import Pass
@@ -74,6 +75,9 @@ MODELS: dict[str, ModelFile] = {
     # ... and the small vehicles whose plates are looked for enlarged (redact.detect.vehicle_zoom).
     "vehicle_plate": replace(YOLOX_MODEL, name="vehicle_plate", label=Label.PLATE.value),
 }
+# ... and the plates of a dashboard's zoomed crops, looked for shrunk (redact.detect.panel_zoom):
+# the plate network and the text detector again, under a name of their own.
+MODELS["panel_plate"] = replace(MODELS["yolo_plate"], name="panel_plate")
 
 # Face boxes from both face networks run brows-to-chin; grow them to the face outline.
 FACE_EXPAND = 0.05
@@ -94,6 +98,9 @@ DETECTORS: dict[str, DetectorFactory] = {
     "vehicle_plate": lambda m, t, p, n, c: VehicleZoom(
         MODELS["yolo_plate"], MODELS["text_plate"], m, threshold=t, passes=p, threads=n, cpu_only=c
     ),
+    "panel_plate": lambda m, t, p, n, c: PanelZoom(
+        m, MODELS["text_plate"], threshold=t, passes=p, threads=n, cpu_only=c
+    ),
 }
 
 # Per-label score thresholds, chosen on the dev P-R curves (bench/accuracy.py --sweep).
@@ -105,7 +112,7 @@ DEFAULT_QUALITY = "balanced"
 
 LABEL_DETECTORS: dict[str, tuple[str, ...]] = {
     "face": ("centerface", "retinaface"),
-    "plate": ("yolo_plate", "text_plate", "vehicle_plate"),
+    "plate": ("yolo_plate", "text_plate", "vehicle_plate", "panel_plate"),
     "occupant": ("occupants",),
 }
 

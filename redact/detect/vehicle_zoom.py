@@ -20,13 +20,12 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.merge import box_area
-from redact.detect.text import PLATE_SHAPED, TextPlate
+from redact.detect.opinions import PlateOpinions
 from redact.detect.tiles import Tile, tiles_xyxy, windows_around
 from redact.detect.tiling import Pass
-from redact.detect.yolo_plate import YoloPlate
 from redact.detect.yolox import YOLOX_MODEL, YoloxCoco
 from redact.geometry import centres_inside
-from redact.types import Detections, Label
+from redact.types import Detections
 
 MAX_VEHICLE_HEIGHT = 240  # source px: taller vehicles' plates are found at native size
 # The enlarged look: boxes found enlarged are kept when small (shorter side in source
@@ -63,7 +62,7 @@ def on_vehicles(
     return np.asarray(centres_inside(b, zones).any(axis=0), bool)
 
 
-class VehicleZoom:
+class VehicleZoom(PlateOpinions):
     """Plates inside small vehicles, looked for enlarged (by the passes given; :data:`ZOOM`).
 
     Attributes:
@@ -73,7 +72,6 @@ class VehicleZoom:
     """
 
     name = "vehicle_plate"
-    label = Label.PLATE.value
 
     def __init__(
         self,
@@ -86,21 +84,13 @@ class VehicleZoom:
         threads: int | None = None,
         cpu_only: bool = False,
     ) -> None:
-        self.threshold = threshold
-        self.plate = YoloPlate(plate_model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only)
-        # Its text is not read: plate-shaped lines only.
-        self.text = TextPlate(text_model, threshold=threshold, passes=passes, threads=threads, cpu_only=cpu_only,
-                              geometry=PLATE_SHAPED)
+        super().__init__(plate_model, text_model, threshold=threshold, passes=passes, threads=threads,
+                         cpu_only=cpu_only)
         self.vehicles = YoloxCoco(vehicle_model, threads=threads, cpu_only=cpu_only)
-
-    @property
-    def accelerated(self) -> bool:
-        """Whether the networks run on a GPU (opens their sessions)."""
-        return self.plate.accelerated
 
     def take_providers(self) -> set[str]:
         """The execution providers the networks ran on since the last call (then forgotten)."""
-        return self.plate.take_providers() | self.text.take_providers() | self.vehicles.take_providers()
+        return super().take_providers() | self.vehicles.take_providers()
 
     def windows(
         self,
@@ -149,9 +139,7 @@ class VehicleZoom:
         wins = _windows(image, small)
         if not wins:
             return Detections.empty()
-        found = Detections.concat(
-            [self.plate.detect(image, rois=wins, floor=floor), self.text.detect(image, rois=wins, floor=floor)]
-        )
+        found = self.both(image, rois=wins, floor=floor)
         return found[on_vehicles(found.xyxy, small)]
 
 

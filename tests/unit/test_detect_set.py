@@ -96,7 +96,7 @@ def test_real_models_run_on_blank_and_odd_sizes(quality: str, shape: tuple[int, 
     assert isinstance(dets, Detections)
     assert len(dets) == 0  # a flat grey picture has no faces or plates
     names = {m.name for m in ds.models}
-    plates = {"yolo_plate"} if quality == "fast" else {"yolo_plate", "text_plate", "vehicle_plate"}
+    plates = {"yolo_plate"} if quality == "fast" else {"yolo_plate", "text_plate", "vehicle_plate", "panel_plate"}
     plates |= {"text_reader"} if "text_plate" in plates else set()  # every quality that finds text reads lines
     assert names == ({"centerface"} if quality == "fast" else {"centerface", "retinaface"}) | plates
 
