@@ -194,7 +194,7 @@ class DetectorSet:
         # Zoomed crops looked at shrunk: only what the other plate opinions did not find.
         if PANEL in kept:
             others = [kept[n] for n in LABEL_DETECTORS[Label.PLATE.value] if n in kept and n != PANEL]
-            kept[PANEL] = fill_in(kept[PANEL], Detections.concat(others))
+            kept[PANEL] = fill_in(kept[PANEL], Detections.concat(others), width, height)
         # Occupants: the windshield zone above each plate that no vehicle box holds (not
         # above a plate printed in a caption).
         printed = kept.pop(LINE_PLATES, None)

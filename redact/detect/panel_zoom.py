@@ -2,9 +2,9 @@
 
 A plate-reading system's dashboard shows the plate it read enlarged in a panel of its own:
 a plate a few dozen pixels wide blown up four to ten times to fill the panel, its strokes
-smeared over many pixels and, from dusk and night frames, dim and low in contrast. Seen at that size, neither plate
-opinion finds some of them: both networks learnt plates from pictures where a plate's
-strokes are a few pixels wide. Shrunk back to a half, a third and a quarter of the panel's
+smeared over many pixels and, from dusk and night frames, dim and low in contrast. Seen at
+that size, neither plate opinion finds some of them: both networks learnt plates from
+pictures where a plate's strokes are a few pixels wide. Shrunk back to a half, a third and a quarter of the panel's
 size, with the panel's luma stretched to its full range, they are found
 (``bench/dashboards.py``; docs/performance.md, "Zoomed crops shrunk back"). Which of the
 three sizes finds a given crop varies, so all three are looked at.
@@ -28,7 +28,7 @@ from redact.detect.base import ModelFile
 from redact.detect.opinions import PlateOpinions
 from redact.detect.panels import find_panels
 from redact.detect.tiles import Tile, tiles_xyxy
-from redact.detect.tiling import Pass
+from redact.detect.tiling import Pass, expand_boxes
 from redact.geometry import inside_share, intersection_matrix
 from redact.types import Detections
 
@@ -92,16 +92,14 @@ def kept_in_panel(boxes: NDArray[np.float32], panel_width: int) -> NDArray[np.bo
     return np.asarray((w >= WIDE_SHARE * panel_width) & (h <= MAX_HEIGHT_RATIO * w), bool)
 
 
-def fill_in(found: Detections, others: Detections) -> Detections:
+def fill_in(found: Detections, others: Detections, width: int, height: int) -> Detections:
     """The boxes of ``found`` (this look's, passing) that add to ``others`` (the other plate
-    opinions' passing boxes): those not lying mostly inside one of them (see
-    :data:`REDUNDANT_INSIDE`)."""
+    opinions' passing boxes) in a ``width`` x ``height`` picture: those not lying mostly
+    inside one of them (see :data:`REDUNDANT_INSIDE`)."""
     if not len(found) or not len(others):
         return found
-    o = others.xyxy.astype(np.float64)
-    grow = REDUNDANT_GROW * np.concatenate([o[:, 2:] - o[:, :2], o[:, 2:] - o[:, :2]], axis=1)
-    grown = o + grow * np.array([-1, -1, 1, 1])
-    inside = inside_share(found.xyxy.astype(np.float64), grown, np.float64).max(axis=1)
+    grown = expand_boxes(others.xyxy, REDUNDANT_GROW, width, height)
+    inside = inside_share(found.xyxy, grown).max(axis=1)
     return found[inside < REDUNDANT_INSIDE]
 
 

@@ -95,9 +95,9 @@ def test_fill_in_keeps_only_what_the_other_opinions_missed() -> None:
         [1300, 100, 1850, 300],  # much larger than the other box
         [1240, 600, 1500, 700],  # elsewhere
     )
-    kept = fill_in(found, others)
+    kept = fill_in(found, others, 1920, 1080)
     assert kept.xyxy.tolist() == [[1300, 100, 1850, 300], [1240, 600, 1500, 700]]
-    assert len(fill_in(found, Detections.empty())) == 3
+    assert len(fill_in(found, Detections.empty(), 1920, 1080)) == 3
 
 
 class _Fixed:
