@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/dashboards.py [--count 120] [--seed 1] [--out DIR]
+    python bench/dashboards.py [--count 120] [--seed 1] [--frames DEGRADATION] [--out DIR]
     python bench/accuracy.py DIR --own-labels
 
 The dev dashboard set is 30 screenshots, each a wide frame, a zoomed crop of that frame's
@@ -19,6 +19,12 @@ format to ``DIR`` (default ``bench/results/dashboards/``), for ``bench/accuracy.
 Wide frames alternate between the two sets; the pairs are drawn from ``--seed``. The
 pictures are the dev sets' own, so this measures how the tool takes new compositions and
 zoomed crops of plates the dashboard set does not zoom, not new pictures.
+
+``--frames NAME`` degrades every picture by ``bench/degrade.py``'s ``NAME`` before it is
+composed (default ``DIR``: ``bench/results/dashboards-NAME/``): dashboards of darker,
+noisier or softer footage, the zoomed crop enlarging the degraded frame, the interface
+drawn as it is. ``bench/accuracy.py --degrade NAME`` on the plain composed set degrades the
+whole screenshot, interface included; the same pairs are drawn either way.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -36,6 +43,7 @@ from PIL import Image, ImageDraw, ImageFont
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import DEV, ROOT, Item, load_set  # noqa: E402
+from degrade import DEGRADATIONS  # noqa: E402
 
 SIZE = (1920, 1080)
 GROUND = (38, 33, 30)  # BGR, the interface's flat ground
@@ -99,16 +107,32 @@ def moved(boxes: NDArray[np.int64], scale: float, x: int, y: int) -> NDArray[np.
     return (np.round(boxes * scale) + np.array([x, y, x, y])).astype(np.int64)
 
 
-def compose(wide: Item, second: Item, rng: np.random.Generator) -> tuple[NDArray[np.uint8], list[dict]]:
-    """One screenshot and its plate boxes (dev-annotation dicts)."""
+def read(item: Item, frames: str | None, rng: np.random.Generator) -> tuple[NDArray[np.uint8], Item]:
+    """An item's picture, degraded by ``frames`` when given, and the item with its boxes
+    where they land."""
+    image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"cannot read {item.path}")
+    if frames is None:
+        return image, item
+    image, where = DEGRADATIONS[frames](image, rng)
+    gt = np.round(where.xyxy(item.gt)).astype(np.int64).reshape(-1, 4)
+    return image, replace(item, gt=gt, width=image.shape[1], height=image.shape[0])
+
+
+def compose(
+    wide: Item, second: Item, rng: np.random.Generator, frames: str | None = None,
+    frames_rng: np.random.Generator | None = None,
+) -> tuple[NDArray[np.uint8], list[dict]]:
+    """One screenshot and its plate boxes (dev-annotation dicts); its pictures degraded by
+    ``frames`` (drawing from ``frames_rng``) when given."""
     canvas = np.empty((SIZE[1], SIZE[0], 3), np.uint8)
     canvas[:] = GROUND
     header(canvas, rng)
     boxes = []
-    a = cv2.imread(str(wide.path), cv2.IMREAD_COLOR)
-    b = cv2.imread(str(second.path), cv2.IMREAD_COLOR)
-    if a is None or b is None:
-        raise SystemExit(f"cannot read {wide.path} or {second.path}")
+    spoil = frames_rng if frames_rng is not None else np.random.default_rng(0)
+    a, wide = read(wide, frames, spoil)
+    b, second = read(second, frames, spoil)
     pic, s = fitted(a, WIDE[2], WIDE[3])
     paste(canvas, pic, WIDE[0], WIDE[1])
     boxes.append(moved(wide.gt, s, WIDE[0], WIDE[1]))
@@ -132,8 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=120, help="screenshots to compose (default 120)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "dashboards")
+    ap.add_argument("--frames", choices=sorted(DEGRADATIONS), default=None,
+                    help="degrade every picture so before composing it (bench/degrade.py)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default: bench/results/dashboards/, or dashboards-FRAMES/ with --frames")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = ROOT / "bench" / "results" / ("dashboards" + (f"-{args.frames}" if args.frames else ""))
     pools = [[it for it in load_set(DEV / name) if len(it.gt)] for name in SOURCES]
     everything = [it for pool in pools for it in pool]
     rng = np.random.default_rng(args.seed)
@@ -145,13 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         second = everything[rng.integers(len(everything))]
         while second.path == wide.path:
             second = everything[rng.integers(len(everything))]
-        canvas, boxes = compose(wide, second, rng)
+        canvas, boxes = compose(wide, second, rng, args.frames, np.random.default_rng([args.seed, n]))
         name = f"images/composed_{n:03d}.jpg"
         cv2.imwrite(str(args.out / name), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
         images.append({"file": name, "width": SIZE[0], "height": SIZE[1], "boxes": boxes,
                        "from": [str(wide.path.relative_to(DEV)), str(second.path.relative_to(DEV))]})
     data = {
-        "source": {"repo": "composed by bench/dashboards.py from " + " and ".join(SOURCES), "seed": args.seed},
+        "source": {"repo": "composed by bench/dashboards.py from " + " and ".join(SOURCES), "seed": args.seed,
+                   "frames": args.frames},
         "images": images,
     }
     (args.out / "annotations.json").write_text(json.dumps(data, indent=1))

@@ -4,10 +4,10 @@ A plate-reading system's dashboard shows the plate it read enlarged in a panel o
 a plate a few dozen pixels wide blown up four to ten times to fill the panel, its strokes
 smeared over many pixels and, from dusk and night frames, dim and low in contrast. Seen at
 that size, neither plate opinion finds some of them: both networks learnt plates from
-pictures where a plate's strokes are a few pixels wide. Shrunk back to a half, a third and a quarter of the panel's
-size, with the panel's luma stretched to its full range, they are found
-(``bench/dashboards.py``; docs/performance.md, "Zoomed crops shrunk back"). Which of the
-three sizes finds a given crop varies, so all three are looked at.
+pictures where a plate's strokes are a few pixels wide. Shrunk back to a half, a third and
+a quarter of the panel's size, with the panel's contrast raised (:func:`lifted`), they are
+found (``bench/dashboards.py``; docs/performance.md, "Zoomed crops shrunk back"). Which of
+the three sizes finds a given crop varies, so all three are looked at.
 
 Every panel of a composed picture (:mod:`redact.detect.panels`: a dashboard's frames and
 crops, two or more) that takes at most :data:`MAX_PANEL_SHARE` of it is looked at so.
@@ -56,6 +56,11 @@ REDUNDANT_GROW = 0.15
 # range there is under MIN_RANGE grey levels is flat and left as it is.
 STRETCH_PERCENTILES = (1.0, 99.0)
 MIN_RANGE = 8.0
+# Before the stretch, the panel's lightness is equalised over a 4x4 grid of tiles (CLAHE,
+# clip limit 2): a dim plate on a dark night crop stands out from its own surroundings,
+# not only from the panel's darkest and brightest pixels.
+CLAHE_CLIP = 2.0
+CLAHE_GRID = (4, 4)
 
 
 def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = None) -> NDArray[np.int64]:
@@ -83,6 +88,15 @@ def stretched(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
         return picture.copy()
     lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
     return cv2.LUT(np.ascontiguousarray(picture), lut.astype(np.uint8))
+
+
+def lifted(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``picture`` (BGR uint8) with its lightness equalised locally (CLAHE on the L of Lab,
+    :data:`CLAHE_CLIP` over :data:`CLAHE_GRID` tiles), then :func:`stretched`: the panel
+    as the shrunk look sees it."""
+    lab = cv2.cvtColor(np.ascontiguousarray(picture), cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(CLAHE_CLIP, CLAHE_GRID).apply(np.ascontiguousarray(lab[..., 0]))
+    return stretched(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR))
 
 
 def kept_in_panel(boxes: NDArray[np.float32], panel_width: int) -> NDArray[np.bool_]:
@@ -130,11 +144,12 @@ class PanelZoom(PlateOpinions):
     def detect(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, floor: float | None = None
     ) -> Detections:
-        """Plates found in the small panels of a BGR uint8 picture, shrunk and stretched
-        (xyxy source pixels), both opinions, unmerged; only panels touching ``rois`` when given."""
+        """Plates found in the small panels of a BGR uint8 picture, shrunk, their contrast
+        raised (:func:`lifted`; xyxy source pixels), both opinions, unmerged; only panels
+        touching ``rois`` when given."""
         found = []
         for x0, y0, x1, y1 in panels_to_search(image, rois):
-            panel = stretched(image[y0:y1, x0:x1])
+            panel = lifted(image[y0:y1, x0:x1])
             boxes = self.both(panel, floor=floor)
             boxes = boxes[kept_in_panel(boxes.xyxy, x1 - x0)]
             if len(boxes):

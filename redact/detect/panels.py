@@ -10,6 +10,11 @@ one panel; taken for several, its zones would be cut short, so flat means as fla
 drawn ground, not a smooth surface. Near-black and near-white bands never cut: a night sky
 or a burnt-out one is flat too, and a zone cut there could leave a windscreen's upper part
 out.
+
+Flatness is judged on luma: a screenshot passed on as a hard JPEG (quality 30) smears
+colour over 16-px blocks and rings beside every panel's edge, and its bands' colour then
+varies as much as a photo's smooth wall; their luma stays flat. A looser limit on colour
+keeps a boundary between two colours of one brightness from passing as flat.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ from numpy.typing import NDArray
 from redact.geometry import centres_inside, intersect_rows
 
 SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
-# A row or column whose colour varies less than this (0-255, largest channel's standard
-# deviation) along the part is flat. A dashboard's ground is one colour (under 1.4 on the
-# dev screenshots, JPEG noise included); smooth surfaces across whole photos and grey
-# enforcement crops came to 2.2-3.0 and were cut at 3.
-FLAT_STD = 1.5
+# A row or column whose luma varies less than FLAT_STD (0-255, standard deviation along the
+# part) and whose colour varies less than COLOUR_STD (largest channel's) is flat. A
+# dashboard's ground is one colour: luma under 1.2 on the dev and composed screenshots, also
+# re-compressed at JPEG quality 30 (colour there up to 4.8, 0.2-1.4 at quality 95); luma at
+# 1.5, or colour alone at 2.5, cut some of the dev photos into pieces.
+FLAT_STD = 1.2
+COLOUR_STD = 5.0
+LUMA = (0.114, 0.587, 0.299)  # B, G, R weights (ITU-R BT.601)
 MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
 GREY = (12.0, 243.0)  # a band's mean brightness lies inside this range (not black, not white)
 MAX_DEPTH = 6  # cuts and trims, nested
@@ -43,10 +51,12 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
     else:  # a strip a few pixels deep keeps one row (or column)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         shrunk = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    # Channel first: numpy reduces a line of one channel's pixels far faster than a line of
-    # interleaved BGR (a 480x270 picture's rows: 0.5 against 6 ms).
-    small: NDArray[np.float32] = np.ascontiguousarray(np.moveaxis(np.asarray(shrunk, np.float32), -1, 0))
-    sh, sw = small.shape[1:]
+    # Channel first (B, G, R, luma): numpy reduces a line of one channel's pixels far faster
+    # than a line of interleaved BGR (a 480x270 picture's rows: 0.5 against 6 ms).
+    sh, sw = shrunk.shape[:2]
+    small: NDArray[np.float32] = np.empty((4, sh, sw), np.float32)
+    small[:3] = np.moveaxis(shrunk, -1, 0)
+    small[3] = LUMA[0] * small[0] + LUMA[1] * small[1] + LUMA[2] * small[2]
     found: list[tuple[int, int, int, int]] = []
     _cut(small, 0, 0, sw, sh, MAX_DEPTH, found)
     if len(found) <= 1:
@@ -74,13 +84,13 @@ def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: 
 def _content(part: NDArray[np.float32], axis: int) -> list[tuple[int, int]]:
     """Runs [a, b) of rows (axis 0) or columns (axis 1) between flat grey bands of at least
     MIN_BAND; the whole extent when there are none."""
-    along = 2 if axis == 0 else 1  # part is channel first: (3, rows, columns)
+    along = 2 if axis == 0 else 1  # part is channel first: (B G R luma, rows, columns)
     n, length = part.shape[axis + 1], part.shape[along]
     if n < 3 * MIN_BAND or length < 2:
         return [(0, n)]
-    spread = part.std(axis=along).max(axis=0)
-    level = part.mean(axis=(0, along))
-    flat = (spread < FLAT_STD) & (level > GREY[0]) & (level < GREY[1])
+    spread = part.std(axis=along)  # (4, n)
+    level = part[:3].mean(axis=(0, along))
+    flat = (spread[3] < FLAT_STD) & (spread[:3].max(axis=0) < COLOUR_STD) & (level > GREY[0]) & (level < GREY[1])
     runs: list[tuple[int, int]] = []
     start, i = 0, 0
     while i < n:

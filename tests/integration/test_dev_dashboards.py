@@ -1,5 +1,7 @@
-"""Real-data regression: a dashboard's zoomed crop of a dusk dash-cam plate, composed as
-``bench/dashboards.py`` composes them, is redacted, and only the panel zoom finds it.
+"""Real-data regressions: a dashboard's zoomed crop of a dusk dash-cam plate, composed as
+``bench/dashboards.py`` composes them, is redacted, and only the panel zoom finds it; so is
+the crop of a dusk frame darkened again (``--frames night``), once the panel's lightness is
+equalised locally.
 
 Reads ``../shared/data/dev`` (next to the repo) and skips when it is absent.
 """
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from redact.config import RedactConfig
-from redact.detect import LABEL_DETECTORS, build_detector_set
+from redact.detect import LABEL_DETECTORS, build_detector_set, panel_zoom
 from redact.detect.panel_zoom import PANEL
 from tests.helpers import load_bench, require_dev
 
@@ -21,23 +23,42 @@ WIDE = "valid_dayride_type1_001_t_163.jpg"
 SECOND = "plates-openalpr-us-eu"
 
 
-def test_a_dim_zoomed_crop_is_redacted() -> None:
-    require_dev("plates-romania-dashcam", "images", WIDE)
+# A dusk frame darkened again: its crop's plate barely brighter than what surrounds it.
+DARK_WIDE = "train_dayride_type1_001_t_259.jpg"
+
+
+def _composed(wide_name: str, frames: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The screenshot ``bench/dashboards.py`` composes of ``wide_name`` (and the first openalpr
+    picture), its pictures degraded by ``frames``; and its zoomed plate's box (xyxy, (1, 4))."""
+    require_dev("plates-romania-dashcam", "images", wide_name)
     require_dev(SECOND, "annotations.json")
     bench, accuracy = load_bench("dashboards"), load_bench("accuracy")
-    wide = next(it for it in accuracy.load_set(accuracy.DEV / "plates-romania-dashcam") if it.path.name == WIDE)
+    wide = next(it for it in accuracy.load_set(accuracy.DEV / "plates-romania-dashcam") if it.path.name == wide_name)
     second = accuracy.load_set(accuracy.DEV / SECOND)[0]
-    image, boxes = bench.compose(wide, second, np.random.default_rng(0))
+    image, boxes = bench.compose(wide, second, np.random.default_rng(0), frames, np.random.default_rng([1, 48]))
     crop = next(b for b in boxes if b["w"] >= 300)  # the zoomed plate, 390 px wide
-    gt = np.array([[crop["x"], crop["y"], crop["x"] + crop["w"], crop["y"] + crop["h"]]], np.int64)
-    detectors = build_detector_set(faces=False, plates=True)
-    pad = RedactConfig().padding
+    return image, np.array([[crop["x"], crop["y"], crop["x"] + crop["w"], crop["y"] + crop["h"]]], np.int64)
 
-    def covered(names: tuple[str, ...]) -> float:
-        dets = detectors.only(names).detect(image)
-        regions, _ = accuracy.image_regions(accuracy.Item("x", accuracy.DEV, 1920, 1080, gt, ["plate"]), dets, pad)
-        return float(accuracy.covered_fraction(gt, regions)[0])
 
+def _covered(image: np.ndarray, gt: np.ndarray, names: tuple[str, ...]) -> float:
+    """Share of ``gt`` inside the regions the plate detectors ``names`` give on ``image``."""
+    accuracy = load_bench("accuracy")
+    dets = build_detector_set(faces=False, plates=True).only(names).detect(image)
+    item = accuracy.Item("x", accuracy.DEV, 1920, 1080, gt, ["plate"])
+    regions, _ = accuracy.image_regions(item, dets, RedactConfig().padding)
+    return float(accuracy.covered_fraction(gt, regions)[0])
+
+
+def test_a_dim_zoomed_crop_is_redacted() -> None:
+    image, gt = _composed(WIDE)
     every = LABEL_DETECTORS["plate"]
-    assert covered(every) >= 0.8
-    assert covered(tuple(n for n in every if n != PANEL)) < 0.8
+    assert _covered(image, gt, every) >= 0.8
+    assert _covered(image, gt, tuple(n for n in every if n != PANEL)) < 0.8
+
+
+def test_a_darkened_zoomed_crop_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    image, gt = _composed(DARK_WIDE, "night")
+    every = LABEL_DETECTORS["plate"]
+    assert _covered(image, gt, every) >= 0.8
+    monkeypatch.setattr(panel_zoom, "lifted", panel_zoom.stretched)  # the luma stretched alone
+    assert _covered(image, gt, every) < 0.8

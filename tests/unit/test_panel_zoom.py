@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from redact.detect import MODELS, build_detector_set
-from redact.detect.panel_zoom import PANEL, PanelZoom, fill_in, kept_in_panel, panels_to_search, stretched
+from redact.detect.panel_zoom import (
+    PANEL,
+    PanelZoom,
+    fill_in,
+    kept_in_panel,
+    lifted,
+    panels_to_search,
+    stretched,
+)
 from redact.detect.tiles import Tile
 from redact.types import Detections
 
@@ -69,6 +77,25 @@ def test_stretched_spreads_a_dim_panel_over_the_full_range() -> None:
     flat = np.full((50, 80, 3), 100, np.uint8)
     same = stretched(flat)
     assert np.array_equal(same, flat) and same is not flat
+
+
+def test_lifted_brings_out_a_dim_plates_characters() -> None:
+    # A night crop: dark ground, a dim plate with darker strokes on it, and a lamp's glare in
+    # a corner that keeps the percentile stretch from raising the plate's own contrast.
+    rng = np.random.default_rng(0)
+    panel = np.full((200, 600, 3), 18, np.float32)
+    panel[:60, :120] = 250
+    panel[90:150, 150:450] = 40
+    for x in range(170, 440, 40):
+        panel[100:140, x : x + 12] = 30
+    panel = np.clip(panel + rng.normal(0, 2, panel.shape), 0, 255).astype(np.uint8)
+
+    def strokes(picture: np.ndarray) -> float:
+        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return float(grey[110:130, 185:200].mean() - grey[110:130, 170:182].mean())  # plate minus stroke
+
+    assert strokes(lifted(panel)) > 1.8 * strokes(stretched(panel)) > 0
+    assert lifted(panel).shape == panel.shape and lifted(panel).dtype == np.uint8
 
 
 def test_kept_in_panel_wants_wide_boxes_no_taller_than_wide() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from redact.detect.occupants import OccupantFinds, Occupants
@@ -58,6 +59,22 @@ def test_a_dashboard_screenshot_falls_into_its_panels() -> None:
     assert len(panels) == 4
     for want in (HEADER, WIDE, CROP, SECOND):
         assert _near(panels, want), (want, panels.tolist())
+
+
+def test_a_screenshot_passed_on_as_a_hard_jpeg_still_falls_into_its_panels() -> None:
+    ok, buf = cv2.imencode(".jpg", _dashboard(), [cv2.IMWRITE_JPEG_QUALITY, 30])
+    assert ok
+    panels = find_panels(cv2.imdecode(buf, cv2.IMREAD_COLOR))
+    for want in (WIDE, CROP, SECOND):
+        assert _near(panels, want, tol=8.0), (want, panels.tolist())
+
+
+def test_two_colours_of_one_brightness_are_not_a_flat_band() -> None:
+    photo = _texture(np.random.default_rng(2), 720, 1280)
+    # Across the whole width, rows of red beside rows of grey of the same luma (96).
+    photo[300:360, :640] = (50, 52, 200)  # BGR
+    photo[300:360, 640:] = 96
+    assert find_panels(photo).tolist() == [[0, 0, 1280, 720]]
 
 
 def test_a_photo_is_one_panel_and_black_or_white_bands_cut_nothing() -> None:
