@@ -107,15 +107,15 @@ def moved(boxes: NDArray[np.int64], scale: float, x: int, y: int) -> NDArray[np.
     return (np.round(boxes * scale) + np.array([x, y, x, y])).astype(np.int64)
 
 
-def read(item: Item, frames: str | None, rng: np.random.Generator) -> tuple[NDArray[np.uint8], Item]:
-    """An item's picture, degraded by ``frames`` when given, and the item with its boxes
-    where they land."""
+def read(item: Item, frames: str | None, rng: np.random.Generator | None) -> tuple[NDArray[np.uint8], Item]:
+    """An item's picture, degraded by ``frames`` when given (drawing from ``rng``, or a
+    generator seeded 0), and the item with its boxes where they land."""
     image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if image is None:
         raise SystemExit(f"cannot read {item.path}")
     if frames is None:
         return image, item
-    image, where = DEGRADATIONS[frames](image, rng)
+    image, where = DEGRADATIONS[frames](image, rng if rng is not None else np.random.default_rng(0))
     gt = np.round(where.xyxy(item.gt)).astype(np.int64).reshape(-1, 4)
     return image, replace(item, gt=gt, width=image.shape[1], height=image.shape[0])
 
@@ -130,9 +130,8 @@ def compose(
     canvas[:] = GROUND
     header(canvas, rng)
     boxes = []
-    spoil = frames_rng if frames_rng is not None else np.random.default_rng(0)
-    a, wide = read(wide, frames, spoil)
-    b, second = read(second, frames, spoil)
+    a, wide = read(wide, frames, frames_rng)
+    b, second = read(second, frames, frames_rng)
     pic, s = fitted(a, WIDE[2], WIDE[3])
     paste(canvas, pic, WIDE[0], WIDE[1])
     boxes.append(moved(wide.gt, s, WIDE[0], WIDE[1]))
