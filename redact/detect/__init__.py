@@ -138,10 +138,13 @@ class DetectorSet:
         # lines, are no plates (redact.detect.characters).
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
             found.update(read_characters(self.reader, image, found))
-        # The plate networks' boxes that pass: text only a candidate under the threshold
-        # holds is read like text nothing holds.
-        sure = [_at_least(found[n], self.thresholds)
-                for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"]
+        # The plate networks' boxes that pass, and pass the evidence rules: text only a
+        # candidate under the threshold holds, or a box too large to be a plate on its own
+        # word (a truck's back boxed whole), is read like text nothing holds.
+        height, width = image.shape[:2]
+        nets = {n: _at_least(found[n], self.thresholds)
+                for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n != "text_plate"}
+        sure = list(confirm(nets, found, width, height).values())
         # Lines of text longer than a plate's count only for the plate characters read in
         # them (a dashboard's caption printing the plate it read).
         if "text_plate" in found:
@@ -160,7 +163,6 @@ class DetectorSet:
             # Characters the text detector found count as a vehicle's plate too.
             text = _at_least(found.get("text_plate", Detections.empty()), self.thresholds)
             evidence = Detections.concat([known, text])
-            height, width = image.shape[:2]
             for name, finds in occupants.items():
                 found[name] = windows_above_plates(drop_unplated_large(finds, evidence, width, height), known)
         return found

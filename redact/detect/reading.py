@@ -21,9 +21,11 @@ stretches of a line that read as a plate's characters (:func:`plate_tokens`) bec
 boxes (:meth:`TextReader.plates_in_lines`); the line itself is never one.
 
 Plate-shaped text a plate network holds (:data:`SUPPORT` of its area in one of that
-network's boxes that pass the threshold) is never read and never dropped here. Text only
-candidates under the threshold held was, on the dev sets, bus destination boards, street
-names and shop signs, never a labelled plate (docs/performance.md).
+network's boxes that pass the threshold and the evidence rules of
+:mod:`redact.detect.evidence`) is never read and never dropped here. Text only candidates
+under the threshold held was, on the dev sets, bus destination boards, street names and shop
+signs, never a labelled plate (docs/performance.md); text only a box too large to be a plate
+on its own word held, a truck's lettering (the network boxed the truck's back whole).
 
 Input of the network: a BGR crop resized to 48 px high, ``(pixel / 255 - 0.5) / 0.5``,
 NCHW, any width; output: per column, probabilities over its character list (stored in the
@@ -310,8 +312,9 @@ class TextReader:
     ) -> Detections:
         """``text`` without its lines (:func:`redact.detect.text.is_line`: see
         :meth:`plates_in_lines`) and without the boxes that no box in ``seen`` (the plate
-        networks' boxes that pass the plate threshold) holds and whose reading has too few
-        characters (:func:`too_few_characters`) or cannot be a plate (:func:`veto_reason`).
+        networks' boxes that pass the plate threshold and the evidence rules) holds and
+        whose reading has too few characters (:func:`too_few_characters`) or cannot be a
+        plate (:func:`veto_reason`).
         ``windows``: where the text was looked for (``None``: the whole picture)."""
         if not len(text):
             return text

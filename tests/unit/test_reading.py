@@ -327,3 +327,28 @@ def test_text_only_a_candidate_under_the_threshold_holds_is_read() -> None:
         found = ds.per_detector(np.zeros((300, 400, 3), np.uint8), ratio=0.5)
         assert (reader.read_boxes == [board]) == read
         assert len(found["text_plate"]) == (0 if read else 1)
+
+
+def test_text_only_a_box_the_evidence_rules_drop_holds_is_read() -> None:
+    # A truck's back the plate network boxes whole (over a tenth of the picture, with no text
+    # box of its size to confirm it) holds its lettering for no plate: the lettering is read
+    # and dropped for what it reads. A plate-sized box around the same text holds it.
+    from redact.detect import DetectorSet
+
+    lettering = (400, 200, 640, 260)
+
+    class Fixed:
+        def __init__(self, name: str, box: tuple[int, int, int, int]) -> None:
+            self.name, self.label, self.threshold, self.box = name, "plate", 0.3, box
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            return Detections.from_arrays([self.box], [0.41 if self.name == "yolo_plate" else 0.7], "plate")
+
+    for plate_box, read in (((200, 100, 900, 700), True), ((390, 190, 650, 270), False)):
+        reader = GivenReadings({lettering: Reading("Truck Rental", 0.97)})
+        ds = DetectorSet(detectors=[Fixed("yolo_plate", plate_box), Fixed("text_plate", lettering)],  # type: ignore[list-item]
+                         models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25}, quality="balanced",
+                         reader=reader)
+        found = ds.per_detector(np.zeros((720, 1280, 3), np.uint8), ratio=0.5)
+        assert (lettering in reader.read_boxes) == read
+        assert len(found["text_plate"]) == (0 if read else 1)
