@@ -5,7 +5,7 @@ Usage::
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
-                             [--degrade night,jpeg,blur,motion,cast,small,framed,framed1440,framed4k,framed24mp|all]
+                             [--degrade night,jpeg,blur,motion,cast,small,large,framed,...|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -38,8 +38,8 @@ exists for (small plates at night, zoomed plate crops); openalpr's daytime close
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
 
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
-compressed harder, softer, under a colour cast or smaller, or placed in a 1080p, 1440p or
-4K frame or a 24-Mpx still (``bench/degrade.py``), reported as ``<set>~<degradation>``: how
+compressed harder, softer, under a colour cast, smaller or twice as large, or placed in a
+1080p, 1440p or 4K frame or a 24-Mpx still (``bench/degrade.py``), reported as ``<set>~<degradation>``: how
 far the figures hold on footage captured or passed on differently from the dev sets.
 """
 
@@ -475,8 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--degrade",
         default="",
-        help="comma-separated degradations (night, jpeg, blur, cast, small, anamorphic, framed, framed1440, framed4k, "
-        "framed24mp, or all; bench/degrade.py): each set is scored again on degraded copies of its pictures",
+        help="comma-separated degradations (night, jpeg, blur, motion, cast, small, large, anamorphic, framed, "
+        "framed1440, framed4k, framed24mp, or all; bench/degrade.py): each set is scored again on degraded "
+        "copies of its pictures",
     )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)

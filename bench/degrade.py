@@ -2,7 +2,7 @@
 
 Footage of the same kind from other cameras and other hands differs from the dev frames in
 how it was captured and passed on: darker nights, harder compression, softer focus, shake,
-other street lighting, a smaller export. ``bench/accuracy.py --degrade NAMES`` scores every
+other street lighting, a smaller or a larger export. ``bench/accuracy.py --degrade NAMES`` scores every
 set again on copies degraded in these ways; a figure that falls far on a mild degradation is
 one the dev set flatters. Each function takes a BGR uint8 picture and a seeded generator and
 returns the degraded picture and where its boxes move (:class:`Moved`).
@@ -91,6 +91,12 @@ def small(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return cv2.resize(image, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA), Moved(0.7)
 
 
+def large(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Exported at twice the size (a 1080p dashboard recorded as a 4K clip, a 720p frame
+    shown at 1440p): every object twice as large, its edges soft (bicubic)."""
+    return cv2.resize(image, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), Moved(2.0)
+
+
 def anamorphic(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     """Stored in 4:3-wide pixels (HDV, DV widescreen, broadcast recordings: 1440x1080 shown at
     1920x1080): three quarters of the width, every object a quarter narrower as the
@@ -118,7 +124,7 @@ def _framed(size: tuple[int, int]) -> Degradation:
 
 DEGRADATIONS: dict[str, Degradation] = {
     "night": night, "jpeg": jpeg, "blur": blur, "motion": motion, "cast": cast, "small": small,
-    "anamorphic": anamorphic,
+    "large": large, "anamorphic": anamorphic,
     **{name: _framed(size) for name, size in FRAMES.items()},
 }
 

@@ -25,6 +25,7 @@ from redact.detect.lanes import Lanes, first_looks
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.occupants import OccupantFinds, Occupants
 from redact.detect.panel_zoom import PANEL, fill_in
+from redact.detect.panels import find_panels, printed
 from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large, windows_above_plates
 from redact.detect.presets import GLANCE, GLANCE_SIDE, PRESETS, READ_TEXT, TILE_PIXELS
 from redact.detect.reading import LINE_PLATES, READER_MODEL, TextReader
@@ -134,6 +135,9 @@ class DetectorSet:
         # The vehicle zoom takes the vehicles the occupant detector found, if it ran (one
         # COCO run per picture), else finds them itself.
         found = first_looks(self.detectors, image, rois, floor, self.lanes)
+        # Text printed on a dashboard's interface (its header's violation number and camera
+        # name) is read like text nothing holds, not boxed as a plate on a network's word.
+        _drop_printed(found, image)
         # Plate boxes wide enough to read with no characters in them, and a sign's stacked
         # lines, are no plates (redact.detect.characters).
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
@@ -303,6 +307,20 @@ def resolve_thresholds(thresholds: Mapping[str, float] | None) -> dict[str, floa
             raise ConfigError(f"threshold for {key} must be in (0, 1], got {value}")
         out[key] = v
     return out
+
+
+def _drop_printed(found: dict[str, Detections], image: NDArray[np.uint8]) -> None:
+    """Takes the plate networks' boxes lying on text printed on the picture's interface
+    (:func:`redact.detect.panels.printed`) out of ``found``, in place."""
+    nets = [n for n in LABEL_DETECTORS[Label.PLATE.value] if n != "text_plate" and len(found.get(n, ()))]
+    if not nets:
+        return
+    seen = [f.panels for f in found.values() if isinstance(f, OccupantFinds) and len(f.panels)]
+    panels = seen[0] if seen else find_panels(image)
+    if len(panels) < 2:
+        return
+    for n in nets:
+        found[n] = found[n][~printed(image, found[n].xyxy, panels)]
 
 
 def build_detector_set(

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.opinions import PlateOpinions
-from redact.detect.panels import find_panels
+from redact.detect.panels import PRINTED_SHARE, find_panels, ground_shares
 from redact.detect.tiles import Tile, tiles_xyxy
 from redact.detect.tiling import Pass, expand_boxes
 from redact.geometry import inside_share, intersection_matrix
@@ -66,7 +66,8 @@ CLAHE_GRID = (4, 4)
 def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = None) -> NDArray[np.int64]:
     """The panels of ``image`` looked at shrunk (xyxy int source pixels, (K, 4)): where the
     picture is composed of two or more panels at least :data:`MIN_PANEL_SIDE` a side, those
-    of them that take at most :data:`MAX_PANEL_SHARE` of it, touching a window of ``rois``
+    of them that take at most :data:`MAX_PANEL_SHARE` of it and are not text printed on the
+    interface (:func:`redact.detect.panels.ground_shares`), touching a window of ``rois``
     when given."""
     panels = np.round(find_panels(image)).astype(np.int64).reshape(-1, 4)
     w, h = panels[:, 2] - panels[:, 0], panels[:, 3] - panels[:, 1]
@@ -74,6 +75,7 @@ def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = Non
     if keep.sum() < 2:
         return np.zeros((0, 4), np.int64)
     keep &= w * h <= MAX_PANEL_SHARE * image.shape[0] * image.shape[1]
+    keep &= ground_shares(image, panels) < PRINTED_SHARE  # a header's words, printed
     if rois is not None:
         keep &= (intersection_matrix(panels.astype(np.float64), tiles_xyxy(rois), np.float64) > 0).any(axis=1)
     return panels[keep]

@@ -15,6 +15,10 @@ Flatness is judged on luma: a screenshot passed on as a hard JPEG (quality 30) s
 colour over 16-px blocks and rings beside every panel's edge, and its bands' colour then
 varies as much as a photo's smooth wall; their luma stays flat. A looser limit on colour
 keeps a boundary between two colours of one brightness from passing as flat.
+
+The cut also splits a header line into its words: a small panel mostly of the colour of the
+band around it is text printed on the interface (a violation number, a camera's name, a
+caption), not a photograph (:func:`printed`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.geometry import centres_inside, intersect_rows
+from redact.geometry import box_area, centres_inside, intersect_rows, intersection_matrix
 
 SIDE = 480  # the picture is shrunk to at most this many px per side to look for bands
 # A row or column whose luma varies less than FLAT_STD (0-255, standard deviation along the
@@ -37,6 +41,21 @@ LUMA = (0.114, 0.587, 0.299)  # B, G, R weights (ITU-R BT.601)
 MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
 GREY = (12.0, 243.0)  # a band's mean brightness lies inside this range (not black, not white)
 MAX_DEPTH = 6  # cuts and trims, nested
+# Text printed on the interface: a panel taking at most PRINTED_AREA of the picture whose
+# pixels lie at least PRINTED_SHARE within GROUND_TOLERANCE (in every channel, 0-255) of
+# the colour of the band around it. The dev screenshots' header words are 0.56-0.70 of it
+# (0.49 and up at twice the size), a frame's or crop's panel at most 0.2-0.3; a dashboard's
+# frames and crops take 5-45 % of it.
+PRINTED_AREA = 0.02
+PRINTED_SHARE = 0.4
+GROUND_TOLERANCE = 8
+# The interface's ground reaches the picture's edge (its margins, a header bar): at least
+# EDGE_SHARE of the pixels along the edge are of the colour around a printed panel. A plate
+# shown in a small panel of its own is cut around its characters too, along its own flat
+# ground, which lies inside the panel.
+EDGE_SHARE = 0.05
+# A box lies on the interface when at most this share of it lies in larger panels.
+ON_PICTURES = 0.1
 
 
 def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -64,6 +83,73 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
     fx, fy = w / sw, h / sh
     boxes = np.array(found, np.float32) * np.array([fx, fy, fx, fy], np.float32)
     return np.clip(np.round(boxes), 0, [w, h, w, h]).astype(np.float32)
+
+
+def ground_shares(
+    image: NDArray[np.uint8], panels: NDArray[np.number], which: NDArray[np.bool_] | None = None
+) -> NDArray[np.float32]:
+    """Per panel (xyxy source pixels, as :func:`find_panels` gives them) of a BGR uint8
+    picture, the share of its pixels of the colour of the band around it (the median of a
+    ring one shrunk pixel wide just outside it; :data:`GROUND_TOLERANCE`); 0 for panels over
+    :data:`PRINTED_AREA` of the picture, for panels whose band is of no colour along the
+    picture's edge (:data:`EDGE_SHARE`), for every panel of a picture that is one, and for
+    panels ``which`` (a mask, when given) leaves out."""
+    p = np.round(np.asarray(panels, np.float64)).astype(np.int64).reshape(-1, 4)
+    out = np.zeros(len(p), np.float32)
+    h, w = image.shape[:2]
+    if len(p) < 2:
+        return out
+    r = int(np.ceil(max(h, w) / SIDE))
+    edge = [image[:r], image[-r:], image[:, :r], image[:, -r:]]
+    for i, (x0, y0, x1, y1) in enumerate(p):
+        if (which is not None and not which[i]) or x1 <= x0 or y1 <= y0:
+            continue
+        if (x1 - x0) * (y1 - y0) > PRINTED_AREA * w * h:
+            continue
+        ring = [image[max(0, y0 - r) : y0, x0:x1], image[y1 : y1 + r, x0:x1],
+                image[y0:y1, max(0, x0 - r) : x0], image[y0:y1, x1 : x1 + r]]
+        around = np.concatenate([part.reshape(-1, 3) for part in ring])
+        if not len(around):
+            continue
+        ground = np.median(around, axis=0)
+        if _share_of(edge, ground) < EDGE_SHARE:
+            continue  # not the interface's ground: a plate's own, around its characters
+        out[i] = _share_of([image[y0:y1, x0:x1]], ground)
+    return out
+
+
+def _share_of(parts: list[NDArray[np.uint8]], colour: NDArray[np.floating]) -> float:
+    """The share of the pixels of ``parts`` (BGR uint8 pictures) within
+    :data:`GROUND_TOLERANCE` of ``colour`` in every channel."""
+    lo = np.clip(np.ceil(colour - GROUND_TOLERANCE), 0, 255)
+    hi = np.clip(np.floor(colour + GROUND_TOLERANCE), 0, 255)
+    near = sum(cv2.countNonZero(cv2.inRange(part, lo, hi)) for part in parts if part.size)
+    return near / max(1, sum(part.shape[0] * part.shape[1] for part in parts))
+
+
+def printed(image: NDArray[np.uint8], boxes: NDArray[np.floating], panels: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Which boxes (xyxy source pixels, (N, 4)) of a BGR uint8 picture divided into
+    ``panels`` lie on text printed on its interface: at most :data:`ON_PICTURES` of the box
+    in panels over :data:`PRINTED_AREA` of the picture (its frames and crops), and the small
+    panels it overlaps, weighted by the overlap, at least :data:`PRINTED_SHARE` of their
+    ground's colour (:func:`ground_shares`). A photograph of a plate, however small its
+    panel, has its own colours."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    p = np.asarray(panels, np.float64).reshape(-1, 4)
+    if len(p) < 2 or not len(b):
+        return np.zeros(len(b), bool)
+    h, w = image.shape[:2]
+    large = box_area(p, np.float64) > PRINTED_AREA * w * h
+    overlap = intersection_matrix(b, p, np.float64)  # (boxes, panels)
+    area = np.maximum(box_area(b, np.float64), 1e-9)
+    on_interface = overlap[:, large].sum(axis=1) <= ON_PICTURES * area
+    small = overlap[:, ~large]
+    touched = small.sum(axis=1)
+    if not (on_interface & (touched > 0)).any():
+        return np.zeros(len(b), bool)
+    shares = ground_shares(image, p, ~large & (overlap[on_interface].sum(axis=0) > 0))[~large]
+    ground = (small * shares[None, :]).sum(axis=1) / np.maximum(touched, 1e-9)
+    return np.asarray(on_interface & (touched > 0) & (ground >= PRINTED_SHARE), bool)
 
 
 def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: int,

@@ -18,7 +18,10 @@ A *line* of text longer than any plate's (:func:`redact.detect.text.is_line`) is
 wherever it is: a plate-reading system's dashboard prints the plate it read in its captions
 ("Plate: B 320 WTW"), and that string identifies the car as the plate itself does. Only the
 stretches of a line that read as a plate's characters (:func:`plate_tokens`) become plate
-boxes (:meth:`TextReader.plates_in_lines`); the line itself is never one.
+boxes (:meth:`TextReader.plates_in_lines`); the line itself is never one. A plate-shaped
+piece of such a line (the line seen whole at one scale, in pieces at another) is held to
+the same: where it reads surely, it stays only if it holds a plate's characters
+(:data:`PIECE`).
 
 Plate-shaped text a plate network holds (:data:`SUPPORT` of its area in one of that
 network's boxes that pass the threshold and the evidence rules of
@@ -46,7 +49,7 @@ from redact.detect.base import ModelFile
 from redact.detect.session import OnnxRunner
 from redact.detect.text import is_line
 from redact.detect.tiles import Tile
-from redact.geometry import intersection_matrix
+from redact.geometry import inside_share, intersection_matrix
 from redact.types import Detections, Label
 
 READER_MODEL = ModelFile(
@@ -81,6 +84,11 @@ MIN_CHARACTERS = 3
 # A text box counts as seen by a plate network when this share of its area lies in one of
 # that network's boxes.
 SUPPORT = 0.3
+# A text box lying this share inside a line of text is a piece of it, and stays only where
+# its reading holds a plate's characters as a line's would (plate_tokens; or reads unsure):
+# a header "violation 2025-210729 | camera 52" is seen whole at one scale and in
+# plate-shaped pieces at another ("5-210729").
+PIECE = 0.8
 
 # A plate's characters in a line of text (plate_tokens): groups of capitals and digits, one
 # separator (space, hyphen, dot) apart, together 4 to MAX_PLATE_CHARACTERS of them with a
@@ -99,6 +107,11 @@ _GROUPS = re.compile(r"[A-Z0-9]+(?:[ .\-\u00b7][A-Z0-9]+)*")
 # A date read glued to what is printed before it ("SAA 09252025-12-01": the space after the
 # plate lost) starts a group of its own.
 _GLUED_DATE = re.compile(r"(?<=[A-Z0-9])\d{4}[-./]\d{1,2}[-./]\d{1,2}")
+
+# A bar between fields read as I or l, and a lone I or l before a lower-case word (see
+# plate_tokens).
+_BAR = re.compile(r"[Il]?\|[Il]?|^\s*[Il](?=\s)|(?<=\s)[Il]\s*$")
+_BEFORE_WORD = re.compile(r"(?<![^\s])[Il](?=\s+[a-z])")
 
 _DATE_OR_TIME = re.compile(r"\d{4}[-./]\d{1,2}([-./]\d{1,2})?|\d{1,2}:\d{2}:\d{2}|\d{1,2}:\d{2}\s*[AaPp][Mm]")
 
@@ -143,6 +156,13 @@ def plate_tokens(text: str) -> list[tuple[int, int]]:
     # The recogniser now and then reads a plate's capital in lower case ("8QHc925"): one or
     # two lower-case letters between capitals or digits count as capitals.
     text = re.sub(r"(?<=[A-Z0-9])[a-z]{1,2}(?=[A-Z0-9])", lambda m: m.group().upper(), text)
+    # Fields parted by bars ("2025-779650 | camera 95"): a bar may be read as I or l, beside a
+    # | or alone at the line's end (the line cut there); it is the bar, not a plate's letter.
+    # Nor is a lone I or l before a lower-case word (a bar before the next field's label, or
+    # a word). Spaces keep each character's place.
+    if "|" in text:
+        text = _BAR.sub(lambda m: " " * len(m.group()), text)
+    text = _BEFORE_WORD.sub(lambda m: " " * len(m.group()), text)
     cuts = [m.start() for m in _GLUED_DATE.finditer(text)]
     out: list[tuple[int, int]] = []
     for match in _GROUPS.finditer(text):
@@ -314,11 +334,17 @@ class TextReader:
         :meth:`plates_in_lines`) and without the boxes that no box in ``seen`` (the plate
         networks' boxes that pass the plate threshold and the evidence rules) holds and
         whose reading has too few characters (:func:`too_few_characters`) or cannot be a
-        plate (:func:`veto_reason`).
+        plate (:func:`veto_reason`), or, for a piece of a line (:data:`PIECE`), surely holds
+        no plate's characters (:func:`plate_tokens`).
         ``windows``: where the text was looked for (``None``: the whole picture)."""
         if not len(text):
             return text
         line = is_line(text.xyxy, image.shape[0], windows)
+        # A plate-shaped piece of a line (the line seen whole at another scale) must read as a
+        # plate's characters, as the line's stretches must.
+        piece = np.zeros(len(text), bool)
+        if line.any():
+            piece = ~line & (inside_share(text.xyxy, text.xyxy[line]).max(axis=1) >= PIECE)
         others = [d.xyxy for d in seen if len(d)]
         lone: NDArray[np.bool_] = np.ones(len(text), bool)
         if others:
@@ -329,6 +355,8 @@ class TextReader:
         idx = np.flatnonzero(lone & ~line)
         for i, reading in zip(idx, self.read(image, text.xyxy[idx]), strict=True):
             vetoed = veto_reason(reading, min_confidence=self.min_confidence) is not None
+            if piece[i] and reading.confidence >= self.min_confidence and not plate_tokens(reading.text):
+                vetoed = True
             drop[i] = vetoed or too_few_characters(reading)
         return text[~drop]
 

@@ -7,12 +7,13 @@ import cv2
 import numpy as np
 
 from redact.detect.occupants import OccupantFinds, Occupants
-from redact.detect.panels import clip_to_panels, find_panels
+from redact.detect.panels import PRINTED_SHARE, clip_to_panels, find_panels, ground_shares, printed
 from redact.detect.plate_anchors import add_plate_zones
+from redact.detect.reading import Reading
 from redact.detect.yolox import CAR, YOLOX_MODEL, Objects
-from redact.geometry import box_area
+from redact.geometry import box_area, centres_inside
 from redact.types import Detections
-from tests.helpers import FakeCoco
+from tests.helpers import FakeCoco, GivenReadings
 
 # A dashboard screenshot, 1920x1080: a header line, a wide frame on the left, a zoomed
 # plate crop top right and a second frame below it, on a flat dark grey ground.
@@ -132,3 +133,60 @@ def test_a_strip_one_or_two_pixels_deep_is_one_panel() -> None:
     rng = np.random.default_rng(3)
     for h, w in ((3, 4000), (4000, 3), (1, 5000), (1, 1)):
         np.testing.assert_array_equal(find_panels(_texture(rng, h, w)), [[0, 0, w, h]])
+
+
+def _printed_dashboard() -> np.ndarray:
+    """The dashboard with its header printed on the ground (words apart, as an interface
+    draws them) and a small plate thumbnail panel on the ground below the crop."""
+    image = _dashboard()
+    image[HEADER[1] : HEADER[3], HEADER[0] : HEADER[2]] = 34
+    for x, word in ((30, "violation 2025-210729"), (520, "camera 52")):
+        cv2.putText(image, word, (x, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (235, 235, 235), 2, cv2.LINE_AA)
+    thumb = np.full((60, 200, 3), 210, np.uint8)  # a white plate, its characters dark
+    cv2.putText(thumb, "B 320 WTW", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (20, 20, 20), 3, cv2.LINE_AA)
+    image[400:460, 1400:1600] = thumb
+    return image
+
+
+def test_text_printed_on_the_interface_is_told_from_pictures() -> None:
+    image = _printed_dashboard()
+    panels = find_panels(image)
+    header_word = [28, 16, 400, 46]  # over "violation 2025-..."
+    across = [150, 14, 650, 48]  # over two words and the gap between them
+    in_frame, in_crop, on_thumb = [200, 300, 320, 340], [1300, 150, 1500, 210], [1405, 405, 1595, 455]
+    boxes = np.array([header_word, across, in_frame, in_crop, on_thumb], np.float32)
+    assert printed(image, boxes, panels).tolist() == [True, True, False, False, False]
+    shares = ground_shares(image, panels)
+    thumb = int(np.argmax(centres_inside(np.array([on_thumb], np.float32), panels)[:, 0]))
+    assert shares[thumb] < PRINTED_SHARE  # a photographed plate has colours of its own
+    # A picture nothing divides prints nothing.
+    whole = np.array([[0, 0, 1920, 1080]], np.float32)
+    assert not printed(image, boxes, whole).any()
+
+
+def test_a_plate_network_box_on_printed_text_is_dropped_and_its_text_read() -> None:
+    # Shown at twice the size, a dashboard's header words look like plates to the plate
+    # network (0.3-0.4): on the interface such a box is no plate on the network's word, and
+    # the text under it is read like text nothing holds ("camera 52": lower-case, dropped).
+    # The same box over a frame's picture stands and vouches for its text.
+    from redact.detect import DetectorSet
+
+    class Fixed:
+        def __init__(self, name: str, box: list[int], score: float) -> None:
+            self.name, self.label, self.threshold, self.box, self.score = name, "plate", 0.3, box, score
+
+        def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+            return Detections.from_arrays([self.box], [self.score], "plate")
+
+    image = _printed_dashboard()
+    for plate_box, text_box, on_interface in (([515, 14, 665, 46], [540, 16, 640, 44], True),
+                                              ([500, 300, 650, 332], [520, 302, 620, 330], False)):
+        reader = GivenReadings({tuple(text_box): Reading("camera 52", 0.95)})
+        ds = DetectorSet(detectors=[Fixed("yolo_plate", plate_box, 0.38), Fixed("text_plate", text_box, 0.7)],  # type: ignore[list-item]
+                         models=[], thresholds={"face": 0.35, "plate": 0.3, "occupant": 0.25}, quality="balanced",
+                         reader=reader)
+        found = ds.per_detector(image, ratio=0.5)
+        assert len(found["yolo_plate"]) == (0 if on_interface else 1)
+        assert tuple(text_box) in reader.read_boxes or not on_interface
+        assert len(found["text_plate"]) == (0 if on_interface else 1)
+        assert len(ds.decide(found, 1920, 1080)) == (0 if on_interface else 1)

@@ -132,6 +132,13 @@ def test_a_line_no_plate_network_saw_must_read_as_characters() -> None:
         ("627 WWI", ["627 WWI"]),
         ("M AB 1234 entered 08:14:03", ["M AB 1234"]),
         ("violation 2025-210729", []),  # digits only: an id, a date
+        ("violation 2025-779650 I| camera 95", []),  # the separator bar read as I beside it
+        ("management | violation 2025-779650 I", []),  # ... or alone where the line ends
+        ("violation 7 | plate I 320 WTW | camera 52", ["I 320 WTW"]),
+        ("management | violation 2025-854096 I camera 54", []),  # ... or before the next label
+        ("management I violation 2025-507411 I camera 79", []),  # every bar read as I
+        ("L 123 I", ["L 123 I"]),  # no bar in the line: a plate's letter
+        ("plate B320WTW l| camera 52", ["B320WTW"]),
         ("2025-12-01 08:14:03", []),
         ("camera 52, lane 2", []),
         ("A1 MOTORWAY", []),  # a word, and too few characters besides it
@@ -352,3 +359,20 @@ def test_text_only_a_box_the_evidence_rules_drop_holds_is_read() -> None:
         found = ds.per_detector(np.zeros((720, 1280, 3), np.uint8), ratio=0.5)
         assert (lettering in reader.read_boxes) == read
         assert len(found["text_plate"]) == (0 if read else 1)
+
+
+def test_a_plate_shaped_piece_of_a_line_must_hold_a_plates_characters() -> None:
+    # A header seen whole at one scale and in pieces at another: a piece that surely reads as
+    # digits only ("5-210729", alone it might be an all-digit plate) is dropped, as the line's
+    # stretches would be; a piece holding a plate's characters, or read unsure, stays; so
+    # does a piece a plate network holds, and the same digits beside the line.
+    line = (20, 20, 1200, 50)
+    digits, plate, unsure, held = (300, 22, 420, 48), (450, 22, 570, 48), (600, 22, 720, 48), (900, 22, 1000, 48)
+    beside = (300, 100, 420, 130)
+    reader = GivenReadings({digits: Reading("5-210729", 0.99), plate: Reading("B320WTW", 0.99),
+                            unsure: Reading("5-21O729", 0.5), beside: Reading("5-210729", 0.99)})
+    text = Detections.from_arrays([line, digits, plate, unsure, held, beside], [0.6] * 6, "plate")
+    yolo = Detections.from_arrays([[895, 18, 1005, 52]], [0.5], "plate")
+    kept = reader.veto(np.zeros((500, 1300, 3), np.uint8), text, [yolo])
+    assert held not in reader.read_boxes
+    assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, unsure, held, beside]
