@@ -75,7 +75,7 @@ def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = Non
     if keep.sum() < 2:
         return np.zeros((0, 4), np.int64)
     keep &= w * h <= MAX_PANEL_SHARE * image.shape[0] * image.shape[1]
-    keep &= ground_shares(image, panels) < PRINTED_SHARE  # a header's words, printed
+    keep &= ground_shares(image, panels, keep) < PRINTED_SHARE  # a header's words, printed
     if rois is not None:
         keep &= (intersection_matrix(panels.astype(np.float64), tiles_xyxy(rois), np.float64) > 0).any(axis=1)
     return panels[keep]
