@@ -40,6 +40,38 @@ def unsharp(image: NDArray[np.uint8], amount: float) -> NDArray[np.uint8]:
     return cv2.addWeighted(image, 1.0 + amount, soft, -amount, 0.0)
 
 
+# The luma between these percentiles of a picture is stretched over 0..255; a picture whose
+# range there is under MIN_RANGE grey levels is flat and left as it is.
+STRETCH_PERCENTILES = (1.0, 99.0)
+MIN_RANGE = 8.0
+# Before the stretch, the picture's lightness is equalised over a 4x4 grid of tiles (CLAHE,
+# clip limit 2): a dim plate on a dark night crop or frame stands out from its own
+# surroundings, not only from the picture's darkest and brightest pixels.
+CLAHE_CLIP = 2.0
+CLAHE_GRID = (4, 4)
+
+
+def stretched(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``picture`` (BGR uint8) with its luma's :data:`STRETCH_PERCENTILES` mapped to 0 and
+    255, every channel by the same curve; a flat picture as it is (a copy either way)."""
+    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
+    lo, hi = (float(v) for v in np.percentile(grey, STRETCH_PERCENTILES))
+    if hi - lo < MIN_RANGE:
+        return picture.copy()
+    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+    return cv2.LUT(np.ascontiguousarray(picture), lut.astype(np.uint8))
+
+
+def lifted(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """``picture`` (BGR uint8) with its lightness equalised locally (CLAHE on the L of Lab,
+    :data:`CLAHE_CLIP` over :data:`CLAHE_GRID` tiles), then :func:`stretched`: a
+    dashboard's panel as its shrunk look sees it, a night frame as the lifted plate pass
+    does."""
+    lab = cv2.cvtColor(np.ascontiguousarray(picture), cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(CLAHE_CLIP, CLAHE_GRID).apply(np.ascontiguousarray(lab[..., 0]))
+    return stretched(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR))
+
+
 def is_grey(image: NDArray[np.uint8]) -> bool:
     """Whether a BGR picture has the same value in every channel (greyscale footage)."""
     return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 1], image[..., 2]))

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
+from redact.detect.blobs import lifted
 from redact.detect.opinions import PlateOpinions
 from redact.detect.panels import PRINTED_SHARE, find_panels, ground_shares
 from redact.detect.tiles import Tile, tiles_xyxy
@@ -52,15 +52,6 @@ MAX_HEIGHT_RATIO = 1.0
 # side adds nothing (boxes seen at a quarter of the size are looser).
 REDUNDANT_INSIDE = 0.8
 REDUNDANT_GROW = 0.15
-# The luma between these percentiles of the panel is stretched over 0..255; a panel whose
-# range there is under MIN_RANGE grey levels is flat and left as it is.
-STRETCH_PERCENTILES = (1.0, 99.0)
-MIN_RANGE = 8.0
-# Before the stretch, the panel's lightness is equalised over a 4x4 grid of tiles (CLAHE,
-# clip limit 2): a dim plate on a dark night crop stands out from its own surroundings,
-# not only from the panel's darkest and brightest pixels.
-CLAHE_CLIP = 2.0
-CLAHE_GRID = (4, 4)
 
 
 def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = None) -> NDArray[np.int64]:
@@ -79,26 +70,6 @@ def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = Non
     if rois is not None:
         keep &= (intersection_matrix(panels.astype(np.float64), tiles_xyxy(rois), np.float64) > 0).any(axis=1)
     return panels[keep]
-
-
-def stretched(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """``picture`` (BGR uint8) with its luma's :data:`STRETCH_PERCENTILES` mapped to 0 and
-    255, every channel by the same curve; a flat picture as it is (a copy either way)."""
-    grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
-    lo, hi = (float(v) for v in np.percentile(grey, STRETCH_PERCENTILES))
-    if hi - lo < MIN_RANGE:
-        return picture.copy()
-    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
-    return cv2.LUT(np.ascontiguousarray(picture), lut.astype(np.uint8))
-
-
-def lifted(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """``picture`` (BGR uint8) with its lightness equalised locally (CLAHE on the L of Lab,
-    :data:`CLAHE_CLIP` over :data:`CLAHE_GRID` tiles), then :func:`stretched`: the panel
-    as the shrunk look sees it."""
-    lab = cv2.cvtColor(np.ascontiguousarray(picture), cv2.COLOR_BGR2LAB)
-    lab[..., 0] = cv2.createCLAHE(CLAHE_CLIP, CLAHE_GRID).apply(np.ascontiguousarray(lab[..., 0]))
-    return stretched(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR))
 
 
 def kept_in_panel(boxes: NDArray[np.float32], panel_width: int) -> NDArray[np.bool_]:

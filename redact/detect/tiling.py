@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.detect.blobs import UNSHARP_SIGMA, is_grey, resize, resized_size, unsharp
+from redact.detect.blobs import UNSHARP_SIGMA, is_grey, lifted, resize, resized_size, unsharp
 from redact.detect.tiles import Tile, tile_grid
 
 # Runs a model on one BGR uint8 picture (h, w, 3) and returns (xyxy float32 (N, 4) in that
@@ -61,6 +61,10 @@ class Pass:
             less its blur of :data:`~redact.detect.blobs.UNSHARP_SIGMA` px): where soft
             focus, motion or an enlarged export runs a small plate's strokes together, the
             network finds it by the edges the mask gives back; 0 leaves the picture as it is.
+        lift: run on the picture with its lightness equalised locally and stretched
+            (:func:`~redact.detect.blobs.lifted`): a dim plate on a dark night frame, its
+            characters a few levels above their ground, is found once its own surroundings
+            set the contrast.
     """
 
     scale: float = 1.0
@@ -77,6 +81,7 @@ class Pass:
     grey: bool = False
     max_height_ratio: float | None = None
     unsharp: float = 0.0
+    lift: bool = False
 
     def factor(self, width: int, height: int) -> float | None:
         """Resize factor for a source of this size, or ``None`` when the pass is skipped."""
@@ -181,7 +186,9 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
     if roi.width <= 0 or roi.height <= 0:
         return None
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
-    if spec.grey:
+    if spec.lift:
+        crop = lifted(crop)
+    elif spec.grey:
         already = is_grey(crop)
         if already and not spec.unsharp:  # the colour passes saw the same picture
             return None

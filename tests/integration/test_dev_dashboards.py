@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from redact.config import RedactConfig
-from redact.detect import LABEL_DETECTORS, build_detector_set, panel_zoom
+from redact.detect import LABEL_DETECTORS, blobs, build_detector_set, panel_zoom
 from redact.detect.panel_zoom import PANEL
 from tests.helpers import load_bench, require_dev
 
@@ -60,5 +60,5 @@ def test_a_darkened_zoomed_crop_is_redacted(monkeypatch: pytest.MonkeyPatch) -> 
     image, gt = _composed(DARK_WIDE, "night")
     every = LABEL_DETECTORS["plate"]
     assert _covered(image, gt, every) >= 0.8
-    monkeypatch.setattr(panel_zoom, "lifted", panel_zoom.stretched)  # the luma stretched alone
+    monkeypatch.setattr(panel_zoom, "lifted", blobs.stretched)  # the luma stretched alone
     assert _covered(image, gt, every) < 0.8

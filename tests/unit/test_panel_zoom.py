@@ -7,15 +7,8 @@ import numpy as np
 import pytest
 
 from redact.detect import MODELS, build_detector_set
-from redact.detect.panel_zoom import (
-    PANEL,
-    PanelZoom,
-    fill_in,
-    kept_in_panel,
-    lifted,
-    panels_to_search,
-    stretched,
-)
+from redact.detect.blobs import lifted, stretched
+from redact.detect.panel_zoom import PANEL, PanelZoom, fill_in, kept_in_panel, panels_to_search
 from redact.detect.tiles import Tile
 from redact.types import Detections
 

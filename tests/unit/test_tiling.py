@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redact.detect import PRESETS, TILE_PIXELS, tiling
-from redact.detect.blobs import UNSHARP_SIGMA, pad_to_multiple, resize, to_blob, unsharp
+from redact.detect.blobs import UNSHARP_SIGMA, lifted, pad_to_multiple, resize, to_blob, unsharp
 from redact.detect.tiles import Tile, tile_grid, windows_around
 from redact.detect.tiling import (
     Pass,
@@ -356,13 +356,48 @@ def test_an_unsharp_pass_sharpens_the_luma_and_runs_on_grey_pictures_too() -> No
     assert not seen
 
 
+def test_a_lifted_pass_runs_on_the_window_equalised_and_stretched() -> None:
+    """A ``lift`` pass gives the network its window with the lightness equalised locally and
+    stretched (as the panel zoom sees a panel), in colour, and maps boxes back as any pass
+    does; a dim plate's characters come out of a dark frame."""
+    image = np.full((240, 320, 3), (22, 18, 30), np.uint8)  # a night frame, red-tinted
+    image[150:170, 100:180] = (40, 36, 52)  # a dim plate ...
+    image[154:166, 108:112] = image[154:166, 124:128] = (16, 14, 22)  # ... and its strokes
+    seen: list[np.ndarray] = []
+
+    def record(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen.append(img.copy())
+        return np.array([[10, 10, 50, 20]], np.float32), np.ones(1, np.float32)
+
+    xyxy = run_pass(record, image, Pass(lift=True), Tile(40, 100, 280, 220))[0]
+    np.testing.assert_allclose(xyxy[0], [50, 110, 90, 120], atol=1e-4)
+    got = seen[0]
+    assert got.shape == (120, 240, 3)
+    assert np.array_equal(got, lifted(image[100:220, 40:280]))
+    assert not (got[..., 0] == got[..., 2]).all()  # colour kept
+    plate, stroke = got[52, 100].astype(int), got[60, 70].astype(int)  # window pixels
+    assert (plate - stroke).sum() > 5 * (image[152, 140].astype(int) - image[160, 110].astype(int)).sum()
+    assert (image[160, 110] == (16, 14, 22)).all()  # the picture itself is left as it was
+
+
 def test_balanced_and_thorough_look_for_plates_in_grey_too() -> None:
-    """Plain and sharpened luma, both at native size, both keeping plate-shaped boxes only."""
-    for quality in ("balanced", "thorough"):
+    """Sharpened luma in both, plain luma too in ``thorough`` (``balanced`` runs the lifted
+    pass in its place), each at native size, keeping plate-shaped boxes only."""
+    for quality, amounts in (("balanced", [1.0]), ("thorough", [0.0, 1.0])):
         grey = [p for p in PRESETS[quality]["yolo_plate"] if p.grey]
-        assert sorted(p.unsharp for p in grey) == [0.0, 1.0]
+        assert sorted(p.unsharp for p in grey) == amounts
         assert all(p.scale == 1.0 and p.fit is None and p.max_height_ratio == 0.5 for p in grey)
     assert not any(p.grey for p in PRESETS["fast"]["yolo_plate"])
+
+
+def test_balanced_and_thorough_look_for_plates_lifted_out_of_the_dark() -> None:
+    """One lifted pass at native size, keeping plate-shaped boxes only; not in previews."""
+    for quality in ("balanced", "thorough"):
+        lift = [p for p in PRESETS[quality]["yolo_plate"] if p.lift]
+        assert len(lift) == 1
+        assert lift[0].scale == 1.0 and lift[0].fit is None and lift[0].max_height_ratio == 0.5
+        assert lift[0].tile_pixels == TILE_PIXELS
+    assert not any(p.lift for p in PRESETS["fast"]["yolo_plate"])
 
 
 @pytest.mark.parametrize(
