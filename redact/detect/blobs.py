@@ -55,11 +55,25 @@ def stretched(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """``picture`` (BGR uint8) with its luma's :data:`STRETCH_PERCENTILES` mapped to 0 and
     255, every channel by the same curve; a flat picture as it is (a copy either way)."""
     grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY)
-    lo, hi = (float(v) for v in np.percentile(grey, STRETCH_PERCENTILES))
+    lo, hi = grey_percentiles(grey, STRETCH_PERCENTILES)
     if hi - lo < MIN_RANGE:
         return picture.copy()
     lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
     return cv2.LUT(np.ascontiguousarray(picture), lut.astype(np.uint8))
+
+
+def grey_percentiles(grey: NDArray[np.uint8], qs: Sequence[float]) -> list[float]:
+    """``np.percentile(grey, qs)`` (linear interpolation) of a uint8 picture, from its
+    histogram: a 4K frame's in a few milliseconds rather than tens."""
+    below = np.cumsum(np.bincount(grey.ravel(), minlength=256))  # pixels at or below each level
+    n = int(below[-1])
+    out = []
+    for q in qs:
+        pos = q / 100.0 * (n - 1)
+        k = int(np.floor(pos))
+        v0, v1 = np.searchsorted(below, [k, min(k + 1, n - 1)], side="right")
+        out.append(float(v0) + (pos - k) * float(v1 - v0))
+    return out
 
 
 def lifted(picture: NDArray[np.uint8]) -> NDArray[np.uint8]:

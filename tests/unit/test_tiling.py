@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redact.detect import PRESETS, TILE_PIXELS, tiling
-from redact.detect.blobs import UNSHARP_SIGMA, lifted, pad_to_multiple, resize, to_blob, unsharp
+from redact.detect.blobs import UNSHARP_SIGMA, grey_percentiles, lifted, pad_to_multiple, resize, to_blob, unsharp
 from redact.detect.tiles import Tile, tile_grid, windows_around
 from redact.detect.tiling import (
     Pass,
@@ -230,6 +230,23 @@ def test_tile_rendering_sharpens_like_the_whole_picture_inside_it() -> None:
 def test_skipped_pass_returns_nothing() -> None:
     xyxy, score = run_pass(_marker_infer, np.full((100, 100, 3), 255, np.uint8), Pass(fit=640))
     assert xyxy.shape == (0, 4) and score.shape == (0,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(0, 255),
+    st.integers(0, 255),
+    st.floats(0.0, 100.0),
+    st.integers(0, 2**31 - 1),
+)
+def test_grey_percentiles_are_numpys(h: int, w: int, lo: int, hi: int, q: float, seed: int) -> None:
+    """The histogram's percentiles are exactly ``np.percentile``'s (linear interpolation)."""
+    lo, hi = min(lo, hi), max(lo, hi)
+    grey = np.random.default_rng(seed).integers(lo, hi + 1, (h, w), dtype=np.uint8)
+    qs = [1.0, 99.0, q]
+    np.testing.assert_allclose(grey_percentiles(grey, qs), np.percentile(grey, qs), rtol=0, atol=1e-9)
 
 
 def test_pad_to_multiple_keeps_origin() -> None:
