@@ -138,10 +138,13 @@ class DetectorSet:
         # Text printed on a dashboard's interface (its header's violation number and camera
         # name) is read like text nothing holds, not boxed as a plate on a network's word.
         _drop_printed(found, image)
+        occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
         # Plate boxes wide enough to read with no characters in them, and a sign's stacked
-        # lines, are no plates (redact.detect.characters).
+        # lines, are no plates (redact.detect.characters); not where a vehicle carries its plate.
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
-            found.update(read_characters(self.reader, image, found))
+            least = self.thresholds[Label.OCCUPANT.value]
+            vehicles = [f.vehicles[f.vehicle_score >= least] for f in occupants.values()]
+            found.update(read_characters(self.reader, image, found, np.concatenate(vehicles) if vehicles else None))
         # The plate networks' boxes that pass, and pass the evidence rules: text only a
         # candidate under the threshold holds, or a box too large to be a plate on its own
         # word (a truck's back boxed whole), is read like text nothing holds.
@@ -161,7 +164,6 @@ class DetectorSet:
                 found[LINE_PLATES] = self.reader.plates_in_lines(image, text, rois)
         # A vehicle's windows are above its own plate (as the plate networks see it); a
         # vehicle over half the picture needs a plate of its own or a sure score.
-        occupants = {name: finds for name, finds in found.items() if isinstance(finds, OccupantFinds)}
         if occupants:
             known = Detections.concat([*sure, *([_at_least(plates, self.thresholds)] if plates is not None else [])])
             # Characters the text detector found count as a vehicle's plate too.

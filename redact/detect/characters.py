@@ -10,7 +10,11 @@ kinds of box the networks give on road footage show none, or show a sign's:
   that wide read as 3 to 7 of them; the plate network's boxes that read as none were chevron
   boards, signs and lamps, and a night plate blown out white by its own lamp, whose
   characters no one can read either. Narrower plates are never judged: the recogniser
-  missed the characters of some plates 48-77 px wide that a person reads.
+  missed the characters of some plates 48-77 px wide that a person reads. Nor is a box
+  where a vehicle the COCO network found carries its plate (centred, low, plate-wide:
+  :func:`~redact.detect.plate_anchors.own_plates`): none of the boxes the rule is for sat
+  there, while a plate smeared by a streak or a shaken camera, its characters run together
+  past the recogniser's reading but not past a person's guess, does.
 - Three or more stacked lines of text, each read surely and none with a digit: the lines of a
   road or shop sign ("TERMINAL", "RATB", "AUTOGARA") cut into plate-sized pieces
   (:func:`sign_lines`), and a plate network's box around two or more of them and no other
@@ -27,6 +31,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect.plate_anchors import own_plates, plate_shaped
 from redact.detect.reading import MIN_CONFIDENCE, Reading, TextReader
 from redact.detect.text import stacked_lines
 from redact.geometry import inside_share
@@ -52,21 +57,32 @@ def _alnum(reading: Reading) -> int:
     return sum(c.isascii() and c.isalnum() for c in reading.text)
 
 
-def unreadable(boxes: Detections, text: Detections) -> NDArray[np.bool_]:
-    """Which plate-network ``boxes`` are wide enough to read and hold no ``text`` box:
+def unreadable(
+    boxes: Detections, text: Detections, vehicles: NDArray[np.floating] | None = None
+) -> NDArray[np.bool_]:
+    """Which plate-network ``boxes`` are wide enough to read, hold no ``text`` box and are no
+    plate-shaped box where one of ``vehicles`` (xyxy (M, 4) source pixels) carries its plate:
     those whose reading decides (:func:`unread_plates`)."""
     if not len(boxes):
         return np.zeros(0, bool)
     wide = (boxes.xyxy[:, 2] - boxes.xyxy[:, 0]) >= READ_WIDTH
     if len(text) and wide.any():
         wide &= ~(inside_share(text.xyxy, boxes.xyxy) >= TEXT_INSIDE).any(axis=0)
+    if vehicles is not None and len(vehicles) and wide.any():
+        wide &= ~(own_plates(vehicles, boxes.xyxy).any(axis=0) & plate_shaped(boxes.xyxy))
     return np.asarray(wide, bool)
 
 
-def unread_plates(boxes: Detections, text: Detections, readings: Sequence[Reading]) -> Detections:
-    """``boxes`` without those :func:`unreadable` picks whose reading (``readings``, one per
-    box it picks, in order) holds fewer than :data:`MIN_READ` Latin letters or digits."""
-    picked = np.flatnonzero(unreadable(boxes, text))
+def unread_plates(
+    boxes: Detections,
+    text: Detections,
+    readings: Sequence[Reading],
+    vehicles: NDArray[np.floating] | None = None,
+) -> Detections:
+    """``boxes`` without those :func:`unreadable` picks (with ``vehicles``) whose reading
+    (``readings``, one per box it picks, in order) holds fewer than :data:`MIN_READ` Latin
+    letters or digits."""
+    picked = np.flatnonzero(unreadable(boxes, text, vehicles))
     if len(picked) != len(readings):
         raise ValueError(f"expected {len(picked)} readings, got {len(readings)}")
     drop = np.zeros(len(boxes), bool)
@@ -109,13 +125,17 @@ def on_signs(boxes: Detections, text: Detections, signs: NDArray[np.bool_]) -> N
 
 
 def read_characters(
-    reader: TextReader, image: NDArray[np.uint8], found: Mapping[str, Detections]
+    reader: TextReader,
+    image: NDArray[np.uint8],
+    found: Mapping[str, Detections],
+    vehicles: NDArray[np.floating] | None = None,
 ) -> dict[str, Detections]:
     """The boxes of ``found`` (per detector name, as :meth:`DetectorSet.per_detector` has
     them) that change: the text detector's without a sign's lines (:func:`sign_lines`), the
     plate networks' without the signs they boxed (:func:`on_signs`) and those that read as no
-    plate (:func:`unread_plates`). Every text box found counts as characters in a plate
-    box, a sign's too."""
+    plate (:func:`unread_plates`), but where one of ``vehicles`` (xyxy (M, 4) source pixels,
+    found by the COCO network; ``None``: not looked for) carries its plate. Every text box
+    found counts as characters in a plate box, a sign's too."""
     text = found[TEXT]
     stacks = sign_stacks(text)
     signs = sign_lines(text, stacks, [reader.read(image, text.xyxy[s]) for s in stacks])
@@ -125,9 +145,9 @@ def read_characters(
         if boxes is None or not len(boxes):
             continue
         kept = boxes[~on_signs(boxes, text, signs)]
-        picked = unreadable(kept, text)
+        picked = unreadable(kept, text, vehicles)
         if picked.any():
-            kept = unread_plates(kept, text, reader.read(image, kept.xyxy[picked]))
+            kept = unread_plates(kept, text, reader.read(image, kept.xyxy[picked]), vehicles)
         if len(kept) != len(boxes):
             out[name] = kept
     if signs.any():

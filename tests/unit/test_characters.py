@@ -7,6 +7,7 @@ import pytest
 
 from redact.detect import DetectorSet
 from redact.detect.characters import READ_WIDTH, on_signs, sign_lines, sign_stacks, unread_plates, unreadable
+from redact.detect.occupants import OccupantFinds
 from redact.detect.reading import Reading
 from redact.detect.text import stacked_lines
 from redact.types import Detections
@@ -76,6 +77,20 @@ def test_only_wide_plate_boxes_without_text_in_them_are_read() -> None:
     assert unreadable(boxes, Detections.empty()).tolist() == [True, False, True]
 
 
+def test_a_box_where_a_vehicle_carries_its_plate_is_not_judged_by_its_reading() -> None:
+    car = [[600, 200, 1000, 500]]  # a car's back: its plate centred in the lower part
+    own = (740, 400, 860, 450)  # a plate smeared past reading, where the car carries it
+    above = (740, 250, 860, 300)  # a box across the rear window: not where a plate is
+    square = (750, 380, 850, 480)  # not plate-shaped
+    beside = (100, 100, 220, 150)  # a chevron board off any vehicle
+    boxes = _boxes(own, above, square, beside)
+    assert unreadable(boxes, Detections.empty()).tolist() == [True, True, True, True]
+    assert unreadable(boxes, Detections.empty(), np.array(car, np.float32)).tolist() == [False, True, True, True]
+    assert unreadable(boxes, Detections.empty(), np.zeros((0, 4), np.float32)).tolist() == [True, True, True, True]
+    kept = unread_plates(boxes, Detections.empty(), [Reading("", 0.1)] * 3, np.array(car, np.float32))
+    assert [tuple(int(v) for v in b) for b in kept.xyxy] == [own]
+
+
 @pytest.mark.parametrize(
     ("reading", "kept"), [("", False), ("B", False), ("国#", False), ("B28", True), ("B 28 BCV", True)]
 )
@@ -113,6 +128,34 @@ def test_the_detector_set_drops_chevrons_and_sign_lines_and_keeps_plates() -> No
     assert [tuple(int(v) for v in b) for b in found["yolo_plate"].xyxy] == [plate, small]
     assert len(found["text_plate"]) == 0
     assert chevron in reader.read_boxes and small not in reader.read_boxes
+
+
+class _Vehicles:
+    name, label, threshold = "occupants", "occupant", 0.25
+
+    def __init__(self, vehicles: list[list[float]], scores: list[float]) -> None:
+        self.vehicles, self.scores = vehicles, scores
+
+    def detect(self, image, *, rois=None, floor=None) -> Detections:  # noqa: ANN001
+        return OccupantFinds(
+            xyxy=np.zeros((0, 4), np.float32), score=np.zeros(0, np.float32),
+            label=np.zeros(0, dtype=object), source=np.zeros(0, dtype=object),
+            vehicles=np.array(self.vehicles, np.float32).reshape(-1, 4),
+            vehicle_score=np.array(self.scores, np.float32), windows=True,
+        )
+
+
+@pytest.mark.parametrize(("score", "kept"), [(0.8, True), (0.2, False)])
+def test_the_detector_set_keeps_an_unread_plate_where_a_sure_vehicle_carries_it(score: float, kept: bool) -> None:
+    smeared = (740, 400, 860, 450)
+    reader = GivenReadings({}, Reading("", 0.0))
+    ds = DetectorSet(
+        detectors=[_Fixed("yolo_plate", [smeared]), _Fixed("text_plate", []),  # type: ignore[list-item]
+                   _Vehicles([[600, 200, 1000, 500]], [score])],
+        models=[], thresholds=THRESHOLDS, quality="balanced", reader=reader,
+    )
+    found = ds.per_detector(np.zeros((720, 1280, 3), np.uint8))
+    assert len(found["yolo_plate"]) == (1 if kept else 0)  # a vehicle under the threshold is only a candidate
 
 
 def test_only_the_reading_quality_judges_characters() -> None:
