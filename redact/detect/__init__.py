@@ -143,8 +143,8 @@ class DetectorSet:
         # lines, are no plates (redact.detect.characters); not where a vehicle carries its plate.
         if "text_plate" in found and self.reader is not None and self.quality in READ_TEXT:
             least = self.thresholds[Label.OCCUPANT.value]
-            vehicles = [f.vehicles[f.vehicle_score >= least] for f in occupants.values()]
-            found.update(read_characters(self.reader, image, found, np.concatenate(vehicles) if vehicles else None))
+            vehicles = np.concatenate([f.sure_vehicles(least) for f in occupants.values()]) if occupants else None
+            found.update(read_characters(self.reader, image, found, vehicles))
         # The plate networks' boxes that pass, and pass the evidence rules: text only a
         # candidate under the threshold holds, or a box too large to be a plate on its own
         # word (a truck's back boxed whole), is read like text nothing holds.

@@ -83,7 +83,7 @@ def _vehicles(zoom: VehicleZoom, found: dict[str, Detections]) -> Any:
     (the occupant detector keeps weaker candidates too); ``None`` where it did not run, and
     the zoom then finds them itself."""
     occ = next((f for f in found.values() if isinstance(f, OccupantFinds)), None)
-    return None if occ is None else occ.vehicles[occ.vehicle_score >= zoom.vehicles.threshold]
+    return None if occ is None else occ.sure_vehicles(zoom.vehicles.threshold)
 
 
 def first_looks(

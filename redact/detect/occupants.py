@@ -196,6 +196,11 @@ class OccupantFinds(Detections):
             object.__setattr__(self, boxes_name, boxes)
             object.__setattr__(self, score_name, score)
 
+    def sure_vehicles(self, threshold: float | None) -> NDArray[np.float32]:
+        """The vehicles (xyxy float32 (K, 4) source pixels) scoring at least ``threshold``
+        (the finds keep weaker candidates too); every one when ``None``."""
+        return self.vehicles if threshold is None else self.vehicles[self.vehicle_score >= threshold]
+
 
 class Occupants:
     """Occupant regions: vehicles' window zones and persons in or on vehicles.

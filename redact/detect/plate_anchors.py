@@ -320,7 +320,7 @@ def add_plate_zones(
     plates = Detections.concat(p for _, p in parts)
     vouched = np.concatenate([seconded(p, name, found) for name, p in parts])
     for name, finds in windows.items():
-        strong = finds.vehicles if threshold is None else finds.vehicles[finds.vehicle_score >= threshold]
+        strong = finds.sure_vehicles(threshold)
         strong = strong[~cut_by_border(strong, width, height)]
         persons = finds.persons if threshold is None else finds.persons[finds.person_score >= threshold]
         lone = plates[plate_shaped(plates.xyxy) & ~held(plates.xyxy, strong) & (vouched | ~worn(plates.xyxy, persons))]
