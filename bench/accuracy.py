@@ -5,7 +5,7 @@ Usage::
     python bench/accuracy.py [SET_DIR ...] [--quality balanced] [--pad 0.15] [--json PATH]
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
-                             [--degrade night,jpeg,blur,motion,cast,small,large,framed,...|all]
+                             [--degrade night,jpeg,blur,motion,cast,small,large,framed,...|all] [--draw K]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -40,7 +40,10 @@ lowest threshold and re-merged per threshold): the P-R curves used to pick the d
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
 compressed harder, softer, under a colour cast, smaller or twice as large, or placed in a
 1080p, 1440p or 4K frame or a 24-Mpx still (``bench/degrade.py``), reported as ``<set>~<degradation>``: how
-far the figures hold on footage captured or passed on differently from the dev sets.
+far the figures hold on footage captured or passed on differently from the dev sets. Their
+random parts (noise, a streak's angle) are drawn per picture from a fixed seed; ``--draw K``
+takes the K-th other draw, to tell a rule that holds for the degradation from one that holds
+for the copies it was measured on.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ COVER = 0.8
 # the dev folder): regions on them are not stray in the ``stray*`` column.
 KNOWN = (ROOT / "bench" / "data" / "unlabelled-plates" / "annotations.json",)
 BIG = 0.1  # a region over this share of its picture's area is counted as large
+DRAW_STRIDE = 1_000_003  # seeds of one draw of the degraded copies lie this far from the next draw's
 
 
 @dataclass
@@ -261,6 +265,7 @@ def run(
     person_heads: bool = False,
     occupants: str = "off",
     degrade: Sequence[str] = (),
+    draw: int = 0,
     progress: bool = True,
 ) -> dict:
     """Run the benchmark; returns the JSON-able results. ``degrade``: names from
@@ -315,7 +320,7 @@ def run(
             if image is None:
                 raise SystemExit(f"cannot read {item.path}")
             if variant is not None:
-                image, item = degraded(image, item, variant, seed=n)
+                image, item = degraded(image, item, variant, seed=n + DRAW_STRIDE * draw)
             ds = pick(image)
             t0 = time.perf_counter()
             found = ds.per_detector(image, ratio=WITNESS_RATIO)
@@ -372,6 +377,7 @@ def run(
         "person_heads": person_heads,
         "occupants": occupants,
         "degrade": list(degrade),
+        "draw": draw,
         "threads": threads,
         "cpu_count": os.cpu_count(),
         "sets": [str(s) for s in sets],
@@ -479,6 +485,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "framed1440, framed4k, framed24mp, or all; bench/degrade.py): each set is scored again on degraded "
         "copies of its pictures",
     )
+    ap.add_argument(
+        "--draw",
+        type=int,
+        default=0,
+        help="which draw of the degradations' random parts (noise, a streak's angle) to score; 0: the usual one",
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "accuracy.json")
     args = ap.parse_args(argv)
 
@@ -508,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         person_heads=args.person_heads,
         occupants=args.occupants,
         degrade=degrade,
+        draw=args.draw,
     )
     print_table(res)
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 Usage::
 
     python bench/unseen.py SET_DIR [--out DIR] [--floor 0.09] [--vehicle-width 150] [--limit N]
+                               [--degrade night|jpeg|blur|motion|...]
 
 Recall on a set counts only the plates it labels, and the dev sets label some plates per
 picture. A plate the set leaves unlabelled that the tool also misses is a leak no figure
@@ -21,7 +22,9 @@ enlarged and numbered on contact sheets (``DIR/sheet-N.png``, 24 crops each) wit
 ``DIR/candidates.json`` (file, box, score, kind, by number). Readable plates found so are
 added to the list (with the region's box once a change covers them) or drive a change;
 ``docs/performance.md`` ("Plates the picture's edge cuts") tells what a look at the dev sets
-found.
+found. With ``--degrade NAME`` the pictures are first degraded as ``bench/accuracy.py
+--degrade`` degrades them (``bench/degrade.py``, the same seed per picture), and the copies
+the crops come from are written beside the sheets (``DIR/pictures/``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -38,7 +42,8 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accuracy import covered_fraction, image_regions, load_set  # noqa: E402
+from accuracy import covered_fraction, degraded, image_regions, load_set  # noqa: E402
+from degrade import parse as parse_degradations  # noqa: E402
 
 from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
@@ -132,7 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floor", type=float, default=0.09, help="least plate candidate score to look at")
     ap.add_argument("--vehicle-width", type=float, default=150.0, help="least vehicle width to look at, px")
     ap.add_argument("--limit", type=int, default=None, help="first N pictures")
+    ap.add_argument("--degrade", default=None, help="look at copies degraded so (one name of bench/degrade.py)")
     args = ap.parse_args(argv)
+    if args.degrade is not None:
+        try:
+            one = len(parse_degradations(args.degrade)) == 1
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+        if not one:
+            print("--degrade takes one degradation", file=sys.stderr)
+            return 2
     if not (args.set / "annotations.json").is_file():
         print(f"no annotations.json in {args.set}", file=sys.stderr)
         return 2
@@ -145,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         if image is None:
             print(f"cannot read {item.path}", file=sys.stderr)
             return 2
+        if args.degrade is not None:
+            image, item = degraded(image, item, args.degrade, seed=n)
+            copy = args.out / "pictures" / f"{item.path.stem}.png"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(copy), image)
+            item = replace(item, path=copy)
         entries += candidates(image, ds, args.floor, args.vehicle_width, item)
         if (n + 1) % 50 == 0:
             print(f"  {n + 1}/{len(items)}", file=sys.stderr)

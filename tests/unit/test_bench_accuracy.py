@@ -108,3 +108,40 @@ def test_degradation_names_are_checked() -> None:
     assert bench.parse_degradations("night, small") == ["night", "small"]
     with pytest.raises(ValueError, match="unknown degradation fog"):
         bench.parse_degradations("night,fog")
+
+
+def test_each_draw_degrades_the_copies_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # --draw K scores other copies of the same degradation (another streak angle, other
+    # noise); draw 0 is the one every earlier figure was measured on.
+    import shutil
+
+    for name in ("a.png", "b.png"):
+        shutil.copy(REPO / "samples" / "street" / "parked-car.png", tmp_path / name)
+    (tmp_path / "annotations.json").write_text(json.dumps({"images": [
+        {"file": name, "width": 1280, "height": 720, "boxes": []} for name in ("a.png", "b.png")
+    ]}))
+    bench = load_bench("accuracy")
+    seeds: list[int] = []
+    real = bench.degraded
+
+    def spy(image, item, name, *, seed):  # type: ignore[no-untyped-def]
+        seeds.append(seed)
+        return real(image, item, name, seed=seed)
+
+    monkeypatch.setattr(bench, "degraded", spy)
+    common = dict(quality="fast", pad=0.15, thresholds=dict(bench.DEFAULT_THRESHOLDS), sweep=[], limit=None,
+                  threads=1, own_labels=True, progress=False, degrade=["motion"])
+    drawn = {}
+    for draw in (0, 1, 2):
+        seeds.clear()
+        res = bench.run([tmp_path], draw=draw, **common)
+        assert res["draw"] == draw and f"{tmp_path.name}~motion" in res["per_set"]
+        drawn[draw] = list(seeds)
+    assert drawn[0] == [0, 1]
+    assert len({s for d in drawn.values() for s in d}) == 6  # no copy drawn twice
+    image = np.zeros((41, 41, 3), np.uint8)
+    image[20, 20] = 255
+    item = bench.Item(set_name="s", path=Path("x.png"), width=41, height=41,
+                      gt=np.zeros((0, 4), np.int64), gt_label=[])
+    streaks = {tuple(np.flatnonzero(real(image, item, "motion", seed=s)[0][..., 0])) for s in drawn[1] + drawn[2]}
+    assert len(streaks) > 1  # other angles
