@@ -149,11 +149,13 @@ def confirm(
 
 # Calibrated on the dev sets (bench/accuracy.py; docs/performance.md). Faces: pairs of
 # headlights scored as a face by one network cover a fifth to a third of a night frame; a
-# real face that large is found by both (none of the face sets' faces over 5 % lacks the
-# other network's box at 0.2). The headlight pairs are large in pixels too (229-581 px on
-# the plate sets' frames); in a small picture one face fills a large share, and on darker, harder
-# compressed or smaller copies of the face sets some such faces (51-95 px) were seen by one
-# network only: a face box under FACE_LARGE_SIDE px is never judged. Plates: a plate the
+# real face that large is found by both (the other network's box scored 0.40 or more on every
+# such face of the face sets and their degraded copies; on a car's rear at night a box over
+# half the frame had one at 0.20: FACE_WITNESS_FLOOR). The headlight pairs are large in
+# pixels too (229-581 px on the plate sets' frames); in a small picture one face fills a
+# large share, and on darker, harder compressed or smaller copies of the face sets some such
+# faces (51-95 px) were seen by one network only: a face box under FACE_LARGE_SIDE px is
+# never judged. Plates: a plate the
 # network sees large has characters on it, unless the network is sure and the box is under a
 # tenth of the picture (the plain door panel it scored 0.76 in a street clip filled a third
 # of the frame). A plate fills 3-5 % of an enforcement camera's 320x288 crop, and on streaked
@@ -168,12 +170,13 @@ def confirm(
 WITNESS_RATIO = 0.5  # candidates down to this share of each threshold are looked at as witnesses
 LARGE_TEXT_SHARE = 0.015  # a text box over this share of the picture is large
 FACE_LARGE_SIDE = 160.0  # px: a face box shorter than this on its shorter side is never judged
+FACE_WITNESS_FLOOR = 0.25  # the least score of the other face network's box that confirms a large face
 PLATE_LARGE_SIDE = 64.0  # px: the same for a plate-network box
 RULES: tuple[Rule, ...] = (
-    LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
-              min_side=FACE_LARGE_SIDE),
-    LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=0.2, share=0.05, sure=0.8,
-              min_side=FACE_LARGE_SIDE),
+    LargeRule("centerface", ("retinaface",), match="iou", overlap=0.3, witness_floor=FACE_WITNESS_FLOOR, share=0.05,
+              sure=0.8, min_side=FACE_LARGE_SIDE),
+    LargeRule("retinaface", ("centerface",), match="iou", overlap=0.3, witness_floor=FACE_WITNESS_FLOOR, share=0.05,
+              sure=0.8, min_side=FACE_LARGE_SIDE),
     LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.04, sure=0.7,
               min_side=PLATE_LARGE_SIDE),
     LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1,

@@ -189,3 +189,14 @@ def test_a_plate_filling_a_small_crop_is_kept_unsure_a_panel_there_is_not() -> N
         found = {"yolo_plate": dets, "text_plate": Detections.empty()}
         kept = confirm({"yolo_plate": dets}, found, 320, 288, rules=plate_rules)
         assert len(kept["yolo_plate"]) == int(stays)
+
+
+def test_a_large_face_needs_a_witness_near_a_faces_score() -> None:
+    # The shipped face rules: on a car's rear at night RetinaFace boxed half the frame (0.71)
+    # and CenterFace had a faint box there (0.20); real faces that large get 0.40 or more.
+    shipped = [r for r in RULES if r.detector in ("centerface", "retinaface")]
+    rear = _dets([[659, 129, 1148, 689]], [0.71], "face")
+    for faint, kept_count in ((0.20, 0), (0.40, 1)):
+        other = _dets([[767, 159, 1109, 621]], [faint], "face")
+        kept = confirm({"retinaface": rear}, {"retinaface": rear, "centerface": other}, 1280, 720, rules=shipped)
+        assert len(kept["retinaface"]) == kept_count
