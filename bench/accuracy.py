@@ -67,7 +67,7 @@ for _path in (ROOT, ROOT / "bench"):  # the package, and degrade.py beside this 
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from degrade import DEGRADATIONS  # noqa: E402
+from degrade import DEGRADATIONS, DRAW_STRIDE  # noqa: E402
 from degrade import parse as parse_degradations  # noqa: E402
 
 from redact.config import RedactConfig  # noqa: E402
@@ -97,7 +97,6 @@ COVER = 0.8
 # the dev folder): regions on them are not stray in the ``stray*`` column.
 KNOWN = (ROOT / "bench" / "data" / "unlabelled-plates" / "annotations.json",)
 BIG = 0.1  # a region over this share of its picture's area is counted as large
-DRAW_STRIDE = 1_000_003  # seeds of one draw of the degraded copies lie this far from the next draw's
 
 
 @dataclass

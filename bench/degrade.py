@@ -66,6 +66,8 @@ def blur(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
 
 
 MOTION_PX = 7  # length of the ``motion`` streak, pixels
+# Seeds of one draw of the degraded copies (``--draw K`` of the benches) lie this far from the next draw's.
+DRAW_STRIDE = 1_000_003
 
 
 def motion(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:

@@ -3,7 +3,7 @@
 Usage::
 
     python bench/occupants.py [--sets ANNOTATIONS.json ...] [--quality balanced] [--padding 0.15]
-                              [--limit N] [--threads N] [--crops [--crop-width 1.3]] [--degrade NAMES]
+                              [--limit N] [--threads N] [--crops [--crop-width 1.3]] [--degrade NAMES [--draw K]]
                               [--json PATH]
 
 By default ``../shared/data/dev/occupants-dev/annotations.json`` and, when present,
@@ -38,6 +38,8 @@ skipped; labels are moved into the crop and clipped to it.
 ``bench/accuracy.py --degrade`` degrades them (``bench/degrade.py``: darker and noisier,
 harder compression, softer focus, a colour cast, smaller), reported as
 ``<set>~<degradation>``: how far occupant coverage holds on footage passed on differently.
+``--draw K`` takes the K-th other draw of the copies' random parts (noise, a streak's angle),
+as ``bench/accuracy.py --draw`` does.
 
 Prints a table and writes ``bench/results/occupants.json`` (``occupants-crops.json`` with
 ``--crops``).
@@ -61,7 +63,7 @@ for _path in (ROOT, ROOT / "bench"):  # the package, and degrade.py beside this 
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from degrade import DEGRADATIONS  # noqa: E402
+from degrade import DEGRADATIONS, DRAW_STRIDE  # noqa: E402
 from degrade import parse as parse_degradations  # noqa: E402
 
 from redact.detect import MODELS, DetectorSet, build_detector_set  # noqa: E402
@@ -212,15 +214,17 @@ def run(
     crops: bool = False,
     crop_width: float = CROP_WIDTH,
     degrade: Sequence[str] = (),
+    draw: int = 0,
     progress: bool = True,
 ) -> dict:
     """Run the benchmark (on enforcement-camera crops with ``crops``; again on copies degraded
-    by each of ``degrade``, names from ``bench/degrade.py``); returns the JSON-able results."""
+    by each of ``degrade``, names from ``bench/degrade.py``, their ``draw``-th draw); returns
+    the JSON-able results."""
     ds = build_detector_set(occupants="windows", quality=quality, threads=threads)
     people = Occupants(MODELS["occupants"], threshold=ds.thresholds["occupant"], threads=threads, mode="people")
     out: dict = {"quality": quality, "padding": padding, "thresholds": ds.thresholds, "crops": crops,
                  "crop_width": crop_width if crops else None,
-                 "degrade": list(degrade), "sets": {}}
+                 "degrade": list(degrade), "draw": draw, "sets": {}}
     plates = labelled_plates() if crops else {}
     times: list[float] = []
     for path in sets:
@@ -231,7 +235,7 @@ def run(
         for variant in [None, *degrade]:
             name = set_name if variant is None else f"{set_name}~{variant}"
             out["sets"][name] = _run_set(ds, people, root, images, plates, crops=crop_width if crops else None,
-                                         variant=variant,
+                                         variant=variant, draw=draw,
                                          padding=padding, times=times, label=name if progress else None)
     out["seconds_per_image"] = float(np.mean(times)) if times else None
     out["providers"] = sorted(ds.take_providers())
@@ -240,7 +244,7 @@ def run(
 
 def _run_set(ds: DetectorSet, people: Occupants, root: Path, images: Sequence[dict],
              plates: dict[str, NDArray[np.float32]], *, crops: float | None, variant: str | None, padding: float,
-             times: list[float], label: str | None) -> dict:
+             times: list[float], label: str | None, draw: int = 0) -> dict:
     """One set's results, its pictures degraded by ``variant`` when given; ``label``: print
     progress under this name; ``crops``: score enforcement crops this many windows wide."""
     tallies = {m: _empty() for m in MODES}
@@ -253,7 +257,7 @@ def _run_set(ds: DetectorSet, people: Occupants, root: Path, images: Sequence[di
                  else [(image, source)])
         for k, (picture, entry) in enumerate(views):
             if variant is not None:
-                picture, entry = degraded(picture, entry, variant, seed=1000 * i + k)
+                picture, entry = degraded(picture, entry, variant, seed=1000 * i + k + DRAW_STRIDE * draw)
             pictures += 1
             h, w = picture.shape[:2]
             start = time.perf_counter()
@@ -355,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--degrade", default="", help="comma-separated degradations (night, jpeg, blur, cast, small, "
                     "anamorphic, or all; bench/degrade.py): each set is scored again on degraded copies of its "
                     "pictures or crops")
+    ap.add_argument("--draw", type=int, default=0,
+                    help="which draw of the degradations' random parts to score; 0: the usual one")
     ap.add_argument("--json", type=Path, default=None, help="default: bench/results/occupants[-crops].json")
     args = ap.parse_args(argv)
     try:
@@ -362,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as exc:
         ap.error(str(exc))
     res = run(args.sets, quality=args.quality, padding=args.padding, limit=args.limit, threads=args.threads,
-              crops=args.crops, crop_width=args.crop_width, degrade=degrade)
+              crops=args.crops, crop_width=args.crop_width, degrade=degrade, draw=args.draw)
     if args.json is None:
         args.json = ROOT / "bench" / "results" / ("occupants-crops.json" if args.crops else "occupants.json")
     print_table(res)

@@ -34,6 +34,19 @@ def load_bench(name: str) -> ModuleType:
     return mod
 
 
+def record_seeds(monkeypatch: pytest.MonkeyPatch, bench: ModuleType) -> list[int]:
+    """Patch a bench's ``degraded`` to record the seed of every degraded copy it makes."""
+    seeds: list[int] = []
+    real = bench.degraded
+
+    def spy(image: Any, item: Any, name: str, *, seed: int) -> Any:
+        seeds.append(seed)
+        return real(image, item, name, seed=seed)
+
+    monkeypatch.setattr(bench, "degraded", spy)
+    return seeds
+
+
 def require_dev(*parts: str) -> Path:
     """The path ``DEV_DATA / parts...``; skips the calling test when it does not exist."""
     path = DEV_DATA.joinpath(*parts)

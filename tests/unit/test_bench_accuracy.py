@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from redact.types import Detections
-from tests.helpers import REPO, load_bench
+from tests.helpers import REPO, load_bench, record_seeds
 
 
 def test_a_region_on_a_known_unlabelled_plate_is_stray_only_against_the_labels() -> None:
@@ -121,14 +121,8 @@ def test_each_draw_degrades_the_copies_anew(tmp_path: Path, monkeypatch: pytest.
         {"file": name, "width": 1280, "height": 720, "boxes": []} for name in ("a.png", "b.png")
     ]}))
     bench = load_bench("accuracy")
-    seeds: list[int] = []
     real = bench.degraded
-
-    def spy(image, item, name, *, seed):  # type: ignore[no-untyped-def]
-        seeds.append(seed)
-        return real(image, item, name, seed=seed)
-
-    monkeypatch.setattr(bench, "degraded", spy)
+    seeds = record_seeds(monkeypatch, bench)
     common = dict(quality="fast", pad=0.15, thresholds=dict(bench.DEFAULT_THRESHOLDS), sweep=[], limit=None,
                   threads=1, own_labels=True, progress=False, degrade=["motion"])
     drawn = {}

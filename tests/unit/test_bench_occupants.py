@@ -1,11 +1,15 @@
 """``bench/occupants.py --crops``: enforcement-camera crops of car fronts, made from labelled
-pictures, with their labels moved into them."""
+pictures, with their labels moved into them; degraded copies, drawn anew with ``--draw``."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+from pathlib import Path
 
-from tests.helpers import load_bench
+import numpy as np
+import pytest
+
+from tests.helpers import REPO, load_bench, record_seeds
 
 
 def _entry() -> dict:
@@ -77,3 +81,21 @@ def test_degraded_copies_move_every_label_with_the_picture() -> None:
     assert same.shape == image.shape and kept["boxes"] == entry["boxes"]
     again, _ = bench.degraded(image, entry, "night", seed=0)
     assert np.array_equal(same, again)  # seeded: the same copy every run
+
+
+def test_each_draw_degrades_the_pictures_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    shutil.copy(REPO / "samples" / "street" / "parked-car.png", tmp_path / "car.png")
+    (tmp_path / "annotations.json").write_text(json.dumps({"images": [
+        {"file": "car.png", "width": 1280, "height": 720, "boxes": []}]}))
+    bench = load_bench("occupants")
+    seeds = record_seeds(monkeypatch, bench)
+    drawn = {}
+    for draw in (0, 1):
+        seeds.clear()
+        res = bench.run([tmp_path / "annotations.json"], quality="fast", padding=0.15, limit=None, threads=1,
+                        degrade=["night"], draw=draw, progress=False)
+        assert res["draw"] == draw and len(res["sets"]) == 2
+        drawn[draw] = list(seeds)
+    assert drawn[0] == [0] and drawn[1] != drawn[0]
