@@ -412,7 +412,8 @@ def _rows(results: dict, name: str) -> None:
 
 
 def print_table(res: dict) -> None:
-    print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}")
+    drawn = f" draw={res['draw']}" if res.get("draw") else ""
+    print(f"quality={res['quality']} pad={res['pad']} thresholds={res['thresholds']} images={res['images']}{drawn}")
     head = f"{'set':30} {'label':6} {'n':>5} {'all':>6} {'>=16':>6} " + " ".join(f"{b[0]:>6}" for b in BUCKETS)
     print(head + f" {'stray':>6} {'stray*':>6} {'regions':>7}")
     for name, r in res["per_set"].items():
