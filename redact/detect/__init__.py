@@ -41,7 +41,7 @@ from redact.detect.registry import (
     DetectorFactory,
     get_factory,
 )
-from redact.detect.text import is_line
+from redact.detect.text import is_line, two_line_plates
 from redact.detect.tiles import Tile
 from redact.detect.tiling import Pass
 from redact.errors import ConfigError
@@ -160,6 +160,8 @@ class DetectorSet:
                 found["text_plate"] = self.reader.veto(image, text, sure, rois)
             else:  # every plate-shaped line stays
                 found["text_plate"] = text[~is_line(text.xyxy, image.shape[0], rois)]
+            # A two-line plate's lines are one plate.
+            found["text_plate"] = two_line_plates(found["text_plate"])
             if self.reader is not None:
                 found[LINE_PLATES] = self.reader.plates_in_lines(image, text, rois)
         # A vehicle's windows are above its own plate (as the plate networks see it); a
@@ -216,7 +218,8 @@ class DetectorSet:
         # Large plates: where the plate network and the text detector agree (the characters).
         nets = [n for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n not in ("text_plate", PANEL)]
         plate_nets = [found[n] for n in nets]
-        fitted = fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()))
+        fitted = fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()),
+                                  least=least.get(Label.PLATE.value, 0.0))
         return _distinct(fitted)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:

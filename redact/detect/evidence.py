@@ -162,8 +162,10 @@ def confirm(
 # or smaller copies of such crops the network scored real plates 0.38-0.70 with no characters
 # seen (boxes 24-59 px on their shorter side), while the boxes the rules dropped on the plate
 # sets' pictures were 175 px or more: a plate box under PLATE_LARGE_SIDE px is never judged
-# as large. A large text box (zoomed plate crops) is kept with a plate box on it or when
-# DBNet is sure of it (sky and foliage read as text only faintly). No labelled plate of the
+# as large. A large text box (zoomed plate crops) is kept with a plate box on it, the plate
+# network's or the look at a dashboard's panel shrunk back (a dim crop of a 20-px plate,
+# enlarged 5x, that the network sees only there), or when DBNet is sure of it (sky and
+# foliage read as text only faintly). No labelled plate of the
 # dev sets is taller than half its width; the plate networks' boxes touching them reach 0.72
 # of their width on the dash-cam frames, and the two taller than wide elsewhere lay on plates
 # other boxes covered as well.
@@ -181,8 +183,8 @@ RULES: tuple[Rule, ...] = (
               min_side=PLATE_LARGE_SIDE),
     LargeRule("yolo_plate", ("text_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=0.1,
               min_side=PLATE_LARGE_SIDE),
-    LargeRule("text_plate", ("yolo_plate",), match="iou", overlap=0.2, witness_floor=0.15, share=LARGE_TEXT_SHARE,
-              sure=0.7),
+    LargeRule("text_plate", ("yolo_plate", "panel_plate"), match="iou", overlap=0.2, witness_floor=0.15,
+              share=LARGE_TEXT_SHARE, sure=0.7),
     TallRule("yolo_plate", ("text_plate",), match="inside", overlap=0.5, witness_floor=0.15),
     TallRule("vehicle_plate", ("text_plate",), match="inside", overlap=0.5, witness_floor=0.15),
 )
@@ -197,7 +199,9 @@ RULES: tuple[Rule, ...] = (
 # of it, and text found on only part of them (one group of a US plate seen small, the rest
 # under the text threshold) would leave the others out. Calibrated on the dashboard set's
 # zoomed crops (docs/performance.md#plates-on-the-footage-the-tool-exists-for), where the
-# text spans 0.79-1.04 of the network's width, and openalpr's plates (0.59-1.0).
+# text spans 0.79-1.04 of the network's width, and openalpr's plates (0.59-1.0). Nor where a
+# network box that passes the threshold has its middle in the plate but outside where the
+# text lies: the other line of a two-line plate, whose characters the text detector missed.
 LARGE_PLATE_PX = 64  # shorter side of a merged plate box
 KEEP_TEXT = 0.95
 MIN_TEXT_SPAN = 0.6
@@ -208,7 +212,7 @@ def _union(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
 
 
 def fit_large_plates(
-    dets: Detections, network: Detections, text: Detections, *, label: str = "plate"
+    dets: Detections, network: Detections, text: Detections, *, label: str = "plate", least: float = 0.0
 ) -> Detections:
     """Large plate boxes narrowed to where the plate network and the text detector agree.
 
@@ -217,6 +221,8 @@ def fit_large_plates(
             least :data:`LARGE_PLATE_PX` change).
         network: every plate-network candidate seen in the picture (xyxy source pixels).
         text: every text-detector plate candidate seen in the picture.
+        least: the plate threshold: a network box scoring it whose middle lies in a box but
+            outside where the two agree keeps that box as it is.
 
     Returns:
         ``dets`` with those boxes narrowed to the intersection of the union of the network
@@ -245,6 +251,10 @@ def fit_large_plates(
         w, h = agreed[2] - agreed[0], agreed[3] - agreed[1]
         if w <= 0 or h <= 0:
             continue
+        sure = network.xyxy[centres_inside(network.xyxy, box)[0] & (network.score >= least)].astype(np.float64)
+        middle = (sure[:, :2] + sure[:, 2:]) / 2
+        if not ((middle >= agreed[:2]) & (middle <= agreed[2:])).all():
+            continue  # a line the text detector missed
         if w * h >= KEEP_TEXT * (chars[2] - chars[0]) * (chars[3] - chars[1]):
             out[i] = agreed
     return dets.replace(xyxy=out.astype(np.float32))

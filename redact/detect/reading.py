@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 
 from redact.detect.base import ModelFile
 from redact.detect.session import OnnxRunner
-from redact.detect.text import is_line
+from redact.detect.text import is_line, stacked_on
 from redact.detect.tiles import Tile
 from redact.geometry import inside_share, intersection_matrix
 from redact.types import Detections, Label
@@ -333,9 +333,10 @@ class TextReader:
         """``text`` without its lines (:func:`redact.detect.text.is_line`: see
         :meth:`plates_in_lines`) and without the boxes that no box in ``seen`` (the plate
         networks' boxes that pass the plate threshold and the evidence rules) holds and
-        whose reading has too few characters (:func:`too_few_characters`) or cannot be a
-        plate (:func:`veto_reason`), or, for a piece of a line (:data:`PIECE`), surely holds
-        no plate's characters (:func:`plate_tokens`).
+        whose reading has too few characters (:func:`too_few_characters`: but not the other
+        line of a two-line plate, stacked on a box that stays) or cannot be a plate
+        (:func:`veto_reason`), or, for a piece of a line (:data:`PIECE`), surely holds no
+        plate's characters (:func:`plate_tokens`).
         ``windows``: where the text was looked for (``None``: the whole picture)."""
         if not len(text):
             return text
@@ -352,12 +353,18 @@ class TextReader:
             held = intersection_matrix(text.xyxy, np.concatenate(others)) / area[:, None] >= SUPPORT
             lone = np.logical_not(held.any(axis=1))
         drop = line.copy()
+        few = np.zeros(len(text), bool)
         idx = np.flatnonzero(lone & ~line)
         for i, reading in zip(idx, self.read(image, text.xyxy[idx]), strict=True):
             vetoed = veto_reason(reading, min_confidence=self.min_confidence) is not None
             if piece[i] and reading.confidence >= self.min_confidence and not plate_tokens(reading.text):
                 vetoed = True
-            drop[i] = vetoed or too_few_characters(reading)
+            few[i] = not vetoed and too_few_characters(reading)
+            drop[i] = vetoed or few[i]
+        # The other line of a two-line plate ("京A" over "12345") can read as too few Latin
+        # characters on its own: it stays where it lies on a line that stays.
+        if few.any() and not drop.all():
+            drop &= ~(few & stacked_on(text.xyxy, text.xyxy[~drop]))
         return text[~drop]
 
     def plates_in_lines(

@@ -25,7 +25,7 @@ from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
 from redact.detect.tiles import Tile
 from redact.detect.tiling import Pass
-from redact.types import Label
+from redact.types import Detections, Label
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,10 @@ class TextGeometry:
     Attributes:
         bin_threshold: probability a pixel needs to belong to text.
         min_height: shorter side of the text box (after unclip), pixels.
-        min_aspect: least longer/shorter side ratio: a lone character or a square
-            two-line plate of two characters is still text.
+        min_aspect: least longer/shorter side ratio of a plate's line of characters.
+        min_second_aspect: least ratio of a shorter line (one to three characters), kept
+            only as a line of a two-line plate: stacked on a plate-shaped line or on
+            another such short line (:func:`stacked_on`).
         max_aspect: largest ratio of a plate's line of characters.
         max_line_aspect: longer lines (captions, headers) are kept up to this ratio for the
             recogniser to look for a plate's characters in (a dashboard prints the plate it
@@ -52,6 +54,7 @@ class TextGeometry:
     bin_threshold: float = 0.3
     min_height: float = 6.0
     min_aspect: float = 2.0
+    min_second_aspect: float = 0.8
     max_aspect: float = 6.0
     max_line_aspect: float = 40.0
     max_tilt: float = 30.0
@@ -103,6 +106,84 @@ STACK_OVERLAP = 0.5
 STACK_HEIGHTS = 1.5
 STACK_GAP = 0.5
 STACK_ROW = 0.5
+# The other line of a two-line plate (square European and motorcycle plates, many Asian
+# plates: "BIM" over "MIAN", "京A" over "12345", "B 6" over "RCV") may be too short to be
+# shaped like a plate's line on its own. It is one where it lies directly above or below a
+# plate-shaped line or another short line: as a stack's lines do, but its height within
+# SECOND_HEIGHTS of the other's (a Japanese plate's upper line is about half as high as its
+# lower).
+SECOND_HEIGHTS = 2.0
+# A plate box (as plate_like grows it) narrower than this many times its height is such a
+# short line: a plate-shaped line's box is at least min_aspect (2) x 1.12 / 1.3 times as wide.
+SHORT_ASPECT = 1.7
+
+
+def _stacked(box: NDArray[np.float64], on: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """(N, M): which boxes of ``box`` lie directly above or below which of ``on`` (see
+    :func:`stacked_on`)."""
+    w, h = box[:, None, 2] - box[:, None, 0], np.maximum(box[:, None, 3] - box[:, None, 1], 1e-6)
+    lw, lh = on[None, :, 2] - on[None, :, 0], np.maximum(on[None, :, 3] - on[None, :, 1], 1e-6)
+    across = np.minimum(box[:, None, 2], on[None, :, 2]) - np.maximum(box[:, None, 0], on[None, :, 0])
+    gap = np.maximum(box[:, None, 1], on[None, :, 1]) - np.minimum(box[:, None, 3], on[None, :, 3])
+    apart = np.abs((box[:, None, 1] + box[:, None, 3]) - (on[None, :, 1] + on[None, :, 3])) / 2
+    return np.asarray(
+        (across >= STACK_OVERLAP * np.minimum(w, lw))
+        & (np.maximum(h, lh) <= SECOND_HEIGHTS * np.minimum(h, lh))
+        & (gap <= STACK_GAP * np.minimum(h, lh))
+        & (apart >= STACK_ROW * np.maximum(h, lh)),
+        bool,
+    )
+
+
+def stacked_on(xyxy: NDArray[np.floating], lines: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """Which boxes of ``xyxy`` (N, 4) lie directly above or below one of ``lines`` (M, 4):
+    overlapping it across by :data:`STACK_OVERLAP` of the narrower, their heights within
+    :data:`SECOND_HEIGHTS` of each other, at most :data:`STACK_GAP` of the lower one's height
+    apart and a row away (their middles :data:`STACK_ROW` of the higher one's height apart
+    or more: a piece of the same line is not stacked on it)."""
+    box = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    on = np.asarray(lines, np.float64).reshape(-1, 4)
+    if not len(box) or not len(on):
+        return np.zeros(len(box), bool)
+    return np.asarray(_stacked(box, on).any(axis=1), bool)
+
+
+def two_line_plates(text: Detections) -> Detections:
+    """``text`` (plate boxes as :func:`plate_like` grows them) with each short line (a box
+    under :data:`SHORT_ASPECT` times as wide as high: one to three characters) joined with
+    the boxes it lies on or under (:func:`stacked_on`), plate-shaped or short: a two-line
+    plate's lines as one box, scored as its surest line. Lines longer than a plate's are
+    never joined."""
+    if len(text) < 2:
+        return text
+    xyxy = text.xyxy.astype(np.float64)
+    short = (xyxy[:, 2] - xyxy[:, 0]) < SHORT_ASPECT * (xyxy[:, 3] - xyxy[:, 1])
+    other = np.flatnonzero(~is_line(xyxy))  # plate-shaped and short boxes
+    few = np.flatnonzero(short)
+    if not len(few):
+        return text
+    links = _stacked(xyxy[few], xyxy[other])
+    if not links.any():
+        return text
+    group = np.arange(len(text))  # each box's group: the smallest index joined with it
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = int(group[i])
+        return i
+
+    for a, b in zip(*np.nonzero(links), strict=True):
+        ra, rb = root(int(few[a])), root(int(other[b]))
+        group[max(ra, rb)] = min(ra, rb)
+    roots = np.array([root(i) for i in range(len(text))])
+    keep = np.flatnonzero(roots == np.arange(len(text)))
+    out = text[keep]
+    boxes, scores = out.xyxy.copy(), out.score.copy()
+    for k, r in enumerate(keep):
+        members = roots == r
+        boxes[k] = [*xyxy[members, :2].min(axis=0), *xyxy[members, 2:].max(axis=0)]
+        scores[k] = text.score[members].max()
+    return out.replace(xyxy=boxes, score=scores)
 
 
 def stacked_lines(xyxy: NDArray[np.floating], rows: int) -> list[NDArray[np.int64]]:
@@ -205,7 +286,9 @@ def text_boxes(
 def plate_like(
     rects: NDArray[np.float32], geometry: TextGeometry
 ) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
-    """Which rotated text boxes look like a plate's characters, and the plate around each.
+    """Which rotated text boxes look like a plate's characters, and the plate around each:
+    plate-shaped lines, and shorter lines stacked on one of them or on each other (the
+    lines of a two-line plate, :func:`stacked_on`).
 
     Args:
         rects: (N, 5) rotated boxes as :func:`text_boxes` returns them.
@@ -225,12 +308,9 @@ def plate_like(
     short = np.where(swap, rw, rh)
     tilt = np.abs(((np.where(swap, angle + 90.0, angle) + 90.0) % 180.0) - 90.0)
     aspect = long / np.maximum(short, 1e-6)
-    keep = (
-        (short >= geometry.min_height)
-        & (aspect >= geometry.min_aspect)
-        & (aspect <= geometry.max_line_aspect)
-        & (tilt <= geometry.max_tilt)
-    )
+    seen = (short >= geometry.min_height) & (tilt <= geometry.max_tilt)
+    keep = seen & (aspect >= geometry.min_aspect) & (aspect <= geometry.max_line_aspect)
+    few = seen & (aspect >= geometry.min_second_aspect) & (aspect < geometry.min_aspect)
     rad = np.deg2rad(tilt)
     half_w = 0.5 * (long * np.cos(rad) + short * np.sin(rad))
     half_h = 0.5 * (long * np.sin(rad) + short * np.cos(rad))
@@ -242,6 +322,10 @@ def plate_like(
     half_w = np.where(line, 0.5 * (long * np.cos(rad) + short * np.sin(rad)), half_w)
     half_h = np.where(line, 0.5 * short, half_h)
     xyxy = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=1).astype(np.float32)
+    # A short line is one as its grown box is too (two_line_plates joins it with its line).
+    few &= (xyxy[:, 2] - xyxy[:, 0]) < SHORT_ASPECT * (xyxy[:, 3] - xyxy[:, 1])
+    if few.any():
+        keep = keep | (few & stacked_on(xyxy, xyxy[(keep & ~line) | few]))
     return keep, xyxy
 
 

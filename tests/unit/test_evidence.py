@@ -162,6 +162,18 @@ def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cut
     assert fit_large_plates(face, network, text).xyxy.tolist() == face.xyxy.tolist()
 
 
+def test_a_two_line_plate_keeps_the_line_only_the_network_sees() -> None:
+    # A zoomed two-line plate, "B 311" over "ALY": the text detector finds the upper line
+    # only; the network boxes the whole plate (unsure) and the lower line (passing).
+    merged = _dets([[1454, 88, 1663, 305]], [0.46], "plate")
+    network = _dets([[1454, 88, 1663, 305], [1455, 198, 1654, 300]], [0.32, 0.46], "plate")
+    text = _dets([[1494, 97, 1671, 192]], [0.82], "plate")
+    assert fit_large_plates(merged, network, text, least=0.3).xyxy.tolist() == merged.xyxy.tolist()
+    # Network boxes under the threshold decide nothing: the plate is narrowed as before.
+    weak = network.replace(score=np.array([0.25, 0.2], np.float32))
+    assert fit_large_plates(merged, weak, text, least=0.3).xyxy.tolist() == [[1494, 97, 1663, 192]]
+
+
 def test_a_sure_plate_box_under_a_tenth_of_the_picture_needs_no_characters() -> None:
     # A 1280x720 frame: an unsure box over 4 % of it needs characters, a sure one under a
     # tenth does not; a box filling a third of the picture needs characters however sure the
@@ -200,3 +212,18 @@ def test_a_large_face_needs_a_witness_near_a_faces_score() -> None:
         other = _dets([[767, 159, 1109, 621]], [faint], "face")
         kept = confirm({"retinaface": rear}, {"retinaface": rear, "centerface": other}, 1280, 720, rules=shipped)
         assert len(kept["retinaface"]) == kept_count
+
+
+def test_a_large_text_box_a_panel_look_sees_stays() -> None:
+    # A dashboard's zoomed crop of a 20-px night plate, enlarged 5x: DBNet's box on all of its
+    # characters scores 0.65 (under the 0.7 a large text box needs on its own word), the
+    # plate network sees nothing at the picture's size and only the look at the panel shrunk
+    # back boxes the plate. That look is a witness; a faint one, or one elsewhere, is not.
+    shipped = [r for r in RULES if r.detector == "text_plate"]
+    text = _dets([[1426, 140, 1762, 274]], [0.65], "plate")
+    for panel, kept_count in (([[1434, 141, 1749, 285]], 1), ([[100, 600, 400, 700]], 0)):
+        for score, faint in ((0.69, False), (0.1, True)):
+            seen = _dets(panel, [score], "plate")
+            found = {"text_plate": text, "yolo_plate": Detections.empty(), "panel_plate": seen}
+            kept = confirm({"text_plate": text}, found, 1920, 1080, rules=shipped)
+            assert len(kept["text_plate"]) == (0 if faint else kept_count)

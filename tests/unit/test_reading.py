@@ -376,3 +376,27 @@ def test_a_plate_shaped_piece_of_a_line_must_hold_a_plates_characters() -> None:
     kept = reader.veto(np.zeros((500, 1300, 3), np.uint8), text, [yolo])
     assert held not in reader.read_boxes
     assert [tuple(int(v) for v in b) for b in kept.xyxy] == [plate, unsure, held, beside]
+
+
+def test_a_two_line_plates_short_line_stays_with_the_line_it_lies_on() -> None:
+    # "KA" over "5678" and "京A" over "12345": the upper line reads as too few Latin
+    # characters on its own; stacked on a line that stays it is the plate's too. Alone, or on
+    # a line that is dropped (a date), it is dropped.
+    line, upper = (100, 130, 200, 160), (120, 98, 170, 128)
+    chinese_line, chinese_upper = (300, 130, 420, 160), (320, 98, 380, 128)
+    date, on_date = (500, 130, 640, 160), (540, 98, 590, 128)
+    alone = (700, 98, 750, 128)
+    held, held_upper = (100, 330, 200, 360), (120, 298, 170, 328)
+    reader = GivenReadings({
+        line: Reading("5678", 0.99), upper: Reading("KA", 0.99), chinese_line: Reading("12345", 0.99),
+        chinese_upper: Reading("京A", 0.95), date: Reading("2014-05-13", 0.99), on_date: Reading("AB", 0.99),
+        alone: Reading("KA", 0.99), held_upper: Reading("BC", 0.99),
+    })
+    text = Detections.from_arrays(
+        [line, upper, chinese_line, chinese_upper, date, on_date, alone, held, held_upper], [0.6] * 9, "plate"
+    )
+    yolo = Detections.from_arrays([[95, 325, 205, 365]], [0.5], "plate")
+    kept = reader.veto(np.zeros((500, 800, 3), np.uint8), text, [yolo])
+    assert [tuple(int(v) for v in b) for b in kept.xyxy] == [
+        line, upper, chinese_line, chinese_upper, held, held_upper
+    ]
