@@ -49,13 +49,12 @@ def cut_column(plate: NDArray[np.uint8]) -> int:
     return lo + int(np.argmin(grey[:, lo:hi].std(axis=0)))
 
 
-def restacked(plate: NDArray[np.uint8]) -> NDArray[np.uint8]:
+def restacked(plate: NDArray[np.uint8], ground: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """A one-line plate crop (BGR) as a two-line plate: its left half over its right half,
-    the narrower half widened with the plate's ground at its right."""
+    the narrower half widened with the plate's ``ground`` (BGR) at its right."""
     cut = cut_column(plate)
     left, right = plate[:, :cut], plate[:, cut:]
     wide = max(left.shape[1], right.shape[1])
-    ground = np.median(plate.reshape(-1, 3), axis=0).astype(np.uint8)
 
     def widened(half: NDArray[np.uint8]) -> NDArray[np.uint8]:
         out = np.empty((half.shape[0], wide, 3), np.uint8)
@@ -81,8 +80,9 @@ def restack(
                 boxes.append({"label": label, "x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0})
             continue
         plate = image[y0:y1, x0:x1]
-        out[y0:y1, x0:x1] = np.median(plate.reshape(-1, 3), axis=0).astype(np.uint8)
-        two = restacked(plate)
+        ground = np.median(plate.reshape(-1, 3), axis=0).astype(np.uint8)
+        out[y0:y1, x0:x1] = ground
+        two = restacked(plate, ground)
         ph, pw = two.shape[:2]
         nx0, ny0 = (x0 + x1 - pw) // 2, (y0 + y1 - ph) // 2
         ax0, ay0, ax1, ay1 = max(nx0, 0), max(ny0, 0), min(nx0 + pw, w), min(ny0 + ph, h)

@@ -118,9 +118,13 @@ SECOND_HEIGHTS = 2.0
 SHORT_ASPECT = 1.7
 
 
-def _stacked(box: NDArray[np.float64], on: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """(N, M): which boxes of ``box`` lie directly above or below which of ``on`` (see
-    :func:`stacked_on`)."""
+def _linked(
+    box: NDArray[np.float64], on: NDArray[np.float64], *, heights: float, row: float = 0.0
+) -> NDArray[np.bool_]:
+    """(N, M): which boxes of ``box`` lie one above another with which of ``on``:
+    overlapping across by :data:`STACK_OVERLAP` of the narrower, their heights within
+    ``heights`` of each other, at most :data:`STACK_GAP` of the lower one's height apart,
+    and their middles ``row`` of the higher one's height apart or more. Symmetric."""
     w, h = box[:, None, 2] - box[:, None, 0], np.maximum(box[:, None, 3] - box[:, None, 1], 1e-6)
     lw, lh = on[None, :, 2] - on[None, :, 0], np.maximum(on[None, :, 3] - on[None, :, 1], 1e-6)
     across = np.minimum(box[:, None, 2], on[None, :, 2]) - np.maximum(box[:, None, 0], on[None, :, 0])
@@ -128,11 +132,30 @@ def _stacked(box: NDArray[np.float64], on: NDArray[np.float64]) -> NDArray[np.bo
     apart = np.abs((box[:, None, 1] + box[:, None, 3]) - (on[None, :, 1] + on[None, :, 3])) / 2
     return np.asarray(
         (across >= STACK_OVERLAP * np.minimum(w, lw))
-        & (np.maximum(h, lh) <= SECOND_HEIGHTS * np.minimum(h, lh))
+        & (np.maximum(h, lh) <= heights * np.minimum(h, lh))
         & (gap <= STACK_GAP * np.minimum(h, lh))
-        & (apart >= STACK_ROW * np.maximum(h, lh)),
+        & (apart >= row * np.maximum(h, lh)),
         bool,
     )
+
+
+def _groups(linked: NDArray[np.bool_]) -> list[NDArray[np.int64]]:
+    """The connected groups of a symmetric (N, N) link matrix, as sorted indices, in the
+    order of their first member."""
+    seen = np.zeros(len(linked), bool)
+    out = []
+    for start in range(len(linked)):
+        if seen[start]:
+            continue
+        group, k = [start], 0
+        seen[start] = True
+        while k < len(group):
+            near = np.flatnonzero(linked[group[k]] & ~seen)
+            seen[near] = True
+            group.extend(int(j) for j in near)
+            k += 1
+        out.append(np.array(sorted(group), np.int64))
+    return out
 
 
 def stacked_on(xyxy: NDArray[np.floating], lines: NDArray[np.floating]) -> NDArray[np.bool_]:
@@ -145,7 +168,7 @@ def stacked_on(xyxy: NDArray[np.floating], lines: NDArray[np.floating]) -> NDArr
     on = np.asarray(lines, np.float64).reshape(-1, 4)
     if not len(box) or not len(on):
         return np.zeros(len(box), bool)
-    return np.asarray(_stacked(box, on).any(axis=1), bool)
+    return np.asarray(_linked(box, on, heights=SECOND_HEIGHTS, row=STACK_ROW).any(axis=1), bool)
 
 
 def two_line_plates(text: Detections) -> Detections:
@@ -158,29 +181,17 @@ def two_line_plates(text: Detections) -> Detections:
         return text
     xyxy = text.xyxy.astype(np.float64)
     short = (xyxy[:, 2] - xyxy[:, 0]) < SHORT_ASPECT * (xyxy[:, 3] - xyxy[:, 1])
-    other = np.flatnonzero(~is_line(xyxy))  # plate-shaped and short boxes
-    few = np.flatnonzero(short)
-    if not len(few):
+    if not short.any():
         return text
-    links = _stacked(xyxy[few], xyxy[other])
-    if not links.any():
+    joinable = ~is_line(xyxy)
+    linked = _linked(xyxy, xyxy, heights=SECOND_HEIGHTS, row=STACK_ROW)
+    linked &= (short[:, None] | short[None, :]) & joinable[:, None] & joinable[None, :]
+    if not linked.any():
         return text
-    group = np.arange(len(text))  # each box's group: the smallest index joined with it
-
-    def root(i: int) -> int:
-        while group[i] != i:
-            i = int(group[i])
-        return i
-
-    for a, b in zip(*np.nonzero(links), strict=True):
-        ra, rb = root(int(few[a])), root(int(other[b]))
-        group[max(ra, rb)] = min(ra, rb)
-    roots = np.array([root(i) for i in range(len(text))])
-    keep = np.flatnonzero(roots == np.arange(len(text)))
-    out = text[keep]
+    groups = _groups(linked)
+    out = text[np.array([g[0] for g in groups])]
     boxes, scores = out.xyxy.copy(), out.score.copy()
-    for k, r in enumerate(keep):
-        members = roots == r
+    for k, members in enumerate(groups):
         boxes[k] = [*xyxy[members, :2].min(axis=0), *xyxy[members, 2:].max(axis=0)]
         scores[k] = text.score[members].max()
     return out.replace(xyxy=boxes, score=scores)
@@ -194,34 +205,16 @@ def stacked_lines(xyxy: NDArray[np.floating], rows: int) -> list[NDArray[np.int6
     box = np.asarray(xyxy, np.float64).reshape(-1, 4)
     if len(box) < rows:
         return []
-    w, h = box[:, 2] - box[:, 0], np.maximum(box[:, 3] - box[:, 1], 1e-6)
-    across = np.minimum(box[:, None, 2], box[None, :, 2]) - np.maximum(box[:, None, 0], box[None, :, 0])
-    lower = np.minimum(h[:, None], h[None, :])
-    gap = np.maximum(box[:, None, 1], box[None, :, 1]) - np.minimum(box[:, None, 3], box[None, :, 3])
-    linked = (
-        (across >= STACK_OVERLAP * np.minimum(w[:, None], w[None, :]))
-        & (np.maximum(h[:, None], h[None, :]) <= STACK_HEIGHTS * lower)
-        & (gap <= STACK_GAP * lower)
-    )
-    seen = np.zeros(len(box), bool)
+    h = np.maximum(box[:, 3] - box[:, 1], 1e-6)
     out = []
-    for start in range(len(box)):
-        if seen[start]:
-            continue
-        group, k = [start], 0
-        seen[start] = True
-        while k < len(group):
-            near = np.flatnonzero(linked[group[k]] & ~seen)
-            seen[near] = True
-            group.extend(int(j) for j in near)
-            k += 1
+    for group in _groups(_linked(box, box, heights=STACK_HEIGHTS)):
         centre = (box[group, 1] + box[group, 3]) / 2
         depth, last = 0, -np.inf
         for i in np.argsort(centre):
             if centre[i] - last > STACK_ROW * h[group[i]]:
                 depth, last = depth + 1, centre[i]
         if depth >= rows:
-            out.append(np.array(sorted(group), np.int64))
+            out.append(group)
     return out
 
 
