@@ -6,6 +6,7 @@ Usage::
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
                              [--degrade night,jpeg,blur,motion,cast,small,large,framed,...|all] [--draw K]
+                             [--orientations upright|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -38,12 +39,16 @@ exists for (small plates at night, zoomed plate crops); openalpr's daytime close
 lowest threshold and re-merged per threshold): the P-R curves used to pick the defaults.
 
 ``--degrade`` scores every set again on copies of its pictures made darker and noisier,
-compressed harder, softer, under a colour cast, smaller or twice as large, or placed in a
-1080p, 1440p or 4K frame or a 24-Mpx still (``bench/degrade.py``), reported as ``<set>~<degradation>``: how
+compressed harder, softer, under a colour cast, smaller or twice as large, placed in a
+1080p, 1440p or 4K frame or a 24-Mpx still, turned askew, on its side or upside down
+(``bench/degrade.py``), reported as ``<set>~<degradation>``: how
 far the figures hold on footage captured or passed on differently from the dev sets. Their
 random parts (noise, a streak's angle) are drawn per picture from a fixed seed; ``--draw K``
 takes the K-th other draw, to tell a rule that holds for the degradation from one that holds
 for the copies it was measured on.
+
+``--orientations all`` looks at every picture as ``redact run --orientations all`` does: as
+stored and turned a quarter, a half and three quarters (``redact.detect.turns``).
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ from redact.config import RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
 from redact.detect.lanes import BySize, side_by_side  # noqa: E402
+from redact.detect.turns import AllTurns  # noqa: E402
 from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
@@ -266,11 +272,15 @@ def run(
     degrade: Sequence[str] = (),
     draw: int = 0,
     progress: bool = True,
+    orientations: str = "upright",
 ) -> dict:
     """Run the benchmark; returns the JSON-able results. ``degrade``: names from
     ``bench/degrade.py``; each set is scored again on copies of its pictures degraded so,
     reported per set as ``<set>~<name>`` (the overall figures, sweep and timing are the
-    pictures' own)."""
+    pictures' own). ``orientations``: ``"all"`` looks at each picture turned too, as
+    ``redact run --orientations all`` does (no ``sweep`` then)."""
+    if orientations == "all" and sweep:
+        raise ValueError("--sweep needs every candidate of one look; it is not run with --orientations all")
     floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
     loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
     all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
@@ -322,8 +332,11 @@ def run(
                 image, item = degraded(image, item, variant, seed=n + DRAW_STRIDE * draw)
             ds = pick(image)
             t0 = time.perf_counter()
-            found = ds.per_detector(image, ratio=WITNESS_RATIO)
-            dets = ds.decide(found, item.width, item.height, thresholds=thresholds)
+            if orientations == "all":
+                dets = AllTurns(ds).detect(image)  # the set's thresholds are these (no sweep)
+            else:
+                found = ds.per_detector(image, ratio=WITNESS_RATIO)
+                dets = ds.decide(found, item.width, item.height, thresholds=thresholds)
             dt = time.perf_counter() - t0
             score_image(item, dets, pad, mine, set_labels)
             regions, region_labels = image_regions(item, dets, pad)
@@ -482,8 +495,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--degrade",
         default="",
         help="comma-separated degradations (night, jpeg, blur, motion, cast, small, large, anamorphic, framed, "
-        "framed1440, framed4k, framed24mp, or all; bench/degrade.py): each set is scored again on degraded "
-        "copies of its pictures",
+        "framed1440, framed4k, framed24mp, turned, sideways, upside-down, or all; bench/degrade.py): each set is "
+        "scored again on degraded copies of its pictures",
+    )
+    ap.add_argument(
+        "--orientations",
+        choices=("upright", "all"),
+        default="upright",
+        help="'all': look at each picture turned a quarter, a half and three quarters too, as redact run does",
     )
     ap.add_argument(
         "--draw",
@@ -504,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.plate_threshold is not None:
         thresholds["plate"] = args.plate_threshold
     sweep = [float(x) for x in args.sweep.split(",") if x.strip()]
+    if args.orientations == "all" and sweep:
+        raise SystemExit("--sweep is not run with --orientations all")
     try:
         degrade = parse_degradations(args.degrade)
     except ValueError as exc:
@@ -521,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         occupants=args.occupants,
         degrade=degrade,
         draw=args.draw,
+        orientations=args.orientations,
     )
     print_table(res)
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,8 @@
 
 Footage of the same kind from other cameras and other hands differs from the dev frames in
 how it was captured and passed on: darker nights, harder compression, softer focus, shake,
-other street lighting, a smaller or a larger export. ``bench/accuracy.py --degrade NAMES`` scores every
+other street lighting, a smaller or a larger export, a picture turned askew or stored on its
+side. ``bench/accuracy.py --degrade NAMES`` scores every
 set again on copies degraded in these ways; a figure that falls far on a mild degradation is
 one the dev set flatters. Each function takes a BGR uint8 picture and a seeded generator and
 returns the degraded picture and where its boxes move (:class:`Moved`).
@@ -22,17 +23,28 @@ Image = NDArray[np.uint8]
 
 class Moved(NamedTuple):
     """Where a box of the original lands on the degraded copy: scaled (``scale``, and its
-    x coordinates by ``squeeze`` as well), then shifted (pixels)."""
+    x coordinates by ``squeeze`` as well), then shifted (pixels), then, where ``turn`` is
+    given (a 2x3 affine matrix, row by row), turned with the picture: the box becomes the
+    level box around its four turned corners."""
 
     scale: float = 1.0
     dx: int = 0
     dy: int = 0
     squeeze: float = 1.0
+    turn: tuple[float, float, float, float, float, float] | None = None
 
     def xyxy(self, boxes: NDArray[np.floating]) -> NDArray[np.float64]:
         """Boxes (xyxy, (N, 4) or (4,)) of the original where they land on the copy."""
         sx, sy = self.scale * self.squeeze, self.scale
-        return np.asarray(boxes, np.float64) * [sx, sy, sx, sy] + [self.dx, self.dy, self.dx, self.dy]
+        out = np.asarray(boxes, np.float64) * [sx, sy, sx, sy] + [self.dx, self.dy, self.dx, self.dy]
+        if self.turn is None:
+            return out
+        m = np.asarray(self.turn, np.float64).reshape(2, 3)
+        b = out.reshape(-1, 4)
+        corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)  # (N, 4, 2)
+        turned = corners @ m[:, :2].T + m[:, 2]
+        level = np.concatenate([turned.min(axis=1), turned.max(axis=1)], axis=1)
+        return level.reshape(out.shape)
 
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]
@@ -107,6 +119,45 @@ def anamorphic(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return cv2.resize(image, (max(1, round(w * 0.75)), h), interpolation=cv2.INTER_AREA), Moved(squeeze=0.75)
 
 
+# ``turned``: the least and largest angle a picture is turned by, degrees (either way).
+TURN_DEGREES = (8.0, 20.0)
+
+
+def _turn(image: Image, degrees: float) -> tuple[Image, Moved]:
+    """``image`` turned anticlockwise by ``degrees`` on a canvas that holds all of it (black
+    around it), and where its boxes land."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(w * c + h * s - 1e-6)), int(np.ceil(w * s + h * c - 1e-6))
+    m[0, 2] += nw / 2.0 - w / 2.0
+    m[1, 2] += nh / 2.0 - h / 2.0
+    out = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return out, Moved(turn=tuple(float(v) for v in m.reshape(-1)))  # type: ignore[arg-type]
+
+
+def turned(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Turned by 8-20 degrees either way (drawn per picture), as a handheld photo of a screen
+    or a camera mounted askew shows it; every plate's characters on a slant."""
+    degrees = float(rng.uniform(*TURN_DEGREES)) * (1.0 if rng.random() < 0.5 else -1.0)
+    return _turn(image, degrees)
+
+
+def sideways(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Stored a quarter turn clockwise with no orientation tag, as a phone held on its side
+    can save it: every face and plate lies on its side."""
+    h = image.shape[0]
+    m = (0.0, -1.0, float(h), 1.0, 0.0, 0.0)  # (x, y) -> (h - y, x)
+    return np.ascontiguousarray(cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)), Moved(turn=m)
+
+
+def upside_down(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Upside down (a camera mounted under a ceiling or a mirror arm, not flipped back)."""
+    h, w = image.shape[:2]
+    m = (-1.0, 0.0, float(w), 0.0, -1.0, float(h))  # (x, y) -> (w - x, h - y)
+    return np.ascontiguousarray(cv2.rotate(image, cv2.ROTATE_180)), Moved(turn=m)
+
+
 def _framed(size: tuple[int, int]) -> Degradation:
     fw, fh = size
 
@@ -126,7 +177,7 @@ def _framed(size: tuple[int, int]) -> Degradation:
 
 DEGRADATIONS: dict[str, Degradation] = {
     "night": night, "jpeg": jpeg, "blur": blur, "motion": motion, "cast": cast, "small": small,
-    "large": large, "anamorphic": anamorphic,
+    "large": large, "anamorphic": anamorphic, "turned": turned, "sideways": sideways, "upside-down": upside_down,
     **{name: _framed(size) for name, size in FRAMES.items()},
 }
 

@@ -168,10 +168,11 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: in
     (occupants: persons in or on vehicles only); ``lanes``: how many run side by side
     (:mod:`redact.detect.lanes`)."""
     from redact.detect import build_detector_set
+    from redact.detect.turns import AllTurns
 
     settings = data.get("settings", {})
     resolved = settings.get("resolved_thresholds") or {}
-    return build_detector_set(
+    detectors = build_detector_set(
         faces=bool(settings.get("faces", True)),
         plates=bool(settings.get("plates", True)),
         # Persons in vehicles, not window zones: a zone drawn around a vehicle seen in the
@@ -182,6 +183,8 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: in
         threads=threads,
         lanes=lanes,
     )
+    # A run that looked at its pictures turned is checked turned too.
+    return AllTurns(detectors) if settings.get("orientations") == "all" else detectors
 
 
 # --- the check -----------------------------------------------------------------------

@@ -122,3 +122,32 @@ def test_failed_file_reported_by_the_cli_alone(tmp_path, workers) -> None:
     assert proc.returncode == 1
     lines = [ln.split("\r")[-1].strip() for ln in proc.stderr.splitlines() if "notes.jpg" in ln]
     assert len(lines) == 2 and all(ln.startswith("FAILED notes.jpg: ") for ln in lines), proc.stderr
+
+
+@pytest.mark.slow
+def test_a_picture_stored_on_its_side_is_looked_at_turned(tmp_path) -> None:
+    """The sample street scene stored a quarter turn clockwise and upside down, with no
+    orientation tag: with ``--orientations all`` its plate is covered where it lies, and the
+    verify run looks at the outputs turned too."""
+    import cv2
+
+    picture = cv2.imread(str(SAMPLES / "street" / "parked-car.png"))
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "side.png"), cv2.rotate(picture, cv2.ROTATE_90_CLOCKWISE))
+    cv2.imwrite(str(tmp_path / "in" / "down.png"), cv2.rotate(picture, cv2.ROTATE_180))
+    out = tmp_path / "out"
+    r = invoke("run", str(tmp_path / "in"), "--out", str(out), "--workers", "1", "--orientations", "all")
+    assert r.exit_code == 0, r.output
+    data = json.loads((out / "manifest.json").read_text())
+    validate(data)
+    assert data["settings"]["orientations"] == "all"
+    files = {e["input"]: e for e in data["files"]}
+    # The upright plate lies at x 562..718, y 560..596 of 1280x720; turned a quarter
+    # clockwise (x, y) -> (720 - y, x), upside down (x, y) -> (1280 - x, 720 - y).
+    where = {"side.png": (124, 562, 160, 718), "down.png": (562, 124, 718, 160)}
+    for name, (x0, y0, x1, y1) in where.items():
+        plates = [r["box"] for r in files[name]["regions"] if r["label"] == "plate"]
+        assert any(x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1 for x, y, w, h in plates), (name, plates)
+        assert files[name]["counts"]["face"] >= 1, name
+    r = invoke("verify", str(out))
+    assert r.exit_code == 0, r.output

@@ -86,6 +86,35 @@ def test_degraded_copies_keep_their_boxes_on_the_objects() -> None:
     assert out.shape[:2] == (120, 150) and moved.gt.tolist() == [[15, 30, 90, 60]]
 
 
+def test_turned_copies_carry_each_box_around_its_object() -> None:
+    bench = load_bench("accuracy")
+    image = np.zeros((120, 200, 3), np.uint8)
+    image[30:60, 20:120] = 200  # the labelled object, bright on black
+    item = bench.Item(
+        set_name="s", path=Path("x.jpg"), width=200, height=120,
+        gt=np.array([[20, 30, 120, 60]], np.int64), gt_label=["plate"],
+    )
+    out, moved = bench.degraded(image, item, "sideways", seed=0)  # a quarter turn clockwise
+    assert out.shape[:2] == (200, 120) and moved.gt.tolist() == [[60, 20, 90, 120]]
+    out, moved = bench.degraded(image, item, "upside-down", seed=0)
+    assert out.shape[:2] == (120, 200) and moved.gt.tolist() == [[80, 60, 180, 90]]
+    assert np.array_equal(out[60:90, 80:180], image[30:60, 20:120])
+    for seed in range(4):
+        out, moved = bench.degraded(image, item, "turned", seed=seed)
+        # The canvas holds the whole turned picture, and the level box around the turned
+        # object holds all of it, on a slant (corners of the box left dark).
+        assert out.shape[0] > 120 and out.shape[1] > 200
+        bright = out[..., 0] > 100
+        x0, y0, x1, y1 = moved.gt[0]
+        assert bright[y0:y1, x0:x1].sum() >= bright.sum() - 2
+        assert 0.35 < bright[y0:y1, x0:x1].mean() < 0.95
+    angles = []
+    for seed in range(20):
+        _, m = bench.DEGRADATIONS["turned"](image, np.random.default_rng(seed))
+        angles.append(np.degrees(np.arctan2(m.turn[1], m.turn[0])))
+    assert all(8 <= abs(a) <= 20 for a in angles) and min(angles) < 0 < max(angles)
+
+
 def test_motion_smears_a_point_into_a_streak_of_its_length() -> None:
     bench = load_bench("accuracy")
     motion = bench.DEGRADATIONS["motion"]

@@ -1,0 +1,140 @@
+"""``redact.detect.turns``: pictures looked at turned, their boxes given back where they lie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from redact.detect.tiles import Tile
+from redact.detect.turns import TURNS, AllTurns, turned_back, turned_boxes
+from redact.types import Detections
+
+
+def _blob_box(image: np.ndarray) -> list[float]:
+    ys, xs = np.nonzero(image[..., 0] > 100)
+    return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    w=st.integers(8, 40), h=st.integers(8, 40), k=st.integers(0, 3),
+    x0=st.integers(0, 6), y0=st.integers(0, 6), bw=st.integers(1, 6), bh=st.integers(1, 6),
+)
+def test_a_box_turns_with_the_picture_and_back(w: int, h: int, k: int, x0: int, y0: int, bw: int, bh: int) -> None:
+    assume(x0 + bw <= w and y0 + bh <= h)
+    image = np.zeros((h, w, 3), np.uint8)
+    image[y0 : y0 + bh, x0 : x0 + bw] = 255
+    turned = np.rot90(image, k)
+    box = np.array([[x0, y0, x0 + bw, y0 + bh]], np.float32)
+    there = turned_boxes(box, k, w, h)
+    assert there[0].tolist() == _blob_box(turned)  # where the pixels went
+    assert turned_back(there, k, turned.shape[1], turned.shape[0]).tolist() == box.tolist()
+
+
+class _FindsTallBlobs:
+    """A fake detector set: finds the bright blob only in pictures taller than wide (as the
+    networks find faces only upright), and records what it was shown."""
+
+    thresholds = {"face": 0.5}
+    models: list[Any] = []
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, int]] = []
+        self.rois: list[Any] = []
+        self.plates: list[Any] = []
+
+    def _found(self, image: np.ndarray) -> Detections:
+        self.shapes.append(image.shape[:2])
+        if image.shape[0] <= image.shape[1] or not (image[..., 0] > 100).any():
+            return Detections.empty()
+        return Detections.from_arrays([_blob_box(image)], [0.9], "face")
+
+    def detect(self, image: np.ndarray, *, rois: Any = None) -> Detections:
+        self.rois.append(rois)
+        return self._found(image)
+
+    def look(
+        self, image: np.ndarray, *, ratio: float, rois: Any = None, plates: Any = None
+    ) -> tuple[Detections, Detections]:
+        self.plates.append(plates)
+        found = self._found(image)
+        weak = Detections.from_arrays([[0, 0, 2, 2]], [0.2], "face")  # a suspect in the corner
+        return found, weak
+
+    def only(self, names: Any, **kwargs: Any) -> _FindsTallBlobs:
+        return self
+
+    def take_providers(self) -> set[str]:
+        return {"CPU"}
+
+
+def test_what_only_a_turned_look_finds_comes_back_in_the_pictures_pixels() -> None:
+    image = np.zeros((60, 100, 3), np.uint8)  # wide: the fake finds nothing as stored
+    image[10:20, 70:90] = 255
+    inner = _FindsTallBlobs()
+    turns = AllTurns(inner)
+    dets = turns.detect(image)
+    assert inner.shapes == [(60, 100), (100, 60), (60, 100), (100, 60)]  # as stored, then each turn
+    # Found on the quarter and three-quarter turns, fused into the one box where the blob is.
+    assert dets.xyxy.tolist() == [[70.0, 10.0, 90.0, 20.0]] and dets.label.tolist() == ["face"]
+    # Anything else is the inner set's.
+    assert turns.thresholds == {"face": 0.5} and turns.take_providers() == {"CPU"}
+    assert isinstance(turns.only(["face"]), AllTurns)
+
+
+def test_windows_and_plates_are_turned_with_the_picture() -> None:
+    image = np.zeros((60, 100, 3), np.uint8)
+    image[10:20, 70:90] = 255
+    inner = _FindsTallBlobs()
+    plates = Detections.from_arrays([[70, 10, 90, 20]], [0.8], "plate")
+    dets, weak = AllTurns(inner).look(image, ratio=0.5, rois=[Tile(60, 0, 100, 30)], plates=plates)
+    assert dets.xyxy.tolist() == [[70.0, 10.0, 90.0, 20.0]]
+    # The plates handed on lie on the blob in each turned picture.
+    for k, given_plates in zip((0, *TURNS), inner.plates, strict=True):
+        turned = np.rot90(image, k)
+        assert given_plates.xyxy.tolist() == [_blob_box(turned)]
+    # Each turn's suspect (its own top-left corner) comes back at a corner of the picture.
+    corners = sorted(tuple(b) for b in weak.xyxy.tolist())
+    assert corners == [(0.0, 0.0, 2.0, 2.0), (0.0, 58.0, 2.0, 60.0), (98.0, 0.0, 100.0, 2.0), (98.0, 58.0, 100.0, 60.0)]
+    inner.rois.clear()
+    AllTurns(inner).detect(image, rois=[Tile(60, 0, 100, 30)])
+    assert inner.rois[0] == [Tile(60, 0, 100, 30)]
+    assert inner.rois[1] == [Tile(0, 0, 30, 40)]  # a quarter turn anticlockwise: (x, y) -> (y, 100 - x)
+    assert inner.rois[2] == [Tile(0, 30, 40, 60)]
+    assert inner.rois[3] == [Tile(30, 60, 60, 100)]
+
+
+def test_runs_and_their_leak_check_look_turned_only_when_asked() -> None:
+    from redact.config import RedactConfig
+    from redact.review.verify import leak_detector
+    from redact.worker import make_detectors
+
+    assert not isinstance(make_detectors(RedactConfig(quality="fast")), AllTurns)
+    assert isinstance(make_detectors(RedactConfig(quality="fast", orientations="all")), AllTurns)
+    settings = {"resolved_thresholds": {"face": 0.35, "plate": 0.4}, "quality": "fast"}
+    assert not isinstance(leak_detector({"settings": settings}), AllTurns)  # a manifest from before the option
+    assert isinstance(leak_detector({"settings": {**settings, "orientations": "all"}}), AllTurns)
+
+
+def test_occupant_regions_come_from_the_look_that_sees_most() -> None:
+    from redact.detect.turns import upright_occupants
+
+    upright = Detections.concat([
+        Detections.from_arrays([[0, 0, 50, 20]], [0.9], "occupant"),  # a car's windows, seen as they are
+        Detections.from_arrays([[60, 60, 70, 70]], [0.8], "face"),
+    ])
+    turned = Detections.concat([
+        Detections.from_arrays([[0, 0, 20, 50]], [0.4], "occupant"),  # the same car made out on its side
+        Detections.from_arrays([[80, 10, 90, 20]], [0.5], "plate"),
+    ])
+    kept = upright_occupants([upright, turned, Detections.empty()])
+    assert kept[0].label.tolist() == ["occupant", "face"]
+    assert kept[1].label.tolist() == ["plate"]  # faces and plates from every look, zones from the best
+    assert len(kept[2]) == 0
+    # A picture stored on its side: a turned look sees most, and its zones are kept, besides
+    # those of the picture as stored (never fewer than an upright look alone gives).
+    kept = upright_occupants([turned, Detections.empty(), upright, turned])
+    assert [d.label.tolist() for d in kept] == [["occupant", "plate"], [], ["occupant", "face"], ["plate"]]
