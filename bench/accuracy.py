@@ -75,7 +75,7 @@ for _path in (ROOT, ROOT / "bench"):  # the package, and degrade.py beside this 
 from degrade import DEGRADATIONS, DRAW_STRIDE  # noqa: E402
 from degrade import parse as parse_degradations  # noqa: E402
 
-from redact.config import RedactConfig  # noqa: E402
+from redact.config import ORIENTATIONS, RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
 from redact.detect.lanes import BySize, side_by_side  # noqa: E402
@@ -500,8 +500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument(
         "--orientations",
-        choices=("upright", "all"),
-        default="upright",
+        choices=ORIENTATIONS,
+        default=RedactConfig().orientations,
         help="'all': look at each picture turned a quarter, a half and three quarters too, as redact run does",
     )
     ap.add_argument(
