@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.tiles import Tile
 from redact.types import Detections, Label
@@ -67,18 +68,14 @@ def _turned_tiles(tiles: Sequence[Tile] | None, k: int, width: int, height: int)
 class AllTurns:
     """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's) that
     looks at every picture as stored and turned by each of :data:`TURNS`, its boxes fused as
-    the set fuses its own passes (``merge_iou``, ``merge_contain``).
+    the set fuses its own passes.
 
     Args:
         inner: the detector set.
     """
 
     def __init__(self, inner: Any) -> None:
-        from redact.detect import MERGE_CONTAIN, MERGE_IOU
-
         self.inner = inner
-        self.merge_iou = MERGE_IOU
-        self.merge_contain = MERGE_CONTAIN
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -94,7 +91,7 @@ class AllTurns:
             turned = np.ascontiguousarray(np.rot90(image, k))
             found = self.inner.detect(turned, rois=_turned_tiles(rois, k, w, h))
             parts.append(_back(found, k, turned.shape[1], turned.shape[0]))
-        return self._fused(upright_occupants(parts))
+        return _fused(upright_occupants(parts))
 
     def look(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, **kwargs: Any
@@ -108,19 +105,22 @@ class AllTurns:
             dets, weak = self.inner.look(turned, rois=_turned_tiles(rois, k, w, h), plates=at, **kwargs)
             tw, th = turned.shape[1], turned.shape[0]
             seen.append((_back(dets, k, tw, th), _back(weak, k, tw, th)))
-        dets = self._fused(upright_occupants([d for d, _ in seen]))
-        weak = self._fused(upright_occupants([wk for _, wk in seen]))
-        return dets, not_inside(weak, dets, self.merge_contain)
-
-    def _fused(self, parts: Sequence[Detections]) -> Detections:
-        return merge_detections(Detections.concat(parts), iou=self.merge_iou, contain=self.merge_contain)
+        found = [d for d, _ in seen]
+        dets = _fused(upright_occupants(found))
+        weak = _fused(upright_occupants([wk for _, wk in seen], weigh=found))  # the same looks' zones
+        return dets, not_inside(weak, dets, MERGE_CONTAIN)
 
 
-def upright_occupants(looks: Sequence[Detections]) -> list[Detections]:
+def _fused(parts: Sequence[Detections]) -> Detections:
+    return merge_detections(Detections.concat(parts), iou=MERGE_IOU, contain=MERGE_CONTAIN)
+
+
+def upright_occupants(looks: Sequence[Detections], *, weigh: Sequence[Detections] | None = None) -> list[Detections]:
     """``looks`` (one picture's, in its pixels; the first the picture as stored) with occupant
-    regions kept only in the first and in the look whose boxes' scores add up most."""
-    weight = [float(np.nansum(d.score)) for d in looks]
-    best = int(np.argmax(weight)) if looks else 0
+    regions kept only in the first and in the look whose boxes' scores add up most (those of
+    ``weigh``, one per look, where given: a look's suspects go with its detections)."""
+    weight = [float(np.nansum(d.score)) for d in (looks if weigh is None else weigh)]
+    best = int(np.argmax(weight)) if weight else 0
     occupant = Label.OCCUPANT.value
     return [d if i in (0, best) or not len(d) else d[d.label != occupant] for i, d in enumerate(looks)]
 
