@@ -495,8 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--degrade",
         default="",
         help="comma-separated degradations (night, jpeg, blur, motion, cast, small, large, anamorphic, framed, "
-        "framed1440, framed4k, framed24mp, turned, sideways, upside-down, or all; bench/degrade.py): each set is "
-        "scored again on degraded copies of its pictures",
+        "framed1440, framed4k, framed24mp, turned, sideways, upside-down, mirrored, or all; bench/degrade.py): "
+        "each set is scored again on degraded copies of its pictures",
     )
     ap.add_argument(
         "--orientations",

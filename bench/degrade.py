@@ -2,8 +2,8 @@
 
 Footage of the same kind from other cameras and other hands differs from the dev frames in
 how it was captured and passed on: darker nights, harder compression, softer focus, shake,
-other street lighting, a smaller or a larger export, a picture turned askew or stored on its
-side. ``bench/accuracy.py --degrade NAMES`` scores every
+other street lighting, a smaller or a larger export, a picture turned askew, stored on its
+side or mirrored. ``bench/accuracy.py --degrade NAMES`` scores every
 set again on copies degraded in these ways; a figure that falls far on a mild degradation is
 one the dev set flatters. Each function takes a BGR uint8 picture and a seeded generator and
 returns the degraded picture and where its boxes move (:class:`Moved`).
@@ -158,6 +158,14 @@ def upside_down(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
     return np.ascontiguousarray(cv2.rotate(image, cv2.ROTATE_180)), Moved(turn=m)
 
 
+def mirrored(image: Image, rng: np.random.Generator) -> tuple[Image, Moved]:
+    """Flipped left to right, as a rear-view or reversing camera records and a phone's front
+    camera saves: every plate's characters read backwards."""
+    w = image.shape[1]
+    m = (-1.0, 0.0, float(w), 0.0, 1.0, 0.0)  # (x, y) -> (w - x, y)
+    return np.ascontiguousarray(image[:, ::-1]), Moved(turn=m)
+
+
 def _framed(size: tuple[int, int]) -> Degradation:
     fw, fh = size
 
@@ -178,6 +186,7 @@ def _framed(size: tuple[int, int]) -> Degradation:
 DEGRADATIONS: dict[str, Degradation] = {
     "night": night, "jpeg": jpeg, "blur": blur, "motion": motion, "cast": cast, "small": small,
     "large": large, "anamorphic": anamorphic, "turned": turned, "sideways": sideways, "upside-down": upside_down,
+    "mirrored": mirrored,
     **{name: _framed(size) for name, size in FRAMES.items()},
 }
 

@@ -99,6 +99,9 @@ def test_turned_copies_carry_each_box_around_its_object() -> None:
     out, moved = bench.degraded(image, item, "upside-down", seed=0)
     assert out.shape[:2] == (120, 200) and moved.gt.tolist() == [[80, 60, 180, 90]]
     assert np.array_equal(out[60:90, 80:180], image[30:60, 20:120])
+    out, moved = bench.degraded(image, item, "mirrored", seed=0)  # flipped left to right
+    assert out.shape[:2] == (120, 200) and moved.gt.tolist() == [[80, 30, 180, 60]]
+    assert np.array_equal(out[30:60, 80:180], image[30:60, 20:120][:, ::-1])
     for seed in range(4):
         out, moved = bench.degraded(image, item, "turned", seed=seed)
         # The canvas holds the whole turned picture, and the level box around the turned

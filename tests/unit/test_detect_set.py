@@ -145,6 +145,21 @@ def test_look_adds_suspects_under_the_threshold_and_windows_see_the_same() -> No
     assert len(ds.detect(image, rois=[])) == 0
 
 
+def test_faces_a_few_pixels_high_in_a_small_picture_are_found() -> None:
+    """In a picture of up to 800 px, faces too small for CenterFace at 2x are looked for at 3x:
+    the sample portrait shrunk to 28 px, its face a few pixels high, side by side."""
+    small = cv2.resize(cv2.imread(str(SAMPLES / "astronaut.jpg")), (28, 28), interpolation=cv2.INTER_AREA)
+    image = np.full((240, 400, 3), 120, np.uint8)
+    tiles = [(x, y) for y in range(10, 240 - 28, 48) for x in range(10, 400 - 28, 48)]
+    for x, y in tiles:
+        image[y : y + 28, x : x + 28] = small
+    ds = build_detector_set(faces=True, plates=False, occupants="off", person_heads=False, threads=2)
+    dets = ds.detect(image)
+    cx, cy = (dets.xyxy[:, 0] + dets.xyxy[:, 2]) / 2, (dets.xyxy[:, 1] + dets.xyxy[:, 3]) / 2
+    found = [((cx >= x) & (cx < x + 28) & (cy >= y) & (cy < y + 28)).any() for x, y in tiles]
+    assert all(found), f"{sum(found)} of {len(tiles)} faces found"
+
+
 @pytest.mark.slow
 def test_providers_used_are_taken_once() -> None:
     ds = build_detector_set(quality="fast", threads=1)

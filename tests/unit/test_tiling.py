@@ -170,13 +170,17 @@ def test_pass_factor(spec: Pass, size: tuple[int, int], factor: float | None) ->
     assert spec.factor(*size) == factor
 
 
-@pytest.mark.parametrize(("size", "scales"), [((600, 400), [2.0]), ((1280, 720), [2.0]), ((1920, 1080), [1.5]),
-                                              ((1080, 1920), [1.5]), ((2560, 1440), [1.5]), ((3840, 2160), [1.5]),
-                                              ((4096, 3072), [1.5]), ((6000, 4000), [1.5])])
+@pytest.mark.parametrize(("size", "scales"), [((320, 288), [2.0, 3.0]), ((600, 400), [2.0, 3.0]),
+                                              ((800, 600), [2.0, 3.0]), ((1024, 768), [2.0]), ((1280, 720), [2.0]),
+                                              ((1920, 1080), [1.5]), ((1080, 1920), [1.5]), ((2560, 1440), [1.5]),
+                                              ((3840, 2160), [1.5]), ((4096, 3072), [1.5]), ((6000, 4000), [1.5])])
 def test_small_faces_are_looked_for_enlarged_at_every_size(size: tuple[int, int], scales: list[float]) -> None:
-    # Faces under 32 px tall need CenterFace to see them enlarged, whatever the picture's size.
+    # Faces under 32 px tall need CenterFace to see them enlarged, whatever the picture's size;
+    # in small pictures faces under 24 px are looked for at 3x as well.
     passes = PRESETS["balanced"]["centerface"]
     assert [p.scale for p in passes if p.scale > 1 and p.factor(*size) is not None] == scales
+    x3 = [p for p in passes if p.scale == 3.0]
+    assert len(x3) == 1 and x3[0].max_box == 24
 
 
 @pytest.mark.parametrize(("size", "fits"), [((1280, 720), [640]), ((1920, 1080), [640]), ((2560, 1440), [1280, 640]),
