@@ -53,6 +53,23 @@ MERGE_IOU = 0.45
 MERGE_CONTAIN = 0.85
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One look at a picture (:meth:`DetectorSet.seen`).
+
+    Attributes:
+        detections: what passes, as :meth:`DetectorSet.detect` returns it.
+        suspects: near-threshold candidates, as :meth:`DetectorSet.look` returns them
+            (empty unless asked for).
+        vehicles: xyxy float32 (K, 4) source pixels, the vehicles the occupant detector
+            found scoring its threshold (none where it did not run).
+    """
+
+    detections: Detections
+    suspects: Detections
+    vehicles: NDArray[np.float32]
+
+
 @dataclass
 class DetectorSet:
     """The detectors in use and how their boxes are merged.
@@ -234,8 +251,7 @@ class DetectorSet:
             Merged detections (per-label fusion), xyxy source pixels, ``source="detector"``.
         """
         # Candidates under the thresholds are looked at as witnesses for large boxes only.
-        found = self.per_detector(image, rois=rois, ratio=WITNESS_RATIO)
-        return self.decide(found, image.shape[1], image.shape[0])
+        return self.seen(image, rois=rois).detections
 
     def look(
         self,
@@ -250,15 +266,33 @@ class DetectorSet:
         get a closer look at them, and a track may be continued by weaker evidence).
         A large box that lacks the evidence its size asks for is not a suspect either.
         ``plates``: as for :meth:`per_detector`."""
+        seen = self.seen(image, ratio=ratio, rois=rois, plates=plates, suspects=True)
+        return seen.detections, seen.suspects
+
+    def seen(
+        self,
+        image: NDArray[np.uint8],
+        *,
+        ratio: float = WITNESS_RATIO,
+        rois: Sequence[Tile] | None = None,
+        plates: Detections | None = None,
+        suspects: bool = False,
+    ) -> Seen:
+        """What :meth:`detect` (or, with ``suspects``, :meth:`look`) finds, with the vehicles
+        the occupant detector found on the way (:class:`Seen`)."""
         found = self.per_detector(image, rois=rois, ratio=ratio, plates=plates)
-        dets = self.decide(found, image.shape[1], image.shape[0])
-        below = {name: _below(d, self.thresholds) for name, d in found.items()}
-        weak = merge_detections(
-            Detections.concat(confirm(below, found, image.shape[1], image.shape[0]).values()),
-            iou=MERGE_IOU,
-            contain=MERGE_CONTAIN,
-        )
-        return dets, not_inside(weak, dets, MERGE_CONTAIN)
+        width, height = image.shape[1], image.shape[0]
+        dets = self.decide(found, width, height)
+        weak = Detections.empty()
+        if suspects:
+            below = {name: _below(d, self.thresholds) for name, d in found.items()}
+            weak = merge_detections(
+                Detections.concat(confirm(below, found, width, height).values()), iou=MERGE_IOU, contain=MERGE_CONTAIN
+            )
+            weak = not_inside(weak, dets, MERGE_CONTAIN)
+        least = self.thresholds[Label.OCCUPANT.value]
+        vehicles = [f.sure_vehicles(least) for f in found.values() if isinstance(f, OccupantFinds)]
+        return Seen(dets, weak, np.concatenate(vehicles) if vehicles else np.zeros((0, 4), np.float32))
 
 
 def _distinct(dets: Detections) -> Detections:

@@ -10,9 +10,11 @@ pixels, fused with what it found upright.
 Faces and plates are taken from every look: whichever way a picture is stored, one of them
 sees them upright. Occupant regions (vehicles' window zones, the upper part of a vehicle's
 box as the look saw it) are taken from the look at the picture as stored and from the look
-whose boxes score most in all, where that is a turned one (a picture stored on its side): a
-car the network makes out in a turned look of an upright street is a weaker, turned box
-whose "upper part" is its side or its wheels.
+that shows it upright, where that is a turned one (a picture stored on its side): a car the
+network makes out in a turned look of an upright street is a weaker, turned box whose
+"upper part" is its side or its wheels. The look that shows the picture upright is the one
+whose vehicles carry their plates low in their boxes (:func:`carrying`; a look upside down
+finds the plates as well, at the top of the car), else the one whose boxes score most.
 
 Boxes are ``xyxy`` pixels, exclusive right/bottom; turns are quarter turns anticlockwise
 (``numpy.rot90``'s ``k``).
@@ -33,6 +35,12 @@ from redact.types import Detections, Label
 
 # The quarter turns looked at besides the picture as stored.
 TURNS = (1, 2, 3)
+# An upright vehicle carries its plate below the middle of its box (CARRIED_LOW of its
+# height down), at least CARRIED_INSET of its width in from either side, the plate narrower
+# than CARRIED_WIDTH of it.
+CARRIED_LOW = 0.5
+CARRIED_INSET = 0.1
+CARRIED_WIDTH = 0.8
 
 
 def turned_boxes(xyxy: NDArray[np.floating], k: int, width: int, height: int) -> NDArray[np.float32]:
@@ -66,9 +74,9 @@ def _turned_tiles(tiles: Sequence[Tile] | None, k: int, width: int, height: int)
 
 
 class AllTurns:
-    """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's) that
-    looks at every picture as stored and turned by each of :data:`TURNS`, its boxes fused as
-    the set fuses its own passes.
+    """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's, which
+    also gives :meth:`redact.detect.DetectorSet.seen`) that looks at every picture as stored
+    and turned by each of :data:`TURNS`, its boxes fused as the set fuses its own passes.
 
     Args:
         inner: the detector set.
@@ -85,42 +93,77 @@ class AllTurns:
         return None if part is None else AllTurns(part)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
-        h, w = image.shape[:2]
-        parts = [self.inner.detect(image, rois=rois)]
-        for k in TURNS:
-            turned = np.ascontiguousarray(np.rot90(image, k))
-            found = self.inner.detect(turned, rois=_turned_tiles(rois, k, w, h))
-            parts.append(_back(found, k, turned.shape[1], turned.shape[0]))
-        return _fused(upright_occupants(parts))
+        looks = self._looks(image, rois)
+        return _fused(upright_occupants([d for d, _, _ in looks], votes=[v for _, _, v in looks]))
 
     def look(
-        self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, **kwargs: Any
+        self,
+        image: NDArray[np.uint8],
+        *,
+        ratio: float,
+        rois: Sequence[Tile] | None = None,
+        plates: Detections | None = None,
     ) -> tuple[Detections, Detections]:
-        h, w = image.shape[:2]
-        plates = kwargs.pop("plates", None)
-        seen = [self.inner.look(image, rois=rois, plates=plates, **kwargs)]
-        for k in TURNS:
-            turned = np.ascontiguousarray(np.rot90(image, k))
-            at = None if plates is None else plates.replace(xyxy=turned_boxes(plates.xyxy, k, w, h))
-            dets, weak = self.inner.look(turned, rois=_turned_tiles(rois, k, w, h), plates=at, **kwargs)
-            tw, th = turned.shape[1], turned.shape[0]
-            seen.append((_back(dets, k, tw, th), _back(weak, k, tw, th)))
-        found = [d for d, _ in seen]
-        dets = _fused(upright_occupants(found))
-        weak = _fused(upright_occupants([wk for _, wk in seen], weigh=found))  # the same looks' zones
+        looks = self._looks(image, rois, ratio=ratio, plates=plates, suspects=True)
+        found, votes = [d for d, _, _ in looks], [v for _, _, v in looks]
+        dets = _fused(upright_occupants(found, votes=votes))
+        weak = _fused(upright_occupants([wk for _, wk, _ in looks], weigh=found, votes=votes))  # the same looks' zones
         return dets, not_inside(weak, dets, MERGE_CONTAIN)
+
+    def _looks(
+        self, image: NDArray[np.uint8], rois: Sequence[Tile] | None, *, plates: Detections | None = None, **kwargs: Any
+    ) -> list[tuple[Detections, Detections, int]]:
+        """Each look's (detections, suspects) in the picture's pixels, and how many of its
+        vehicles carry a plate (:func:`carrying`); the picture as stored first."""
+        h, w = image.shape[:2]
+        out = []
+        for k in (0, *TURNS):
+            turned = np.ascontiguousarray(np.rot90(image, k)) if k else image
+            at = plates if plates is None or not k else plates.replace(xyxy=turned_boxes(plates.xyxy, k, w, h))
+            seen = self.inner.seen(turned, rois=_turned_tiles(rois, k, w, h) if k else rois, plates=at, **kwargs)
+            dets = seen.detections
+            votes = carrying(seen.vehicles, dets.xyxy[dets.label == Label.PLATE.value])
+            tw, th = turned.shape[1], turned.shape[0]
+            out.append((_back(dets, k, tw, th), _back(seen.suspects, k, tw, th), votes))
+        return out
+
+
+def carrying(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> int:
+    """How many of ``vehicles`` (xyxy, (K, 4)) carry one of ``plates`` (xyxy, (N, 4)) as an
+    upright vehicle does: low in its box, away from its sides (:data:`CARRIED_LOW`)."""
+    v = np.asarray(vehicles, np.float64).reshape(-1, 1, 4)
+    p = np.asarray(plates, np.float64).reshape(1, -1, 4)
+    if not v.shape[0] or not p.shape[1]:
+        return 0
+    vw, vh = v[..., 2] - v[..., 0], v[..., 3] - v[..., 1]
+    cx, cy = (p[..., 0] + p[..., 2]) / 2, (p[..., 1] + p[..., 3]) / 2
+    held = (
+        (cx > v[..., 0] + CARRIED_INSET * vw)
+        & (cx < v[..., 2] - CARRIED_INSET * vw)
+        & (cy > v[..., 1] + CARRIED_LOW * vh)
+        & (cy < v[..., 3])
+        & (p[..., 2] - p[..., 0] < CARRIED_WIDTH * vw)
+    )
+    return int(held.any(axis=1).sum())
 
 
 def _fused(parts: Sequence[Detections]) -> Detections:
     return merge_detections(Detections.concat(parts), iou=MERGE_IOU, contain=MERGE_CONTAIN)
 
 
-def upright_occupants(looks: Sequence[Detections], *, weigh: Sequence[Detections] | None = None) -> list[Detections]:
+def upright_occupants(
+    looks: Sequence[Detections], *, weigh: Sequence[Detections] | None = None, votes: Sequence[int] | None = None
+) -> list[Detections]:
     """``looks`` (one picture's, in its pixels; the first the picture as stored) with occupant
-    regions kept only in the first and in the look whose boxes' scores add up most (those of
-    ``weigh``, one per look, where given: a look's suspects go with its detections)."""
-    weight = [float(np.nansum(d.score)) for d in (looks if weigh is None else weigh)]
-    best = int(np.argmax(weight)) if weight else 0
+    regions kept only in the first and in the look that shows the picture upright: the one
+    with the most ``votes`` (per look, its vehicles carrying a plate: :func:`carrying`), else
+    the one whose boxes' scores add up most (those of ``weigh``, one per look, where given: a
+    look's suspects go with its detections)."""
+    if votes is not None and len(votes) and max(votes) > 0:
+        best = int(np.argmax(votes))
+    else:
+        weight = [float(np.nansum(d.score)) for d in (looks if weigh is None else weigh)]
+        best = int(np.argmax(weight)) if weight else 0
     occupant = Label.OCCUPANT.value
     return [d if i in (0, best) or not len(d) else d[d.label != occupant] for i, d in enumerate(looks)]
 

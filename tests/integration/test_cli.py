@@ -149,5 +149,11 @@ def test_a_picture_stored_on_its_side_is_looked_at_turned(tmp_path) -> None:
         plates = [r["box"] for r in files[name]["regions"] if r["label"] == "plate"]
         assert any(x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1 for x, y, w, h in plates), (name, plates)
         assert files[name]["counts"]["face"] >= 1, name
+    # The car's windows (upright about x 360..925, y 290..445) are covered where they lie, the
+    # window zone drawn by the look that shows the car upright, not one upside down.
+    windows = {"side.png": (275, 360, 430, 925), "down.png": (355, 275, 920, 430)}
+    for name, (x0, y0, x1, y1) in windows.items():
+        zones = [r["box"] for r in files[name]["regions"] if r["label"] == "occupant"]
+        assert any(x <= x0 and y <= y0 and x + w >= x1 and y + h >= y1 for x, y, w, h in zones), (name, zones)
     r = invoke("verify", str(out))
     assert r.exit_code == 0, r.output

@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from redact.detect import Seen
 from redact.detect.tiles import Tile
-from redact.detect.turns import TURNS, AllTurns, turned_back, turned_boxes
+from redact.detect.turns import TURNS, AllTurns, carrying, turned_back, turned_boxes, upright_occupants
 from redact.types import Detections
 
 
@@ -52,17 +53,15 @@ class _FindsTallBlobs:
             return Detections.empty()
         return Detections.from_arrays([_blob_box(image)], [0.9], "face")
 
-    def detect(self, image: np.ndarray, *, rois: Any = None) -> Detections:
+    def seen(
+        self, image: np.ndarray, *, ratio: float = 0.5, rois: Any = None, plates: Any = None, suspects: bool = False
+    ) -> Seen:
         self.rois.append(rois)
-        return self._found(image)
-
-    def look(
-        self, image: np.ndarray, *, ratio: float, rois: Any = None, plates: Any = None
-    ) -> tuple[Detections, Detections]:
         self.plates.append(plates)
         found = self._found(image)
-        weak = Detections.from_arrays([[0, 0, 2, 2]], [0.2], "face")  # a suspect in the corner
-        return found, weak
+        # With suspects asked for (a video's look), one in the picture's top-left corner.
+        weak = Detections.from_arrays([[0, 0, 2, 2]], [0.2], "face") if suspects else Detections.empty()
+        return Seen(found, weak, np.zeros((0, 4), np.float32))
 
     def only(self, names: Any, **kwargs: Any) -> _FindsTallBlobs:
         return self
@@ -120,8 +119,6 @@ def test_runs_and_their_leak_check_look_turned_only_when_asked() -> None:
 
 
 def test_occupant_regions_come_from_the_look_that_sees_most() -> None:
-    from redact.detect.turns import upright_occupants
-
     upright = Detections.concat([
         Detections.from_arrays([[0, 0, 50, 20]], [0.9], "occupant"),  # a car's windows, seen as they are
         Detections.from_arrays([[60, 60, 70, 70]], [0.8], "face"),
@@ -138,3 +135,21 @@ def test_occupant_regions_come_from_the_look_that_sees_most() -> None:
     # those of the picture as stored (never fewer than an upright look alone gives).
     kept = upright_occupants([turned, Detections.empty(), upright, turned])
     assert [d.label.tolist() for d in kept] == [["occupant", "plate"], [], ["occupant", "face"], ["plate"]]
+
+
+def test_the_upright_look_is_the_one_whose_vehicles_carry_their_plates_low() -> None:
+    car = np.array([[100, 50, 300, 200]], np.float32)
+    low = np.array([[170, 160, 230, 180]], np.float32)  # centred, in the lower half
+    assert carrying(car, low) == 1
+    assert carrying(car, np.array([[170, 70, 230, 90]], np.float32)) == 0  # near the top: upside down
+    assert carrying(car, np.array([[100, 160, 120, 180]], np.float32)) == 0  # at its side
+    assert carrying(car, np.array([[100, 150, 300, 190]], np.float32)) == 0  # as wide as the car
+    assert carrying(car, np.zeros((0, 4), np.float32)) == 0 and carrying(np.zeros((0, 4)), low) == 0
+    assert carrying(np.concatenate([car, car + 400]), np.concatenate([low, low + 400])) == 2
+    # A picture stored on its side: the look upside down from upright scores more (the plate
+    # network finds plates upside down too), but only the upright look's car carries its plate.
+    zones = [Detections.from_arrays([[0, 0, 20, 50]], [s], "occupant") for s in (0.3, 0.5, 0.3, 0.9)]
+    kept = upright_occupants(zones, votes=[0, 1, 0, 0])
+    assert [len(d) for d in kept] == [1, 1, 0, 0]
+    kept = upright_occupants(zones, votes=[0, 0, 0, 0])  # no vehicle carries one: the scores decide
+    assert [len(d) for d in kept] == [1, 0, 0, 1]
