@@ -13,8 +13,9 @@ box as the look saw it) are taken from the look at the picture as stored and fro
 that shows it upright, where that is a turned one (a picture stored on its side): a car the
 network makes out in a turned look of an upright street is a weaker, turned box whose
 "upper part" is its side or its wheels. The look that shows the picture upright is the one
-whose vehicles carry their plates low in their boxes (:func:`carrying`; a look upside down
-finds the plates as well, at the top of the car), else the one whose boxes score most.
+whose boxes score most, a look's score counted once more for each of its vehicles that
+carries its plate low in its box (:func:`carrying`): a look upside down finds the plates as
+well, at the top of the car, and often scores as much.
 
 Boxes are ``xyxy`` pixels, exclusive right/bottom; turns are quarter turns anticlockwise
 (``numpy.rot90``'s ``k``).
@@ -156,14 +157,13 @@ def upright_occupants(
 ) -> list[Detections]:
     """``looks`` (one picture's, in its pixels; the first the picture as stored) with occupant
     regions kept only in the first and in the look that shows the picture upright: the one
-    with the most ``votes`` (per look, its vehicles carrying a plate: :func:`carrying`), else
-    the one whose boxes' scores add up most (those of ``weigh``, one per look, where given: a
-    look's suspects go with its detections)."""
-    if votes is not None and len(votes) and max(votes) > 0:
-        best = int(np.argmax(votes))
-    else:
-        weight = [float(np.nansum(d.score)) for d in (looks if weigh is None else weigh)]
-        best = int(np.argmax(weight)) if weight else 0
+    whose boxes' scores add up most (those of ``weigh``, one per look, where given: a look's
+    suspects go with its detections), each look's sum counted once more for each of its
+    ``votes`` (its vehicles carrying a plate as upright vehicles do: :func:`carrying`)."""
+    weight = [float(np.nansum(d.score)) for d in (looks if weigh is None else weigh)]
+    if votes is not None:
+        weight = [w * (1 + v) for w, v in zip(weight, votes, strict=True)]
+    best = int(np.argmax(weight)) if weight else 0
     occupant = Label.OCCUPANT.value
     return [d if i in (0, best) or not len(d) else d[d.label != occupant] for i, d in enumerate(looks)]
 

@@ -153,3 +153,6 @@ def test_the_upright_look_is_the_one_whose_vehicles_carry_their_plates_low() -> 
     assert [len(d) for d in kept] == [1, 1, 0, 0]
     kept = upright_occupants(zones, votes=[0, 0, 0, 0])  # no vehicle carries one: the scores decide
     assert [len(d) for d in kept] == [1, 0, 0, 1]
+    # One stray vehicle "carrying" a plate does not outweigh a look that scores far more.
+    zones = [Detections.from_arrays([[0, 0, 20, 50]], [s], "occupant") for s in (0.9, 0.1, 0.3, 0.1)]
+    assert [len(d) for d in upright_occupants(zones, votes=[0, 0, 1, 0])] == [1, 0, 0, 0]
