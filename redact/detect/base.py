@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,30 @@ class Detector(Protocol):
     def detect(
         self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None, floor: float | None = None
     ) -> Detections: ...
+
+
+class WrappedSet:
+    """A detector set that looks at each picture otherwise (turned, field by field, with
+    square pixels) through an inner set: subclasses give ``detect`` and ``look``; anything
+    else is the inner set's, and :meth:`only` wraps the inner set's part the same way.
+
+    Args:
+        inner: the detector set.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def wrap(self, inner: Any) -> Any:
+        """Another set wrapped as this one is (subclasses with settings of their own pass them on)."""
+        return type(self)(inner)
+
+    def only(self, names: Sequence[str], **kwargs: Any) -> Any:
+        part = self.inner.only(names, **kwargs)
+        return None if part is None else self.wrap(part)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
+from redact.detect.base import WrappedSet
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.tiles import Tile
 from redact.types import Detections, Label
@@ -74,24 +75,14 @@ def _turned_tiles(tiles: Sequence[Tile] | None, k: int, width: int, height: int)
     return [Tile(int(x0), int(y0), int(x1), int(y1)) for x0, y0, x1, y1 in np.rint(boxes).astype(np.int64)]
 
 
-class AllTurns:
-    """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's, which
-    also gives :meth:`redact.detect.DetectorSet.seen`) that looks at every picture as stored
-    and turned by each of :data:`TURNS`, its boxes fused as the set fuses its own passes.
+class AllTurns(WrappedSet):
+    """A detector set (:class:`~redact.detect.base.WrappedSet`; the inner set also gives
+    :meth:`redact.detect.DetectorSet.seen`) that looks at every picture as stored and turned
+    by each of :data:`TURNS`, its boxes fused as the set fuses its own passes.
 
     Args:
         inner: the detector set.
     """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def only(self, names: Sequence[str], **kwargs: Any) -> AllTurns | None:
-        part = self.inner.only(names, **kwargs)
-        return None if part is None else AllTurns(part)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         looks = self._looks(image, rois)

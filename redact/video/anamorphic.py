@@ -18,14 +18,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.detect.base import WrappedSet
 from redact.detect.tiles import Tile
 from redact.types import Detections
 from redact.video.fields import BothFields
 
 
-class SquarePixels:
-    """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's) that
-    looks at pictures stored in pixels ``aspect`` times as wide as high as they are shown.
+class SquarePixels(WrappedSet):
+    """A detector set (:class:`~redact.detect.base.WrappedSet`) that looks at pictures stored
+    in pixels ``aspect`` times as wide as high as they are shown.
 
     Args:
         inner: the detector set.
@@ -35,15 +36,11 @@ class SquarePixels:
     def __init__(self, inner: Any, aspect: float) -> None:
         if not aspect > 0:
             raise ValueError(f"a pixel aspect ratio must be positive, got {aspect}")
-        self.inner = inner
+        super().__init__(inner)
         self.aspect = float(aspect)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def only(self, names: Sequence[str], **kwargs: Any) -> SquarePixels | None:
-        part = self.inner.only(names, **kwargs)
-        return None if part is None else SquarePixels(part, self.aspect)
+    def wrap(self, inner: Any) -> SquarePixels:
+        return SquarePixels(inner, self.aspect)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         shown = self.shown(image)

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect import MERGE_CONTAIN, MERGE_IOU
+from redact.detect.base import WrappedSet
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.tiles import Tile
 from redact.types import Detections
@@ -65,23 +66,13 @@ def union(parts: Sequence[Detections]) -> Detections:
     return merge_detections(Detections.concat(parts), iou=MERGE_IOU, contain=MERGE_CONTAIN)
 
 
-class BothFields:
-    """A detector set (``detect``, ``look``, ``only``; anything else is the inner set's) that
-    looks at each field of a woven frame on its own.
+class BothFields(WrappedSet):
+    """A detector set (:class:`~redact.detect.base.WrappedSet`) that looks at each field of a
+    woven frame on its own.
 
     Args:
         inner: the detector set.
     """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def only(self, names: Sequence[str], **kwargs: Any) -> BothFields | None:
-        part = self.inner.only(names, **kwargs)
-        return None if part is None else BothFields(part)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         return union([self.inner.detect(field_picture(image, p), rois=rois) for p in (0, 1)])
