@@ -161,7 +161,7 @@ def test_the_networks_find_the_same_side_by_side() -> None:
 
 
 def test_redact_run_on_one_picture_runs_its_detectors_side_by_side(tmp_path: Path, monkeypatch: Any) -> None:
-    import redact.detect as detect
+    import redact.detect.detector_set as detect
     from redact import redact_path
 
     seen: list[Any] = []

@@ -177,7 +177,7 @@ def test_a_zoomed_plate_is_found_shrunk() -> None:
 
 
 def test_regions_narrowed_to_one_place_are_one() -> None:
-    from redact.detect import _distinct  # decide()'s last step
+    from redact.detect.detector_set import _distinct  # decide()'s last step
 
     dets = Detections.concat([_plates([1334, 179, 1791, 415], [10, 10, 50, 30], [1334, 179, 1791, 415])])
     faces = Detections.from_arrays([[10, 10, 50, 30]], [0.9], "face")
