@@ -6,7 +6,7 @@ Usage::
                              [--sweep 0.1,0.2,0.3] [--limit N] [--threads N] [--person-heads]
                              [--occupants off|people|windows]
                              [--degrade night,jpeg,blur,motion,cast,small,large,framed,...|all] [--draw K]
-                             [--orientations upright|all]
+                             [--orientations upright|askew|all]
 
 Each SET_DIR holds an ``annotations.json`` in the dev-data format (see
 ``../shared/data/dev/README.md``); by default the three dev image sets. For every image the
@@ -47,8 +47,9 @@ random parts (noise, a streak's angle) are drawn per picture from a fixed seed; 
 takes the K-th other draw, to tell a rule that holds for the degradation from one that holds
 for the copies it was measured on.
 
-``--orientations all`` looks at every picture as ``redact run --orientations all`` does: as
-stored and turned a quarter, a half and three quarters (``redact.detect.turns``).
+``--orientations all`` (``askew``) looks at every picture as ``redact run`` with that option
+does: as stored and turned a quarter, a half and three quarters (12 degrees either way;
+``redact.detect.turns``).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ from redact.config import ORIENTATIONS, RedactConfig  # noqa: E402
 from redact.detect import DEFAULT_THRESHOLDS, build_detector_set  # noqa: E402
 from redact.detect.evidence import WITNESS_RATIO  # noqa: E402
 from redact.detect.lanes import BySize, side_by_side  # noqa: E402
-from redact.detect.turns import AllTurns  # noqa: E402
+from redact.detect.turns import looking  # noqa: E402
 from redact.geometry import intersection_matrix  # noqa: E402
 from redact.render.regions import build as build_regions  # noqa: E402
 from redact.types import Detections  # noqa: E402
@@ -277,10 +278,10 @@ def run(
     """Run the benchmark; returns the JSON-able results. ``degrade``: names from
     ``bench/degrade.py``; each set is scored again on copies of its pictures degraded so,
     reported per set as ``<set>~<name>`` (the overall figures, sweep and timing are the
-    pictures' own). ``orientations``: ``"all"`` looks at each picture turned too, as
-    ``redact run --orientations all`` does (no ``sweep`` then)."""
-    if orientations == "all" and sweep:
-        raise ValueError("--sweep needs every candidate of one look; it is not run with --orientations all")
+    pictures' own). ``orientations``: ``"all"`` or ``"askew"`` looks at each picture turned
+    too, as ``redact run`` with that option does (no ``sweep`` then)."""
+    if orientations != "upright" and sweep:
+        raise ValueError(f"--sweep needs every candidate of one look; it is not run with --orientations {orientations}")
     floor = {lbl: min([thresholds[lbl], *sweep]) for lbl in thresholds}
     loaded = [(folder, load_set(folder)[: limit or None]) for folder in sets]
     all_labels = {lbl for _, items in loaded for it in items for lbl in it.gt_label}
@@ -332,8 +333,8 @@ def run(
                 image, item = degraded(image, item, variant, seed=n + DRAW_STRIDE * draw)
             ds = pick(image)
             t0 = time.perf_counter()
-            if orientations == "all":
-                dets = AllTurns(ds).detect(image)  # the set's thresholds are these (no sweep)
+            if orientations != "upright":
+                dets = looking(ds, orientations).detect(image)  # the set's thresholds are these (no sweep)
             else:
                 found = ds.per_detector(image, ratio=WITNESS_RATIO)
                 dets = ds.decide(found, item.width, item.height, thresholds=thresholds)
@@ -502,7 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--orientations",
         choices=ORIENTATIONS,
         default=RedactConfig().orientations,
-        help="'all': look at each picture turned a quarter, a half and three quarters too, as redact run does",
+        help="'all': look at each picture turned a quarter, a half and three quarters too; 'askew': turned 12 "
+        "degrees either way too; as redact run does",
     )
     ap.add_argument(
         "--draw",

@@ -89,3 +89,14 @@ def intersect_rows(a: Boxes, b: Boxes) -> NDArray[np.float32]:
     out = np.concatenate([np.maximum(x[:, :2], y[:, :2]), np.minimum(x[:, 2:], y[:, 2:])], axis=1)
     out[:, 2:] = np.maximum(out[:, 2:], out[:, :2])
     return out
+
+
+def affine_hull(boxes: Boxes, matrix: NDArray[np.floating]) -> NDArray[np.float32]:
+    """The level box around each box's four corners moved by ``matrix`` (a 2x3 affine
+    transform of (x, y), as OpenCV's ``warpAffine`` takes it): where a box lands in a
+    picture turned by an angle, holding all of it."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    m = np.asarray(matrix, np.float64).reshape(2, 3)
+    corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)  # (N, 4, 2)
+    moved = corners @ m[:, :2].T + m[:, 2]
+    return np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1).astype(np.float32)

@@ -140,7 +140,7 @@ def make_detectors(
     """The detector set the config asks for, or its video glance (see :mod:`redact.video.job`);
     ``lanes``: how many of its detectors run side by side (:mod:`redact.detect.lanes`)."""
     from redact.detect import GLANCE, build_detector_set
-    from redact.detect.turns import AllTurns
+    from redact.detect.turns import looking
 
     detectors = build_detector_set(
         faces=config.faces,
@@ -153,7 +153,7 @@ def make_detectors(
         cpu_only=config.device == "cpu",
         lanes=lanes,
     )
-    return AllTurns(detectors) if config.orientations == "all" else detectors
+    return looking(detectors, config.orientations)
 
 
 def _thresholds(config: RedactConfig) -> dict[str, float]:

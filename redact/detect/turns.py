@@ -1,11 +1,13 @@
-"""Pictures stored on their side or upside down, looked at in every orientation.
+"""Pictures stored on their side, upside down or askew, looked at turned.
 
 A photo saved without its orientation tag where the camera was held on its side (or a camera
 mounted upside down) shows its faces and plates on their side or upside down, and the
 networks, trained on upright pictures, find few of them (docs/performance.md, "Pictures on
-their side"). :class:`AllTurns` wraps a detector set so that it also looks at each picture
-turned a quarter, a half and three quarters, and gives every box back in the picture's own
-pixels, fused with what it found upright.
+their side"); a phone's photo of a screen, or a camera mounted askew, shows them on a slant,
+and from about 12 degrees the plate networks miss some ("Pictures askew"). :class:`AllTurns`
+wraps a detector set so that it also looks at each picture turned (:data:`VIEWS`: a quarter,
+a half and three quarters for ``--orientations all``; 12 degrees either way for ``askew``),
+and gives every box back in the picture's own pixels, fused with what it found as stored.
 
 Faces and plates are taken from every look: whichever way a picture is stored, one of them
 sees them upright. Occupant regions (vehicles' window zones, the upper part of a vehicle's
@@ -17,15 +19,17 @@ whose boxes score most, a look's score counted once more for each of its vehicle
 carries its plate low in its box (:func:`carrying`): a look upside down finds the plates as
 well, at the top of the car, and often scores as much.
 
-Boxes are ``xyxy`` pixels, exclusive right/bottom; turns are quarter turns anticlockwise
-(``numpy.rot90``'s ``k``).
+Boxes are ``xyxy`` pixels, exclusive right/bottom; quarter turns are anticlockwise
+(``numpy.rot90``'s ``k``), and so are slants of a positive angle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -33,10 +37,18 @@ from redact.detect import MERGE_CONTAIN, MERGE_IOU
 from redact.detect.base import WrappedSet
 from redact.detect.merge import merge_detections, not_inside
 from redact.detect.tiles import Tile
+from redact.geometry import affine_hull, inside_share
 from redact.types import Detections, Label
 
 # The quarter turns looked at besides the picture as stored.
 TURNS = (1, 2, 3)
+# The slants looked at besides the picture as stored, degrees anticlockwise: with the picture
+# as stored (level to about 8 degrees), a plate or face turned by up to 20 degrees either way
+# is seen within 8 degrees of level in one look (docs/performance.md, "Pictures askew").
+SLANTS = (12.0, -12.0)
+# A slanted look's box holding this share of a box of the same label that the look at the
+# picture as stored found is that object's, grown by the turn (:func:`_not_around`).
+AROUND_SHARE = 0.9
 # An upright vehicle carries its plate below the middle of its box (CARRIED_LOW of its
 # height down), at least CARRIED_INSET of its width in from either side, the plate narrower
 # than CARRIED_WIDTH of it.
@@ -68,21 +80,130 @@ def turned_back(xyxy: NDArray[np.floating], k: int, width: int, height: int) -> 
     return turned_boxes(xyxy, 4 - k % 4, width, height)
 
 
-def _turned_tiles(tiles: Sequence[Tile] | None, k: int, width: int, height: int) -> list[Tile] | None:
+class View(Protocol):
+    """One way of turning a picture to look at it, and its boxes there and back.
+
+    ``exact``: whether a box there and back is the same box (quarter turns); a slant's is
+    the level box around its turned corners, larger.
+    """
+
+    @property
+    def exact(self) -> bool: ...
+
+    def picture(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The picture turned."""
+        ...
+
+    def there(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        """Boxes of a ``width`` x ``height`` picture where they lie in it turned."""
+        ...
+
+    def back(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        """Boxes found in a ``width`` x ``height`` picture turned, where they lie in it."""
+        ...
+
+
+@dataclass(frozen=True)
+class QuarterTurn:
+    """``k`` quarter turns anticlockwise (:class:`View`)."""
+
+    k: int
+    exact: bool = True
+
+    def picture(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        return np.ascontiguousarray(np.rot90(image, self.k))
+
+    def there(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        return turned_boxes(xyxy, self.k, width, height)
+
+    def back(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        tw, th = (height, width) if self.k % 2 else (width, height)
+        return turned_back(xyxy, self.k, tw, th)
+
+
+@dataclass(frozen=True)
+class Slant:
+    """The picture turned ``degrees`` anticlockwise on a canvas that holds all of it, black
+    around it (:class:`View`). A box there or back becomes the level box around its turned
+    corners (larger than the object by up to a fifth of its other side at 12 degrees), cut to
+    the picture; one wholly outside it (on the black) is dropped by :meth:`AllTurns`."""
+
+    degrees: float
+    exact: bool = False
+
+    def _matrix(self, width: int, height: int) -> tuple[NDArray[np.float64], int, int]:
+        m = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), self.degrees, 1.0)
+        c, s = abs(m[0, 0]), abs(m[0, 1])
+        tw, th = int(np.ceil(width * c + height * s - 1e-6)), int(np.ceil(width * s + height * c - 1e-6))
+        m[0, 2] += tw / 2.0 - width / 2.0
+        m[1, 2] += th / 2.0 - height / 2.0
+        return m, tw, th
+
+    def picture(self, image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        m, tw, th = self._matrix(image.shape[1], image.shape[0])
+        return cv2.warpAffine(image, m, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+    def _box_matrix(self, width: int, height: int) -> tuple[NDArray[np.float64], int, int]:
+        # OpenCV puts a pixel's centre at its integer coordinates, a box its edges: the same
+        # turn on box coordinates is shifted by half a pixel before and after.
+        m, tw, th = self._matrix(width, height)
+        m = m.copy()
+        m[:, 2] += 0.5 - m[:, :2] @ np.array([0.5, 0.5])
+        return m, tw, th
+
+    def there(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        m, tw, th = self._box_matrix(width, height)
+        return _cut(affine_hull(xyxy, m), tw, th)
+
+    def back(self, xyxy: NDArray[np.floating], width: int, height: int) -> NDArray[np.float32]:
+        m, _, _ = self._box_matrix(width, height)
+        return _cut(affine_hull(xyxy, cv2.invertAffineTransform(m)), width, height)
+
+
+def _cut(xyxy: NDArray[np.float32], width: int, height: int) -> NDArray[np.float32]:
+    return np.clip(xyxy, 0.0, [width, height, width, height]).astype(np.float32)
+
+
+# The looks of each --orientations choice besides the picture as stored.
+VIEWS: Mapping[str, tuple[View, ...]] = {
+    "all": tuple(QuarterTurn(k) for k in TURNS),
+    "askew": tuple(Slant(d) for d in SLANTS),
+}
+
+
+def looking(detectors: Any, orientations: str) -> Any:
+    """``detectors`` as ``--orientations`` asks: wrapped in :class:`AllTurns` with the
+    looks of :data:`VIEWS`, or as they are (``upright``)."""
+    views = VIEWS.get(orientations)
+    return AllTurns(detectors, views) if views else detectors
+
+
+def _turned_tiles(tiles: Sequence[Tile] | None, view: View, width: int, height: int) -> list[Tile] | None:
     if tiles is None:
         return None
-    boxes = turned_boxes(np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64), k, width, height)
-    return [Tile(int(x0), int(y0), int(x1), int(y1)) for x0, y0, x1, y1 in np.rint(boxes).astype(np.int64)]
+    boxes = view.there(np.array([[t.x0, t.y0, t.x1, t.y1] for t in tiles], np.float64), width, height)
+    lo, hi = np.floor(boxes[:, :2] + 1e-3).astype(np.int64), np.ceil(boxes[:, 2:] - 1e-3).astype(np.int64)
+    out = [Tile(int(a[0]), int(a[1]), int(b[0]), int(b[1])) for a, b in zip(lo, hi, strict=True)]
+    return [t for t in out if t.x1 > t.x0 and t.y1 > t.y0]
 
 
 class AllTurns(WrappedSet):
     """A detector set (:class:`~redact.detect.base.WrappedSet`; the inner set also gives
-    :meth:`redact.detect.DetectorSet.seen`) that looks at every picture as stored and turned
-    by each of :data:`TURNS`, its boxes fused as the set fuses its own passes.
+    :meth:`redact.detect.DetectorSet.seen`) that looks at every picture as stored and in each
+    of ``views``, its boxes fused as the set fuses its own passes.
 
     Args:
         inner: the detector set.
+        views: the looks besides the picture as stored (:data:`VIEWS`); the quarter turns
+            by default.
     """
+
+    def __init__(self, inner: Any, views: Sequence[View] = VIEWS["all"]) -> None:
+        super().__init__(inner)
+        self.views = tuple(views)
+
+    def wrap(self, inner: Any) -> Any:
+        return type(self)(inner, self.views)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
         looks = self._looks(image, rois)
@@ -108,16 +229,25 @@ class AllTurns(WrappedSet):
         """Each look's (detections, suspects) in the picture's pixels, and how many of its
         vehicles carry a plate (:func:`carrying`); the picture as stored first."""
         h, w = image.shape[:2]
-        out = []
-        for k in (0, *TURNS):
-            turned = np.ascontiguousarray(np.rot90(image, k)) if k else image
-            at = plates if plates is None or not k else plates.replace(xyxy=turned_boxes(plates.xyxy, k, w, h))
-            seen = self.inner.seen(turned, rois=_turned_tiles(rois, k, w, h) if k else rois, plates=at, **kwargs)
-            dets = seen.detections
-            votes = carrying(seen.vehicles, dets.xyxy[dets.label == Label.PLATE.value])
-            tw, th = turned.shape[1], turned.shape[0]
-            out.append((_back(dets, k, tw, th), _back(seen.suspects, k, tw, th), votes))
+        seen = self.inner.seen(image, rois=rois, plates=plates, **kwargs)
+        out = [(seen.detections, seen.suspects, _votes(seen))]
+        stored = seen.detections
+        for view in self.views:
+            tiles = _turned_tiles(rois, view, w, h)
+            if tiles is not None and not tiles:
+                continue  # every window lies on the black around a slanted picture
+            at = plates if plates is None else plates.replace(xyxy=view.there(plates.xyxy, w, h))
+            seen = self.inner.seen(view.picture(image), rois=tiles, plates=at, **kwargs)
+            dets = _back(seen.detections, view, w, h)
+            if not view.exact:
+                dets = _not_around(dets, stored)
+            out.append((dets, _back(seen.suspects, view, w, h), _votes(seen)))
         return out
+
+
+def _votes(seen: Any) -> int:
+    dets = seen.detections
+    return carrying(seen.vehicles, dets.xyxy[dets.label == Label.PLATE.value])
 
 
 def carrying(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> int:
@@ -159,7 +289,26 @@ def upright_occupants(
     return [d if i in (0, best) or not len(d) else d[d.label != occupant] for i, d in enumerate(looks)]
 
 
-def _back(dets: Detections, k: int, width: int, height: int) -> Detections:
+def _not_around(dets: Detections, stored: Detections) -> Detections:
+    """``dets`` (a slanted look's, in the picture's pixels) less the boxes around an object the
+    look at the picture as stored found too (one of its boxes of the same label lying
+    :data:`AROUND_SHARE` inside): turned there and back, a level plate's box grows to the level
+    box around the level box around it (a 390x110-px zoomed crop's to about 434x269 at 12
+    degrees), while the look as stored already boxed it as it lies."""
+    if not len(dets) or not len(stored):
+        return dets
+    share = inside_share(stored.xyxy, dets.xyxy)  # (stored, dets): share of each stored box inside
+    same = stored.label[:, None] == dets.label[None, :]
+    around = ((share >= AROUND_SHARE) & same).any(axis=0)
+    return dets if not around.any() else dets[~around]
+
+
+def _back(dets: Detections, view: View, width: int, height: int) -> Detections:
+    """``dets`` found in the picture as ``view`` turns it, in the picture's own pixels; boxes
+    that lie wholly outside it (on a slant's black) dropped."""
     if not len(dets):
         return dets
-    return dets.replace(xyxy=turned_back(dets.xyxy, k, width, height))
+    xyxy = view.back(dets.xyxy, width, height)
+    inside = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+    dets = dets.replace(xyxy=xyxy)
+    return dets if inside.all() else dets[inside]

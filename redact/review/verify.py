@@ -168,7 +168,7 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: in
     (occupants: persons in or on vehicles only); ``lanes``: how many run side by side
     (:mod:`redact.detect.lanes`)."""
     from redact.detect import build_detector_set
-    from redact.detect.turns import AllTurns
+    from redact.detect.turns import looking
 
     settings = data.get("settings", {})
     resolved = settings.get("resolved_thresholds") or {}
@@ -184,7 +184,7 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: in
         lanes=lanes,
     )
     # A run that looked at its pictures turned is checked turned too.
-    return AllTurns(detectors) if settings.get("orientations") == "all" else detectors
+    return looking(detectors, str(settings.get("orientations", "upright")))
 
 
 # --- the check -----------------------------------------------------------------------

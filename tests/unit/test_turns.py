@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from redact.detect import Seen
 from redact.detect.tiles import Tile
-from redact.detect.turns import TURNS, AllTurns, carrying, turned_back, turned_boxes, upright_occupants
+from redact.detect.turns import (
+    TURNS,
+    VIEWS,
+    AllTurns,
+    Slant,
+    carrying,
+    turned_back,
+    turned_boxes,
+    upright_occupants,
+)
 from redact.types import Detections
 
 
@@ -112,10 +122,77 @@ def test_runs_and_their_leak_check_look_turned_only_when_asked() -> None:
     from redact.worker import make_detectors
 
     assert not isinstance(make_detectors(RedactConfig(quality="fast")), AllTurns)
-    assert isinstance(make_detectors(RedactConfig(quality="fast", orientations="all")), AllTurns)
+    for choice in ("all", "askew"):
+        run = make_detectors(RedactConfig(quality="fast", orientations=choice))
+        assert isinstance(run, AllTurns) and run.views == VIEWS[choice]
     settings = {"resolved_thresholds": {"face": 0.35, "plate": 0.4}, "quality": "fast"}
     assert not isinstance(leak_detector({"settings": settings}), AllTurns)  # a manifest from before the option
-    assert isinstance(leak_detector({"settings": {**settings, "orientations": "all"}}), AllTurns)
+    for choice in ("all", "askew"):
+        check = leak_detector({"settings": {**settings, "orientations": choice}})
+        assert isinstance(check, AllTurns) and check.views == VIEWS[choice]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    degrees=st.sampled_from([12.0, -12.0, 20.0, -5.0]), w=st.integers(30, 90), h=st.integers(30, 90),
+    x0=st.integers(2, 20), y0=st.integers(2, 20), bw=st.integers(3, 8), bh=st.integers(3, 8),
+)
+def test_a_box_slants_with_the_picture_and_back_holding_its_pixels(
+    degrees: float, w: int, h: int, x0: int, y0: int, bw: int, bh: int
+) -> None:
+    assume(x0 + bw <= w - 2 and y0 + bh <= h - 2)
+    image = np.zeros((h, w, 3), np.uint8)
+    image[y0 : y0 + bh, x0 : x0 + bw] = 255
+    view = Slant(degrees)
+    slanted = view.picture(image)
+    there = view.there(np.array([[x0, y0, x0 + bw, y0 + bh]], np.float32), w, h)[0]
+    ys, xs = np.nonzero(slanted[..., 0] >= 128)  # the pixels the box's pixels mostly reach
+    assert xs.min() >= there[0] - 0.5 and ys.min() >= there[1] - 0.5
+    assert xs.max() + 1 <= there[2] + 0.5 and ys.max() + 1 <= there[3] + 0.5
+    back = view.back(there[None], w, h)[0]  # the level box around the slanted box, turned back
+    assert back[0] <= x0 + 1e-3 and back[1] <= y0 + 1e-3 and back[2] >= x0 + bw - 1e-3 and back[3] >= y0 + bh - 1e-3
+    assert back[0] >= 0 and back[1] >= 0 and back[2] <= w and back[3] <= h
+
+
+class _FindsLevelBars:
+    """A fake detector set: finds a thin bright bar only where it lies level (as the plate
+    networks miss a plate's line on a slant)."""
+
+    thresholds = {"plate": 0.5}
+    models: list[Any] = []
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, int]] = []
+
+    def seen(
+        self, image: np.ndarray, *, ratio: float = 0.5, rois: Any = None, plates: Any = None, suspects: bool = False
+    ) -> Seen:
+        self.shapes.append(image.shape[:2])
+        ys, xs = np.nonzero(image[..., 0] > 100)
+        level = len(ys) and (ys.max() - ys.min()) <= 0.15 * (xs.max() - xs.min())
+        box = [[float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]] if level else []
+        found = Detections.from_arrays(box, [0.9] * len(box), "plate") if box else Detections.empty()
+        return Seen(found, Detections.empty(), np.zeros((0, 4), np.float32))
+
+    def only(self, names: Any, **kwargs: Any) -> _FindsLevelBars:
+        return self
+
+
+def test_a_line_on_a_slant_is_found_in_the_look_that_levels_it_and_covered_where_it_lies() -> None:
+    image = np.zeros((120, 200, 3), np.uint8)
+    # A bar of characters 80 px long, 15 degrees off level.
+    end = (60 + 80 * np.cos(np.deg2rad(15)), 70 - 80 * np.sin(np.deg2rad(15)))
+    cv2.line(image, (60, 70), (round(end[0]), round(end[1])), (255, 255, 255), 4)
+    inner = _FindsLevelBars()
+    assert not len(inner.seen(image).detections)  # on its slant the fake misses it
+    askew = AllTurns(inner, VIEWS["askew"])
+    dets = askew.detect(image)
+    assert len(inner.shapes) == 4 and inner.shapes[2][0] > 120  # as stored, then the slanted, larger canvases
+    assert len(dets) == 1 and dets.label.tolist() == ["plate"]
+    ys, xs = np.nonzero(image[..., 0] > 100)
+    x0, y0, x1, y1 = dets.xyxy[0]
+    assert x0 <= xs.min() and y0 <= ys.min() and x1 >= xs.max() + 1 and y1 >= ys.max() + 1
+    assert askew.only(["plate"]).views == VIEWS["askew"]  # a part of the set looks askew too
 
 
 def test_occupant_regions_come_from_the_look_that_sees_most() -> None:
@@ -156,3 +233,33 @@ def test_the_upright_look_is_the_one_whose_vehicles_carry_their_plates_low() -> 
     # One stray vehicle "carrying" a plate does not outweigh a look that scores far more.
     zones = [Detections.from_arrays([[0, 0, 20, 50]], [s], "occupant") for s in (0.9, 0.1, 0.3, 0.1)]
     assert [len(d) for d in upright_occupants(zones, votes=[0, 0, 1, 0])] == [1, 0, 0, 0]
+
+
+class _Scripted:
+    """A fake detector set that finds, in each look in turn, the boxes it was given."""
+
+    thresholds = {"plate": 0.5}
+    models: list[Any] = []
+
+    def __init__(self, looks: list[Detections]) -> None:
+        self.looks = list(looks)
+
+    def seen(
+        self, image: np.ndarray, *, ratio: float = 0.5, rois: Any = None, plates: Any = None, suspects: bool = False
+    ) -> Seen:
+        return Seen(self.looks.pop(0), Detections.empty(), np.zeros((0, 4), np.float32))
+
+
+def test_a_slanted_look_adds_what_only_it_found_not_a_grown_copy_of_what_was_found_as_stored() -> None:
+    image = np.zeros((400, 600, 3), np.uint8)
+    view = Slant(12.0)
+    stored = Detections.from_arrays([[250, 150, 350, 180]], [0.9], "plate")
+    # In the slanted look: the same plate, boxed level around its slant, and a plate only it found.
+    there = view.there(np.array([[250, 150, 350, 180], [40, 300, 100, 320]], np.float32), 600, 400)
+    slanted = Detections.from_arrays(there.tolist(), [0.8, 0.7], "plate")
+    dets = AllTurns(_Scripted([stored, slanted]), [view]).detect(image)
+    boxes = sorted(dets.xyxy.tolist())
+    assert len(boxes) == 2
+    assert boxes[1] == [250.0, 150.0, 350.0, 180.0]  # as the look as stored boxed it, not grown
+    x0, y0, x1, y1 = boxes[0]  # the other, where it lies (grown by the turn there and back)
+    assert x0 <= 40 and y0 <= 300 and x1 >= 100 and y1 >= 320 and x1 - x0 < 90
