@@ -69,7 +69,7 @@ class RedactConfig:
         "upright",
         "Look at each picture as stored ('upright'); also turned 12 degrees either way ('askew'): "
         "for photos of a screen and cameras mounted askew, whose plates and faces lie on a slant "
-        "(from about 12 degrees the networks miss some), about 3x the time; or also turned a "
+        "(from about 12 degrees the networks miss some), 3-4x the time; or also turned a "
         "quarter, a half and three quarters ('all'): for pictures that may be stored on their side "
         "or upside down with no orientation tag (the networks find few faces and plates on their "
         "side), about 4x the time.",
