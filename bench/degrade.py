@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from redact.geometry import affine_hull
+
 Image = NDArray[np.uint8]
 
 
@@ -39,12 +41,7 @@ class Moved(NamedTuple):
         out = np.asarray(boxes, np.float64) * [sx, sy, sx, sy] + [self.dx, self.dy, self.dx, self.dy]
         if self.turn is None:
             return out
-        m = np.asarray(self.turn, np.float64).reshape(2, 3)
-        b = out.reshape(-1, 4)
-        corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)  # (N, 4, 2)
-        turned = corners @ m[:, :2].T + m[:, 2]
-        level = np.concatenate([turned.min(axis=1), turned.max(axis=1)], axis=1)
-        return level.reshape(out.shape)
+        return affine_hull(out, np.asarray(self.turn, np.float64), np.float64).reshape(out.shape)
 
 
 Degradation = Callable[[Image, np.random.Generator], tuple[Image, Moved]]

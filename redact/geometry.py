@@ -91,12 +91,12 @@ def intersect_rows(a: Boxes, b: Boxes) -> NDArray[np.float32]:
     return out
 
 
-def affine_hull(boxes: Boxes, matrix: NDArray[np.floating]) -> NDArray[np.float32]:
+def affine_hull(boxes: Boxes, matrix: NDArray[np.floating], dtype: Any = np.float32) -> NDArray[Any]:
     """The level box around each box's four corners moved by ``matrix`` (a 2x3 affine
     transform of (x, y), as OpenCV's ``warpAffine`` takes it): where a box lands in a
-    picture turned by an angle, holding all of it."""
+    picture turned by an angle, holding all of it. Computed in float64."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     m = np.asarray(matrix, np.float64).reshape(2, 3)
     corners = np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)  # (N, 4, 2)
     moved = corners @ m[:, :2].T + m[:, 2]
-    return np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1).astype(np.float32)
+    return np.concatenate([moved.min(axis=1), moved.max(axis=1)], axis=1).astype(dtype)
