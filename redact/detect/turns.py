@@ -46,8 +46,9 @@ TURNS = (1, 2, 3)
 # as stored (level to about 8 degrees), a plate or face turned by up to 20 degrees either way
 # is seen within 8 degrees of level in one look (docs/performance.md, "Pictures askew").
 SLANTS = (12.0, -12.0)
-# A slanted look's box holding this share of a box of the same label that the look at the
-# picture as stored found is that object's, grown by the turn (:func:`_not_around`).
+# A slanted look's box lying this share inside a box of the same label that the look at the
+# picture as stored found, as the turn there and back grows it, is that object's grown copy
+# (:func:`_not_around`).
 AROUND_SHARE = 0.9
 # An upright vehicle carries its plate below the middle of its box (CARRIED_LOW of its
 # height down), at least CARRIED_INSET of its width in from either side, the plate narrower
@@ -240,7 +241,7 @@ class AllTurns(WrappedSet):
             seen = self.inner.seen(view.picture(image), rois=tiles, plates=at, **kwargs)
             dets = _back(seen.detections, view, w, h)
             if not view.exact:
-                dets = _not_around(dets, stored)
+                dets = _not_around(dets, stored, view, w, h)
             out.append((dets, _back(seen.suspects, view, w, h), _votes(seen)))
         return out
 
@@ -289,17 +290,20 @@ def upright_occupants(
     return [d if i in (0, best) or not len(d) else d[d.label != occupant] for i, d in enumerate(looks)]
 
 
-def _not_around(dets: Detections, stored: Detections) -> Detections:
-    """``dets`` (a slanted look's, in the picture's pixels) less the boxes around an object the
-    look at the picture as stored found too (one of its boxes of the same label lying
-    :data:`AROUND_SHARE` inside): turned there and back, a level plate's box grows to the level
-    box around the level box around it (a 390x110-px zoomed crop's to about 434x269 at 12
-    degrees), while the look as stored already boxed it as it lies."""
+def _not_around(dets: Detections, stored: Detections, view: View, width: int, height: int) -> Detections:
+    """``dets`` (a slanted look's, in the picture's pixels) less the grown copies of what the
+    look at the picture as stored found: boxes lying :data:`AROUND_SHARE` inside a box of the
+    same label from it, as ``view`` turns that box there and back. Turned there and back, a
+    level plate's box grows to the level box around the level box around it (a 390x110-px
+    zoomed crop's to about 434x269 at 12 degrees), while the look as stored already boxed it
+    as it lies; a box reaching further (the whole of a plate the look as stored found part
+    of) stays."""
     if not len(dets) or not len(stored):
         return dets
-    share = inside_share(stored.xyxy, dets.xyxy)  # (stored, dets): share of each stored box inside
-    same = stored.label[:, None] == dets.label[None, :]
-    around = ((share >= AROUND_SHARE) & same).any(axis=0)
+    grown = view.back(view.there(stored.xyxy, width, height), width, height)
+    share = inside_share(dets.xyxy, grown)  # (dets, stored): share of each box inside each grown one
+    same = dets.label[:, None] == stored.label[None, :]
+    around = ((share >= AROUND_SHARE) & same).any(axis=1)
     return dets if not around.any() else dets[~around]
 
 

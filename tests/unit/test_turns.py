@@ -263,3 +263,13 @@ def test_a_slanted_look_adds_what_only_it_found_not_a_grown_copy_of_what_was_fou
     assert boxes[1] == [250.0, 150.0, 350.0, 180.0]  # as the look as stored boxed it, not grown
     x0, y0, x1, y1 = boxes[0]  # the other, where it lies (grown by the turn there and back)
     assert x0 <= 40 and y0 <= 300 and x1 >= 100 and y1 >= 320 and x1 - x0 < 90
+
+
+def test_a_slanted_look_keeps_a_box_reaching_past_the_part_the_look_as_stored_found() -> None:
+    image = np.zeros((400, 600, 3), np.uint8)
+    view = Slant(12.0)
+    part = Detections.from_arrays([[250, 150, 290, 180]], [0.9], "plate")  # three characters of the plate
+    whole = view.there(np.array([[250, 150, 350, 180]], np.float32), 600, 400)
+    slanted = Detections.from_arrays(whole.tolist(), [0.8], "plate")
+    dets = AllTurns(_Scripted([part, slanted]), [view]).detect(image)
+    assert dets.xyxy[:, 2].max() >= 350 and dets.xyxy[:, 0].min() <= 250  # the whole plate covered
