@@ -26,7 +26,9 @@ clipped to the picture) and are scored:
   ground-truth box (of any label), averaged per set, and the count of regions larger than a
   tenth of their picture (a blacked-out half frame hides the story). With ``--occupants``
   (off by default here; ``redact run`` redacts window zones by default) the occupant
-  regions count too, and the figures without them are given beside.
+  regions count too, and the figures without them are given beside, and the mean away
+  share with only the occupant regions at least 100, 200 and 300 px wide (what the small,
+  far vehicles' window zones add).
 - seconds per image: wall time of ``DetectorSet.detect`` (candidates, confirmation, merge;
   the detectors side by side where `redact run` runs them so on one picture),
   per set and over the 1280x720 images.
@@ -104,6 +106,9 @@ COVER = 0.8
 # the dev folder): regions on them are not stray in the ``stray*`` column.
 KNOWN = (ROOT / "bench" / "data" / "unlabelled-plates" / "annotations.json",)
 BIG = 0.1  # a region over this share of its picture's area is counted as large
+# With --occupants: the away share again with only the occupant regions at least this many
+# pixels wide (a far vehicle's windows show heads a few pixels tall).
+OCCUPANT_WIDTHS = np.array([100, 200, 300], np.float64)
 
 
 @dataclass
@@ -315,6 +320,7 @@ def run(
     per_set: dict[str, dict[str, Tally]] = {}
     clutter: dict[str, list[tuple[float, int]]] = {}
     clutter_less: dict[str, list[tuple[float, int]]] = {}  # without occupant regions
+    clutter_wide: dict[str, list[list[float]]] = {}  # with only the occupant regions OCCUPANT_WIDTHS wide or more
     times: dict[str, list[float]] = {}
     times_720p: list[float] = []
     for (folder, items), variant in itertools.product(loaded, [None, *degrade]):
@@ -342,8 +348,13 @@ def run(
             score_image(item, dets, pad, mine, set_labels)
             regions, region_labels = image_regions(item, dets, pad)
             clutter.setdefault(name, []).append(away_from_objects(item, regions))
-            less = regions[region_labels != "occupant"]
+            occupant = region_labels == "occupant"
+            less = regions[~occupant]
             clutter_less.setdefault(name, []).append(away_from_objects(item, less))
+            if occupants != "off":  # how much of the away the small vehicles' zones make
+                narrow = occupant[:, None] & ((regions[:, 2] - regions[:, 0])[:, None] < OCCUPANT_WIDTHS[None, :])
+                wide = clutter_wide.setdefault(name, [])
+                wide.append([away_from_objects(item, regions[~narrow[:, k]])[0] for k in range(len(OCCUPANT_WIDTHS))])
             times.setdefault(name, []).append(dt)
             if variant is None:
                 if image.shape[:2] == (720, 1280):
@@ -374,6 +385,11 @@ def run(
             }
         return out
 
+    def away_by_width(rows: list[list[float]] | None) -> dict | None:
+        if not rows:
+            return None
+        return {f"{w:g}": float(m) for w, m in zip(OCCUPANT_WIDTHS, np.mean(rows, axis=0), strict=True)}
+
     def away(rows: list[tuple[float, int]]) -> dict:
         shares = np.array([r[0] for r in rows])
         return {
@@ -402,6 +418,7 @@ def run(
                 "labels": summary(t),
                 "away": away(clutter[name]),
                 "away_without_occupants": away(clutter_less[name]),
+                "away_occupants_from_width": away_by_width(clutter_wide.get(name)),
             }
             for name, t in per_set.items()
         },
@@ -442,6 +459,10 @@ def print_table(res: dict) -> None:
         a, b = r["away"], r["away_without_occupants"]
         tail = f" {b['mean_share']:>30.3f} {b['max_share']:>6.3f} {b['large_regions']:>6}" if less else ""
         print(f"{name:30} {a['mean_share']:>9.3f} {a['max_share']:>9.3f} {a['large_regions']:>12}{tail}")
+    for name, r in res["per_set"].items():
+        if r.get("away_occupants_from_width"):
+            cells = ", ".join(f">= {w} px {v:.3f}" for w, v in r["away_occupants_from_width"].items())
+            print(f"{name:30} away with only the occupant regions as wide as: {cells}")
     print(
         "bucket n: "
         + "; ".join(
