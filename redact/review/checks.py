@@ -9,14 +9,14 @@ The per-region test compares output and input pixels inside each recorded region
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from redact.geometry import iou_matrix
+from redact.geometry import inside_share, iou_matrix
 from redact.render.regions import frame_mask, region_mask
 from redact.types import Detections
 
@@ -31,6 +31,10 @@ DETAIL_CORR_MAX = 0.5  # Laplacian correlation at or above which detail survived
 MOSAIC_CORR_MAX = 0.5
 LEAK_INSIDE_MIN = 0.5  # a detection with less of its box inside redacted regions is a leak
 LEAK_TOUCH = 0.1  # ...a strong one this much inside only borders a region: likely the fill's edge, a warning
+# A problem found on the input too: a detection there with this IoU, or this share of the
+# smaller box inside the other.
+LEAK_SAME_IOU = 0.3
+LEAK_SAME_INSIDE = 0.5
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,7 @@ def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Seque
 
 def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mapping[str, Any]],
                removed: Sequence[Mapping[str, Any]], run_thresholds: Mapping[str, float], *,
-               file: str, frame: int) -> list[Finding]:
+               file: str, frame: int, original: NDArray[np.uint8] | None = None) -> list[Finding]:
     """Detections in an output that lie mostly outside its redacted regions.
 
     A detection at or above the run's threshold for its label, lying (nearly) clear of
@@ -235,6 +239,13 @@ def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mappin
     or one that straddles a region's edge (detectors fire on the border of a solid fill),
     is a warning for the reviewer.
     Detections a reviewer removed on purpose (overlapping a ``removed`` record) are skipped.
+
+    ``original``: the input picture (or frame), when at hand. A problem is then looked for
+    on it too, with the same detectors: where they find nothing of its label there, not even
+    under the run's threshold, what they saw on the output is the fills' doing (a black box
+    beside a badge, a timestamp or a chevron board changes how the networks score it) and it
+    is a warning. What the input shows at all (a plate a tracked box slid off, a plate the
+    run scored just under its threshold) stays a problem.
     """
     h, w = image.shape[:2]
     dets: Detections = detector.detect(image)
@@ -263,7 +274,35 @@ def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mappin
             severity="problem" if strong else "warning",
             file=file, frame=frame, box=[x1, y1, x2 - x1, y2 - y1], label=label, score=round(score, 4),
         ))
+    if original is not None and any(f.severity == "problem" for f in findings):
+        findings = _confirmed_on_input(detector, original, findings)
     return findings
+
+
+def _confirmed_on_input(detector: Any, original: NDArray[np.uint8], findings: list[Finding]) -> list[Finding]:
+    """``findings`` with each problem of which the detectors find nothing on ``original``
+    (the same label in the same place, at the leak check's lowered thresholds) made a
+    warning."""
+    seen: Detections = detector.detect(original)
+    out = []
+    for f in findings:
+        if f.severity == "problem" and f.box is not None and f.label is not None:
+            x, y, w, h = f.box
+            if not _same_place(np.array([x, y, x + w, y + h], np.float64), seen.xyxy[seen.label == f.label]):
+                f = replace(f, severity="warning", message=f"{f.message}; nothing of it found on the input: the "
+                            "redaction's fills beside it change how the detectors see it, check it")
+        out.append(f)
+    return out
+
+
+def _same_place(box: NDArray[np.float64], others: NDArray[np.floating]) -> bool:
+    """Whether one of ``others`` (xyxy) overlaps ``box`` (xyxy) by IoU 0.3, or half of the
+    smaller of the two lies inside the other (a plate found whole, or its characters)."""
+    if not len(others):
+        return False
+    one = box.reshape(1, 4)
+    inside = np.maximum(inside_share(one, others, np.float64)[0], inside_share(others, one, np.float64)[:, 0])
+    return bool((iou_matrix(one, others, np.float64) >= LEAK_SAME_IOU).any() or (inside >= LEAK_SAME_INSIDE).any())
 
 
 def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou: float = 0.3) -> bool:

@@ -327,18 +327,18 @@ def _check_file(data: Mapping[str, Any], entry: Mapping[str, Any], manifest_dir:
     out = read_image(out_path, max_px).bgr
     records = list(entry.get("regions", []))
     result.frames_checked += 1
-    if in_path is not None:
-        inp = read_image(in_path, max_px).bgr
-        if inp.shape != out.shape:
-            add(Finding("output", f"output is {out.shape[1]}x{out.shape[0]} but input is "
-                                  f"{inp.shape[1]}x{inp.shape[0]}", file=name))
-        else:
-            result.findings.extend(check_regions(out, inp, records, lossy=entry.get("format") in LOSSY_FORMATS,
-                                                 file=name, frame=0, style=style))
-            result.regions_checked += len(records)
+    inp = None if in_path is None else read_image(in_path, max_px).bgr
+    if inp is not None and inp.shape != out.shape:
+        add(Finding("output", f"output is {out.shape[1]}x{out.shape[0]} but input is "
+                              f"{inp.shape[1]}x{inp.shape[0]}", file=name))
+        inp = None
+    if inp is not None:
+        result.findings.extend(check_regions(out, inp, records, lossy=entry.get("format") in LOSSY_FORMATS,
+                                             file=name, frame=0, style=style))
+        result.regions_checked += len(records)
     if detector is not None:
         result.findings.extend(find_leaks(detector, out, records, list(entry.get("removed", [])), run_thresholds,
-                                          file=name, frame=0))
+                                          file=name, frame=0, original=inp))
 
 
 def _as_shown(detector: Any, out_path: Path) -> Any:
@@ -392,4 +392,4 @@ def _check_video(entry: Mapping[str, Any], manifest_dir: Path, out_path: Path, i
             result.regions_checked += len(records)
         if detector is not None:
             result.findings.extend(find_leaks(detector, out, records, removed_by_frame.get(index, []),
-                                              run_thresholds, file=name, frame=index))
+                                              run_thresholds, file=name, frame=index, original=inp))

@@ -21,7 +21,7 @@ from redact.review.overrides import Overrides
 from redact.review.report import build_report
 from redact.review.rerender import rerender
 from redact.review.verify import verify
-from tests.helpers import MarkerDetectors, scene
+from tests.helpers import PLATE_BGR, MarkerDetectors, scene
 
 
 @pytest.fixture
@@ -111,6 +111,33 @@ def test_leak_check_finds_a_missed_face(inputs: Path, tmp_path: Path) -> None:
     leaks = [f for f in res.problems if f.kind == "leak"]
     assert {(f.file, f.label) for f in leaks} == {("a.png", "face"), ("a.png", "plate")}
     assert next(f for f in leaks if f.label == "face").box == [40, 40, 40, 40]
+
+
+def test_a_leak_the_input_does_not_show_is_a_warning(inputs: Path, tmp_path: Path) -> None:
+    # A redacted picture can show the detectors what its input did not: a fill beside a
+    # badge or a timestamp changes how a network scores it. Such a finding is the
+    # reviewer's to look at; what the input shows at all stays a problem.
+    from redact.review.checks import find_leaks
+
+    original = scene(faces=(), plates=((200, 150, 60, 20),))
+    output = original.copy()
+    output[150:170, 200:260] = 0  # the plate redacted
+    output[60:80, 30:90] = PLATE_BGR  # something the detectors now take for a plate
+
+    redacted = [{"label": "plate", "box": [200, 150, 60, 20], "source": "detector"}]
+
+    def leaks(given: np.ndarray | None) -> list[tuple[str, str, list[int] | None]]:
+        found = find_leaks(MarkerDetectors(), output, redacted, [], {"plate": 0.5}, file="x.png", frame=0,
+                           original=given)
+        return [(f.severity, f.message, f.box) for f in found]
+
+    assert leaks(None) == [("problem", "plate (score 0.90) found outside the redacted regions (0% covered)",
+                            [30, 60, 60, 20])]  # no input at hand: fails closed
+    (severity, message, box), = leaks(original)
+    assert severity == "warning" and "nothing of it found on the input" in message and box == [30, 60, 60, 20]
+    shown = original.copy()
+    shown[62:78, 34:86] = PLATE_BGR  # the input shows it too (a little smaller)
+    assert [s for s, _, _ in leaks(shown)] == ["problem"]
 
 
 def test_verify_checks_the_manifest_digest_and_hashes(inputs: Path, tmp_path: Path) -> None:

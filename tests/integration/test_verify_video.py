@@ -96,6 +96,22 @@ def test_verify_video_replaced_by_original(video_run: Path) -> None:
     assert {f.frame for f in result.problems if f.kind == "region"} == {0, 4, 8}
 
 
+def test_verify_video_leak_the_input_shows_is_a_problem(video_run: Path) -> None:
+    # On frame 6 a tracked box slid off its face (recorded and drawn 40 px to its right):
+    # the leak check finds the face there, and on the input's frame too.
+    frames = _frames(True)
+    frames[6] = _frames(False)[6]
+    frames[6][34:86, 104:156] = 0
+    _write(video_run.parent / "clip.mp4", frames)
+    side = video_run.parent / "manifest.frames" / "clip.mp4.jsonl"
+    lines = [json.loads(line) for line in side.read_text().splitlines()]
+    lines[6]["regions"][0]["box"] = [104, 34, 52, 52]
+    side.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = verify(video_run, detectors=MarkerDetectors(), frames_step=3)
+    leaks = [f for f in result.findings if f.kind == "leak"]
+    assert [(f.frame, f.label, f.severity) for f in leaks] == [(6, "face", "problem")]
+
+
 def test_verify_video_sidecar_tampered(video_run: Path) -> None:
     side = video_run.parent / "manifest.frames" / "clip.mp4.jsonl"
     side.write_text(side.read_text().replace('"frame": 11', '"frame": 11, "x": 1'))
