@@ -2,16 +2,17 @@
 
 Usage::
 
-    python bench/leak_check.py [SET ...] [--images N] [--json PATH]
+    python bench/leak_check.py [SET ...] [--images N] [--list] [--json PATH]
 
 The first N pictures of each annotated set (default: the dash-cam frames and the dashboard
 screenshots, all of them) are redacted by ``redact run`` with its defaults, and ``redact
 verify`` checks the run with its leak check. A correct run's outputs hold nothing the run's
 detectors found on its inputs, so every leak the check reports there is a false alarm a
 reviewer must clear, or a plate or face the run missed. Reported per set: pictures, pictures
-failing verify, leak problems, the problems of which the detectors find nothing on the input
-(warnings: the fills' doing), the other leak warnings, and the seconds the run and verify
-took. ``--list`` prints every leak problem and downgraded problem.
+failing verify (and those that would fail had each leak been judged on the output alone),
+leak problems, the problems of which the detectors find nothing on the input (warnings: the
+fills' doing), the other leak warnings, and the seconds the run and verify took. ``--list``
+prints every leak problem and downgraded problem.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def score(folder: Path, n: int | None, listing: bool) -> dict[str, Any]:
     return {
         "pictures": checked.files,
         "failing": len({f.file for f in checked.problems}),
+        "failing_judged_on_the_output_alone": len({f.file for f in checked.problems} | {f.file for f in downgraded}),
         "leak_problems": len(problems),
         "only_on_output": len(downgraded),
         "pictures_only_on_output": len({f.file for f in downgraded}),
