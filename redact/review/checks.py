@@ -229,6 +229,26 @@ def check_regions(out: NDArray[np.uint8], inp: NDArray[np.uint8], records: Seque
     return findings
 
 
+class LeakLook:
+    """The leak check's detector: a detector set's detections and its *suspects* (candidates
+    from ``ratio`` times each threshold up to it that overlap no detection) as one set of
+    boxes. The set's evidence and reading rules apply at its own thresholds, as the run
+    applied them: a camera's timestamp the run read as a time of day is no plate here
+    either, where a set built at lowered thresholds took a box on it for a sure plate and
+    left its text unread."""
+
+    def __init__(self, detectors: Any, ratio: float) -> None:
+        self.inner = detectors
+        self.ratio = ratio
+
+    def detect(self, image: NDArray[np.uint8], *, rois: Any = None) -> Detections:
+        found, suspects = self.inner.look(image, ratio=self.ratio, rois=rois)
+        return Detections.concat([found, suspects])
+
+    def __getattr__(self, name: str) -> Any:  # models, lanes, detectors, ...
+        return getattr(self.inner, name)
+
+
 def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mapping[str, Any]],
                removed: Sequence[Mapping[str, Any]], run_thresholds: Mapping[str, float], *,
                file: str, frame: int, original: NDArray[np.uint8] | None = None) -> list[Finding]:

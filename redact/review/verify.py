@@ -46,7 +46,7 @@ from redact.review.checks import Finding, check_regions, find_leaks
 log = logging.getLogger("redact")
 
 LOSSY_FORMATS = frozenset({"JPEG", "WEBP", "AVIF"})
-LEAK_THRESHOLD_FACTOR = 0.5  # the leak check runs the detectors at this fraction of the run's thresholds
+LEAK_THRESHOLD_FACTOR = 0.5  # the leak check also lists candidates down to this fraction of the run's thresholds
 DEFAULT_FRAMES_STEP = 30
 
 ProgressCallback = Callable[[int, int], None]
@@ -164,11 +164,13 @@ def sampled_video(entry: Mapping[str, Any], out_path: Path, in_path: Path | None
 
 
 def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: int = 1) -> Any:
-    """The run's detectors at :data:`LEAK_THRESHOLD_FACTOR` times its resolved thresholds
-    (occupants: persons in or on vehicles only); ``lanes``: how many run side by side
+    """The run's detectors at its resolved thresholds (occupants: persons in or on vehicles
+    only), giving their candidates down to :data:`LEAK_THRESHOLD_FACTOR` times those too
+    (:class:`~redact.review.checks.LeakLook`); ``lanes``: how many run side by side
     (:mod:`redact.detect.lanes`)."""
     from redact.detect import build_detector_set
     from redact.detect.turns import looking
+    from redact.review.checks import LeakLook
 
     settings = data.get("settings", {})
     resolved = settings.get("resolved_thresholds") or {}
@@ -178,13 +180,13 @@ def leak_detector(data: Mapping[str, Any], threads: int | None = None, lanes: in
         # Persons in vehicles, not window zones: a zone drawn around a vehicle seen in the
         # output (its windows blacked out, its box found anew) says nothing of what shows.
         occupants="off" if settings.get("occupants", "off") == "off" else "people",
-        thresholds={k: float(v) * LEAK_THRESHOLD_FACTOR for k, v in resolved.items()},
+        thresholds={k: float(v) for k, v in resolved.items()},
         quality=str(settings.get("quality", "balanced")),
         threads=threads,
         lanes=lanes,
     )
     # A run that looked at its pictures turned is checked turned too.
-    return looking(detectors, str(settings.get("orientations", "upright")))
+    return LeakLook(looking(detectors, str(settings.get("orientations", "upright"))), LEAK_THRESHOLD_FACTOR)
 
 
 # --- the check -----------------------------------------------------------------------
@@ -210,8 +212,8 @@ def verify(
         inputs_base: folder the manifest's relative ``inputs`` are relative to (default: cwd).
         leak_check: re-run the detectors on the outputs (the slow part).
         frames_step: check every N-th video frame (>= 1).
-        detectors: detector set for the leak check (default: the run's models at lowered
-            thresholds, see :func:`leak_detector`).
+        detectors: detector set for the leak check (default: the run's models, their
+            candidates down to lowered thresholds too, see :func:`leak_detector`).
         strict: warnings fail too.
         progress: called after each file.
         signoff: a reviewer's sign-off record (:mod:`redact.review.signoff`): files it does

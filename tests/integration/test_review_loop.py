@@ -113,6 +113,29 @@ def test_leak_check_finds_a_missed_face(inputs: Path, tmp_path: Path) -> None:
     assert next(f for f in leaks if f.label == "face").box == [40, 40, 40, 40]
 
 
+def test_the_leak_check_keeps_the_runs_rules_and_lists_what_scores_under_them() -> None:
+    # The run's detectors at the run's thresholds (its evidence and reading rules with
+    # them), and their candidates down to half of those as well.
+    from redact.review.checks import LeakLook
+    from redact.review.verify import LEAK_THRESHOLD_FACTOR, leak_detector
+    from redact.types import Detections
+
+    check = leak_detector({"settings": {"resolved_thresholds": {"face": 0.35, "plate": 0.4}, "quality": "fast"}})
+    assert isinstance(check, LeakLook) and check.ratio == LEAK_THRESHOLD_FACTOR
+    assert (check.inner.thresholds["face"], check.inner.thresholds["plate"]) == (0.35, 0.4)
+
+    class Looking:
+        def look(self, image: np.ndarray, *, ratio: float, rois: object = None) -> tuple[Detections, Detections]:
+            self.ratio = ratio
+            return (Detections.from_arrays([[0, 0, 10, 10]], [0.9], "face"),
+                    Detections.from_arrays([[20, 20, 40, 30]], [0.25], "plate"))
+
+    inner = Looking()
+    found = LeakLook(inner, 0.5).detect(np.zeros((50, 50, 3), np.uint8))
+    assert inner.ratio == 0.5 and list(found.label) == ["face", "plate"]
+    assert found.score.tolist() == pytest.approx([0.9, 0.25])
+
+
 def test_a_leak_the_input_does_not_show_is_a_warning(inputs: Path, tmp_path: Path) -> None:
     # A redacted picture can show the detectors what its input did not: a fill beside a
     # badge or a timestamp changes how a network scores it. Such a finding is the

@@ -126,9 +126,9 @@ def test_runs_and_their_leak_check_look_turned_only_when_asked() -> None:
         run = make_detectors(RedactConfig(quality="fast", orientations=choice))
         assert isinstance(run, AllTurns) and run.views == VIEWS[choice]
     settings = {"resolved_thresholds": {"face": 0.35, "plate": 0.4}, "quality": "fast"}
-    assert not isinstance(leak_detector({"settings": settings}), AllTurns)  # a manifest from before the option
+    assert not isinstance(leak_detector({"settings": settings}).inner, AllTurns)  # a manifest from before the option
     for choice in ("all", "askew"):
-        check = leak_detector({"settings": {**settings, "orientations": choice}})
+        check = leak_detector({"settings": {**settings, "orientations": choice}}).inner
         assert isinstance(check, AllTurns) and check.views == VIEWS[choice]
 
 
