@@ -45,9 +45,9 @@ Examples:
 \b
 Checks: manifest schema and manifest.json.sha256; every output's SHA-256; every
 input still present against its recorded hash; every recorded region really
-redacted (output vs input pixels); a leak check re-running the detectors at
-half the run's thresholds on the outputs; with --signoff, every file approved
-by the reviewer. Exit: 0 clean, 1 problems found, 2 manifest unusable.
+redacted (output vs input pixels); a leak check re-running the detectors on the
+outputs (what scores from half the run's thresholds up to them: warnings); with
+--signoff, every file approved by the reviewer. Exit: 0 clean, 1 problems found, 2 manifest unusable.
 """
 
 

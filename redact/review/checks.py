@@ -255,7 +255,7 @@ def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mappin
     """Detections in an output that lie mostly outside its redacted regions.
 
     A detection at or above the run's threshold for its label, lying (nearly) clear of
-    every region, is a problem. A weaker one (the leak check runs at lowered thresholds),
+    every region, is a problem. A weaker one (the leak check lists candidates under the run's thresholds),
     or one that straddles a region's edge (detectors fire on the border of a solid fill),
     is a warning for the reviewer.
     Detections a reviewer removed on purpose (overlapping a ``removed`` record) are skipped.
@@ -301,7 +301,7 @@ def find_leaks(detector: Any, image: NDArray[np.uint8], records: Sequence[Mappin
 
 def _confirmed_on_input(detector: Any, original: NDArray[np.uint8], findings: list[Finding]) -> list[Finding]:
     """``findings`` with each problem of which the detectors find nothing on ``original``
-    (the same label in the same place, at the leak check's lowered thresholds) made a
+    (the same label in the same place, at any score the leak check keeps) made a
     warning."""
     seen: Detections = detector.detect(original)
     out = []
