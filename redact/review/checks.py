@@ -246,6 +246,8 @@ class LeakLook:
         return Detections.concat([found, suspects])
 
     def __getattr__(self, name: str) -> Any:  # models, lanes, detectors, ...
+        if name == "inner":  # not set yet (a copy being made)
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
