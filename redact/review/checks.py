@@ -310,22 +310,24 @@ def _confirmed_on_input(detector: Any, original: NDArray[np.uint8], findings: li
     for f in findings:
         if f.severity == "problem" and f.box is not None and f.label is not None:
             x, y, w, h = f.box
-            if not _same_place(np.array([x, y, x + w, y + h], np.float64), seen.xyxy[seen.label == f.label]):
+            if not _same_place((x, y, x + w, y + h), seen.xyxy[seen.label == f.label]):
                 f = replace(f, severity="warning", message=f"{f.message}; nothing of it found on the input: the "
                             "redaction's fills beside it change how the detectors see it, check it")
         out.append(f)
     return out
 
 
-def _same_place(box: NDArray[np.float64], others: NDArray[np.floating]) -> bool:
+def _same_place(box: tuple[int, int, int, int], others: NDArray[np.floating]) -> bool:
     """Whether one of ``others`` (xyxy) overlaps ``box`` (xyxy) by IoU 0.3, or half of the
     smaller of the two lies inside the other (a plate found whole, or its characters)."""
     if not len(others):
         return False
-    one = box.reshape(1, 4)
+    if _overlaps_any(box, others, LEAK_SAME_IOU):
+        return True
+    one = np.array([box], np.float64)
     inside = np.maximum(inside_share(one, others, np.float64)[0], inside_share(others, one, np.float64)[:, 0])
-    return bool((iou_matrix(one, others, np.float64) >= LEAK_SAME_IOU).any() or (inside >= LEAK_SAME_INSIDE).any())
+    return bool((inside >= LEAK_SAME_INSIDE).any())
 
 
-def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[np.int32], iou: float = 0.3) -> bool:
+def _overlaps_any(box: tuple[int, int, int, int], others: NDArray[Any], iou: float = 0.3) -> bool:
     return bool(len(others)) and bool((iou_matrix(np.array([box]), others, np.float64) >= iou).any())
