@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/dashboards.py [--count 120] [--seed 1] [--frames DEGRADATION] [--out DIR]
+    python bench/dashboards.py [--count 120] [--seed 1] [--frames DEGRADATION] [--theme dark|light|white|black]
+                               [--zoom-plate 390] [--out DIR]
     python bench/accuracy.py DIR --own-labels
 
 The dev dashboard set is 30 screenshots, each a wide frame, a zoomed crop of that frame's
@@ -20,6 +21,13 @@ Wide frames alternate between the two sets; the pairs are drawn from ``--seed``.
 pictures are the dev sets' own, so this measures how the tool takes new compositions and
 zoomed crops of plates the dashboard set does not zoom, not new pictures.
 
+``--theme`` draws the interface in other colours: ``dark`` (the dev set's, the default),
+``light`` (a light grey ground), ``white`` (a web page's) or ``black``; other systems'
+dashboards are drawn so, and a ground near black or white is one the tool must not take for
+a night sky's or a burnt-out one's flat band (``redact/detect/panels.py``). ``--zoom-plate``
+sets how wide the zoomed plate is in its crop (the dev set's 390 px by default): systems
+zoom less or more.
+
 ``--frames NAME`` degrades every picture by ``bench/degrade.py``'s ``NAME`` before it is
 composed (default ``DIR``: ``bench/results/dashboards-NAME/``): dashboards of darker,
 noisier or softer footage, the zoomed crop enlarging the degraded frame, the interface
@@ -34,6 +42,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -46,9 +55,26 @@ from accuracy import DEV, ROOT, Item, load_set  # noqa: E402
 from degrade import DEGRADATIONS  # noqa: E402
 
 SIZE = (1920, 1080)
-GROUND = (38, 33, 30)  # BGR, the interface's flat ground
-HEADER = ((69, 51, 40), (66, 50, 43))  # BGR, the header's top and bottom rows
 HEADER_HIGH = 57
+
+
+class Theme(NamedTuple):
+    """An interface's colours (BGR): its flat ground, its header's top and bottom rows, and
+    the header's text."""
+
+    ground: tuple[int, int, int]
+    header: tuple[tuple[int, int, int], tuple[int, int, int]]
+    text: tuple[int, int, int]
+
+
+# ``dark`` is the dev set's (read off its screenshots); other systems' dashboards are drawn
+# light, on a web page's white or on black.
+THEMES = {
+    "dark": Theme((38, 33, 30), ((69, 51, 40), (66, 50, 43)), (242, 238, 236)),
+    "light": Theme((240, 240, 240), ((226, 222, 218), (220, 216, 212)), (40, 40, 40)),
+    "white": Theme((255, 255, 255), ((250, 246, 242), (244, 238, 232)), (30, 30, 30)),
+    "black": Theme((0, 0, 0), ((20, 20, 20), (14, 14, 14)), (220, 220, 220)),
+}
 WIDE = (24, 80, 1180, 980)  # x, y, largest width and height
 ZOOM = (1230, 90, 660, 430)
 ZOOM_PLATE_WIDE = 390
@@ -66,11 +92,14 @@ def fitted(image: NDArray[np.uint8], width: int, height: int) -> tuple[NDArray[n
     return cv2.resize(image, size, interpolation=interp), scale
 
 
-def zoomed(image: NDArray[np.uint8], plate: NDArray[np.int64]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    """The zoomed crop of ``plate`` (xyxy in ``image``) and the plate's box in it."""
+def zoomed(
+    image: NDArray[np.uint8], plate: NDArray[np.int64], plate_wide: int = ZOOM_PLATE_WIDE
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """The zoomed crop of ``plate`` (xyxy in ``image``), the plate ``plate_wide`` px wide in
+    it, and the plate's box in it."""
     x0, y0, x1, y1 = (int(v) for v in plate)
     w, h = x1 - x0, y1 - y0
-    scale = ZOOM_PLATE_WIDE / w
+    scale = plate_wide / w
     mx = ZOOM[2] / scale / 2 - w / 2  # the panel's width around the plate, in source pixels
     my = min(ZOOM_MARGIN[1] * h, max(0.0, (ZOOM[3] / scale - h) / 2))
     cx0, cy0 = int(round(x0 - mx)), int(round(y0 - my))
@@ -86,15 +115,15 @@ def zoomed(image: NDArray[np.uint8], plate: NDArray[np.int64]) -> tuple[NDArray[
     return crop, np.round(box).astype(np.int64)
 
 
-def header(canvas: NDArray[np.uint8], rng: np.random.Generator) -> None:
+def header(canvas: NDArray[np.uint8], rng: np.random.Generator, theme: Theme) -> None:
     """The header band and its line: system, violation number, camera."""
-    top, bottom = (np.array(c, np.float32) for c in HEADER)
+    top, bottom = (np.array(c, np.float32) for c in theme.header)
     ramp = np.linspace(0, 1, HEADER_HIGH, dtype=np.float32)[:, None]
     canvas[:HEADER_HIGH] = (top + (bottom - top) * ramp).astype(np.uint8)[:, None, :]
     text = (f"Intelligent traffic management  |  violation 2025-{rng.integers(100000, 1000000)}  |  "
             f"camera {rng.integers(1, 100)}")
     pil = Image.fromarray(canvas[:HEADER_HIGH, :, ::-1].copy())
-    ImageDraw.Draw(pil).text((24, 14), text, font=ImageFont.load_default(size=26), fill=(236, 238, 242))
+    ImageDraw.Draw(pil).text((24, 14), text, font=ImageFont.load_default(size=26), fill=theme.text[::-1])
     canvas[:HEADER_HIGH] = np.asarray(pil)[:, :, ::-1]
 
 
@@ -122,13 +151,15 @@ def read(item: Item, frames: str | None, rng: np.random.Generator | None) -> tup
 
 def compose(
     wide: Item, second: Item, rng: np.random.Generator, frames: str | None = None,
-    frames_rng: np.random.Generator | None = None,
+    frames_rng: np.random.Generator | None = None, theme: Theme = THEMES["dark"],
+    plate_wide: int = ZOOM_PLATE_WIDE,
 ) -> tuple[NDArray[np.uint8], list[dict]]:
     """One screenshot and its plate boxes (dev-annotation dicts); its pictures degraded by
-    ``frames`` (drawing from ``frames_rng``) when given."""
+    ``frames`` (drawing from ``frames_rng``) when given, the interface in ``theme``'s colours,
+    the zoomed plate ``plate_wide`` px wide."""
     canvas = np.empty((SIZE[1], SIZE[0], 3), np.uint8)
-    canvas[:] = GROUND
-    header(canvas, rng)
+    canvas[:] = theme.ground
+    header(canvas, rng, theme)
     boxes = []
     a, wide = read(wide, frames, frames_rng)
     b, second = read(second, frames, frames_rng)
@@ -136,7 +167,7 @@ def compose(
     paste(canvas, pic, WIDE[0], WIDE[1])
     boxes.append(moved(wide.gt, s, WIDE[0], WIDE[1]))
     areas = (wide.gt[:, 2] - wide.gt[:, 0]) * (wide.gt[:, 3] - wide.gt[:, 1])
-    crop, box = zoomed(a, wide.gt[int(np.argmax(areas))])
+    crop, box = zoomed(a, wide.gt[int(np.argmax(areas))], plate_wide)
     paste(canvas, crop, ZOOM[0], ZOOM[1])
     boxes.append(box[None] + np.array([ZOOM[0], ZOOM[1], ZOOM[0], ZOOM[1]]))
     pic, s = fitted(b, SECOND[2], SECOND[3])
@@ -157,11 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--frames", choices=sorted(DEGRADATIONS), default=None,
                     help="degrade every picture so before composing it (bench/degrade.py)")
+    ap.add_argument("--theme", choices=sorted(THEMES), default="dark",
+                    help="the interface's colours (default: dark, the dev set's)")
+    ap.add_argument("--zoom-plate", type=int, default=ZOOM_PLATE_WIDE,
+                    help=f"the zoomed plate's width in its crop, px (default {ZOOM_PLATE_WIDE}, the dev set's)")
     ap.add_argument("--out", type=Path, default=None,
-                    help="default: bench/results/dashboards/, or dashboards-FRAMES/ with --frames")
+                    help="default: bench/results/dashboards/, with -FRAMES, -THEME and -zZOOM for the options given")
     args = ap.parse_args(argv)
     if args.out is None:
-        args.out = ROOT / "bench" / "results" / ("dashboards" + (f"-{args.frames}" if args.frames else ""))
+        zoom = None if args.zoom_plate == ZOOM_PLATE_WIDE else f"z{args.zoom_plate}"
+        tail = "".join(f"-{v}" for v in (args.frames, None if args.theme == "dark" else args.theme, zoom) if v)
+        args.out = ROOT / "bench" / "results" / f"dashboards{tail}"
     pools = [[it for it in load_set(DEV / name) if len(it.gt)] for name in SOURCES]
     everything = [it for pool in pools for it in pool]
     rng = np.random.default_rng(args.seed)
@@ -173,14 +210,17 @@ def main(argv: list[str] | None = None) -> int:
         second = everything[rng.integers(len(everything))]
         while second.path == wide.path:
             second = everything[rng.integers(len(everything))]
-        canvas, boxes = compose(wide, second, rng, args.frames, np.random.default_rng([args.seed, n]))
+        canvas, boxes = compose(
+            wide, second, rng, args.frames, np.random.default_rng([args.seed, n]), THEMES[args.theme],
+            args.zoom_plate,
+        )
         name = f"images/composed_{n:03d}.jpg"
         cv2.imwrite(str(args.out / name), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
         images.append({"file": name, "width": SIZE[0], "height": SIZE[1], "boxes": boxes,
                        "from": [str(wide.path.relative_to(DEV)), str(second.path.relative_to(DEV))]})
     data = {
         "source": {"repo": "composed by bench/dashboards.py from " + " and ".join(SOURCES), "seed": args.seed,
-                   "frames": args.frames},
+                   "frames": args.frames, "theme": args.theme, "zoom_plate": args.zoom_plate},
         "images": images,
     }
     (args.out / "annotations.json").write_text(json.dumps(data, indent=1))

@@ -10,7 +10,8 @@ found (``bench/dashboards.py``; docs/performance.md, "Zoomed crops shrunk back")
 the three sizes finds a given crop varies, so all three are looked at.
 
 Every panel of a composed picture (:mod:`redact.detect.panels`: a dashboard's frames and
-crops, two or more) that takes at most :data:`MAX_PANEL_SHARE` of it is looked at so.
+crops, two or more, on a ground of any brightness: dashboards are drawn on grey, on black and
+on a web page's white) that takes at most :data:`MAX_PANEL_SHARE` of it is looked at so.
 Larger panels (a dashboard's wide frame) are the native passes' and the picture's 640-px
 look's to search, as is a picture that nothing divides: looked at shrunk whole, photos gave
 boxes over lettered shirts and whole pictures.
@@ -59,8 +60,8 @@ def panels_to_search(image: NDArray[np.uint8], rois: Sequence[Tile] | None = Non
     picture is composed of two or more panels at least :data:`MIN_PANEL_SIDE` a side, those
     of them that take at most :data:`MAX_PANEL_SHARE` of it and are not text printed on the
     interface (:func:`redact.detect.panels.ground_shares`), touching a window of ``rois``
-    when given."""
-    panels = np.round(find_panels(image)).astype(np.int64).reshape(-1, 4)
+    when given. Bands of any brightness divide it (``find_panels``'s ``any_ground``)."""
+    panels = np.round(find_panels(image, any_ground=True)).astype(np.int64).reshape(-1, 4)
     w, h = panels[:, 2] - panels[:, 0], panels[:, 3] - panels[:, 1]
     keep = np.minimum(w, h) >= MIN_PANEL_SIDE
     if keep.sum() < 2:

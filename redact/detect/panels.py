@@ -7,9 +7,12 @@ over the header and the next frame. Panels are found by cutting the picture alon
 are flat across the whole part being cut, again inside each part (a recursive XY cut, on the
 picture shrunk to at most :data:`SIDE` px). A photo or a video frame has no such bands and is
 one panel; taken for several, its zones would be cut short, so flat means as flat as a
-drawn ground, not a smooth surface. Near-black and near-white bands never cut: a night sky
-or a burnt-out one is flat too, and a zone cut there could leave a windscreen's upper part
-out.
+drawn ground, not a smooth surface. Near-black and near-white bands do not cut the panels
+that zones are cut to and printed text is judged by: a night sky or a burnt-out one is flat
+too, a zone cut there could leave a windscreen's upper part out, and a night frame's black
+around a lit plate would make the plate a small panel of the ground's colour, taken for
+printed text. Dashboards are also drawn on black or on a web page's white; for looks that
+only add candidates (:mod:`redact.detect.panel_zoom`) such bands cut too (``any_ground``).
 
 Flatness is judged on luma: a screenshot passed on as a hard JPEG (quality 30) smears
 colour over 16-px blocks and rings beside every panel's edge, and its bands' colour then
@@ -40,6 +43,7 @@ COLOUR_STD = 5.0
 LUMA = (0.114, 0.587, 0.299)  # B, G, R weights (ITU-R BT.601)
 MIN_BAND = 2  # a band is at least this many flat rows or columns of the shrunk picture
 GREY = (12.0, 243.0)  # a band's mean brightness lies inside this range (not black, not white)
+ANY_LEVEL = (-1.0, 256.0)  # ... or anywhere, with ``any_ground``
 MAX_DEPTH = 6  # cuts and trims, nested
 # Text printed on the interface: a panel taking at most PRINTED_AREA of the picture whose
 # pixels lie at least PRINTED_SHARE within GROUND_TOLERANCE (in every channel, 0-255) of
@@ -58,9 +62,11 @@ EDGE_SHARE = 0.05
 ON_PICTURES = 0.1
 
 
-def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
+def find_panels(image: NDArray[np.uint8], *, any_ground: bool = False) -> NDArray[np.float32]:
     """The panels of a BGR uint8 picture, xyxy source pixels (K, 4); the whole picture
-    when nothing cuts it. Flat bands between panels belong to none."""
+    when nothing cuts it. Flat bands between panels belong to none. ``any_ground``: flat
+    bands of any brightness cut, near-black and near-white ones too (see the module's
+    docstring: only for looks that add candidates)."""
     h, w = image.shape[:2]
     scale = min(1.0, SIDE / max(h, w))
     if scale == 1.0:
@@ -77,7 +83,7 @@ def find_panels(image: NDArray[np.uint8]) -> NDArray[np.float32]:
     small[:3] = np.moveaxis(shrunk, -1, 0)
     small[3] = LUMA[0] * small[0] + LUMA[1] * small[1] + LUMA[2] * small[2]
     found: list[tuple[int, int, int, int]] = []
-    _cut(small, 0, 0, sw, sh, MAX_DEPTH, found)
+    _cut(small, 0, 0, sw, sh, MAX_DEPTH, found, ANY_LEVEL if any_ground else GREY)
     if len(found) <= 1:
         return np.array([[0, 0, w, h]], np.float32)
     fx, fy = w / sw, h / sh
@@ -153,30 +159,31 @@ def printed(image: NDArray[np.uint8], boxes: NDArray[np.floating], panels: NDArr
 
 
 def _cut(small: NDArray[np.float32], x0: int, y0: int, x1: int, y1: int, depth: int,
-         out: list[tuple[int, int, int, int]]) -> None:
+         out: list[tuple[int, int, int, int]], levels: tuple[float, float]) -> None:
     part = small[:, y0:y1, x0:x1]
     for axis in (0, 1):  # rows (cut across), then columns
-        runs = _content(part, axis)
+        runs = _content(part, axis, levels)
         if depth > 0 and runs != [(0, part.shape[axis + 1])]:  # cut, or trimmed of a band at its edge
             for a, b in runs:
                 if axis == 0:
-                    _cut(small, x0, y0 + a, x1, y0 + b, depth - 1, out)
+                    _cut(small, x0, y0 + a, x1, y0 + b, depth - 1, out, levels)
                 else:
-                    _cut(small, x0 + a, y0, x0 + b, y1, depth - 1, out)
+                    _cut(small, x0 + a, y0, x0 + b, y1, depth - 1, out, levels)
             return
     out.append((x0, y0, x1, y1))
 
 
-def _content(part: NDArray[np.float32], axis: int) -> list[tuple[int, int]]:
-    """Runs [a, b) of rows (axis 0) or columns (axis 1) between flat grey bands of at least
-    MIN_BAND; the whole extent when there are none."""
+def _content(part: NDArray[np.float32], axis: int, levels: tuple[float, float]) -> list[tuple[int, int]]:
+    """Runs [a, b) of rows (axis 0) or columns (axis 1) between flat bands of at least
+    MIN_BAND whose mean brightness lies strictly inside ``levels``; the whole extent when
+    there are none."""
     along = 2 if axis == 0 else 1  # part is channel first: (B G R luma, rows, columns)
     n, length = part.shape[axis + 1], part.shape[along]
     if n < 3 * MIN_BAND or length < 2:
         return [(0, n)]
     spread = part.std(axis=along)  # (4, n)
     level = part[:3].mean(axis=(0, along))
-    flat = (spread[3] < FLAT_STD) & (spread[:3].max(axis=0) < COLOUR_STD) & (level > GREY[0]) & (level < GREY[1])
+    flat = (spread[3] < FLAT_STD) & (spread[:3].max(axis=0) < COLOUR_STD) & (level > levels[0]) & (level < levels[1])
     runs: list[tuple[int, int]] = []
     start, i = 0, 0
     while i < n:

@@ -22,10 +22,10 @@ def _noise(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return cv2.GaussianBlur(rng.integers(60, 200, (h, w, 3), dtype=np.uint8), (0, 0), 3)
 
 
-def _dashboard(crop: np.ndarray | None = None) -> np.ndarray:
+def _dashboard(crop: np.ndarray | None = None, ground: tuple[int, int, int] = GROUND) -> np.ndarray:
     """A dashboard screenshot: a wide frame, a zoomed crop and a second frame on a flat ground."""
     rng = np.random.default_rng(3)
-    image = np.full((1080, 1920, 3), GROUND, np.uint8)
+    image = np.full((1080, 1920, 3), ground, np.uint8)
     for x0, y0, x1, y1 in (WIDE, CROP, SECOND):
         image[y0:y1, x0:x1] = _noise(rng, x1 - x0, y1 - y0)
     if crop is not None:
@@ -41,6 +41,24 @@ def test_the_small_panels_of_a_dashboard_are_searched() -> None:
     panels = panels_to_search(_dashboard())
     assert len(panels) == 2  # the crop and the second frame; the wide frame takes over a third
     assert _near(panels, CROP) and _near(panels, SECOND)
+
+
+@pytest.mark.parametrize("ground", [(255, 255, 255), (0, 0, 0), (245, 245, 245)], ids=["white", "black", "light"])
+def test_a_dashboard_drawn_on_white_or_black_is_searched_too(ground: tuple[int, int, int]) -> None:
+    # Other systems draw their dashboards on a web page's white or on black: the bands that
+    # divide the picture for these looks may be of any brightness.
+    panels = panels_to_search(_dashboard(ground=ground))
+    assert len(panels) == 2 and _near(panels, CROP) and _near(panels, SECOND)
+
+
+def test_a_night_frame_black_around_its_lights_is_not_searched() -> None:
+    # Black rows and columns around a night frame's lit parts cut it, but into no two panels
+    # small enough to look at shrunk beside one another: the frame's black is no interface.
+    rng = np.random.default_rng(4)
+    night = np.zeros((720, 1280, 3), np.uint8)
+    night[420:720] = _noise(rng, 1280, 300)  # the road in the headlights
+    night[300:340, 200:260] = 250  # a street lamp
+    assert len(panels_to_search(night)) == 0
 
 
 def test_a_picture_nothing_divides_is_not_searched() -> None:

@@ -87,6 +87,10 @@ def test_a_photo_is_one_panel_and_black_or_white_bands_cut_nothing() -> None:
     night[:240] = 0
     night[400:420] = 255
     assert find_panels(night).tolist() == [[0, 0, 1280, 720]]
+    # Looks that only add candidates take such bands as a ground too: the sky is trimmed off
+    # and the white band cuts.
+    looked = find_panels(night, any_ground=True)
+    assert len(looked) == 2 and looked[:, 1].min() >= 240 and looked[:, 3].max() == 720
     # A smooth grey surface across the whole picture (a bumper in a grey crop): flat to the
     # eye, not as flat as a drawn ground.
     smooth = photo.copy()
