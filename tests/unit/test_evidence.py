@@ -14,6 +14,7 @@ from redact.detect.evidence import (
     confirm,
     fit_large_plates,
 )
+from redact.render.regions import build
 from redact.types import Detections
 
 W, H = 1000, 1000  # a picture of 1e6 px: a 300x300 box is 9 %
@@ -140,6 +141,20 @@ def test_a_large_plate_is_narrowed_to_where_network_and_characters_agree() -> No
     # Both lines of characters kept (the union of the text boxes in the plate); the small plate is untouched.
     assert out.xyxy.tolist() == [[100, 110, 500, 300], [700, 700, 740, 715]]
     assert merged.xyxy[0].tolist() == [80, 60, 520, 340]  # the input is left as it was
+
+
+def test_a_large_plate_is_not_narrowed_past_a_character_an_unsure_text_box_missed() -> None:
+    # A night plate "HLO KTY1" in a dashboard's second frame: the text detector's box, near
+    # the threshold, ends before the "1" (1518-1527 px); the network's box holds it.
+    merged = _dets([[1418, 839, 1540, 908]], [0.83], "plate")
+    unsure = _dets([[1428, 854, 1505, 892]], [0.30], "plate")
+    out = fit_large_plates(merged, merged, unsure, least=0.3).xyxy[0]
+    assert out.tolist() == [1418, 854, 1505 + 0.5 * 38, 892]  # half a line's height beside the text
+    region = build(Detections.from_arrays(out[None], [0.83], "plate"), 1920, 1080, padding=0.15).boxes[0]
+    assert region[0] <= 1428 and region[2] >= 1527
+    # A sure text box is taken at its word.
+    sure = unsure.replace(score=np.array([0.6], np.float32))
+    assert fit_large_plates(merged, merged, sure, least=0.3).xyxy.tolist() == [[1428, 854, 1505, 892]]
 
 
 def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cuts_characters() -> None:
