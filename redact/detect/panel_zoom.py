@@ -43,10 +43,11 @@ MIN_PANEL_SIDE = 64  # px: a thinner panel (a header line, a caption strip) hold
 MIN_BOX = 32.0
 SHRUNK = tuple(Pass(fit=side, min_box=MIN_BOX) for side in (330, 220, 165))
 # What is kept: a box spanning at least WIDE_SHARE of its panel's width (a zoomed plate fills
-# its crop, 0.6 of it on a dashboard; smaller plates are the native passes' to find, and the
+# much of its crop: 0.6 of it on the dev dashboards, 0.18 where a system zooms less, a plate
+# 120 px wide in a 660-px crop; smaller plates are the native passes' to find, and the
 # narrower boxes of these looks that touched no labelled plate lay on the second frame), at
 # most as high as wide (boxes on zoomed plates, frame and holder included, reached 0.74).
-WIDE_SHARE = 0.25
+WIDE_SHARE = 0.15
 MAX_HEIGHT_RATIO = 1.0
 # Where another opinion found the plate, its tighter box stands: a box of this look lying at
 # least REDUNDANT_INSIDE inside another plate box grown by REDUNDANT_GROW of its size per

@@ -113,13 +113,14 @@ def test_kept_in_panel_wants_wide_boxes_no_taller_than_wide() -> None:
     boxes = np.array(
         [
             [100, 50, 490, 160],  # a zoomed plate: 0.59 of the panel's width
-            [100, 50, 200, 80],  # a badge: 0.15 of it
+            [100, 50, 180, 80],  # a badge: 0.12 of it
             [100, 50, 280, 300],  # taller than wide
             [100, 50, 265, 150],  # a quarter of the panel, 0.6 as high as wide
+            [270, 20, 390, 54],  # a plate zoomed less (120 px wide in a 660-px crop): 0.18
         ],
         np.float32,
     )
-    assert kept_in_panel(boxes, 660).tolist() == [True, False, False, True]
+    assert kept_in_panel(boxes, 660).tolist() == [True, False, False, True, True]
 
 
 def _plates(*boxes: list[float]) -> Detections:
