@@ -206,10 +206,10 @@ LARGE_PLATE_PX = 64  # shorter side of a merged plate box
 KEEP_TEXT = 0.95
 MIN_TEXT_SPAN = 0.6
 # An unsure text box on a line (every one in the plate under SURE_TEXT) can stop a character
-# short of its end ("HLO KTY" of "HLO KTY1" on a night plate, 0.30), so the plate is then
-# narrowed no closer than CHARACTER_REACH line heights (about a character's width) beside
-# it. Sure text boxes held their lines on the dev sets: the reach for them too widened the
-# dashboard screenshots' regions (away 2.9 % -> 3.1 %) and covered no plate more.
+# short of its end ("HLO KTY" of "HLO KTY1" on a night plate), so the plate is then narrowed
+# no closer than CHARACTER_REACH line heights (about a character's width) beside it. Sure
+# text boxes held their lines on the dev sets (docs/performance.md, "Large plates narrowed
+# only where the text spans them").
 CHARACTER_REACH = 0.5
 SURE_TEXT = 0.5
 
