@@ -3,7 +3,7 @@
 Usage::
 
     python bench/dashboards.py [--count 120] [--seed 1] [--frames DEGRADATION] [--theme dark|light|white|black]
-                               [--zoom-plate 390] [--out DIR]
+                               [--zoom-plate 390] [--layout dev|mirrored|grid|strip] [--out DIR]
     python bench/accuracy.py DIR --own-labels
 
 The dev dashboard set is 30 screenshots, each a wide frame, a zoomed crop of that frame's
@@ -26,7 +26,10 @@ zoomed crops of plates the dashboard set does not zoom, not new pictures.
 dashboards are drawn so, and a ground near black or white is one the tool must not take for
 a night sky's or a burnt-out one's flat band (``redact/detect/panels.py``). ``--zoom-plate``
 sets how wide the zoomed plate is in its crop (the dev set's 390 px by default): systems
-zoom less or more.
+zoom less or more. ``--layout`` moves the panels: ``mirrored`` (the zoomed crop and the
+second frame on the left), ``grid`` (four panels: both frames above, a zoomed crop of each
+one's largest plate below) or ``strip`` (a wide frame across the top, and under it a row of
+small panels: a crop of each frame's plate and the second frame).
 
 ``--frames NAME`` degrades every picture by ``bench/degrade.py``'s ``NAME`` before it is
 composed (default ``DIR``: ``bench/results/dashboards-NAME/``): dashboards of darker,
@@ -75,11 +78,37 @@ THEMES = {
     "white": Theme((255, 255, 255), ((250, 246, 242), (244, 238, 232)), (30, 30, 30)),
     "black": Theme((0, 0, 0), ((20, 20, 20), (14, 14, 14)), (220, 220, 220)),
 }
-WIDE = (24, 80, 1180, 980)  # x, y, largest width and height
+Rect = tuple[int, int, int, int]  # x, y, largest width and height
+
+
+class Layout(NamedTuple):
+    """Where an interface puts its panels: the wide frame, the second frame, and zoomed
+    crops, each of the largest plate of the frame it names (``wide`` or ``second``)."""
+
+    wide: Rect
+    second: Rect
+    zooms: tuple[tuple[Rect, str], ...]
+
+
+WIDE = (24, 80, 1180, 980)
 ZOOM = (1230, 90, 660, 430)
 ZOOM_PLATE_WIDE = 390
 ZOOM_MARGIN = (0.346, 0.6)  # context around the zoomed plate: shares of its width, height
 SECOND = (1230, 560, 660, 412)
+# ``dev`` is the dev set's; other systems put the zoomed crop on the left, show a crop of each
+# frame's plate in a grid, or set the crops in a row of small panels under a wide frame.
+LAYOUTS = {
+    "dev": Layout(WIDE, SECOND, ((ZOOM, "wide"),)),
+    "mirrored": Layout((716, 80, 1180, 980), (30, 560, 660, 412), (((30, 90, 660, 430), "wide"),)),
+    "grid": Layout(
+        (24, 80, 924, 480), (972, 80, 924, 480),
+        (((24, 590, 924, 470), "wide"), ((972, 590, 924, 470), "second")),
+    ),
+    "strip": Layout(
+        (24, 80, 1872, 690), (1336, 800, 560, 260),
+        (((24, 800, 620, 260), "wide"), ((680, 800, 620, 260), "second")),
+    ),
+}
 SOURCES = ("plates-romania-dashcam", "plates-openalpr-us-eu")
 
 
@@ -93,23 +122,23 @@ def fitted(image: NDArray[np.uint8], width: int, height: int) -> tuple[NDArray[n
 
 
 def zoomed(
-    image: NDArray[np.uint8], plate: NDArray[np.int64], plate_wide: int = ZOOM_PLATE_WIDE
+    image: NDArray[np.uint8], plate: NDArray[np.int64], plate_wide: int = ZOOM_PLATE_WIDE, panel: Rect = ZOOM
 ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    """The zoomed crop of ``plate`` (xyxy in ``image``), the plate ``plate_wide`` px wide in
-    it, and the plate's box in it."""
+    """The zoomed crop of ``plate`` (xyxy in ``image``) for ``panel``, the plate ``plate_wide``
+    px wide in it, and the plate's box in it."""
     x0, y0, x1, y1 = (int(v) for v in plate)
     w, h = x1 - x0, y1 - y0
     scale = plate_wide / w
-    mx = ZOOM[2] / scale / 2 - w / 2  # the panel's width around the plate, in source pixels
-    my = min(ZOOM_MARGIN[1] * h, max(0.0, (ZOOM[3] / scale - h) / 2))
+    mx = panel[2] / scale / 2 - w / 2  # the panel's width around the plate, in source pixels
+    my = min(ZOOM_MARGIN[1] * h, max(0.0, (panel[3] / scale - h) / 2))
     cx0, cy0 = int(round(x0 - mx)), int(round(y0 - my))
     cx1, cy1 = int(round(x1 + mx)), int(round(y1 + my))
     ih, iw = image.shape[:2]
     pad = max(0, -cx0, -cy0, cx1 - iw, cy1 - ih)
     src = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0)) if pad else image
     crop = src[cy0 + pad : cy1 + pad, cx0 + pad : cx1 + pad]
-    out_h = min(ZOOM[3], max(1, round(crop.shape[0] * scale)))
-    crop = cv2.resize(crop, (ZOOM[2], out_h), interpolation=cv2.INTER_CUBIC)
+    out_h = min(panel[3], max(1, round(crop.shape[0] * scale)))
+    crop = cv2.resize(crop, (panel[2], out_h), interpolation=cv2.INTER_CUBIC)
     sy = out_h / (cy1 - cy0)
     box = np.array([(x0 - cx0) * scale, (y0 - cy0) * sy, (x1 - cx0) * scale, (y1 - cy0) * sy])
     return crop, np.round(box).astype(np.int64)
@@ -152,29 +181,29 @@ def read(item: Item, frames: str | None, rng: np.random.Generator | None) -> tup
 def compose(
     wide: Item, second: Item, rng: np.random.Generator, frames: str | None = None,
     frames_rng: np.random.Generator | None = None, theme: Theme = THEMES["dark"],
-    plate_wide: int = ZOOM_PLATE_WIDE,
+    plate_wide: int = ZOOM_PLATE_WIDE, layout: Layout = LAYOUTS["dev"],
 ) -> tuple[NDArray[np.uint8], list[dict]]:
     """One screenshot and its plate boxes (dev-annotation dicts); its pictures degraded by
-    ``frames`` (drawing from ``frames_rng``) when given, the interface in ``theme``'s colours,
-    the zoomed plate ``plate_wide`` px wide."""
+    ``frames`` (drawing from ``frames_rng``) when given, the interface in ``theme``'s colours
+    and ``layout``'s panels, the zoomed plates ``plate_wide`` px wide."""
     canvas = np.empty((SIZE[1], SIZE[0], 3), np.uint8)
     canvas[:] = theme.ground
     header(canvas, rng, theme)
-    boxes = []
-    a, wide = read(wide, frames, frames_rng)
-    b, second = read(second, frames, frames_rng)
-    pic, s = fitted(a, WIDE[2], WIDE[3])
-    paste(canvas, pic, WIDE[0], WIDE[1])
-    boxes.append(moved(wide.gt, s, WIDE[0], WIDE[1]))
-    areas = (wide.gt[:, 2] - wide.gt[:, 0]) * (wide.gt[:, 3] - wide.gt[:, 1])
-    crop, box = zoomed(a, wide.gt[int(np.argmax(areas))], plate_wide)
-    paste(canvas, crop, ZOOM[0], ZOOM[1])
-    boxes.append(box[None] + np.array([ZOOM[0], ZOOM[1], ZOOM[0], ZOOM[1]]))
-    pic, s = fitted(b, SECOND[2], SECOND[3])
-    paste(canvas, pic, SECOND[0], SECOND[1])
-    boxes.append(moved(second.gt, s, SECOND[0], SECOND[1]))
+    framed = {}  # each frame's picture, item and plate boxes on the canvas
+    for name, item, rect in (("wide", wide, layout.wide), ("second", second, layout.second)):
+        image, item = read(item, frames, frames_rng)
+        pic, s = fitted(image, rect[2], rect[3])
+        paste(canvas, pic, rect[0], rect[1])
+        framed[name] = image, item, moved(item.gt, s, rect[0], rect[1])
+    crops = []
+    for rect, name in layout.zooms:
+        image, item, _ = framed[name]
+        areas = (item.gt[:, 2] - item.gt[:, 0]) * (item.gt[:, 3] - item.gt[:, 1])
+        crop, box = zoomed(image, item.gt[int(np.argmax(areas))], plate_wide, rect)
+        paste(canvas, crop, rect[0], rect[1])
+        crops.append(box[None] + np.array([rect[0], rect[1], rect[0], rect[1]]))
     out = []
-    for x0, y0, x1, y1 in np.concatenate(boxes):
+    for x0, y0, x1, y1 in np.concatenate([framed["wide"][2], *crops, framed["second"][2]]):
         x0, y0 = max(0, int(x0)), max(0, int(y0))
         x1, y1 = min(SIZE[0], int(x1)), min(SIZE[1], int(y1))
         if x1 - x0 >= 2 and y1 - y0 >= 2:
@@ -192,12 +221,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="the interface's colours (default: dark, the dev set's)")
     ap.add_argument("--zoom-plate", type=int, default=ZOOM_PLATE_WIDE,
                     help=f"the zoomed plate's width in its crop, px (default {ZOOM_PLATE_WIDE}, the dev set's)")
+    ap.add_argument("--layout", choices=sorted(LAYOUTS), default="dev",
+                    help="where the panels sit (default: dev, the dev set's)")
     ap.add_argument("--out", type=Path, default=None,
-                    help="default: bench/results/dashboards/, with -FRAMES, -THEME and -zZOOM for the options given")
+                    help="default: bench/results/dashboards/, with -FRAMES, -THEME, -zZOOM and -LAYOUT "
+                         "for the options given")
     args = ap.parse_args(argv)
     if args.out is None:
         zoom = None if args.zoom_plate == ZOOM_PLATE_WIDE else f"z{args.zoom_plate}"
-        tail = "".join(f"-{v}" for v in (args.frames, None if args.theme == "dark" else args.theme, zoom) if v)
+        layout = None if args.layout == "dev" else args.layout
+        tail = "".join(f"-{v}" for v in (args.frames, None if args.theme == "dark" else args.theme, zoom, layout) if v)
         args.out = ROOT / "bench" / "results" / f"dashboards{tail}"
     pools = [[it for it in load_set(DEV / name) if len(it.gt)] for name in SOURCES]
     everything = [it for pool in pools for it in pool]
@@ -212,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             second = everything[rng.integers(len(everything))]
         canvas, boxes = compose(
             wide, second, rng, args.frames, np.random.default_rng([args.seed, n]), THEMES[args.theme],
-            args.zoom_plate,
+            args.zoom_plate, LAYOUTS[args.layout],
         )
         name = f"images/composed_{n:03d}.jpg"
         cv2.imwrite(str(args.out / name), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
@@ -220,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                        "from": [str(wide.path.relative_to(DEV)), str(second.path.relative_to(DEV))]})
     data = {
         "source": {"repo": "composed by bench/dashboards.py from " + " and ".join(SOURCES), "seed": args.seed,
-                   "frames": args.frames, "theme": args.theme, "zoom_plate": args.zoom_plate},
+                   "frames": args.frames, "theme": args.theme, "zoom_plate": args.zoom_plate,
+                   **({"layout": args.layout} if args.layout != "dev" else {})},
         "images": images,
     }
     (args.out / "annotations.json").write_text(json.dumps(data, indent=1))

@@ -46,3 +46,22 @@ def test_the_same_pairs_are_drawn_with_degraded_frames(tmp_path: Path) -> None:
     assert boxes == night_boxes
     assert darker[200:900, 30:1000].mean() < plain[200:900, 30:1000].mean() - 20
     assert np.array_equal(darker[:57], plain[:57])  # the interface drawn as it is
+
+
+def test_every_layout_keeps_its_panels_on_the_screenshot_and_labels_each_zoomed_plate(tmp_path: Path) -> None:
+    bench = load_bench("dashboards")
+    item, _ = _item(tmp_path)
+    dev, dev_boxes = bench.compose(item, item, np.random.default_rng(2))
+    same, same_boxes = bench.compose(item, item, np.random.default_rng(2), layout=bench.LAYOUTS["dev"])
+    assert np.array_equal(dev, same) and dev_boxes == same_boxes
+    for name, layout in bench.LAYOUTS.items():
+        for x, y, w, h in (layout.wide, layout.second, *(rect for rect, _ in layout.zooms)):
+            assert x >= 0 and y >= bench.HEADER_HIGH and x + w <= bench.SIZE[0] and y + h <= bench.SIZE[1], name
+        image, boxes = bench.compose(item, item, np.random.default_rng(2), layout=layout)
+        assert len(boxes) == 2 + len(layout.zooms), name  # one plate in each frame, one in each crop
+        for rect, _ in layout.zooms:  # each crop's plate is zoomed 390 px wide and lies in its panel
+            x, y, w, h = rect
+            (plate,) = [b for b in boxes if x <= b["x"] and b["x"] + b["w"] <= x + w and y <= b["y"] < y + h]
+            assert abs(plate["w"] - bench.ZOOM_PLATE_WIDE) <= 1, name
+    grid, _ = bench.compose(item, item, np.random.default_rng(2), layout=bench.LAYOUTS["grid"])
+    assert not np.array_equal(grid, dev)
