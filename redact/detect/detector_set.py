@@ -187,6 +187,7 @@ class DetectorSet:
         height: int,
         *,
         thresholds: Mapping[str, float] | None = None,
+        rois: Sequence[Tile] | None = None,
     ) -> Detections:
         """The detections that pass: each label's threshold, the evidence large regions need
         (:func:`redact.detect.evidence.confirm`), the zones plates and people imply, then
@@ -196,6 +197,7 @@ class DetectorSet:
             found: per detector name, its candidates (as :meth:`per_detector` gives them).
             width, height: the picture's size, pixels.
             thresholds: per-label thresholds; ``None`` uses this set's.
+            rois: the windows ``found`` was looked for in, as given to :meth:`per_detector`.
         """
         least = dict(self.thresholds if thresholds is None else thresholds)
         strong = {name: _at_least(d, least) for name, d in found.items()}
@@ -217,8 +219,10 @@ class DetectorSet:
         # Large plates: where the plate network and the text detector agree (the characters).
         nets = [n for n in LABEL_DETECTORS[Label.PLATE.value] if n in found and n not in ("text_plate", PANEL)]
         plate_nets = [found[n] for n in nets]
+        tiles = [t for d in self.detectors if d.name == "text_plate" and hasattr(d, "tiles")
+                 for t in d.tiles(width, height, rois)]
         fitted = fit_large_plates(merged, Detections.concat(plate_nets), found.get("text_plate", Detections.empty()),
-                                  least=least.get(Label.PLATE.value, 0.0))
+                                  least=least.get(Label.PLATE.value, 0.0), text_tiles=tiles, size=(width, height))
         return _distinct(fitted)
 
     def detect(self, image: NDArray[np.uint8], *, rois: Sequence[Tile] | None = None) -> Detections:
@@ -264,7 +268,7 @@ class DetectorSet:
         the occupant detector found on the way (:class:`Seen`)."""
         found = self.per_detector(image, rois=rois, ratio=ratio, plates=plates)
         width, height = image.shape[1], image.shape[0]
-        dets = self.decide(found, width, height)
+        dets = self.decide(found, width, height, rois=rois)
         weak = Detections.empty()
         if suspects:
             below = {name: _below(d, self.thresholds) for name, d in found.items()}

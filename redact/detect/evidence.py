@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redact.detect.merge import box_area, iou_matrix
+from redact.detect.tiles import Tile
+from redact.detect.tiling import cut_sides
 from redact.geometry import centres_inside, cut_by_border, inside_share
 from redact.types import Detections
 
@@ -212,6 +214,12 @@ MIN_TEXT_SPAN = 0.6
 # only where the text spans them").
 CHARACTER_REACH = 0.5
 SURE_TEXT = 0.5
+# A line of characters longer than the text detector's tiles overlap (a zoomed crop's plate
+# across the seam of a 1080p screenshot's two tiles) is whole in neither tile, and each text
+# box ends near its tile's edge, up to about a character short of it (a cut character is not
+# taken for text). A side of the text within SEAM_REACH line heights of a tile's inner edge
+# does not narrow the plate.
+SEAM_REACH = 1.0
 
 
 def _union(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -219,7 +227,8 @@ def _union(boxes: NDArray[np.floating]) -> NDArray[np.float64]:
 
 
 def fit_large_plates(
-    dets: Detections, network: Detections, text: Detections, *, label: str = "plate", least: float = 0.0
+    dets: Detections, network: Detections, text: Detections, *, label: str = "plate", least: float = 0.0,
+    text_tiles: Sequence[Tile] = (), size: tuple[int, int] | None = None,
 ) -> Detections:
     """Large plate boxes narrowed to where the plate network and the text detector agree.
 
@@ -230,6 +239,10 @@ def fit_large_plates(
         text: every text-detector plate candidate seen in the picture.
         least: the plate threshold: a network box scoring it whose middle lies in a box but
             outside where the two agree keeps that box as it is.
+        text_tiles: the tiles the text detector looked at the picture in (source pixels,
+            :meth:`redact.detect.text.TextPlate.tiles`), with ``size``, the picture's
+            (width, height): a side of the text near a tile's edge inside the picture
+            (:data:`SEAM_REACH`) narrows nothing.
 
     Returns:
         ``dets`` with those boxes narrowed to the intersection of the union of the network
@@ -257,8 +270,12 @@ def fit_large_plates(
         if chars[2] - chars[0] < MIN_TEXT_SPAN * (net[2] - net[0]):
             continue
         weak = float(text.score[on_text].max()) < SURE_TEXT
-        reach = CHARACTER_REACH * float(np.median(lines[:, 3] - lines[:, 1])) if weak else 0.0
+        line = float(np.median(lines[:, 3] - lines[:, 1]))
+        reach = CHARACTER_REACH * line if weak else 0.0
         wide = chars + np.array([-reach, 0.0, reach, 0.0])
+        if text_tiles and size is not None:
+            cut = cut_sides(chars, text_tiles, *size, SEAM_REACH * line)
+            wide[cut] = np.array([-np.inf, -np.inf, np.inf, np.inf])[cut]
         agreed = np.concatenate([np.maximum(net[:2], wide[:2]), np.minimum(net[2:], wide[2:])])
         agreed = np.concatenate([np.maximum(agreed[:2], box[:2]), np.minimum(agreed[2:], box[2:])])
         w, h = agreed[2] - agreed[0], agreed[3] - agreed[1]

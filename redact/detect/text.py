@@ -24,7 +24,7 @@ from redact.detect.blobs import pad_to_multiple, to_blob
 from redact.detect.merge import nms
 from redact.detect.passes import Boxes, PassDetector
 from redact.detect.tiles import Tile
-from redact.detect.tiling import Pass
+from redact.detect.tiling import Pass, source_tiles
 from redact.types import Detections, Label
 
 
@@ -354,6 +354,13 @@ class TextPlate(PassDetector):
 
     def blob(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
         return to_blob(pad_to_multiple(image, 32, 0), rgb=False, scale=2.0 / 255.0, mean=(127.5, 127.5, 127.5))
+
+    def tiles(self, width: int, height: int, rois: Sequence[Tile] | None = None) -> list[Tile]:
+        """The tiles its passes look at a ``width`` x ``height`` picture in (inside ``rois``
+        when given), source pixels: a line of characters longer than the tiles' overlap is
+        whole in neither of two neighbours, and each may see only its own part of it."""
+        windows: Sequence[Tile | None] = [None] if rois is None else rois
+        return [t for spec in self.passes for roi in windows for t in source_tiles(width, height, spec, roi)]
 
     def boxes(self, outputs: Sequence[NDArray[np.float32]], size: tuple[int, int]) -> Boxes:
         """Plate regions (xyxy float32 (N, 4) in the picture's pixels, clipped) and their

@@ -239,6 +239,52 @@ def finish_pass(
     return out.astype(np.float32), score.astype(np.float32)
 
 
+def source_tiles(width: int, height: int, spec: Pass, roi: Tile | None = None) -> list[Tile]:
+    """The tiles a pass over a ``width`` x ``height`` picture (or only its window ``roi``, as
+    :func:`run_pass` looks at one) runs on, in source pixels, rounded outwards; none where
+    the pass skips the picture. A tile's edges inside the picture are where it cuts what
+    lies across them (:func:`cut_sides`)."""
+    factor = spec.factor(width, height)
+    if factor is None:
+        return []
+    roi = Tile(0, 0, width, height) if roi is None else roi
+    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(width, roi.x1), min(height, roi.y1))
+    if roi.width <= 0 or roi.height <= 0:
+        return []
+    sw, sh = resized_size(roi.width, roi.height, factor)
+    if spec.tile is None:
+        return [roi]
+    fx, fy = sw / roi.width, sh / roi.height
+    return [Tile(roi.x0 + math.floor(t.x0 / fx), roi.y0 + math.floor(t.y0 / fy),
+                 min(roi.x1, roi.x0 + math.ceil(t.x1 / fx)), min(roi.y1, roi.y0 + math.ceil(t.y1 / fy)))
+            for t in tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)]
+
+
+def cut_sides(
+    box: NDArray[np.floating], tiles: Sequence[Tile], width: int, height: int, reach: float
+) -> NDArray[np.bool_]:
+    """Which sides of ``box`` (xyxy source pixels: left, top, right, bottom) lie up to
+    ``reach`` pixels inside an inner edge of a tile they are in, or up to half that outside
+    it (a box grows past what its tile saw), ``tiles`` as :func:`source_tiles` gives them:
+    there the tile may have cut what the box holds."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+
+    def near(inside: float) -> bool:
+        return -reach / 2 <= inside <= reach
+
+    out = np.zeros(4, bool)
+    for t in tiles:
+        if x1 <= t.x0 or x0 >= t.x1 or y1 <= t.y0 or y0 >= t.y1:
+            continue
+        out |= [
+            t.x0 > 0 and near(x0 - t.x0),
+            t.y0 > 0 and near(y0 - t.y0),
+            t.x1 < width and near(t.x1 - x1),
+            t.y1 < height and near(t.y1 - y1),
+        ]
+    return out
+
+
 def run_pass(
     infer: InferFn, image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from redact.config import RedactConfig
-from redact.detect import LABEL_DETECTORS, blobs, build_detector_set, panel_zoom
+from redact.detect import LABEL_DETECTORS, blobs, build_detector_set, panel_zoom, text
 from redact.detect.panel_zoom import PANEL
 from tests.helpers import load_bench, require_dev
 
@@ -62,3 +62,28 @@ def test_a_darkened_zoomed_crop_is_redacted(monkeypatch: pytest.MonkeyPatch) -> 
     assert _covered(image, gt, every) >= 0.8
     monkeypatch.setattr(panel_zoom, "lifted", blobs.stretched)  # the luma stretched alone
     assert _covered(image, gt, every) < 0.8
+
+
+def test_a_zoomed_plate_across_the_text_tiles_seam_keeps_its_first_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A dashboard that sets its zoomed crops in a row under the wide frame: a crop's plate
+    # "7AHN739", 390 px wide, lies across the seam of the text detector's two tiles of a
+    # 1080p screenshot (0-1040, 880-1920); the right tile's text starts after "7A".
+    require_dev("plates-romania-dashcam", "images", "valid_dayride_type1_001_t_282.jpg")
+    require_dev(SECOND, "images", "us_wts-lg-000132.jpg")
+    bench, accuracy = load_bench("dashboards"), load_bench("accuracy")
+    wide = next(it for it in accuracy.load_set(accuracy.DEV / "plates-romania-dashcam")
+                if it.path.name == "valid_dayride_type1_001_t_282.jpg")
+    second = next(it for it in accuracy.load_set(accuracy.DEV / SECOND) if it.path.name == "us_wts-lg-000132.jpg")
+    image, boxes = bench.compose(wide, second, np.random.default_rng(0), layout=bench.LAYOUTS["strip"])
+    (plate,) = [b for b in boxes if b["w"] >= 300 and 680 <= b["x"] < 1300]
+    x0, x1 = plate["x"], plate["x"] + plate["w"]
+    ds = build_detector_set(faces=False, plates=True).only(LABEL_DETECTORS["plate"])
+
+    def left_edge() -> float:
+        dets = ds.detect(image)
+        over = (dets.xyxy[:, 0] < x1) & (dets.xyxy[:, 2] > x0) & (dets.xyxy[:, 1] >= plate["y"] - 100)
+        return float(dets.xyxy[over, 0].min())
+
+    assert left_edge() <= x0 + 0.05 * plate["w"]
+    monkeypatch.setattr(text.TextPlate, "tiles", lambda self, width, height, rois=None: [])
+    assert left_edge() > x0 + 0.2 * plate["w"]  # narrowed to the right tile's text

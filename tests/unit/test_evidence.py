@@ -14,6 +14,7 @@ from redact.detect.evidence import (
     confirm,
     fit_large_plates,
 )
+from redact.detect.tiles import Tile
 from redact.render.regions import build
 from redact.types import Detections
 
@@ -155,6 +156,24 @@ def test_a_large_plate_is_not_narrowed_past_a_character_an_unsure_text_box_misse
     # A sure text box is taken at its word.
     sure = unsure.replace(score=np.array([0.6], np.float32))
     assert fit_large_plates(merged, merged, sure, least=0.3).xyxy.tolist() == [[1428, 854, 1505, 892]]
+
+
+def test_a_large_plate_is_not_narrowed_where_a_tile_cut_its_characters() -> None:
+    # A zoomed crop's plate "7AHN739" across the seam of a 1920x1080 screenshot's two text
+    # tiles (0-1040 and 880-1920): the right tile's text box starts a character inside its
+    # edge, the left tile saw no text; the network's box holds the whole plate.
+    merged = _dets([[779, 805, 1190, 1051]], [0.83], "plate")
+    cut = _dets([[896, 895, 1162, 1018]], [0.71], "plate")
+    tiles = [Tile(0, 0, 1040, 1080), Tile(880, 0, 1920, 1080)]
+    out = fit_large_plates(merged, merged, cut, least=0.3, text_tiles=tiles, size=(1920, 1080))
+    assert out.xyxy.tolist() == [[779, 895, 1162, 1018]]  # the cut side left as the network saw it
+    # The same text further from the seam than a line's height narrows as before.
+    away = _dets([[1200, 895, 1400, 1018]], [0.71], "plate")
+    wide = _dets([[1150, 805, 1450, 1051]], [0.83], "plate")
+    assert fit_large_plates(wide, wide, away, least=0.3, text_tiles=tiles, size=(1920, 1080)).xyxy.tolist() == [
+        [1200, 895, 1400, 1018]]
+    # Without the tiles the cut text narrows the plate past "7A".
+    assert fit_large_plates(merged, merged, cut, least=0.3).xyxy.tolist() == [[896, 895, 1162, 1018]]
 
 
 def test_a_large_plate_keeps_its_box_without_both_opinions_or_when_agreement_cuts_characters() -> None:

@@ -13,12 +13,14 @@ from redact.detect.blobs import UNSHARP_SIGMA, grey_percentiles, lifted, pad_to_
 from redact.detect.tiles import Tile, tile_grid, windows_around
 from redact.detect.tiling import (
     Pass,
+    cut_sides,
     decode_threshold,
     expand_boxes,
     plan_pass,
     render_tile,
     run_pass,
     run_passes,
+    source_tiles,
     to_source,
 )
 
@@ -519,3 +521,34 @@ def test_to_blob_matches_the_transpose_and_cast_it_replaces(shape: tuple[int, in
     ]:
         assert blob.dtype == np.float32 and blob.shape == (1, 3, *shape) and blob.flags.c_contiguous
         assert np.array_equal(blob, expected)  # bit for bit: the models see what they saw before
+
+
+def test_source_tiles_are_the_tiles_a_whole_picture_pass_runs_on() -> None:
+    text = PRESETS["balanced"]["text_plate"]
+    native, fit = text[0], text[-1]
+    # A 1080p screenshot's two tiles, overlapping 160 px; a 720p frame is one tile.
+    assert source_tiles(1920, 1080, native) == [Tile(0, 0, 1040, 1080), Tile(880, 0, 1920, 1080)]
+    assert source_tiles(1280, 720, native) == [Tile(0, 0, 1280, 720)]
+    assert source_tiles(1920, 1080, fit) == [Tile(0, 0, 1920, 1080)]  # looked at in one piece
+    assert source_tiles(640, 360, fit) == []  # not looked at
+    halved = Pass(scale=0.5, tile=600, overlap=40)
+    assert source_tiles(2000, 500, halved) == [Tile(0, 0, 1040, 500), Tile(960, 0, 2000, 500)]
+    # A window is looked at in tiles of its own, at the scale of the whole picture.
+    assert source_tiles(2000, 500, halved, Tile(100, 50, 700, 450)) == [Tile(100, 50, 700, 450)]
+    two = [Tile(100, 0, 1140, 500), Tile(1060, 0, 2100, 500)]
+    assert source_tiles(4000, 500, halved, Tile(100, 0, 2100, 500)) == two
+
+
+def test_cut_sides_are_the_sides_near_a_tiles_inner_edge() -> None:
+    tiles = [Tile(0, 0, 1040, 1080), Tile(880, 0, 1920, 1080)]
+    # Starting 31 px inside the right tile's left edge; ending 122 px before the left tile's right edge.
+    assert cut_sides(np.array([911, 900, 918, 1000]), tiles, 1920, 1080, 40).tolist() == [True, False, False, False]
+    assert cut_sides(np.array([600, 900, 1020, 1000]), tiles, 1920, 1080, 40).tolist() == [False, False, True, False]
+    assert not cut_sides(np.array([1200, 900, 1400, 1000]), tiles, 1920, 1080, 40).any()
+    # Past an edge by up to half the reach (a box grows past what its tile saw), not further.
+    assert cut_sides(np.array([600, 900, 1059, 1000]), tiles, 1920, 1080, 40).tolist() == [False, False, True, False]
+    assert not cut_sides(np.array([600, 900, 1061, 1000]), tiles, 1920, 1080, 40).any()
+    # The picture's own edges are no seams; a window's edges inside the picture are.
+    assert not cut_sides(np.array([5, 0, 300, 1080]), tiles, 1920, 1080, 40).any()
+    window = [Tile(100, 50, 700, 450)]
+    assert cut_sides(np.array([110, 60, 400, 200]), window, 1920, 1080, 40).tolist() == [True, True, False, False]
