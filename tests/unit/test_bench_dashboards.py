@@ -51,9 +51,7 @@ def test_the_same_pairs_are_drawn_with_degraded_frames(tmp_path: Path) -> None:
 def test_every_layout_keeps_its_panels_on_the_screenshot_and_labels_each_zoomed_plate(tmp_path: Path) -> None:
     bench = load_bench("dashboards")
     item, _ = _item(tmp_path)
-    dev, dev_boxes = bench.compose(item, item, np.random.default_rng(2))
-    same, same_boxes = bench.compose(item, item, np.random.default_rng(2), layout=bench.LAYOUTS["dev"])
-    assert np.array_equal(dev, same) and dev_boxes == same_boxes
+    dev, _ = bench.compose(item, item, np.random.default_rng(2))
     for name, layout in bench.LAYOUTS.items():
         for x, y, w, h in (layout.wide, layout.second, *(rect for rect, _ in layout.zooms)):
             assert x >= 0 and y >= bench.HEADER_HIGH and x + w <= bench.SIZE[0] and y + h <= bench.SIZE[1], name
