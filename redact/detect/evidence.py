@@ -199,14 +199,16 @@ RULES: tuple[Rule, ...] = (
 # extent (a network box that cuts the characters decides nothing), and when the text spans
 # at least MIN_TEXT_SPAN of the network boxes' width: a plate's characters run across most
 # of it, and text found on only part of them (one group of a US plate seen small, the rest
-# under the text threshold) would leave the others out. Calibrated on the dashboard set's
-# zoomed crops (docs/performance.md#plates-on-the-footage-the-tool-exists-for), where the
-# text spans 0.79-1.04 of the network's width, and openalpr's plates (0.59-1.0). Nor where a
+# under the text threshold; a plate's first group of one or two characters, too short to
+# be a plate's line, set apart by a space the text detector does not bridge at 4K) would
+# leave the others out. Calibrated on the dashboard set's zoomed crops
+# (docs/performance.md#plates-on-the-footage-the-tool-exists-for), where the text spans
+# 0.79-1.04 of the network's width, and openalpr's plates (0.59-1.0). Nor where a
 # network box that passes the threshold has its middle in the plate but outside where the
 # text lies: the other line of a two-line plate, whose characters the text detector missed.
 LARGE_PLATE_PX = 64  # shorter side of a merged plate box
 KEEP_TEXT = 0.95
-MIN_TEXT_SPAN = 0.6
+MIN_TEXT_SPAN = 0.75
 # An unsure text box on a line (every one in the plate under SURE_TEXT) can stop a character
 # short of its end ("HLO KTY" of "HLO KTY1" on a night plate), so the plate is then narrowed
 # no closer than CHARACTER_REACH line heights (about a character's width) beside it. Sure
