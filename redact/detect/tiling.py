@@ -172,19 +172,34 @@ def empty_boxes() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
 
 
+def _grid(
+    width: int, height: int, spec: Pass, roi: Tile | None
+) -> tuple[float, Tile, tuple[int, int], list[Tile]] | None:
+    """A pass's factor for a ``width`` x ``height`` picture, its window (``roi`` clipped to
+    the picture; the whole picture when ``None``), the window's resized (width, height) and
+    the tiles cut from it (resized pixels); ``None`` when the pass skips the picture or the
+    window is empty."""
+    factor = spec.factor(width, height)
+    if factor is None:
+        return None
+    roi = Tile(0, 0, width, height) if roi is None else roi
+    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(width, roi.x1), min(height, roi.y1))
+    if roi.width <= 0 or roi.height <= 0:
+        return None
+    sw, sh = resized_size(roi.width, roi.height, factor)
+    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
+    return factor, roi, (sw, sh), tiles
+
+
 def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> PassPlan | None:
     """What one pass runs the network on (see :func:`run_pass`); ``None`` when the pass
     is skipped for this picture (a grey pass that sharpens nothing, for a window already
     grey too) or the window is empty."""
     h, w = image.shape[:2]
-    factor = spec.factor(w, h)
-    if factor is None:
+    grid = _grid(w, h, spec, roi)
+    if grid is None:
         return None
-    if roi is None:
-        roi = Tile(0, 0, w, h)
-    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(w, roi.x1), min(h, roi.y1))
-    if roi.width <= 0 or roi.height <= 0:
-        return None
+    factor, roi, (sw, sh), tiles = grid
     crop = image[roi.y0 : roi.y1, roi.x0 : roi.x1]
     if spec.lift:
         crop = lifted(crop)
@@ -194,8 +209,6 @@ def plan_pass(image: NDArray[np.uint8], spec: Pass, roi: Tile | None = None) -> 
             return None
         if not already:
             crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    sw, sh = resized_size(crop.shape[1], crop.shape[0], factor)
-    tiles = [Tile(0, 0, sw, sh)] if spec.tile is None else tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)
     scaled: NDArray[np.uint8] | None = None
     if factor <= 1.0 or len(tiles) == 1 or sw * sh <= WHOLE_RESIZE_PIXELS:
         scaled = resize(crop, factor, sharp=spec.sharp)
@@ -244,20 +257,14 @@ def source_tiles(width: int, height: int, spec: Pass, roi: Tile | None = None) -
     :func:`run_pass` looks at one) runs on, in source pixels, rounded outwards; none where
     the pass skips the picture. A tile's edges inside the picture are where it cuts what
     lies across them (:func:`cut_sides`)."""
-    factor = spec.factor(width, height)
-    if factor is None:
+    grid = _grid(width, height, spec, roi)
+    if grid is None:
         return []
-    roi = Tile(0, 0, width, height) if roi is None else roi
-    roi = Tile(max(0, roi.x0), max(0, roi.y0), min(width, roi.x1), min(height, roi.y1))
-    if roi.width <= 0 or roi.height <= 0:
-        return []
-    sw, sh = resized_size(roi.width, roi.height, factor)
-    if spec.tile is None:
-        return [roi]
+    _, roi, (sw, sh), tiles = grid
     fx, fy = sw / roi.width, sh / roi.height
     return [Tile(roi.x0 + math.floor(t.x0 / fx), roi.y0 + math.floor(t.y0 / fy),
                  min(roi.x1, roi.x0 + math.ceil(t.x1 / fx)), min(roi.y1, roi.y0 + math.ceil(t.y1 / fy)))
-            for t in tile_grid(sw, sh, spec.tile, spec.overlap, spec.tile_pixels)]
+            for t in tiles]
 
 
 def cut_sides(
