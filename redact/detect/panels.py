@@ -218,3 +218,31 @@ def clip_to_panels(
     rows = np.flatnonzero(inside.any(axis=1))
     out[rows] = intersect_rows(out[rows], p[inside[rows].argmax(axis=1)])
     return out
+
+
+
+def panel_of(boxes: NDArray[np.floating], panels: NDArray[np.floating]) -> NDArray[np.int64]:
+    """The index of the panel holding each box's centre (xyxy, (N, 4)); -1 where none does,
+    and 0 for every box where the picture is one panel (or none is given)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    p = np.asarray(panels, np.float64).reshape(-1, 4)
+    if len(p) <= 1 or not len(b):
+        return np.zeros(len(b), np.int64)
+    inside = centres_inside(b, p).T  # (boxes, panels)
+    return np.where(inside.any(axis=1), inside.argmax(axis=1), -1).astype(np.int64)
+
+
+def panel_areas(
+    boxes: NDArray[np.floating], panels: NDArray[np.floating], width: int, height: int
+) -> NDArray[np.float64]:
+    """The area each box (xyxy, (N, 4)) is measured against: that of the panel holding its
+    centre where the picture is composed of two or more panels (a dashboard's feed, crop or
+    second frame), else the whole picture's."""
+    p = np.asarray(panels, np.float64).reshape(-1, 4)
+    which = panel_of(boxes, p)
+    out = np.full(len(which), float(max(width * height, 1)))
+    if len(p) <= 1:
+        return out
+    held = which >= 0
+    out[held] = np.maximum(box_area(p[which[held]], np.float64), 1.0)
+    return out

@@ -17,7 +17,8 @@ A vehicle box over half the picture with no plate of its own and an unsure score
 window zone (:func:`drop_unplated_large`): on dash-cam frames and dashboard screenshots the
 COCO network's look at the whole picture calls the picture itself, or the sky and road above
 a car, a vehicle, and its zone blacked out up to two thirds of a picture; a car that fills
-the picture (an enforcement crop, a car just ahead) shows its plate.
+the picture (an enforcement crop, a car just ahead) shows its plate. In a composed picture
+the same holds of each panel: a dashboard's feed taken whole for a vehicle.
 
 Boxes are ``xyxy`` source-picture pixels, exclusive right/bottom.
 """
@@ -33,7 +34,7 @@ from numpy.typing import NDArray
 from redact import geometry
 from redact.detect.merge import box_area, iou_matrix
 from redact.detect.occupants import OccupantFinds
-from redact.detect.panels import clip_to_panels
+from redact.detect.panels import clip_to_panels, panel_areas, panel_of
 from redact.types import Detections, Label, Source
 
 # Plate-anchored windshield zone, in units of sqrt(plate width x plate height) (a European
@@ -70,9 +71,9 @@ BORDER_PX = 2
 OWN_PLATE_OFFSET = 0.25
 OWN_PLATE_LOW = 0.35
 OWN_PLATE_WIDTH = (0.08, 0.6)
-# A vehicle box over LARGE_VEHICLE_SHARE of the picture needs its own plate seen, or a score
-# of SURE_VEHICLE, for its window zone (see the module's docstring). On the dash-cam and
-# dashboard dev sets, such boxes without a plate of their own scored 0.26-0.74.
+# A vehicle box over LARGE_VEHICLE_SHARE of the picture (or of its panel) needs its own plate
+# seen, or a score of SURE_VEHICLE, for its window zone (see the module's docstring). On the
+# dash-cam and dashboard dev sets, such boxes without a plate of their own scored 0.26-0.74.
 LARGE_VEHICLE_SHARE = 0.5
 SURE_VEHICLE = 0.8
 
@@ -169,7 +170,8 @@ def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> 
 
 
 def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, height: int) -> OccupantFinds:
-    """Drop the vehicles over :data:`LARGE_VEHICLE_SHARE` of the picture that score under
+    """Drop the vehicles over :data:`LARGE_VEHICLE_SHARE` of the picture (of their panel, in
+    a composed picture: a dashboard's feed or second frame) that score under
     :data:`SURE_VEHICLE` and have no plate of their own (:func:`own_plates`) among
     ``plates``, with their window zones: neither a zone nor a holder of plates.
 
@@ -183,13 +185,16 @@ def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, he
     """
     if not len(finds.vehicles):
         return finds
-    share = box_area(finds.vehicles) / float(max(width * height, 1))
+    share = box_area(finds.vehicles) / panel_areas(finds.vehicles, finds.panels, width, height)
     large = (share > LARGE_VEHICLE_SHARE) & (finds.vehicle_score < SURE_VEHICLE)
     if not large.any():
         return finds
     p = plates.xyxy[plate_shaped(plates.xyxy)]
     if len(p):
-        large &= ~own_plates(finds.vehicles, p).any(axis=1)
+        # A plate in another panel (a dashboard's zoomed crop below a feed taken whole for a
+        # vehicle) is not the vehicle's own.
+        same = panel_of(finds.vehicles, finds.panels)[:, None] == panel_of(p, finds.panels)[None, :]
+        large &= ~(own_plates(finds.vehicles, p) & same).any(axis=1)
     if not large.any():
         return finds
     renumber = np.cumsum(~large) - 1

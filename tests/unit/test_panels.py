@@ -7,8 +7,16 @@ import cv2
 import numpy as np
 
 from redact.detect.occupants import OccupantFinds, Occupants
-from redact.detect.panels import PRINTED_SHARE, clip_to_panels, find_panels, ground_shares, printed
-from redact.detect.plate_anchors import add_plate_zones
+from redact.detect.panels import (
+    PRINTED_SHARE,
+    clip_to_panels,
+    find_panels,
+    ground_shares,
+    panel_areas,
+    panel_of,
+    printed,
+)
+from redact.detect.plate_anchors import add_plate_zones, drop_unplated_large
 from redact.detect.reading import Reading
 from redact.detect.yolox import CAR, YOLOX_MODEL, Objects
 from redact.geometry import box_area, centres_inside
@@ -39,11 +47,11 @@ def _near(found: np.ndarray, want: tuple, tol: float = 6.0) -> bool:
     return bool((np.abs(found - np.array(want, np.float32)).max(axis=1) <= tol).any())
 
 
-def _finds_with_car(box: list[float]) -> OccupantFinds:
+def _finds_with_car(box: list[float], score: float = 0.8) -> OccupantFinds:
     """The occupant detector's finds on the dashboard, its network seeing one car at ``box``."""
     det = Occupants(YOLOX_MODEL)
     det._coco = FakeCoco(  # type: ignore[assignment]
-        Objects(np.array([box], np.float32), np.array([0.8], np.float32), np.array([CAR], np.int64))
+        Objects(np.array([box], np.float32), np.array([score], np.float32), np.array([CAR], np.int64))
     )
     return det.detect(_dashboard())
 
@@ -194,3 +202,33 @@ def test_a_plate_network_box_on_printed_text_is_dropped_and_its_text_read() -> N
         assert tuple(text_box) in reader.read_boxes or not on_interface
         assert len(found["text_plate"]) == (0 if on_interface else 1)
         assert len(ds.decide(found, 1920, 1080)) == (0 if on_interface else 1)
+
+
+def test_each_box_is_measured_against_its_own_panel() -> None:
+    panels = np.array([WIDE, CROP, SECOND], np.float32)
+    boxes = np.array([[100, 100, 300, 300], [1300, 600, 1400, 700], [1210, 500, 1220, 520]], np.float32)
+    assert panel_of(boxes, panels).tolist() == [0, 2, -1]  # the last on the ground between them
+    areas = panel_areas(boxes, panels, 1920, 1080)
+    assert areas.tolist() == [1180 * 852, 664 * 372, 1920 * 1080]
+    one = np.array([[0, 0, 1920, 1080]], np.float32)
+    assert panel_of(boxes, one).tolist() == [0, 0, 0]
+    assert panel_areas(boxes, one, 1920, 1080).tolist() == [1920 * 1080] * 3
+
+
+def test_a_vehicle_over_half_its_panel_needs_its_own_plate_in_that_panel() -> None:
+    # The network takes a dashboard's feed whole for a car (under half the screenshot, all of
+    # its panel), or the whole screenshot, unsure: no window zone over the feed unless a plate
+    # of the feed shows it is a car; the zoomed crop's or the second frame's plate does not.
+    feed_car = _finds_with_car([30, 90, 1200, 925], score=0.5)
+    assert len(feed_car.xyxy[feed_car.zone_of >= 0]) == 1
+    assert len(drop_unplated_large(feed_car, Detections.empty(), 1920, 1080).vehicles) == 0
+    own = Detections.from_arrays([[520, 780, 720, 830]], [0.9], "plate")  # centred low in the feed
+    assert drop_unplated_large(feed_car, own, 1920, 1080) is feed_car
+    screen = _finds_with_car([0, 60, 1920, 1080], score=0.5)
+    in_second = Detections.from_arrays([[1240, 700, 1420, 740]], [0.9], "plate")  # centred and low in its box
+    assert len(drop_unplated_large(screen, in_second, 1920, 1080).vehicles) == 0
+    in_feed = Detections.from_arrays([[800, 700, 1000, 740]], [0.9], "plate")
+    assert drop_unplated_large(screen, in_feed, 1920, 1080) is screen
+    # A car filling a frame's panel with a sure score keeps its zone.
+    sure = _finds_with_car([30, 90, 1200, 925], score=0.85)
+    assert drop_unplated_large(sure, Detections.empty(), 1920, 1080) is sure
