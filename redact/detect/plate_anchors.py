@@ -171,9 +171,9 @@ def own_plates(vehicles: NDArray[np.floating], plates: NDArray[np.floating]) -> 
 
 def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, height: int) -> OccupantFinds:
     """Drop the vehicles over :data:`LARGE_VEHICLE_SHARE` of the picture (of their panel, in
-    a composed picture: a dashboard's feed or second frame) that score under
-    :data:`SURE_VEHICLE` and have no plate of their own (:func:`own_plates`) among
-    ``plates``, with their window zones: neither a zone nor a holder of plates.
+    a composed picture: a dashboard's feed or second frame; or centred between its panels)
+    that score under :data:`SURE_VEHICLE` and have no plate of their own (:func:`own_plates`)
+    among ``plates``, with their window zones: neither a zone nor a holder of plates.
 
     Args:
         finds: the occupant detector's finds (zones tied to their vehicles by ``zone_of``).
@@ -186,7 +186,10 @@ def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, he
     if not len(finds.vehicles):
         return finds
     share = box_area(finds.vehicles) / panel_areas(finds.vehicles, finds.panels, width, height)
-    large = (share > LARGE_VEHICLE_SHARE) & (finds.vehicle_score < SURE_VEHICLE)
+    # A box centred on a composed picture's ground, between its panels, spans several of them:
+    # no vehicle is pictured there.
+    between = panel_of(finds.vehicles, finds.panels) < 0
+    large = ((share > LARGE_VEHICLE_SHARE) | between) & (finds.vehicle_score < SURE_VEHICLE)
     if not large.any():
         return finds
     p = plates.xyxy[plate_shaped(plates.xyxy)]

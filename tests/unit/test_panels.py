@@ -232,3 +232,14 @@ def test_a_vehicle_over_half_its_panel_needs_its_own_plate_in_that_panel() -> No
     # A car filling a frame's panel with a sure score keeps its zone.
     sure = _finds_with_car([30, 90, 1200, 925], score=0.85)
     assert drop_unplated_large(sure, Detections.empty(), 1920, 1080) is sure
+
+
+def test_a_vehicle_centred_between_panels_is_none_unless_sure() -> None:
+    # A box over the crop and the second frame at once, centred on the ground between them.
+    across = [1240, 100, 1880, 900]
+    assert panel_of(np.array([across], np.float32), find_panels(_dashboard())).tolist() == [-1]
+    unsure = _finds_with_car(across, score=0.6)
+    out = drop_unplated_large(unsure, Detections.empty(), 1920, 1080)
+    assert len(out.vehicles) == 0 and len(out) == 0
+    sure = _finds_with_car(across, score=0.85)
+    assert drop_unplated_large(sure, Detections.empty(), 1920, 1080) is sure
