@@ -220,7 +220,6 @@ def clip_to_panels(
     return out
 
 
-
 def panel_of(boxes: NDArray[np.floating], panels: NDArray[np.floating]) -> NDArray[np.int64]:
     """The index of the panel holding each box's centre (xyxy, (N, 4)); -1 where none does,
     and 0 for every box where the picture is one panel (or none is given)."""

@@ -18,7 +18,8 @@ window zone (:func:`drop_unplated_large`): on dash-cam frames and dashboard scre
 COCO network's look at the whole picture calls the picture itself, or the sky and road above
 a car, a vehicle, and its zone blacked out up to two thirds of a picture; a car that fills
 the picture (an enforcement crop, a car just ahead) shows its plate. In a composed picture
-the same holds of each panel: a dashboard's feed taken whole for a vehicle.
+the same holds of each panel (a dashboard's feed taken whole for a vehicle), and a box
+centred on the ground between panels (two of them boxed as one) pictures no vehicle.
 
 Boxes are ``xyxy`` source-picture pixels, exclusive right/bottom.
 """
