@@ -161,6 +161,11 @@ def paste(canvas: NDArray[np.uint8], picture: NDArray[np.uint8], x: int, y: int)
     canvas[y : y + h, x : x + w] = picture
 
 
+def largest(boxes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The largest of ``boxes`` (xyxy, (N, 4)): the plate a dashboard zooms."""
+    return boxes[int(np.argmax((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])))]
+
+
 def moved(boxes: NDArray[np.int64], scale: float, x: int, y: int) -> NDArray[np.int64]:
     return (np.round(boxes * scale) + np.array([x, y, x, y])).astype(np.int64)
 
@@ -198,8 +203,7 @@ def compose(
     crops = []
     for rect, name in layout.zooms:
         image, item, _ = framed[name]
-        areas = (item.gt[:, 2] - item.gt[:, 0]) * (item.gt[:, 3] - item.gt[:, 1])
-        crop, box = zoomed(image, item.gt[int(np.argmax(areas))], plate_wide, rect)
+        crop, box = zoomed(image, largest(item.gt), plate_wide, rect)
         paste(canvas, crop, rect[0], rect[1])
         crops.append(box[None] + np.array([rect[0], rect[1], rect[0], rect[1]]))
     out = []

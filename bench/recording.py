@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import DEV, ROOT, Item, load_set  # noqa: E402
-from dashboards import LAYOUTS, SIZE, THEMES, fitted, header, paste, zoomed  # noqa: E402
+from dashboards import LAYOUTS, SIZE, THEMES, fitted, header, largest, moved, paste, zoomed  # noqa: E402
 from schedule import _setting, box_mask, coverage, run  # noqa: E402
 
 FPS = 25
@@ -63,8 +63,7 @@ def feed_view(
     ``zoom`` of the picture; 1.0: standing still) fitted to ``rect``'s size, and its plates'
     boxes in that picture (x, y, w, h)."""
     ih, iw = image.shape[:2]
-    areas = (item.gt[:, 2] - item.gt[:, 0]) * (item.gt[:, 3] - item.gt[:, 1])
-    x0, y0, x1, y1 = item.gt[int(np.argmax(areas))]
+    x0, y0, x1, y1 = largest(item.gt)
     s = 1.0 + (zoom - 1.0) * t
     w, h = iw * s, ih * s
     x = min(max(0.0, (x0 + x1) / 2 - w / 2), iw - w)
@@ -117,15 +116,14 @@ def compose(
             read_boxes = []
             for rect, name in lay.zooms:  # the read's crop, and in a grid or strip the second frame's too
                 item = crop_item if name == "wide" else second_item
-                areas = (item.gt[:, 2] - item.gt[:, 0]) * (item.gt[:, 3] - item.gt[:, 1])
-                crop, (bx0, by0, bx1, by1) = zoomed(pictures[item.path], item.gt[int(np.argmax(areas))], panel=rect)
+                crop, (bx0, by0, bx1, by1) = zoomed(pictures[item.path], largest(item.gt), panel=rect)
                 paste(read_canvas, crop, rect[0], rect[1])
                 read_boxes.append(("crop", [rect[0] + int(bx0), rect[1] + int(by0), int(bx1 - bx0), int(by1 - by0)]))
             rect = lay.second
             pic, s = fitted(pictures[second_item.path], rect[2], rect[3])
             paste(read_canvas, pic, rect[0], rect[1])
-            for bx0, by0, bx1, by1 in np.round(second_item.gt * s).astype(int):
-                read_boxes.append(("second", [rect[0] + bx0, rect[1] + by0, bx1 - bx0, by1 - by0]))
+            for bx0, by0, bx1, by1 in moved(second_item.gt, s, rect[0], rect[1]).tolist():
+                read_boxes.append(("second", [bx0, by0, bx1 - bx0, by1 - by0]))
         canvas = read_canvas.copy()
         rect = lay.wide
         pic, boxes = feed_view(shots[shot], pictures[shots[shot].path], rect, t / max(1, hold - 1), FEEDS[feed])

@@ -189,7 +189,8 @@ def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, he
     share = box_area(finds.vehicles) / panel_areas(finds.vehicles, finds.panels, width, height)
     # A box centred on a composed picture's ground, between its panels, spans several of them:
     # no vehicle is pictured there.
-    between = panel_of(finds.vehicles, finds.panels) < 0
+    which = panel_of(finds.vehicles, finds.panels)
+    between = which < 0
     large = ((share > LARGE_VEHICLE_SHARE) | between) & (finds.vehicle_score < SURE_VEHICLE)
     if not large.any():
         return finds
@@ -197,7 +198,7 @@ def drop_unplated_large(finds: OccupantFinds, plates: Detections, width: int, he
     if len(p):
         # A plate in another panel (a dashboard's zoomed crop below a feed taken whole for a
         # vehicle) is not the vehicle's own.
-        same = panel_of(finds.vehicles, finds.panels)[:, None] == panel_of(p, finds.panels)[None, :]
+        same = which[:, None] == panel_of(p, finds.panels)[None, :]
         large &= ~(own_plates(finds.vehicles, p) & same).any(axis=1)
     if not large.any():
         return finds
